@@ -1,0 +1,406 @@
+//! The audit trail (SPEC §9): events with field-level changes, hash-chained.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::value::format_timestamp;
+
+/// Who made a change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actor {
+    /// The command line, acting for whoever runs it on the server.
+    System,
+    /// The API before accounts exist: a caller on the local machine.
+    Local,
+    /// A signed-in user.
+    User(Uuid),
+}
+
+impl Actor {
+    /// The actor as written in events (`system`, `local`, `user:ID`).
+    pub fn as_string(&self) -> String {
+        match self {
+            Actor::System => "system".into(),
+            Actor::Local => "local".into(),
+            Actor::User(id) => format!("user:{id}"),
+        }
+    }
+}
+
+/// The hash that precedes the first event.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// An event to be appended; the store assigns its sequence number and hashes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewEvent {
+    /// Identifier.
+    pub id: Uuid,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// Who did it.
+    pub actor: String,
+    /// What was done (`asset.created`).
+    pub action: String,
+    /// The type of the changed entity (`asset`).
+    pub entity_type: String,
+    /// The changed entity's id (or key).
+    pub entity_id: String,
+    /// Field-level changes: `{field: {"before": …, "after": …}}`, plus any context.
+    pub changes: Value,
+    /// The request it came from.
+    pub request_id: Option<String>,
+}
+
+impl NewEvent {
+    /// Builds an event.
+    pub fn new(
+        actor: &Actor,
+        action: &str,
+        entity_type: &str,
+        entity_id: impl ToString,
+        changes: Value,
+        request_id: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: crate::new_id(),
+            occurred_at: at,
+            actor: actor.as_string(),
+            action: action.into(),
+            entity_type: entity_type.into(),
+            entity_id: entity_id.to_string(),
+            changes,
+            request_id: request_id.map(String::from),
+        }
+    }
+
+    /// The canonical text of the changes, as stored and hashed.
+    pub fn changes_text(&self) -> String {
+        canonical(&self.changes)
+    }
+
+    /// Seals the event at position `seq` after `prev_hash`.
+    pub fn seal(self, seq: i64, prev_hash: &str) -> Event {
+        let changes = self.changes_text();
+        let hash = event_hash(
+            seq,
+            prev_hash,
+            &self.id,
+            &self.occurred_at,
+            &self.actor,
+            &self.action,
+            &self.entity_type,
+            &self.entity_id,
+            &changes,
+            self.request_id.as_deref(),
+        );
+        Event {
+            seq,
+            id: self.id,
+            occurred_at: self.occurred_at,
+            actor: self.actor,
+            action: self.action,
+            entity_type: self.entity_type,
+            entity_id: self.entity_id,
+            changes,
+            request_id: self.request_id,
+            prev_hash: prev_hash.into(),
+            hash,
+        }
+    }
+}
+
+/// A stored event.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Event {
+    /// Position in the chain, from 1 without gaps.
+    pub seq: i64,
+    /// Identifier.
+    pub id: Uuid,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// Who did it.
+    pub actor: String,
+    /// What was done.
+    pub action: String,
+    /// Entity type.
+    pub entity_type: String,
+    /// Entity id.
+    pub entity_id: String,
+    /// The canonical JSON text of the changes.
+    pub changes: String,
+    /// Request id.
+    pub request_id: Option<String>,
+    /// The previous event's hash.
+    pub prev_hash: String,
+    /// This event's hash.
+    pub hash: String,
+}
+
+impl Event {
+    /// The hash this event's contents should have.
+    pub fn expected_hash(&self) -> String {
+        event_hash(
+            self.seq,
+            &self.prev_hash,
+            &self.id,
+            &self.occurred_at,
+            &self.actor,
+            &self.action,
+            &self.entity_type,
+            &self.entity_id,
+            &self.changes,
+            self.request_id.as_deref(),
+        )
+    }
+
+    /// The event as the API shows it.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "seq": self.seq,
+            "id": self.id,
+            "occurred_at": format_timestamp(&self.occurred_at),
+            "actor": self.actor,
+            "action": self.action,
+            "entity_type": self.entity_type,
+            "entity_id": self.entity_id,
+            "changes": serde_json::from_str::<Value>(&self.changes).unwrap_or(Value::Null),
+            "request_id": self.request_id,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        })
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn event_hash(
+    seq: i64,
+    prev: &str,
+    id: &Uuid,
+    at: &DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    et: &str,
+    eid: &str,
+    changes: &str,
+    rid: Option<&str>,
+) -> String {
+    let body = json!([
+        prev,
+        seq,
+        id.to_string(),
+        format_timestamp(at),
+        actor,
+        action,
+        et,
+        eid,
+        changes,
+        rid
+    ]);
+    hex::encode(Sha256::digest(body.to_string().as_bytes()))
+}
+
+/// JSON text with object keys sorted, so that the same value always hashes the same.
+pub fn canonical(v: &Value) -> String {
+    fn sort(v: &Value) -> Value {
+        match v {
+            Value::Object(o) => {
+                let mut keys: Vec<&String> = o.keys().collect();
+                keys.sort();
+                let mut m = Map::new();
+                for k in keys {
+                    m.insert(k.clone(), sort(&o[k]));
+                }
+                Value::Object(m)
+            }
+            Value::Array(a) => Value::Array(a.iter().map(sort).collect()),
+            other => other.clone(),
+        }
+    }
+    sort(v).to_string()
+}
+
+/// Field-level differences between two views of a record: `{field: {before, after}}`.
+pub fn diff(before: &Map<String, Value>, after: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for k in keys {
+        let b = before.get(k).unwrap_or(&Value::Null);
+        let a = after.get(k).unwrap_or(&Value::Null);
+        if b != a {
+            out.insert(k.clone(), json!({"before": b, "after": a}));
+        }
+    }
+    out
+}
+
+/// The changes of a created record: every field, before null.
+pub fn created(after: &Map<String, Value>) -> Map<String, Value> {
+    diff(&Map::new(), after)
+}
+
+/// Where a chain is broken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainBreak {
+    /// The first event that does not fit (or the sequence number expected there).
+    pub seq: i64,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl std::fmt::Display for ChainBreak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "event {}: {}", self.seq, self.reason)
+    }
+}
+
+/// Checks events one by one, in sequence order.
+#[derive(Debug)]
+pub struct ChainVerifier {
+    next_seq: i64,
+    prev_hash: String,
+    /// Events checked so far.
+    pub checked: u64,
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        Self {
+            next_seq: 1,
+            prev_hash: GENESIS.into(),
+            checked: 0,
+        }
+    }
+}
+
+impl ChainVerifier {
+    /// Checks the next event.
+    pub fn feed(&mut self, e: &Event) -> Result<(), ChainBreak> {
+        if e.seq != self.next_seq {
+            let reason = if e.seq > self.next_seq {
+                format!(
+                    "missing: the chain jumps from event {} to event {} (events were removed)",
+                    self.next_seq - 1,
+                    e.seq
+                )
+            } else {
+                format!("out of order: expected event {}", self.next_seq)
+            };
+            return Err(ChainBreak {
+                seq: self.next_seq.min(e.seq),
+                reason,
+            });
+        }
+        if e.prev_hash != self.prev_hash {
+            return Err(ChainBreak { seq: e.seq, reason: "its link to the previous event is broken (an event before it was altered, removed or reordered)".into() });
+        }
+        if e.expected_hash() != e.hash {
+            return Err(ChainBreak {
+                seq: e.seq,
+                reason: format!(
+                    "its contents were altered ({} by {} on {} {})",
+                    e.action, e.actor, e.entity_type, e.entity_id
+                ),
+            });
+        }
+        self.next_seq += 1;
+        self.prev_hash = e.hash.clone();
+        self.checked += 1;
+        Ok(())
+    }
+
+    /// Checks that the chain ends where the store's head says it ends.
+    pub fn finish(&self, head_seq: i64, head_hash: &str) -> Result<(), ChainBreak> {
+        let last = self.next_seq - 1;
+        if head_seq != last {
+            return Err(ChainBreak { seq: last + 1, reason: format!("missing: the chain ends at event {last} but {head_seq} were written (events were removed from the end)") });
+        }
+        if head_hash != self.prev_hash {
+            return Err(ChainBreak {
+                seq: last,
+                reason: "the last event does not match the recorded head of the chain".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: usize) -> Vec<Event> {
+        let mut prev = GENESIS.to_string();
+        (1..=n as i64)
+            .map(|i| {
+                let e = NewEvent::new(
+                    &Actor::System,
+                    "asset.created",
+                    "asset",
+                    i,
+                    json!({"b": 1, "a": [i]}),
+                    None,
+                    crate::now(),
+                )
+                .seal(i, &prev);
+                prev = e.hash.clone();
+                e
+            })
+            .collect()
+    }
+
+    fn verify(events: &[Event]) -> Result<(), ChainBreak> {
+        let mut v = ChainVerifier::default();
+        for e in events {
+            v.feed(e)?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn an_intact_chain_verifies() {
+        let c = chain(5);
+        assert!(verify(&c).is_ok());
+        let mut v = ChainVerifier::default();
+        c.iter().for_each(|e| v.feed(e).unwrap());
+        assert!(v.finish(5, &c[4].hash).is_ok());
+        assert!(v.finish(6, &c[4].hash).is_err());
+    }
+
+    #[test]
+    fn tampering_is_found_at_the_first_bad_event() {
+        let mut c = chain(5);
+        c[2].actor = "mallory".into();
+        assert_eq!(verify(&c).unwrap_err().seq, 3);
+        let mut c = chain(5);
+        c.remove(1);
+        assert_eq!(verify(&c).unwrap_err().seq, 2);
+        let mut c = chain(5);
+        c.swap(1, 2);
+        assert_eq!(verify(&c).unwrap_err().seq, 2);
+    }
+
+    #[test]
+    fn canonical_sorts_keys() {
+        assert_eq!(
+            canonical(&json!({"b": 1, "a": {"d": 1, "c": 2}})),
+            r#"{"a":{"c":2,"d":1},"b":1}"#
+        );
+    }
+
+    #[test]
+    fn diff_names_changed_fields() {
+        let a = json!({"name": "x", "tags": ["a"]});
+        let b = json!({"name": "y", "tags": ["a"]});
+        let d = diff(a.as_object().unwrap(), b.as_object().unwrap());
+        assert_eq!(
+            Value::Object(d),
+            json!({"name": {"before": "x", "after": "y"}})
+        );
+    }
+}

@@ -1,0 +1,716 @@
+//! Custodian's SQL storage: SQLite (the default, a file in WAL mode) and PostgreSQL.
+//!
+//! Queries are written once (see [`db`]); the schema is written per dialect in
+//! `schema/`. Migrations run at start and by `custodian migrate`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use uuid::Uuid;
+
+use custodian_domain::asset::{Asset, Relation};
+use custodian_domain::audit::Event;
+use custodian_domain::classification::Classification;
+use custodian_domain::custom::CustomFieldDef;
+use custodian_domain::lifecycle::{DisposalRecord, IncidentReport};
+use custodian_domain::location::Location;
+use custodian_domain::party::{Delegation, Party, PartyKind};
+use custodian_store::{
+    AssetQuery, Cursor, DelegationQuery, Page, PartyQuery, PartyRef, Result, Store, StoreError, Tx,
+};
+
+mod db;
+mod rows;
+mod tx;
+
+use db::{Dialect, Pools, Sql};
+use rows::{ASSET_COLS, PARTY_COLS};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "register",
+    sqlite: include_str!("schema/sqlite_001.sql"),
+    postgres: include_str!("schema/postgres_001.sql"),
+}];
+
+/// The largest page a list returns.
+pub const MAX_PAGE: u32 = 500;
+
+/// A register stored in SQLite or PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    pools: Pools,
+}
+
+/// Where a database URL points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A SQLite file.
+    Sqlite(String),
+    /// A PostgreSQL URL.
+    Postgres(String),
+}
+
+impl Target {
+    /// Reads `--database`: a path, `sqlite://PATH`, `sqlite:PATH` or `postgres://…`.
+    pub fn parse(url: &str) -> std::result::Result<Self, String> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err("the database is empty: give a SQLite path or a postgres:// URL".into());
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Target::Postgres(url.into()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        let path = path.split('?').next().unwrap_or(path);
+        if path.is_empty() || path == ":memory:" {
+            return Err(
+                "give SQLite a file path (an in-memory database would vanish with the process)"
+                    .into(),
+            );
+        }
+        if url.contains("://") && !url.starts_with("sqlite://") {
+            return Err(format!(
+                "unsupported database URL {url:?}: use a SQLite path or postgres://"
+            ));
+        }
+        Ok(Target::Sqlite(path.into()))
+    }
+}
+
+impl SqlStore {
+    /// Connects (creating a SQLite file if missing) without migrating.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let target = Target::parse(url).map_err(StoreError::Unavailable)?;
+        let pools = match target {
+            Target::Postgres(url) => {
+                let opts = PgConnectOptions::from_str(&url)
+                    .map_err(|e| StoreError::Unavailable(format!("bad PostgreSQL URL: {e}")))?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+                Pools::Pg(pool)
+            }
+            Target::Sqlite(path) => {
+                let base = SqliteConnectOptions::new()
+                    .filename(&path)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .pragma("temp_store", "memory");
+                let write = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(
+                        base.clone()
+                            .create_if_missing(true)
+                            .pragma("cache_size", "-16000"),
+                    )
+                    .await
+                    .map_err(|e| StoreError::Unavailable(format!("cannot open {path}: {e}")))?;
+                let readers = std::thread::available_parallelism()
+                    .map_or(4, |n| n.get() * 2)
+                    .clamp(2, 8) as u32;
+                let read = SqlitePoolOptions::new()
+                    .max_connections(readers)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_lazy_with(base.read_only(true));
+                Pools::Sqlite { write, read }
+            }
+        };
+        Ok(Self { pools })
+    }
+
+    /// Connects and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        let s = Self::connect(url).await?;
+        s.migrate().await?;
+        Ok(s)
+    }
+
+    /// Applies pending migrations; returns the versions applied.
+    pub async fn migrate(&self) -> Result<Vec<i64>> {
+        let mut tx = self.pools.begin().await?;
+        let pg = tx.dialect() == Dialect::Postgres;
+        if pg {
+            // Several instances may start at once: one migrates, the others wait.
+            tx.raw("SELECT pg_advisory_xact_lock(7262771)").await?;
+        }
+        tx.raw("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)").await?;
+        let done: Vec<i64> = tx
+            .fetch_all(Sql::new("SELECT version FROM schema_migrations"))
+            .await?
+            .iter()
+            .map(|r| r.get::<i64>("version"))
+            .collect::<Result<_>>()?;
+        let mut applied = Vec::new();
+        for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
+            tx.raw(if pg { m.postgres } else { m.sqlite }).await?;
+            tx.execute(
+                Sql::new(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                )
+                .bind(m.version)
+                .bind(m.name)
+                .bind(custodian_domain::value::format_timestamp(
+                    &custodian_domain::now(),
+                )),
+            )
+            .await?;
+            applied.push(m.version);
+        }
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    /// The newest schema version this build knows.
+    pub fn latest_schema() -> i64 {
+        MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
+    /// The schema version the database is at.
+    pub async fn schema_version(&self) -> Result<i64> {
+        let r = self
+            .pools
+            .fetch_one(Sql::new(
+                "SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations",
+            ))
+            .await?;
+        r.get::<i64>("v")
+    }
+
+    fn pg(&self) -> bool {
+        self.pools.dialect() == Dialect::Postgres
+    }
+
+    async fn fill_members(&self, parties: &mut [Party]) -> Result<()> {
+        let teams: Vec<Uuid> = parties
+            .iter()
+            .filter(|p| p.kind == PartyKind::Team)
+            .map(|p| p.id)
+            .collect();
+        if teams.is_empty() {
+            return Ok(());
+        }
+        let mut sql = Sql::new("SELECT team_id, person_id FROM team_members WHERE team_id IN ");
+        sql.push_list(teams);
+        sql.push(" ORDER BY team_id, position");
+        for r in self.pools.fetch_all(sql).await? {
+            let (t, m): (Uuid, Uuid) = (r.get("team_id")?, r.get("person_id")?);
+            if let Some(p) = parties.iter_mut().find(|p| p.id == t) {
+                p.member_ids.push(m);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Builds a page from `limit + 1` rows fetched in key order.
+fn page<T>(mut rows: Vec<(i64, T)>, limit: u32) -> Page<T> {
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(|(k, _)| Cursor(*k))
+    } else {
+        None
+    };
+    Page {
+        items: rows.into_iter().map(|(_, v)| v).collect(),
+        next_cursor,
+    }
+}
+
+fn clamp(limit: u32) -> u32 {
+    limit.clamp(1, MAX_PAGE)
+}
+
+/// The words of a search, each a prefix to match, or `None` when it has no words.
+fn search_terms(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        if self.pg() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.pools
+            .fetch_one(Sql::new("SELECT 1 AS one"))
+            .await
+            .map(drop)
+    }
+
+    async fn begin(&self) -> Result<Box<dyn Tx>> {
+        Ok(Box::new(tx::SqlTx::new(self.pools.begin().await?)))
+    }
+
+    async fn asset(&self, id: Uuid) -> Result<Option<Asset>> {
+        let sql = Sql::new(format!("SELECT {ASSET_COLS} FROM assets a WHERE a.id = $1")).bind(id);
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| rows::asset(&r).map(|(_, a)| a))
+            .transpose()
+    }
+
+    async fn asset_by_number(&self, number: &str) -> Result<Option<Asset>> {
+        let sql = Sql::new(format!(
+            "SELECT {ASSET_COLS} FROM assets a WHERE a.asset_number = $1"
+        ))
+        .bind(number);
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| rows::asset(&r).map(|(_, a)| a))
+            .transpose()
+    }
+
+    async fn list_assets(&self, q: &AssetQuery) -> Result<Page<Asset>> {
+        let limit = clamp(q.limit);
+        let mut sql = Sql::new("");
+        let mut from = String::from("assets a");
+        let mut conds: Vec<String> = Vec::new();
+        // The key the page is ordered by: the search index's rowid when searching on SQLite
+        // (FTS5 returns matches in rowid order, and rowid is the asset's seq), else seq.
+        let mut key = "a.seq";
+        if let Some(text) = q.q.as_deref().filter(|t| !t.trim().is_empty()) {
+            let terms = search_terms(text);
+            if terms.is_empty() {
+                return Ok(Page {
+                    items: vec![],
+                    next_cursor: None,
+                });
+            }
+            if self.pg() {
+                let tsq: Vec<String> = terms.iter().map(|t| format!("{t}:*")).collect();
+                conds.push(format!(
+                    "a.search_tsv @@ to_tsquery('simple', {})",
+                    sql.arg(tsq.join(" & "))
+                ));
+            } else {
+                let fts: Vec<String> = terms.iter().map(|t| format!("\"{t}\"*")).collect();
+                from = "assets_fts JOIN assets a ON a.seq = assets_fts.rowid".into();
+                conds.push(format!("assets_fts MATCH {}", sql.arg(fts.join(" "))));
+                key = "assets_fts.rowid";
+            }
+        }
+        if let Some(tag) = &q.tag {
+            from.push_str(" JOIN asset_tags t ON t.seq = a.seq");
+            conds.push(format!("t.tag = {}", sql.arg(tag.clone())));
+            if key == "a.seq" {
+                key = "t.seq";
+            }
+        }
+        if let Some(k) = q.kind {
+            conds.push(format!("a.kind = {}", sql.arg(k.as_str())));
+        }
+        if let Some(s) = q.status {
+            conds.push(format!("a.status = {}", sql.arg(s.as_str())));
+        }
+        if let Some(o) = q.owner_id {
+            conds.push(format!("a.owner_id = {}", sql.arg(o)));
+        }
+        if let Some(c) = &q.classification {
+            conds.push(format!("a.classification = {}", sql.arg(c.clone())));
+        }
+        if let Some(i) = q.importance {
+            conds.push(format!("a.importance = {}", sql.arg(i.as_str())));
+        }
+        if let Some(l) = q.location_id {
+            conds.push(format!("a.location_id = {}", sql.arg(l)));
+        }
+        if let Some(today) = q.review_overdue {
+            conds.push(format!("a.next_review_at < {}", sql.arg(today)));
+        }
+        if let Some(c) = q.cursor {
+            conds.push(format!("{key} > {}", sql.arg(c.0)));
+        }
+        let filter = if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        };
+        sql.text = format!(
+            "SELECT {ASSET_COLS} FROM {from}{filter} ORDER BY {key} LIMIT {}",
+            limit + 1
+        );
+        let rows = self
+            .pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(rows::asset)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(page(rows, limit))
+    }
+
+    async fn count_assets(&self) -> Result<i64> {
+        self.pools
+            .fetch_one(Sql::new("SELECT COUNT(*) AS n FROM assets"))
+            .await?
+            .get("n")
+    }
+
+    async fn relations_of(&self, ids: &[Uuid]) -> Result<Vec<Relation>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut sql = Sql::new(format!(
+            "SELECT {} FROM relations WHERE from_id IN ",
+            rows::RELATION_COLS
+        ));
+        sql.push_list(ids.iter().copied());
+        sql.push(" UNION SELECT ");
+        sql.push(rows::RELATION_COLS);
+        sql.push(" FROM relations WHERE to_id IN ");
+        sql.push_list(ids.iter().copied());
+        self.pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(rows::relation)
+            .collect()
+    }
+
+    async fn relation(&self, id: Uuid) -> Result<Option<Relation>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM relations WHERE id = $1",
+            rows::RELATION_COLS
+        ))
+        .bind(id);
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| rows::relation(&r))
+            .transpose()
+    }
+
+    async fn disposal(&self, asset_id: Uuid) -> Result<Option<DisposalRecord>> {
+        let sql = Sql::new("SELECT asset_id, method, performed_by, performed_at, certificate_ref, verified_by, notes FROM disposals WHERE asset_id = $1").bind(asset_id);
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| rows::disposal(&r))
+            .transpose()
+    }
+
+    async fn incidents(&self, asset_id: Uuid) -> Result<Vec<IncidentReport>> {
+        let sql = Sql::new("SELECT asset_id, status, reported_at, incident_ref, notes FROM incidents WHERE asset_id = $1 ORDER BY seq").bind(asset_id);
+        self.pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(rows::incident)
+            .collect()
+    }
+
+    async fn party(&self, id: Uuid) -> Result<Option<Party>> {
+        Ok(self.parties(&[id]).await?.into_iter().next())
+    }
+
+    async fn parties(&self, ids: &[Uuid]) -> Result<Vec<Party>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut out = Vec::new();
+        for chunk in ids.chunks(400) {
+            let mut sql = Sql::new(format!("SELECT {PARTY_COLS} FROM parties p WHERE p.id IN "));
+            sql.push_list(chunk.iter().copied());
+            for r in self.pools.fetch_all(sql).await? {
+                out.push(rows::party(&r)?.1);
+            }
+        }
+        self.fill_members(&mut out).await?;
+        Ok(out)
+    }
+
+    async fn list_parties(&self, q: &PartyQuery) -> Result<Page<Party>> {
+        let limit = clamp(q.limit);
+        let mut sql = Sql::new("");
+        let mut conds = Vec::new();
+        if let Some(k) = q.kind {
+            conds.push(format!("p.kind = {}", sql.arg(k.as_str())));
+        }
+        if let Some(s) = q.status {
+            conds.push(format!("p.status = {}", sql.arg(s.as_str())));
+        }
+        if let Some(text) = q.q.as_deref().filter(|t| !t.trim().is_empty()) {
+            let pattern = format!("%{}%", text.trim().to_lowercase().replace(['%', '_'], ""));
+            let p = sql.arg(pattern);
+            conds.push(format!(
+                "(lower(p.name) LIKE {p} OR lower(p.email) LIKE {p})"
+            ));
+        }
+        if let Some(c) = q.cursor {
+            conds.push(format!("p.seq > {}", sql.arg(c.0)));
+        }
+        let filter = if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        };
+        sql.text = format!(
+            "SELECT {PARTY_COLS} FROM parties p{filter} ORDER BY p.seq LIMIT {}",
+            limit + 1
+        );
+        let rows = self
+            .pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(rows::party)
+            .collect::<Result<Vec<_>>>()?;
+        let mut pg = page(rows, limit);
+        self.fill_members(&mut pg.items).await?;
+        Ok(pg)
+    }
+
+    async fn party_directory(&self) -> Result<Vec<PartyRef>> {
+        let rows = self
+            .pools
+            .fetch_all(Sql::new(
+                "SELECT id, kind, name, email FROM parties ORDER BY seq",
+            ))
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.get("kind")?;
+                Ok(PartyRef {
+                    id: r.get("id")?,
+                    kind: PartyKind::parse(&kind)
+                        .ok_or_else(|| StoreError::Other(format!("unknown party kind {kind:?}")))?,
+                    name: r.get("name")?,
+                    email: r.get("email")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn delegation(&self, id: Uuid) -> Result<Option<Delegation>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM delegations WHERE id = $1",
+            rows::DELEGATION_COLS
+        ))
+        .bind(id);
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| rows::delegation(&r).map(|(_, d)| d))
+            .transpose()
+    }
+
+    async fn list_delegations(&self, q: &DelegationQuery) -> Result<Page<Delegation>> {
+        let limit = clamp(q.limit);
+        let mut sql = Sql::new("");
+        let mut conds = Vec::new();
+        if let Some(o) = q.owner_id {
+            conds.push(format!("owner_id = {}", sql.arg(o)));
+        }
+        if let Some(d) = q.delegate_id {
+            conds.push(format!("delegate_id = {}", sql.arg(d)));
+        }
+        if q.active_only {
+            conds.push("ended_at IS NULL".into());
+        }
+        if let Some(c) = q.cursor {
+            conds.push(format!("seq > {}", sql.arg(c.0)));
+        }
+        let filter = if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        };
+        sql.text = format!(
+            "SELECT {} FROM delegations{filter} ORDER BY seq LIMIT {}",
+            rows::DELEGATION_COLS,
+            limit + 1
+        );
+        let rows = self
+            .pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(rows::delegation)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(page(rows, limit))
+    }
+
+    async fn location(&self, id: Uuid) -> Result<Option<Location>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM locations WHERE id = $1",
+            rows::LOCATION_COLS
+        ))
+        .bind(id);
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| rows::location(&r).map(|(_, l)| l))
+            .transpose()
+    }
+
+    async fn list_locations(&self, limit: u32, cursor: Option<Cursor>) -> Result<Page<Location>> {
+        let limit = clamp(limit);
+        let mut sql = Sql::new("");
+        let filter = match cursor {
+            Some(c) => format!(" WHERE seq > {}", sql.arg(c.0)),
+            None => String::new(),
+        };
+        sql.text = format!(
+            "SELECT {} FROM locations{filter} ORDER BY seq LIMIT {}",
+            rows::LOCATION_COLS,
+            limit + 1
+        );
+        let rows = self
+            .pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(rows::location)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(page(rows, limit))
+    }
+
+    async fn classifications(&self) -> Result<Vec<Classification>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM classifications ORDER BY rank",
+            rows::CLASSIFICATION_COLS
+        ));
+        self.pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(rows::classification)
+            .collect()
+    }
+
+    async fn classification_usage(&self, key: &str) -> Result<i64> {
+        self.pools
+            .fetch_one(
+                Sql::new("SELECT COUNT(*) AS n FROM assets WHERE classification = $1").bind(key),
+            )
+            .await?
+            .get("n")
+    }
+
+    async fn custom_fields(&self) -> Result<Vec<CustomFieldDef>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM custom_fields ORDER BY seq",
+            rows::CUSTOM_FIELD_COLS
+        ));
+        self.pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(rows::custom_field)
+            .collect()
+    }
+
+    async fn history(
+        &self,
+        entity_type: &str,
+        entity_id: &str,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<Event>> {
+        let limit = clamp(limit);
+        let mut sql = Sql::new("");
+        let (t, i) = (sql.arg(entity_type), sql.arg(entity_id));
+        let after = match cursor {
+            Some(c) => format!(" AND seq > {}", sql.arg(c.0)),
+            None => String::new(),
+        };
+        sql.text = format!("SELECT {} FROM audit_events WHERE entity_type = {t} AND entity_id = {i}{after} ORDER BY seq LIMIT {}", rows::EVENT_COLS, limit + 1);
+        let rows = self
+            .pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(|r| rows::event(r).map(|e| (e.seq, e)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(page(rows, limit))
+    }
+
+    async fn events_after(&self, seq: i64, limit: u32) -> Result<Vec<Event>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT {}",
+            rows::EVENT_COLS,
+            limit.max(1)
+        ))
+        .bind(seq);
+        self.pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(rows::event)
+            .collect()
+    }
+
+    async fn audit_head(&self) -> Result<(i64, String)> {
+        let r = self
+            .pools
+            .fetch_one(Sql::new("SELECT seq, hash FROM audit_head WHERE id = 1"))
+            .await?;
+        Ok((r.get("seq")?, r.get("hash")?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls() {
+        assert_eq!(
+            Target::parse("custodian.db"),
+            Ok(Target::Sqlite("custodian.db".into()))
+        );
+        assert_eq!(
+            Target::parse("sqlite://data/c.db"),
+            Ok(Target::Sqlite("data/c.db".into()))
+        );
+        assert_eq!(
+            Target::parse("sqlite:c.db?mode=rwc"),
+            Ok(Target::Sqlite("c.db".into()))
+        );
+        assert!(matches!(
+            Target::parse("postgres://u@h/db"),
+            Ok(Target::Postgres(_))
+        ));
+        assert!(Target::parse("mysql://x").is_err());
+        assert!(Target::parse(":memory:").is_err());
+        assert!(Target::parse("").is_err());
+    }
+
+    #[test]
+    fn search_terms_are_words() {
+        assert_eq!(search_terms("Dell  lat-5440"), vec!["dell", "lat", "5440"]);
+        assert!(search_terms("--").is_empty());
+    }
+}

@@ -1,0 +1,391 @@
+//! Mapping between rows and domain records, and the column lists queries share.
+
+use custodian_domain::asset::{Asset, AssetKind, Importance, Relation, RelationType};
+use custodian_domain::audit::Event;
+use custodian_domain::classification::{Classification, DisposalRequirement, Handling};
+use custodian_domain::custom::{CustomFieldDef, CustomType, EntityType};
+use custodian_domain::lifecycle::{DisposalMethod, DisposalRecord, IncidentReport, Status};
+use custodian_domain::location::{Location, LocationKind};
+use custodian_domain::party::{
+    Delegation, DelegationTask, EmploymentType, Party, PartyKind, PersonStatus,
+};
+use custodian_store::{Result, StoreError};
+use serde_json::{Map, Value};
+
+use crate::db::{Row, Sql};
+
+pub const ASSET_COLS: &str = "a.seq, a.id, a.asset_number, a.kind, a.name, a.description, a.owner_id, a.importance, a.classification, a.status, a.location_id, a.tags, a.custom, a.external_ids, a.last_reviewed_at, a.last_reviewed_by, a.next_review_at, a.attrs, a.version, a.created_at, a.updated_at";
+pub const PARTY_COLS: &str = "p.seq, p.id, p.kind, p.name, p.email, p.employment_type, p.status, p.start_date, p.end_date, p.manager_id, p.holder_id, p.custom, p.version, p.created_at, p.updated_at";
+pub const EVENT_COLS: &str = "seq, id, occurred_at, actor, action, entity_type, entity_id, changes, request_id, prev_hash, hash";
+pub const LOCATION_COLS: &str =
+    "seq, id, name, kind, parent_id, on_premises, address, custom, version, created_at, updated_at";
+pub const CLASSIFICATION_COLS: &str = "key, name, rank, description, encryption_required, off_premises, external_sharing, label_required, disposal_method, review_interval_days, version, created_at, updated_at";
+pub const CUSTOM_FIELD_COLS: &str = "id, entity_type, key, label, field_type, choices, required, asset_kinds, description, version, created_at, updated_at";
+pub const DELEGATION_COLS: &str =
+    "seq, id, owner_id, delegate_id, task, asset_id, note, created_at, ended_at, end_reason";
+pub const RELATION_COLS: &str = "id, from_id, to_id, type, created_at";
+
+fn word<T>(row: &Row, col: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+    let s: String = row.get(col)?;
+    parse(&s).ok_or_else(|| StoreError::Other(format!("column {col} holds an unknown value {s:?}")))
+}
+
+fn opt_word<T>(row: &Row, col: &str, parse: fn(&str) -> Option<T>) -> Result<Option<T>> {
+    match row.get::<Option<String>>(col)? {
+        None => Ok(None),
+        Some(s) => parse(&s)
+            .map(Some)
+            .ok_or_else(|| StoreError::Other(format!("column {col} holds an unknown value {s:?}"))),
+    }
+}
+
+fn object(row: &Row, col: &str) -> Result<Map<String, Value>> {
+    match row.json(col)? {
+        Value::Object(m) => Ok(m),
+        _ => Ok(Map::new()),
+    }
+}
+
+fn strings(row: &Row, col: &str) -> Result<Vec<String>> {
+    Ok(match row.json(col)? {
+        Value::Array(a) => a
+            .into_iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
+        _ => vec![],
+    })
+}
+
+pub fn asset(row: &Row) -> Result<(i64, Asset)> {
+    Ok((
+        row.get("seq")?,
+        Asset {
+            id: row.get("id")?,
+            asset_number: row.get("asset_number")?,
+            kind: word(row, "kind", AssetKind::parse)?,
+            name: row.get("name")?,
+            description: row.get("description")?,
+            owner_id: row.get("owner_id")?,
+            importance: word(row, "importance", Importance::parse)?,
+            classification: row.get("classification")?,
+            status: word(row, "status", Status::parse)?,
+            location_id: row.get("location_id")?,
+            tags: strings(row, "tags")?,
+            custom: object(row, "custom")?,
+            external_ids: object(row, "external_ids")?,
+            last_reviewed_at: row.get("last_reviewed_at")?,
+            last_reviewed_by: row.get("last_reviewed_by")?,
+            next_review_at: row.get("next_review_at")?,
+            attrs: object(row, "attrs")?,
+            version: row.get("version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        },
+    ))
+}
+
+/// The lower-case words the text search indexes.
+pub fn search_words(text: &str) -> String {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The asset columns written on insert and update, in order, with their values.
+pub fn asset_values(a: &Asset) -> Vec<(&'static str, crate::db::Arg)> {
+    let tags = Value::Array(a.tags.iter().cloned().map(Value::String).collect());
+    vec![
+        ("id", a.id.into()),
+        ("asset_number", a.asset_number.clone().into()),
+        ("kind", a.kind.as_str().into()),
+        ("name", a.name.clone().into()),
+        ("description", a.description.clone().into()),
+        ("owner_id", a.owner_id.into()),
+        ("importance", a.importance.as_str().into()),
+        ("classification", a.classification.clone().into()),
+        ("status", a.status.as_str().into()),
+        ("location_id", a.location_id.into()),
+        ("tags", tags.into()),
+        ("custom", Value::Object(a.custom.clone()).into()),
+        ("external_ids", Value::Object(a.external_ids.clone()).into()),
+        ("last_reviewed_at", a.last_reviewed_at.into()),
+        ("last_reviewed_by", a.last_reviewed_by.into()),
+        ("next_review_at", a.next_review_at.into()),
+        (
+            "serial_number",
+            a.attr_str("serial_number").map(String::from).into(),
+        ),
+        ("attrs", Value::Object(a.attrs.clone()).into()),
+        ("search_text", search_words(&a.search_text()).into()),
+        ("version", a.version.into()),
+        ("created_at", a.created_at.into()),
+        ("updated_at", a.updated_at.into()),
+    ]
+}
+
+pub fn party(row: &Row) -> Result<(i64, Party)> {
+    Ok((
+        row.get("seq")?,
+        Party {
+            id: row.get("id")?,
+            kind: word(row, "kind", PartyKind::parse)?,
+            name: row.get("name")?,
+            email: row.get("email")?,
+            employment_type: opt_word(row, "employment_type", EmploymentType::parse)?,
+            status: opt_word(row, "status", PersonStatus::parse)?,
+            start_date: row.get("start_date")?,
+            end_date: row.get("end_date")?,
+            manager_id: row.get("manager_id")?,
+            holder_id: row.get("holder_id")?,
+            member_ids: vec![],
+            custom: object(row, "custom")?,
+            version: row.get("version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        },
+    ))
+}
+
+pub fn event(row: &Row) -> Result<Event> {
+    Ok(Event {
+        seq: row.get("seq")?,
+        id: row.get("id")?,
+        occurred_at: row.get("occurred_at")?,
+        actor: row.get("actor")?,
+        action: row.get("action")?,
+        entity_type: row.get("entity_type")?,
+        entity_id: row.get("entity_id")?,
+        changes: row.get("changes")?,
+        request_id: row.get("request_id")?,
+        prev_hash: row.get("prev_hash")?,
+        hash: row.get("hash")?,
+    })
+}
+
+pub fn location(row: &Row) -> Result<(i64, Location)> {
+    Ok((
+        row.get("seq")?,
+        Location {
+            id: row.get("id")?,
+            name: row.get("name")?,
+            kind: word(row, "kind", LocationKind::parse)?,
+            parent_id: row.get("parent_id")?,
+            on_premises: row.get("on_premises")?,
+            address: row.get("address")?,
+            custom: object(row, "custom")?,
+            version: row.get("version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        },
+    ))
+}
+
+pub fn classification(row: &Row) -> Result<Classification> {
+    Ok(Classification {
+        key: row.get("key")?,
+        name: row.get("name")?,
+        rank: i32::try_from(row.get::<i64>("rank")?).unwrap_or(i32::MAX),
+        description: row.get("description")?,
+        encryption_required: row.get("encryption_required")?,
+        off_premises: word(row, "off_premises", Handling::parse)?,
+        external_sharing: word(row, "external_sharing", Handling::parse)?,
+        label_required: row.get("label_required")?,
+        disposal_method: word(row, "disposal_method", DisposalRequirement::parse)?,
+        review_interval_days: i32::try_from(row.get::<i64>("review_interval_days")?).unwrap_or(365),
+        version: row.get("version")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+    })
+}
+
+pub fn custom_field(row: &Row) -> Result<CustomFieldDef> {
+    Ok(CustomFieldDef {
+        id: row.get("id")?,
+        entity_type: word(row, "entity_type", EntityType::parse)?,
+        key: row.get("key")?,
+        label: row.get("label")?,
+        field_type: word(row, "field_type", CustomType::parse)?,
+        choices: strings(row, "choices")?,
+        required: row.get("required")?,
+        asset_kinds: strings(row, "asset_kinds")?
+            .iter()
+            .filter_map(|s| AssetKind::parse(s))
+            .collect(),
+        description: row.get("description")?,
+        version: row.get("version")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+    })
+}
+
+pub fn delegation(row: &Row) -> Result<(i64, Delegation)> {
+    Ok((
+        row.get("seq")?,
+        Delegation {
+            id: row.get("id")?,
+            owner_id: row.get("owner_id")?,
+            delegate_id: row.get("delegate_id")?,
+            task: word(row, "task", DelegationTask::parse)?,
+            asset_id: row.get("asset_id")?,
+            note: row.get("note")?,
+            created_at: row.get("created_at")?,
+            ended_at: row.get("ended_at")?,
+            end_reason: row.get("end_reason")?,
+        },
+    ))
+}
+
+pub fn relation(row: &Row) -> Result<Relation> {
+    Ok(Relation {
+        id: row.get("id")?,
+        from_id: row.get("from_id")?,
+        to_id: row.get("to_id")?,
+        relation_type: word(row, "type", RelationType::parse)?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+pub fn disposal(row: &Row) -> Result<DisposalRecord> {
+    Ok(DisposalRecord {
+        asset_id: row.get("asset_id")?,
+        method: word(row, "method", DisposalMethod::parse)?,
+        performed_by: row.get("performed_by")?,
+        performed_at: row.get("performed_at")?,
+        certificate_ref: row.get("certificate_ref")?,
+        verified_by: row.get("verified_by")?,
+        notes: row.get("notes")?,
+    })
+}
+
+pub fn incident(row: &Row) -> Result<IncidentReport> {
+    Ok(IncidentReport {
+        asset_id: row.get("asset_id")?,
+        status: word(row, "status", Status::parse)?,
+        reported_at: row.get("reported_at")?,
+        incident_ref: row.get("incident_ref")?,
+        notes: row.get("notes")?,
+    })
+}
+
+/// `INSERT INTO table (cols) VALUES (…)` for one record's columns.
+pub fn insert(table: &str, values: Vec<(&'static str, crate::db::Arg)>) -> Sql {
+    let mut sql = Sql::new("");
+    let cols: Vec<&str> = values.iter().map(|(c, _)| *c).collect();
+    let ps: Vec<String> = values.into_iter().map(|(_, v)| sql.arg(v)).collect();
+    sql.text = format!(
+        "INSERT INTO {table} ({}) VALUES ({})",
+        cols.join(", "),
+        ps.join(", ")
+    );
+    sql
+}
+
+/// `UPDATE table SET cols = … WHERE key = $k AND version = $v` for one record.
+pub fn update_versioned(
+    table: &str,
+    key_col: &str,
+    key: crate::db::Arg,
+    values: Vec<(&'static str, crate::db::Arg)>,
+    expected_version: i64,
+) -> Sql {
+    let mut sql = Sql::new("");
+    let sets: Vec<String> = values
+        .into_iter()
+        .filter(|(c, _)| *c != key_col && *c != "created_at")
+        .map(|(c, v)| format!("{c} = {}", sql.arg(v)))
+        .collect();
+    let k = sql.arg(key);
+    let v = sql.arg(expected_version);
+    sql.text = format!(
+        "UPDATE {table} SET {} WHERE {key_col} = {k} AND version = {v}",
+        sets.join(", ")
+    );
+    sql
+}
+
+pub fn party_values(p: &Party) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("id", p.id.into()),
+        ("kind", p.kind.as_str().into()),
+        ("name", p.name.clone().into()),
+        ("email", p.email.clone().into()),
+        (
+            "employment_type",
+            p.employment_type.map(|e| e.as_str()).into(),
+        ),
+        ("status", p.status.map(|e| e.as_str()).into()),
+        ("start_date", p.start_date.into()),
+        ("end_date", p.end_date.into()),
+        ("manager_id", p.manager_id.into()),
+        ("holder_id", p.holder_id.into()),
+        ("custom", Value::Object(p.custom.clone()).into()),
+        ("version", p.version.into()),
+        ("created_at", p.created_at.into()),
+        ("updated_at", p.updated_at.into()),
+    ]
+}
+
+pub fn location_values(l: &Location) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("id", l.id.into()),
+        ("name", l.name.clone().into()),
+        ("kind", l.kind.as_str().into()),
+        ("parent_id", l.parent_id.into()),
+        ("on_premises", l.on_premises.into()),
+        ("address", l.address.clone().into()),
+        ("custom", Value::Object(l.custom.clone()).into()),
+        ("version", l.version.into()),
+        ("created_at", l.created_at.into()),
+        ("updated_at", l.updated_at.into()),
+    ]
+}
+
+pub fn classification_values(c: &Classification) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("key", c.key.clone().into()),
+        ("name", c.name.clone().into()),
+        ("rank", i64::from(c.rank).into()),
+        ("description", c.description.clone().into()),
+        ("encryption_required", c.encryption_required.into()),
+        ("off_premises", c.off_premises.as_str().into()),
+        ("external_sharing", c.external_sharing.as_str().into()),
+        ("label_required", c.label_required.into()),
+        ("disposal_method", c.disposal_method.as_str().into()),
+        (
+            "review_interval_days",
+            i64::from(c.review_interval_days).into(),
+        ),
+        ("version", c.version.into()),
+        ("created_at", c.created_at.into()),
+        ("updated_at", c.updated_at.into()),
+    ]
+}
+
+pub fn custom_field_values(d: &CustomFieldDef) -> Vec<(&'static str, crate::db::Arg)> {
+    let list = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
+    vec![
+        ("id", d.id.into()),
+        ("entity_type", d.entity_type.as_str().into()),
+        ("key", d.key.clone().into()),
+        ("label", d.label.clone().into()),
+        ("field_type", d.field_type.as_str().into()),
+        ("choices", list(d.choices.clone()).into()),
+        ("required", d.required.into()),
+        (
+            "asset_kinds",
+            list(
+                d.asset_kinds
+                    .iter()
+                    .map(|k| k.as_str().to_string())
+                    .collect(),
+            )
+            .into(),
+        ),
+        ("description", d.description.clone().into()),
+        ("version", d.version.into()),
+        ("created_at", d.created_at.into()),
+        ("updated_at", d.updated_at.into()),
+    ]
+}

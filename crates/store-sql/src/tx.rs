@@ -1,0 +1,640 @@
+//! Write transactions: applying change sets and appending to the audit chain.
+
+use async_trait::async_trait;
+
+use std::collections::HashMap;
+use uuid::Uuid;
+
+use custodian_domain::asset::{format_asset_number, Asset};
+use custodian_domain::audit::NewEvent;
+use custodian_store::{ChangeSet, MatchKey, Result, StoreError, Tx, Write};
+
+use crate::db::{Arg, Dialect, Sql, TxConn};
+use crate::rows::{self, ASSET_COLS};
+
+/// Rows per multi-row INSERT: stays below SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+const BATCH: usize = 400;
+
+pub struct SqlTx {
+    pub(crate) conn: TxConn,
+    /// The chain head as of the last append in this transaction.
+    head: Option<(i64, String)>,
+}
+
+impl SqlTx {
+    pub(crate) fn new(conn: TxConn) -> Self {
+        Self { conn, head: None }
+    }
+
+    fn pg(&self) -> bool {
+        self.conn.dialect() == Dialect::Postgres
+    }
+
+    /// Locks and reads the chain head. On PostgreSQL the row lock serialises writers until
+    /// commit, so sequence order is commit order; SQLite's single writer does the same.
+    async fn head(&mut self) -> Result<(i64, String)> {
+        if let Some(h) = &self.head {
+            return Ok(h.clone());
+        }
+        let lock = if self.pg() { " FOR UPDATE" } else { "" };
+        let row = self
+            .conn
+            .fetch_one(Sql::new(format!(
+                "SELECT seq, hash FROM audit_head WHERE id = 1{lock}"
+            )))
+            .await?;
+        let h = (row.get::<i64>("seq")?, row.get::<String>("hash")?);
+        self.head = Some(h.clone());
+        Ok(h)
+    }
+
+    async fn insert_assets(&mut self, assets: &[Asset]) -> Result<()> {
+        for chunk in assets.chunks(BATCH) {
+            let mut sql = Sql::new("");
+            let mut cols: Vec<&str> = Vec::new();
+            let mut tuples = Vec::with_capacity(chunk.len());
+            for a in chunk {
+                let values = rows::asset_values(a);
+                if cols.is_empty() {
+                    cols = values.iter().map(|(c, _)| *c).collect();
+                }
+                let ps: Vec<String> = values.into_iter().map(|(_, v)| sql.arg(v)).collect();
+                tuples.push(format!("({})", ps.join(", ")));
+            }
+            sql.text = format!(
+                "INSERT INTO assets ({}) VALUES {} RETURNING id, seq",
+                cols.join(", "),
+                tuples.join(", ")
+            );
+            let seqs: HashMap<Uuid, i64> = self
+                .conn
+                .fetch_all(sql)
+                .await?
+                .iter()
+                .map(|r| Ok((r.get::<Uuid>("id")?, r.get::<i64>("seq")?)))
+                .collect::<Result<_>>()?;
+            self.insert_side_rows(chunk, &seqs).await?;
+        }
+        Ok(())
+    }
+
+    /// Tags and external ids live in their own indexed tables.
+    async fn insert_side_rows(
+        &mut self,
+        assets: &[Asset],
+        seqs: &HashMap<Uuid, i64>,
+    ) -> Result<()> {
+        let tags: Vec<(String, Uuid, i64)> = assets
+            .iter()
+            .flat_map(|a| {
+                let seq = seqs.get(&a.id).copied().unwrap_or_default();
+                a.tags.iter().map(move |t| (t.clone(), a.id, seq))
+            })
+            .collect();
+        for chunk in tags.chunks(BATCH) {
+            let mut sql = Sql::new("");
+            let tuples: Vec<String> = chunk
+                .iter()
+                .map(|(t, id, seq)| {
+                    format!(
+                        "({}, {}, {})",
+                        sql.arg(t.clone()),
+                        sql.arg(*id),
+                        sql.arg(*seq)
+                    )
+                })
+                .collect();
+            sql.text = format!(
+                "INSERT INTO asset_tags (tag, asset_id, seq) VALUES {}",
+                tuples.join(", ")
+            );
+            self.conn.execute(sql).await?;
+        }
+        let ext: Vec<(String, String, Uuid)> = assets
+            .iter()
+            .flat_map(|a| {
+                a.external_ids.iter().map(move |(k, v)| {
+                    (k.clone(), v.as_str().unwrap_or_default().to_string(), a.id)
+                })
+            })
+            .collect();
+        for chunk in ext.chunks(BATCH) {
+            let mut sql = Sql::new("");
+            let tuples: Vec<String> = chunk
+                .iter()
+                .map(|(s, v, id)| {
+                    format!(
+                        "({}, {}, {})",
+                        sql.arg(s.clone()),
+                        sql.arg(v.clone()),
+                        sql.arg(*id)
+                    )
+                })
+                .collect();
+            sql.text = format!(
+                "INSERT INTO asset_external_ids (system, value, asset_id) VALUES {}",
+                tuples.join(", ")
+            );
+            self.conn.execute(sql).await?;
+        }
+        Ok(())
+    }
+
+    async fn update_asset(&mut self, a: &Asset, expected_version: i64) -> Result<()> {
+        let mut sql = rows::update_versioned(
+            "assets",
+            "id",
+            a.id.into(),
+            rows::asset_values(a),
+            expected_version,
+        );
+        sql.text.push_str(" RETURNING seq");
+        let Some(row) = self.conn.fetch_all(sql).await?.into_iter().next() else {
+            return Err(self
+                .missing_or_stale(
+                    "assets",
+                    "asset",
+                    a.id.into(),
+                    a.id.to_string(),
+                    expected_version,
+                )
+                .await);
+        };
+        let seq: i64 = row.get("seq")?;
+        self.conn
+            .execute(Sql::new("DELETE FROM asset_tags WHERE asset_id = $1").bind(a.id))
+            .await?;
+        self.conn
+            .execute(Sql::new("DELETE FROM asset_external_ids WHERE asset_id = $1").bind(a.id))
+            .await?;
+        self.insert_side_rows(std::slice::from_ref(a), &HashMap::from([(a.id, seq)]))
+            .await
+    }
+
+    async fn missing_or_stale(
+        &mut self,
+        table: &str,
+        entity: &'static str,
+        key: Arg,
+        id: String,
+        expected: i64,
+    ) -> StoreError {
+        let key_col = if table == "classifications" {
+            "key"
+        } else {
+            "id"
+        };
+        let sql = Sql::new(format!("SELECT version FROM {table} WHERE {key_col} = $1")).bind(key);
+        match self.conn.fetch_all(sql).await {
+            Ok(rows) if rows.is_empty() => StoreError::NotFound { entity, id },
+            Ok(_) => StoreError::Stale {
+                entity,
+                id,
+                expected,
+            },
+            Err(e) => e,
+        }
+    }
+
+    async fn set_members(&mut self, team: Uuid, members: &[Uuid]) -> Result<()> {
+        self.conn
+            .execute(Sql::new("DELETE FROM team_members WHERE team_id = $1").bind(team))
+            .await?;
+        for (i, m) in members.iter().enumerate() {
+            self.conn
+                .execute(Sql::new("INSERT INTO team_members (team_id, person_id, position) VALUES ($1, $2, $3)").bind(team).bind(*m).bind(i as i64))
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn write(&mut self, w: Write) -> Result<()> {
+        match w {
+            Write::InsertAsset(a) => self.insert_assets(std::slice::from_ref(&a)).await,
+            Write::UpdateAsset {
+                asset,
+                expected_version,
+            } => self.update_asset(&asset, expected_version).await,
+            Write::InsertDisposal(d) => {
+                let sql = rows::insert(
+                    "disposals",
+                    vec![
+                        ("asset_id", d.asset_id.into()),
+                        ("method", d.method.as_str().into()),
+                        ("performed_by", d.performed_by.into()),
+                        ("performed_at", d.performed_at.into()),
+                        ("certificate_ref", d.certificate_ref.into()),
+                        ("verified_by", d.verified_by.into()),
+                        ("notes", d.notes.into()),
+                    ],
+                );
+                self.conn.execute(sql).await.map(drop)
+            }
+            Write::InsertIncident(i) => {
+                let sql = rows::insert(
+                    "incidents",
+                    vec![
+                        ("asset_id", i.asset_id.into()),
+                        ("status", i.status.as_str().into()),
+                        ("reported_at", i.reported_at.into()),
+                        ("incident_ref", i.incident_ref.into()),
+                        ("notes", i.notes.into()),
+                    ],
+                );
+                self.conn.execute(sql).await.map(drop)
+            }
+            Write::InsertRelation(r) => {
+                let sql = rows::insert(
+                    "relations",
+                    vec![
+                        ("id", r.id.into()),
+                        ("from_id", r.from_id.into()),
+                        ("to_id", r.to_id.into()),
+                        ("type", r.relation_type.as_str().into()),
+                        ("created_at", r.created_at.into()),
+                    ],
+                );
+                self.conn.execute(sql).await.map(drop)
+            }
+            Write::DeleteRelation(id) => {
+                let n = self
+                    .conn
+                    .execute(Sql::new("DELETE FROM relations WHERE id = $1").bind(id))
+                    .await?;
+                if n == 0 {
+                    return Err(StoreError::NotFound {
+                        entity: "relation",
+                        id: id.to_string(),
+                    });
+                }
+                Ok(())
+            }
+            Write::InsertParty(p) => {
+                self.conn
+                    .execute(rows::insert("parties", rows::party_values(&p)))
+                    .await?;
+                self.set_members(p.id, &p.member_ids).await
+            }
+            Write::UpdateParty {
+                party,
+                expected_version,
+            } => {
+                let n = self
+                    .conn
+                    .execute(rows::update_versioned(
+                        "parties",
+                        "id",
+                        party.id.into(),
+                        rows::party_values(&party),
+                        expected_version,
+                    ))
+                    .await?;
+                if n == 0 {
+                    return Err(self
+                        .missing_or_stale(
+                            "parties",
+                            "party",
+                            party.id.into(),
+                            party.id.to_string(),
+                            expected_version,
+                        )
+                        .await);
+                }
+                self.set_members(party.id, &party.member_ids).await
+            }
+            Write::InsertDelegation(d) => {
+                let sql = rows::insert(
+                    "delegations",
+                    vec![
+                        ("id", d.id.into()),
+                        ("owner_id", d.owner_id.into()),
+                        ("delegate_id", d.delegate_id.into()),
+                        ("task", d.task.as_str().into()),
+                        ("asset_id", d.asset_id.into()),
+                        ("note", d.note.into()),
+                        ("created_at", d.created_at.into()),
+                        ("ended_at", d.ended_at.into()),
+                        ("end_reason", d.end_reason.into()),
+                    ],
+                );
+                self.conn.execute(sql).await.map(drop)
+            }
+            Write::EndDelegation {
+                id,
+                ended_at,
+                reason,
+            } => {
+                let n = self
+                    .conn
+                    .execute(Sql::new("UPDATE delegations SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL").bind(ended_at).bind(reason).bind(id))
+                    .await?;
+                if n == 0 {
+                    return Err(StoreError::NotFound {
+                        entity: "delegation in force",
+                        id: id.to_string(),
+                    });
+                }
+                Ok(())
+            }
+            Write::InsertLocation(l) => self
+                .conn
+                .execute(rows::insert("locations", rows::location_values(&l)))
+                .await
+                .map(drop),
+            Write::UpdateLocation {
+                location,
+                expected_version,
+            } => {
+                let n = self
+                    .conn
+                    .execute(rows::update_versioned(
+                        "locations",
+                        "id",
+                        location.id.into(),
+                        rows::location_values(&location),
+                        expected_version,
+                    ))
+                    .await?;
+                if n == 0 {
+                    return Err(self
+                        .missing_or_stale(
+                            "locations",
+                            "location",
+                            location.id.into(),
+                            location.id.to_string(),
+                            expected_version,
+                        )
+                        .await);
+                }
+                Ok(())
+            }
+            Write::InsertClassification(c) => self
+                .conn
+                .execute(rows::insert(
+                    "classifications",
+                    rows::classification_values(&c),
+                ))
+                .await
+                .map(drop),
+            Write::UpdateClassification {
+                level,
+                expected_version,
+            } => {
+                let n = self
+                    .conn
+                    .execute(rows::update_versioned(
+                        "classifications",
+                        "key",
+                        level.key.clone().into(),
+                        rows::classification_values(&level),
+                        expected_version,
+                    ))
+                    .await?;
+                if n == 0 {
+                    return Err(self
+                        .missing_or_stale(
+                            "classifications",
+                            "classification",
+                            level.key.clone().into(),
+                            level.key.clone(),
+                            expected_version,
+                        )
+                        .await);
+                }
+                Ok(())
+            }
+            Write::DeleteClassification(key) => {
+                let n = self
+                    .conn
+                    .execute(
+                        Sql::new("DELETE FROM classifications WHERE key = $1").bind(key.clone()),
+                    )
+                    .await?;
+                if n == 0 {
+                    return Err(StoreError::NotFound {
+                        entity: "classification",
+                        id: key,
+                    });
+                }
+                Ok(())
+            }
+            Write::InsertCustomField(d) => self
+                .conn
+                .execute(rows::insert("custom_fields", rows::custom_field_values(&d)))
+                .await
+                .map(drop),
+            Write::UpdateCustomField {
+                def,
+                expected_version,
+            } => {
+                let n = self
+                    .conn
+                    .execute(rows::update_versioned(
+                        "custom_fields",
+                        "id",
+                        def.id.into(),
+                        rows::custom_field_values(&def),
+                        expected_version,
+                    ))
+                    .await?;
+                if n == 0 {
+                    return Err(self
+                        .missing_or_stale(
+                            "custom_fields",
+                            "custom field",
+                            def.id.into(),
+                            def.id.to_string(),
+                            expected_version,
+                        )
+                        .await);
+                }
+                Ok(())
+            }
+            Write::DeleteCustomField(id) => {
+                let n = self
+                    .conn
+                    .execute(Sql::new("DELETE FROM custom_fields WHERE id = $1").bind(id))
+                    .await?;
+                if n == 0 {
+                    return Err(StoreError::NotFound {
+                        entity: "custom field",
+                        id: id.to_string(),
+                    });
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn append(&mut self, events: Vec<NewEvent>) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let (mut seq, mut prev) = self.head().await?;
+        let mut sealed = Vec::with_capacity(events.len());
+        for e in events {
+            seq += 1;
+            let s = e.seal(seq, &prev);
+            prev = s.hash.clone();
+            sealed.push(s);
+        }
+        for chunk in sealed.chunks(BATCH) {
+            let mut sql = Sql::new("");
+            let tuples: Vec<String> = chunk
+                .iter()
+                .map(|e| {
+                    let ps = [
+                        sql.arg(e.seq),
+                        sql.arg(e.id),
+                        sql.arg(e.occurred_at),
+                        sql.arg(e.actor.clone()),
+                        sql.arg(e.action.clone()),
+                        sql.arg(e.entity_type.clone()),
+                        sql.arg(e.entity_id.clone()),
+                        sql.arg(e.changes.clone()),
+                        sql.arg(e.request_id.clone()),
+                        sql.arg(e.prev_hash.clone()),
+                        sql.arg(e.hash.clone()),
+                    ];
+                    format!("({})", ps.join(", "))
+                })
+                .collect();
+            sql.text = format!(
+                "INSERT INTO audit_events ({}) VALUES {}",
+                rows::EVENT_COLS,
+                tuples.join(", ")
+            );
+            self.conn.execute(sql).await?;
+        }
+        self.conn
+            .execute(
+                Sql::new("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                    .bind(seq)
+                    .bind(prev.clone()),
+            )
+            .await?;
+        self.head = Some((seq, prev));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Tx for SqlTx {
+    async fn reserve_asset_numbers(&mut self, prefix: &str, n: usize) -> Result<Vec<String>> {
+        let mut out = Vec::with_capacity(n);
+        let mut rounds = 0;
+        while out.len() < n {
+            rounds += 1;
+            if rounds > 1000 {
+                return Err(StoreError::Other(
+                    "could not find free asset numbers".into(),
+                ));
+            }
+            let want = (n - out.len()) as i64;
+            let sql = Sql::new("INSERT INTO counters (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING value")
+                .bind(format!("asset_number:{prefix}"))
+                .bind(want);
+            let end: i64 = self.conn.fetch_one(sql).await?.get("value")?;
+            let candidates: Vec<String> = (end - want + 1..=end)
+                .map(|i| format_asset_number(prefix, i))
+                .collect();
+            let taken = self.taken_asset_numbers(&candidates).await?;
+            out.extend(candidates.into_iter().filter(|c| !taken.contains(c)));
+        }
+        Ok(out)
+    }
+
+    async fn taken_asset_numbers(&mut self, numbers: &[String]) -> Result<Vec<String>> {
+        let mut taken = Vec::new();
+        for chunk in numbers.chunks(BATCH) {
+            let mut sql = Sql::new("SELECT asset_number FROM assets WHERE asset_number IN ");
+            sql.push_list(chunk.iter().cloned());
+            for r in self.conn.fetch_all(sql).await? {
+                taken.push(r.get::<String>("asset_number")?);
+            }
+        }
+        Ok(taken)
+    }
+
+    async fn find_assets(&mut self, key: MatchKey, values: &[String]) -> Result<Vec<Asset>> {
+        let mut out = Vec::new();
+        for chunk in values.chunks(BATCH / 2) {
+            let mut sql = Sql::new(format!("SELECT {ASSET_COLS} FROM assets a"));
+            match key {
+                MatchKey::AssetNumber => {
+                    sql.push(" WHERE a.asset_number IN ");
+                    sql.push_list(chunk.iter().cloned());
+                }
+                MatchKey::SerialNumber => {
+                    sql.push(" WHERE a.serial_number IN ");
+                    sql.push_list(chunk.iter().cloned());
+                }
+                MatchKey::Id => {
+                    let ids: Vec<Uuid> = chunk
+                        .iter()
+                        .filter_map(|s| Uuid::parse_str(s).ok())
+                        .collect();
+                    if ids.is_empty() {
+                        continue;
+                    }
+                    sql.push(" WHERE a.id IN ");
+                    sql.push_list(ids);
+                }
+                MatchKey::ExternalId => {
+                    let mut conds = Vec::new();
+                    for v in chunk {
+                        if let Some((system, value)) = v.split_once(':') {
+                            let (s, v) = (sql.arg(system), sql.arg(value));
+                            conds.push(format!("(e.system = {s} AND e.value = {v})"));
+                        }
+                    }
+                    if conds.is_empty() {
+                        continue;
+                    }
+                    sql.push(&format!(
+                        " WHERE a.id IN (SELECT e.asset_id FROM asset_external_ids e WHERE {})",
+                        conds.join(" OR ")
+                    ));
+                }
+            }
+            for r in self.conn.fetch_all(sql).await? {
+                out.push(rows::asset(&r)?.1);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn apply(&mut self, changes: ChangeSet) -> Result<()> {
+        if changes.events.is_empty() && !changes.writes.is_empty() {
+            return Err(StoreError::Other(
+                "a change must be recorded by an audit event".into(),
+            ));
+        }
+        // Take the chain lock first, so that writers queue before touching rows.
+        self.head().await?;
+        let mut run: Vec<Asset> = Vec::new();
+        for w in changes.writes {
+            match w {
+                Write::InsertAsset(a) => run.push(*a),
+                other => {
+                    if !run.is_empty() {
+                        self.insert_assets(&std::mem::take(&mut run)).await?;
+                    }
+                    self.write(other).await?;
+                }
+            }
+        }
+        if !run.is_empty() {
+            self.insert_assets(&run).await?;
+        }
+        self.append(changes.events).await
+    }
+
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.conn.commit().await
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<()> {
+        self.conn.rollback().await
+    }
+}

@@ -1,0 +1,1062 @@
+//! The conformance suite every storage backend passes.
+//!
+//! Each check takes a freshly migrated, empty store. Backends instantiate the suite with
+//! [`conformance_tests!`](crate::conformance_tests), so a difference between backends
+//! shows as a failing test.
+
+use chrono::{NaiveDate, TimeDelta};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use custodian_domain::asset::{
+    Asset, AssetContext, AssetDraft, AssetKind, Importance, Relation, RelationType,
+};
+use custodian_domain::audit::{Actor, ChainVerifier, NewEvent};
+use custodian_domain::classification;
+use custodian_domain::custom::CustomFieldDef;
+use custodian_domain::lifecycle::{DisposalMethod, DisposalRecord, IncidentReport, Status};
+use custodian_domain::location::Location;
+use custodian_domain::party::{Delegation, Party, PartyKind, PersonStatus};
+
+use crate::{
+    AssetQuery, ChangeSet, Cursor, DelegationQuery, MatchKey, PartyQuery, Store, StoreError, Write,
+};
+
+/// Instantiates every check as a `#[tokio::test]` for a store factory (`async fn() -> Arc<dyn Store>`).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:path) => {
+        $crate::conformance_tests!(@each $make;
+            assets_round_trip, stale_and_missing_updates, asset_numbers_are_reserved_and_unique,
+            failed_changes_leave_nothing, keyset_pages_are_stable_under_inserts, asset_filters,
+            text_search, relations, parties_teams_and_roles, delegations, locations,
+            classifications_and_custom_fields, audit_chain_and_history, import_matching,
+            disposal_and_incident_records);
+    };
+    (@each $make:path; $($name:ident),+) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let store = $make().await;
+                $crate::conformance::$name(&*store).await;
+            }
+        )+
+    };
+}
+
+fn ev(action: &str, id: impl ToString) -> NewEvent {
+    NewEvent::new(
+        &Actor::System,
+        action,
+        "test",
+        id,
+        json!({"n": 1}),
+        None,
+        custodian_domain::now(),
+    )
+}
+
+async fn commit(s: &dyn Store, w: Write) {
+    s.commit(ChangeSet::one(w, ev("test.write", "x")))
+        .await
+        .expect("commit");
+}
+
+async fn seed_levels(s: &dyn Store) {
+    let writes = classification::defaults(custodian_domain::now())
+        .into_iter()
+        .map(Write::InsertClassification)
+        .collect();
+    s.commit(ChangeSet {
+        writes,
+        events: vec![ev("classification.seeded", "defaults")],
+    })
+    .await
+    .expect("seed levels");
+}
+
+fn person(name: &str) -> Party {
+    let o = json!({"kind": "person", "name": name, "email": format!("{}@example.com", name.to_lowercase().replace(' ', "."))});
+    Party::from_input(o.as_object().expect("object"), &[], custodian_domain::now())
+        .expect("valid person")
+}
+
+fn party(v: Value) -> Party {
+    Party::from_input(v.as_object().expect("object"), &[], custodian_domain::now())
+        .expect("valid party")
+}
+
+async fn add_person(s: &dyn Store, name: &str) -> Party {
+    let p = person(name);
+    commit(s, Write::InsertParty(Box::new(p.clone()))).await;
+    p
+}
+
+fn asset(owner: Uuid, number: &str, v: Value) -> Asset {
+    let keys: Vec<String> = ["public", "internal", "confidential", "restricted"]
+        .map(String::from)
+        .to_vec();
+    let ctx = AssetContext {
+        classifications: &keys,
+        custom_defs: &[],
+        number_prefix: "AST",
+    };
+    let mut o: Map<String, Value> = json!({"kind": "physical", "name": "Laptop", "owner_id": owner, "importance": "medium", "classification": "internal"})
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    if let Value::Object(extra) = v {
+        o.extend(extra);
+    }
+    AssetDraft::parse(&o, &ctx)
+        .expect("valid asset")
+        .into_asset(
+            custodian_domain::new_id(),
+            number.into(),
+            custodian_domain::now(),
+        )
+}
+
+async fn add_asset(s: &dyn Store, owner: Uuid, number: &str, v: Value) -> Asset {
+    let a = asset(owner, number, v);
+    commit(s, Write::InsertAsset(Box::new(a.clone()))).await;
+    a
+}
+
+async fn setup(s: &dyn Store) -> Party {
+    seed_levels(s).await;
+    add_person(s, "Ada Owner").await
+}
+
+fn numbers(items: &[Asset]) -> Vec<String> {
+    items.iter().map(|a| a.asset_number.clone()).collect()
+}
+
+async fn list(s: &dyn Store, q: AssetQuery) -> Vec<String> {
+    let q = AssetQuery { limit: 500, ..q };
+    numbers(&s.list_assets(&q).await.expect("list").items)
+}
+
+/// An asset comes back exactly as written, by id and by number.
+pub async fn assets_round_trip(s: &dyn Store) {
+    let owner = setup(s).await;
+    let a = add_asset(
+        s,
+        owner.id,
+        "AST-000001",
+        json!({"description": "Ada's laptop", "serial_number": "SN-1", "ip_addresses": ["10.0.0.1"], "encrypted": true,
+               "tags": ["finance", "laptop"], "external_ids": {"mdm": "M-1"}, "last_reviewed_at": "2026-01-02T03:04:05.123456Z",
+               "last_reviewed_by": owner.id, "next_review_at": "2026-07-01", "purchase_cost": 1234.5}),
+    )
+    .await;
+    let got = s.asset(a.id).await.expect("get").expect("present");
+    assert_eq!(got, a);
+    assert_eq!(
+        s.asset_by_number("AST-000001").await.expect("get").as_ref(),
+        Some(&a)
+    );
+    assert_eq!(
+        s.asset(custodian_domain::new_id()).await.expect("get"),
+        None
+    );
+    assert_eq!(s.count_assets().await.expect("count"), 1);
+}
+
+/// An update based on an old version is refused and changes nothing.
+pub async fn stale_and_missing_updates(s: &dyn Store) {
+    let owner = setup(s).await;
+    let a = add_asset(s, owner.id, "AST-000001", json!({})).await;
+    let mut b = a.clone();
+    b.name = "Renamed".into();
+    b.version = 2;
+    b.tags = vec!["new".into()];
+    commit(
+        s,
+        Write::UpdateAsset {
+            asset: Box::new(b.clone()),
+            expected_version: 1,
+        },
+    )
+    .await;
+    assert_eq!(s.asset(a.id).await.expect("get"), Some(b.clone()));
+    let mut c = b.clone();
+    c.name = "Lost update".into();
+    c.version = 3;
+    let err = s
+        .commit(ChangeSet::one(
+            Write::UpdateAsset {
+                asset: Box::new(c.clone()),
+                expected_version: 1,
+            },
+            ev("x", 1),
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Stale { .. }), "{err:?}");
+    assert_eq!(
+        s.asset(a.id).await.expect("get").map(|a| a.name),
+        Some("Renamed".into())
+    );
+    c.id = custodian_domain::new_id();
+    let err = s
+        .commit(ChangeSet::one(
+            Write::UpdateAsset {
+                asset: Box::new(c),
+                expected_version: 1,
+            },
+            ev("x", 1),
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
+    assert_eq!(
+        list(
+            s,
+            AssetQuery {
+                tag: Some("new".into()),
+                ..Default::default()
+            }
+        )
+        .await,
+        ["AST-000001"]
+    );
+}
+
+/// Reserved numbers skip those already taken; a taken number is refused.
+pub async fn asset_numbers_are_reserved_and_unique(s: &dyn Store) {
+    let owner = setup(s).await;
+    add_asset(s, owner.id, "AST-000002", json!({})).await;
+    let mut tx = s.begin().await.expect("begin");
+    let got = tx.reserve_asset_numbers("AST", 3).await.expect("reserve");
+    assert_eq!(got, ["AST-000001", "AST-000003", "AST-000004"]);
+    tx.commit().await.expect("commit");
+    let mut tx = s.begin().await.expect("begin");
+    assert_eq!(
+        tx.reserve_asset_numbers("AST", 1).await.expect("reserve"),
+        ["AST-000005"]
+    );
+    assert_eq!(
+        tx.reserve_asset_numbers("HW", 1).await.expect("reserve"),
+        ["HW-000001"]
+    );
+    tx.rollback().await.expect("rollback");
+    let dup = asset(owner.id, "AST-000002", json!({}));
+    let err = s
+        .commit(ChangeSet::one(
+            Write::InsertAsset(Box::new(dup)),
+            ev("x", 1),
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Duplicate {
+                field: "asset_number",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+/// A change set that fails, or a transaction rolled back, leaves no row and no event.
+pub async fn failed_changes_leave_nothing(s: &dyn Store) {
+    let owner = setup(s).await;
+    let head = s.audit_head().await.expect("head");
+    let a = asset(owner.id, "AST-000001", json!({}));
+    let b = asset(owner.id, "AST-000001", json!({}));
+    let cs = ChangeSet {
+        writes: vec![
+            Write::InsertAsset(Box::new(a.clone())),
+            Write::InsertAsset(Box::new(b)),
+        ],
+        events: vec![ev("a", 1), ev("b", 2)],
+    };
+    assert!(s.commit(cs).await.is_err());
+    assert_eq!(s.asset(a.id).await.expect("get"), None);
+    assert_eq!(s.audit_head().await.expect("head"), head);
+    let mut tx = s.begin().await.expect("begin");
+    tx.apply(ChangeSet::one(
+        Write::InsertAsset(Box::new(a.clone())),
+        ev("a", 1),
+    ))
+    .await
+    .expect("apply");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(s.asset(a.id).await.expect("get"), None);
+    assert_eq!(s.audit_head().await.expect("head"), head);
+    let err = s
+        .commit(ChangeSet {
+            writes: vec![Write::InsertAsset(Box::new(a.clone()))],
+            events: vec![],
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Other(_)),
+        "a write without an event is refused: {err:?}"
+    );
+}
+
+/// Pages continue where they stopped even when rows are added meanwhile.
+pub async fn keyset_pages_are_stable_under_inserts(s: &dyn Store) {
+    let owner = setup(s).await;
+    let mut want = Vec::new();
+    let batch: Vec<Asset> = (1..=25)
+        .map(|i| asset(owner.id, &format!("AST-{i:06}"), json!({})))
+        .collect();
+    want.extend(numbers(&batch));
+    let events = batch.iter().map(|a| ev("asset.created", a.id)).collect();
+    s.commit(ChangeSet {
+        writes: batch
+            .into_iter()
+            .map(|a| Write::InsertAsset(Box::new(a)))
+            .collect(),
+        events,
+    })
+    .await
+    .expect("bulk");
+    let mut seen = Vec::new();
+    let mut cursor: Option<Cursor> = None;
+    let mut pages = 0;
+    loop {
+        let p = s
+            .list_assets(&AssetQuery {
+                limit: 10,
+                cursor,
+                ..Default::default()
+            })
+            .await
+            .expect("page");
+        seen.extend(numbers(&p.items));
+        pages += 1;
+        if pages == 1 {
+            add_asset(s, owner.id, "AST-000100", json!({})).await;
+        }
+        match p.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    want.push("AST-000100".into());
+    assert_eq!(seen, want);
+    assert_eq!(pages, 3);
+}
+
+/// Every list filter narrows the list, alone and combined.
+pub async fn asset_filters(s: &dyn Store) {
+    let owner = setup(s).await;
+    let other = add_person(s, "Bob Other").await;
+    let site = Location::from_input(
+        json!({"name": "HQ"}).as_object().expect("object"),
+        &[],
+        custodian_domain::now(),
+    )
+    .expect("location");
+    commit(s, Write::InsertLocation(site.clone())).await;
+    let today = NaiveDate::from_ymd_opt(2026, 6, 1).expect("date");
+    add_asset(
+        s,
+        owner.id,
+        "AST-000001",
+        json!({"tags": ["a"], "next_review_at": "2026-05-01", "location_id": site.id}),
+    )
+    .await;
+    add_asset(s, owner.id, "AST-000002", json!({"kind": "data", "importance": "high", "classification": "restricted", "tags": ["a", "b"]})).await;
+    add_asset(
+        s,
+        other.id,
+        "AST-000003",
+        json!({"status": "in_stock", "next_review_at": "2026-06-01"}),
+    )
+    .await;
+    let all = |q: AssetQuery| list(s, q);
+    assert_eq!(
+        all(AssetQuery {
+            kind: Some(AssetKind::Data),
+            ..Default::default()
+        })
+        .await,
+        ["AST-000002"]
+    );
+    assert_eq!(
+        all(AssetQuery {
+            status: Some(Status::InStock),
+            ..Default::default()
+        })
+        .await,
+        ["AST-000003"]
+    );
+    assert_eq!(
+        all(AssetQuery {
+            owner_id: Some(owner.id),
+            ..Default::default()
+        })
+        .await,
+        ["AST-000001", "AST-000002"]
+    );
+    assert_eq!(
+        all(AssetQuery {
+            classification: Some("restricted".into()),
+            ..Default::default()
+        })
+        .await,
+        ["AST-000002"]
+    );
+    assert_eq!(
+        all(AssetQuery {
+            importance: Some(Importance::High),
+            ..Default::default()
+        })
+        .await,
+        ["AST-000002"]
+    );
+    assert_eq!(
+        all(AssetQuery {
+            tag: Some("a".into()),
+            ..Default::default()
+        })
+        .await,
+        ["AST-000001", "AST-000002"]
+    );
+    assert_eq!(
+        all(AssetQuery {
+            tag: Some("a".into()),
+            kind: Some(AssetKind::Physical),
+            ..Default::default()
+        })
+        .await,
+        ["AST-000001"]
+    );
+    assert_eq!(
+        all(AssetQuery {
+            location_id: Some(site.id),
+            ..Default::default()
+        })
+        .await,
+        ["AST-000001"]
+    );
+    assert_eq!(
+        all(AssetQuery {
+            review_overdue: Some(today),
+            ..Default::default()
+        })
+        .await,
+        ["AST-000001"]
+    );
+    assert!(all(AssetQuery {
+        tag: Some("zzz".into()),
+        ..Default::default()
+    })
+    .await
+    .is_empty());
+    let p = s
+        .list_assets(&AssetQuery {
+            limit: 1,
+            tag: Some("a".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("page");
+    let p2 = s
+        .list_assets(&AssetQuery {
+            limit: 1,
+            tag: Some("a".into()),
+            cursor: p.next_cursor,
+            ..Default::default()
+        })
+        .await
+        .expect("page");
+    assert_eq!(numbers(&p2.items), ["AST-000002"]);
+}
+
+/// `q` matches word prefixes of number, name, description, serial and tags.
+pub async fn text_search(s: &dyn Store) {
+    let owner = setup(s).await;
+    add_asset(
+        s,
+        owner.id,
+        "AST-000001",
+        json!({"name": "Dell Latitude 5440", "serial_number": "CN0X7H"}),
+    )
+    .await;
+    add_asset(
+        s,
+        owner.id,
+        "AST-000002",
+        json!({"name": "MacBook Pro", "description": "Design team laptop", "tags": ["design"]}),
+    )
+    .await;
+    add_asset(
+        s,
+        owner.id,
+        "AST-000003",
+        json!({"kind": "data", "name": "Payroll records"}),
+    )
+    .await;
+    let q = |t: &str| {
+        list(
+            s,
+            AssetQuery {
+                q: Some(t.into()),
+                ..Default::default()
+            },
+        )
+    };
+    assert_eq!(q("latitude").await, ["AST-000001"]);
+    assert_eq!(q("LAT").await, ["AST-000001"]);
+    assert_eq!(q("cn0x").await, ["AST-000001"]);
+    assert_eq!(q("design").await, ["AST-000002"]);
+    assert_eq!(q("macbook design").await, ["AST-000002"]);
+    assert_eq!(q("000003").await, ["AST-000003"]);
+    assert!(q("nothing").await.is_empty());
+    assert!(q("--").await.is_empty());
+    assert_eq!(
+        list(
+            s,
+            AssetQuery {
+                q: Some("ast".into()),
+                kind: Some(AssetKind::Data),
+                ..Default::default()
+            }
+        )
+        .await,
+        ["AST-000003"]
+    );
+    let p = s
+        .list_assets(&AssetQuery {
+            limit: 2,
+            q: Some("ast".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("page");
+    assert_eq!(numbers(&p.items), ["AST-000001", "AST-000002"]);
+    let p = s
+        .list_assets(&AssetQuery {
+            limit: 2,
+            q: Some("ast".into()),
+            cursor: p.next_cursor,
+            ..Default::default()
+        })
+        .await
+        .expect("page");
+    assert_eq!(numbers(&p.items), ["AST-000003"]);
+    assert!(p.next_cursor.is_none());
+}
+
+/// Links are stored once per type and found from both ends.
+pub async fn relations(s: &dyn Store) {
+    let owner = setup(s).await;
+    let laptop = add_asset(s, owner.id, "AST-000001", json!({})).await;
+    let data = add_asset(s, owner.id, "AST-000002", json!({"kind": "data"})).await;
+    let r = Relation {
+        id: custodian_domain::new_id(),
+        from_id: laptop.id,
+        to_id: data.id,
+        relation_type: RelationType::Stores,
+        created_at: custodian_domain::now(),
+    };
+    commit(s, Write::InsertRelation(r.clone())).await;
+    assert_eq!(
+        s.relations_of(&[data.id]).await.expect("rels"),
+        vec![r.clone()]
+    );
+    assert_eq!(
+        s.relations_of(&[laptop.id, data.id]).await.expect("rels"),
+        vec![r.clone()]
+    );
+    assert_eq!(s.relation(r.id).await.expect("rel"), Some(r.clone()));
+    let dup = Relation {
+        id: custodian_domain::new_id(),
+        ..r.clone()
+    };
+    let err = s
+        .commit(ChangeSet::one(Write::InsertRelation(dup), ev("x", 1)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Duplicate { .. }), "{err:?}");
+    commit(s, Write::DeleteRelation(r.id)).await;
+    assert!(s.relations_of(&[data.id]).await.expect("rels").is_empty());
+    let err = s
+        .commit(ChangeSet::one(Write::DeleteRelation(r.id), ev("x", 1)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
+}
+
+/// Persons, teams with members and roles with holders share one id space.
+pub async fn parties_teams_and_roles(s: &dyn Store) {
+    let ada = add_person(s, "Ada Lovelace").await;
+    let bob = add_person(s, "Bob Byte").await;
+    let team = party(json!({"kind": "team", "name": "IT", "member_ids": [ada.id, bob.id]}));
+    let role = party(json!({"kind": "role", "name": "DPO", "holder_id": ada.id}));
+    commit(s, Write::InsertParty(Box::new(team.clone()))).await;
+    commit(s, Write::InsertParty(Box::new(role.clone()))).await;
+    assert_eq!(s.party(team.id).await.expect("get"), Some(team.clone()));
+    assert_eq!(s.party(role.id).await.expect("get"), Some(role.clone()));
+    let mut t2 = team.clone();
+    t2.member_ids = vec![bob.id];
+    t2.version = 2;
+    commit(
+        s,
+        Write::UpdateParty {
+            party: Box::new(t2.clone()),
+            expected_version: 1,
+        },
+    )
+    .await;
+    assert_eq!(
+        s.party(team.id).await.expect("get").map(|t| t.member_ids),
+        Some(vec![bob.id])
+    );
+    let mut left = bob.clone();
+    left.status = Some(PersonStatus::Left);
+    left.version = 2;
+    commit(
+        s,
+        Write::UpdateParty {
+            party: Box::new(left),
+            expected_version: 1,
+        },
+    )
+    .await;
+    let names = |p: crate::Page<Party>| p.items.into_iter().map(|p| p.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(
+            s.list_parties(&PartyQuery {
+                limit: 50,
+                kind: Some(PartyKind::Person),
+                ..Default::default()
+            })
+            .await
+            .expect("list")
+        ),
+        ["Ada Lovelace", "Bob Byte"]
+    );
+    assert_eq!(
+        names(
+            s.list_parties(&PartyQuery {
+                limit: 50,
+                status: Some(PersonStatus::Left),
+                ..Default::default()
+            })
+            .await
+            .expect("list")
+        ),
+        ["Bob Byte"]
+    );
+    assert_eq!(
+        names(
+            s.list_parties(&PartyQuery {
+                limit: 50,
+                q: Some("LOVE".into()),
+                ..Default::default()
+            })
+            .await
+            .expect("list")
+        ),
+        ["Ada Lovelace"]
+    );
+    assert_eq!(
+        names(
+            s.list_parties(&PartyQuery {
+                limit: 50,
+                q: Some("bob.byte@".into()),
+                ..Default::default()
+            })
+            .await
+            .expect("list")
+        ),
+        ["Bob Byte"]
+    );
+    assert_eq!(s.party_directory().await.expect("dir").len(), 4);
+    assert_eq!(s.parties(&[ada.id, team.id]).await.expect("many").len(), 2);
+    let dup = person("Ada Lovelace");
+    let err = s
+        .commit(ChangeSet::one(
+            Write::InsertParty(Box::new(dup)),
+            ev("x", 1),
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Duplicate { field: "email", .. }),
+        "{err:?}"
+    );
+}
+
+/// Delegations are recorded, listed and ended.
+pub async fn delegations(s: &dyn Store) {
+    let ada = add_person(s, "Ada").await;
+    let bob = add_person(s, "Bob").await;
+    let d = Delegation::from_input(
+        json!({"owner_id": ada.id, "delegate_id": bob.id, "task": "review"})
+            .as_object()
+            .expect("object"),
+        custodian_domain::now(),
+    )
+    .expect("valid");
+    commit(s, Write::InsertDelegation(d.clone())).await;
+    assert_eq!(s.delegation(d.id).await.expect("get"), Some(d.clone()));
+    let by_owner = s
+        .list_delegations(&DelegationQuery {
+            limit: 10,
+            owner_id: Some(ada.id),
+            active_only: true,
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(by_owner.items, vec![d.clone()]);
+    commit(
+        s,
+        Write::EndDelegation {
+            id: d.id,
+            ended_at: custodian_domain::now(),
+            reason: "left".into(),
+        },
+    )
+    .await;
+    let active = s
+        .list_delegations(&DelegationQuery {
+            limit: 10,
+            delegate_id: Some(bob.id),
+            active_only: true,
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert!(active.items.is_empty());
+    let ended = s.delegation(d.id).await.expect("get").expect("present");
+    assert_eq!(ended.end_reason.as_deref(), Some("left"));
+    let err = s
+        .commit(ChangeSet::one(
+            Write::EndDelegation {
+                id: d.id,
+                ended_at: custodian_domain::now(),
+                reason: "again".into(),
+            },
+            ev("x", 1),
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
+}
+
+/// Locations form a tree and are versioned.
+pub async fn locations(s: &dyn Store) {
+    let now = custodian_domain::now();
+    let site = Location::from_input(
+        json!({"name": "HQ", "kind": "site", "address": "1 Main St"})
+            .as_object()
+            .expect("object"),
+        &[],
+        now,
+    )
+    .expect("valid");
+    let room = Location::from_input(
+        json!({"name": "Server room", "kind": "room", "parent_id": site.id})
+            .as_object()
+            .expect("object"),
+        &[],
+        now,
+    )
+    .expect("valid");
+    commit(s, Write::InsertLocation(site.clone())).await;
+    commit(s, Write::InsertLocation(room.clone())).await;
+    assert_eq!(s.location(room.id).await.expect("get"), Some(room.clone()));
+    let moved = room
+        .patched(
+            json!({"on_premises": false}).as_object().expect("object"),
+            &[],
+            now,
+        )
+        .expect("valid");
+    commit(
+        s,
+        Write::UpdateLocation {
+            location: moved.clone(),
+            expected_version: 1,
+        },
+    )
+    .await;
+    assert_eq!(s.location(room.id).await.expect("get"), Some(moved));
+    let p = s.list_locations(1, None).await.expect("list");
+    assert_eq!(p.items, vec![site]);
+    let p = s.list_locations(1, p.next_cursor).await.expect("list");
+    assert_eq!(p.items.len(), 1);
+    assert!(p.next_cursor.is_none());
+    let orphan = Location::from_input(
+        json!({"name": "Nowhere", "parent_id": custodian_domain::new_id()})
+            .as_object()
+            .expect("object"),
+        &[],
+        now,
+    )
+    .expect("valid");
+    let err = s
+        .commit(ChangeSet::one(Write::InsertLocation(orphan), ev("x", 1)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Reference(_)), "{err:?}");
+}
+
+/// The scheme is ordered by rank; a level in use cannot be deleted; custom field keys are unique.
+pub async fn classifications_and_custom_fields(s: &dyn Store) {
+    let owner = setup(s).await;
+    let levels = s.classifications().await.expect("levels");
+    assert_eq!(
+        levels,
+        classification::defaults(levels[0].created_at)
+            .into_iter()
+            .map(|mut l| {
+                l.created_at = levels[0].created_at;
+                l.updated_at = levels[0].updated_at;
+                l
+            })
+            .collect::<Vec<_>>()
+    );
+    let renamed = levels[2]
+        .patched(
+            json!({"name": "Company confidential"})
+                .as_object()
+                .expect("object"),
+            custodian_domain::now(),
+        )
+        .expect("valid");
+    commit(
+        s,
+        Write::UpdateClassification {
+            level: renamed.clone(),
+            expected_version: 1,
+        },
+    )
+    .await;
+    assert_eq!(
+        s.classifications().await.expect("levels")[2].name,
+        "Company confidential"
+    );
+    let err = s
+        .commit(ChangeSet::one(
+            Write::UpdateClassification {
+                level: renamed,
+                expected_version: 1,
+            },
+            ev("x", 1),
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Stale { .. }), "{err:?}");
+    add_asset(
+        s,
+        owner.id,
+        "AST-000001",
+        json!({"classification": "public"}),
+    )
+    .await;
+    assert_eq!(s.classification_usage("public").await.expect("usage"), 1);
+    let err = s
+        .commit(ChangeSet::one(
+            Write::DeleteClassification("public".into()),
+            ev("x", 1),
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Reference(_)), "{err:?}");
+    commit(s, Write::DeleteClassification("restricted".into())).await;
+    assert_eq!(s.classifications().await.expect("levels").len(), 3);
+    let def = CustomFieldDef::from_input(json!({"entity_type": "asset", "key": "cost_centre", "label": "Cost centre", "field_type": "choice", "choices": ["A", "B"]}).as_object().expect("object"), custodian_domain::now()).expect("valid");
+    commit(s, Write::InsertCustomField(def.clone())).await;
+    assert_eq!(s.custom_fields().await.expect("defs"), vec![def.clone()]);
+    let again = CustomFieldDef {
+        id: custodian_domain::new_id(),
+        ..def.clone()
+    };
+    let err = s
+        .commit(ChangeSet::one(Write::InsertCustomField(again), ev("x", 1)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Duplicate { field: "key", .. }),
+        "{err:?}"
+    );
+    commit(s, Write::DeleteCustomField(def.id)).await;
+    assert!(s.custom_fields().await.expect("defs").is_empty());
+}
+
+/// Events are numbered without gaps, chained, and found per entity.
+pub async fn audit_chain_and_history(s: &dyn Store) {
+    let owner = setup(s).await;
+    let a = add_asset(s, owner.id, "AST-000001", json!({})).await;
+    let mut events = Vec::new();
+    for i in 0..7 {
+        let mut e = NewEvent::new(
+            &Actor::Local,
+            "asset.updated",
+            "asset",
+            a.id,
+            json!({"name": {"before": i, "after": i + 1}, "price": 1.5}),
+            Some("req-1"),
+            custodian_domain::now(),
+        );
+        e.occurred_at += TimeDelta::microseconds(i);
+        events.push(e);
+    }
+    s.commit(ChangeSet {
+        writes: vec![],
+        events,
+    })
+    .await
+    .expect("events");
+    let h = s
+        .history("asset", &a.id.to_string(), 5, None)
+        .await
+        .expect("history");
+    assert_eq!(h.items.len(), 5);
+    assert!(h
+        .items
+        .iter()
+        .all(|e| e.entity_id == a.id.to_string() && e.action == "asset.updated"));
+    assert_eq!(h.items[0].request_id.as_deref(), Some("req-1"));
+    let h2 = s
+        .history("asset", &a.id.to_string(), 5, h.next_cursor)
+        .await
+        .expect("history");
+    assert_eq!(h2.items.len(), 2);
+    assert!(h2.next_cursor.is_none());
+    let (head_seq, head_hash) = s.audit_head().await.expect("head");
+    let mut v = ChainVerifier::default();
+    let mut after = 0;
+    loop {
+        let batch = s.events_after(after, 3).await.expect("events");
+        if batch.is_empty() {
+            break;
+        }
+        for e in &batch {
+            v.feed(e).expect("intact chain");
+            after = e.seq;
+        }
+    }
+    v.finish(head_seq, &head_hash).expect("head matches");
+    assert_eq!(v.checked as i64, head_seq);
+    assert!(head_seq >= 10);
+}
+
+/// Imports find existing assets by number, serial, id or external id.
+pub async fn import_matching(s: &dyn Store) {
+    let owner = setup(s).await;
+    let a = add_asset(
+        s,
+        owner.id,
+        "AST-000001",
+        json!({"serial_number": "SN-1", "external_ids": {"mdm": "M-1"}}),
+    )
+    .await;
+    add_asset(
+        s,
+        owner.id,
+        "AST-000002",
+        json!({"serial_number": "SN-2", "external_ids": {"mdm": "M-2", "cloud": "i-9"}}),
+    )
+    .await;
+    let mut tx = s.begin().await.expect("begin");
+    let find = |k| k;
+    let by = |v: Vec<Asset>| numbers(&v);
+    assert_eq!(
+        by(tx
+            .find_assets(
+                find(MatchKey::AssetNumber),
+                &["AST-000001".into(), "AST-000009".into()]
+            )
+            .await
+            .expect("find")),
+        ["AST-000001"]
+    );
+    assert_eq!(
+        by(tx
+            .find_assets(MatchKey::SerialNumber, &["SN-2".into()])
+            .await
+            .expect("find")),
+        ["AST-000002"]
+    );
+    assert_eq!(
+        by(tx
+            .find_assets(MatchKey::Id, &[a.id.to_string(), "not-an-id".into()])
+            .await
+            .expect("find")),
+        ["AST-000001"]
+    );
+    assert_eq!(
+        by(tx
+            .find_assets(
+                MatchKey::ExternalId,
+                &["cloud:i-9".into(), "mdm:M-1".into()]
+            )
+            .await
+            .expect("find"))
+        .len(),
+        2
+    );
+    assert_eq!(
+        tx.taken_asset_numbers(&["AST-000002".into(), "AST-000003".into()])
+            .await
+            .expect("taken"),
+        ["AST-000002"]
+    );
+    tx.rollback().await.expect("rollback");
+    let dup = asset(
+        owner.id,
+        "AST-000003",
+        json!({"external_ids": {"mdm": "M-1"}}),
+    );
+    let err = s
+        .commit(ChangeSet::one(
+            Write::InsertAsset(Box::new(dup)),
+            ev("x", 1),
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Duplicate {
+                field: "external_ids",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+/// Disposal records and incident reports are kept with their asset.
+pub async fn disposal_and_incident_records(s: &dyn Store) {
+    let owner = setup(s).await;
+    let a = add_asset(s, owner.id, "AST-000001", json!({})).await;
+    let d = DisposalRecord {
+        asset_id: a.id,
+        method: DisposalMethod::Destroy,
+        performed_by: "Shred Co".into(),
+        performed_at: custodian_domain::now(),
+        certificate_ref: Some("CERT-1".into()),
+        verified_by: Some("Ada".into()),
+        notes: None,
+    };
+    commit(s, Write::InsertDisposal(d.clone())).await;
+    assert_eq!(s.disposal(a.id).await.expect("get"), Some(d.clone()));
+    let err = s
+        .commit(ChangeSet::one(Write::InsertDisposal(d), ev("x", 1)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Duplicate { .. }), "{err:?}");
+    let i = IncidentReport {
+        asset_id: a.id,
+        status: Status::Lost,
+        reported_at: custodian_domain::now(),
+        incident_ref: "INC-1".into(),
+        notes: Some("train".into()),
+    };
+    commit(s, Write::InsertIncident(i.clone())).await;
+    assert_eq!(s.incidents(a.id).await.expect("get"), vec![i]);
+}

@@ -1,0 +1,337 @@
+//! Storage traits for Custodian.
+//!
+//! The application layer talks to storage only through [`Store`] and [`Tx`]. A write is
+//! a [`ChangeSet`]: the rows to change and the audit events that record the change,
+//! applied in one transaction, so that no change exists without its event.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use custodian_domain::asset::{Asset, AssetKind, Importance, Relation};
+use custodian_domain::audit::{Event, NewEvent};
+use custodian_domain::classification::Classification;
+use custodian_domain::custom::CustomFieldDef;
+use custodian_domain::lifecycle::{DisposalRecord, IncidentReport, Status};
+use custodian_domain::location::Location;
+use custodian_domain::party::{Delegation, Party, PartyKind, PersonStatus};
+
+pub mod conformance;
+mod cursor;
+
+pub use cursor::Cursor;
+
+/// What can go wrong in storage.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// An update named a version that is no longer current.
+    #[error("{entity} {id} was changed by someone else since version {expected}")]
+    Stale {
+        /// Entity type.
+        entity: &'static str,
+        /// Entity id.
+        id: String,
+        /// The version the caller expected.
+        expected: i64,
+    },
+    /// The row to change does not exist.
+    #[error("{entity} {id} does not exist")]
+    NotFound {
+        /// Entity type.
+        entity: &'static str,
+        /// Entity id.
+        id: String,
+    },
+    /// A uniqueness rule was broken.
+    #[error("{field}: {message}")]
+    Duplicate {
+        /// The wire name of the field whose value is taken.
+        field: &'static str,
+        /// What is taken.
+        message: String,
+    },
+    /// A reference to another row is not valid (it vanished meanwhile, or is still used).
+    #[error("{0}")]
+    Reference(String),
+    /// The database cannot be reached.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Any other database failure.
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+/// Storage result.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// One row change.
+#[derive(Clone, Debug)]
+pub enum Write {
+    /// Insert an asset.
+    InsertAsset(Box<Asset>),
+    /// Replace an asset if its version is still `expected_version`.
+    UpdateAsset {
+        /// The new record (its `version` is the new version).
+        asset: Box<Asset>,
+        /// The version the change was based on.
+        expected_version: i64,
+    },
+    /// Record a disposal.
+    InsertDisposal(DisposalRecord),
+    /// Record a lost/stolen report.
+    InsertIncident(IncidentReport),
+    /// Link two assets.
+    InsertRelation(Relation),
+    /// Remove a link.
+    DeleteRelation(Uuid),
+    /// Insert a party (and a team's members).
+    InsertParty(Box<Party>),
+    /// Replace a party if its version is still `expected_version`.
+    UpdateParty {
+        /// The new record.
+        party: Box<Party>,
+        /// The version the change was based on.
+        expected_version: i64,
+    },
+    /// Insert a delegation.
+    InsertDelegation(Delegation),
+    /// End a delegation.
+    EndDelegation {
+        /// Delegation id.
+        id: Uuid,
+        /// When.
+        ended_at: DateTime<Utc>,
+        /// Why.
+        reason: String,
+    },
+    /// Insert a location.
+    InsertLocation(Location),
+    /// Replace a location if its version is still `expected_version`.
+    UpdateLocation {
+        /// The new record.
+        location: Location,
+        /// The version the change was based on.
+        expected_version: i64,
+    },
+    /// Insert a classification level.
+    InsertClassification(Classification),
+    /// Replace a level if its version is still `expected_version`.
+    UpdateClassification {
+        /// The new record.
+        level: Classification,
+        /// The version the change was based on.
+        expected_version: i64,
+    },
+    /// Delete a level (refused by the database while assets use it).
+    DeleteClassification(String),
+    /// Insert a custom field definition.
+    InsertCustomField(CustomFieldDef),
+    /// Replace a definition if its version is still `expected_version`.
+    UpdateCustomField {
+        /// The new record.
+        def: CustomFieldDef,
+        /// The version the change was based on.
+        expected_version: i64,
+    },
+    /// Delete a custom field definition.
+    DeleteCustomField(Uuid),
+}
+
+/// Row changes and the events that record them, applied atomically.
+#[derive(Clone, Debug, Default)]
+pub struct ChangeSet {
+    /// The row changes, applied in order.
+    pub writes: Vec<Write>,
+    /// The audit events, appended to the chain in order.
+    pub events: Vec<NewEvent>,
+}
+
+impl ChangeSet {
+    /// A change set of one write and its event.
+    pub fn one(write: Write, event: NewEvent) -> Self {
+        Self {
+            writes: vec![write],
+            events: vec![event],
+        }
+    }
+}
+
+/// A page of a list.
+#[derive(Clone, Debug)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// The cursor of the next page, if there is one.
+    pub next_cursor: Option<Cursor>,
+}
+
+/// The key imports match existing assets on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchKey {
+    /// `asset_number`.
+    AssetNumber,
+    /// `serial_number`.
+    SerialNumber,
+    /// `id`.
+    Id,
+    /// Any `(system, id)` pair of `external_ids`.
+    ExternalId,
+}
+
+/// Filters and paging of the asset list.
+#[derive(Clone, Debug, Default)]
+pub struct AssetQuery {
+    /// Page size.
+    pub limit: u32,
+    /// Where the page starts.
+    pub cursor: Option<Cursor>,
+    /// Only this kind.
+    pub kind: Option<AssetKind>,
+    /// Only this status.
+    pub status: Option<Status>,
+    /// Only assets owned by this party.
+    pub owner_id: Option<Uuid>,
+    /// Only this classification level.
+    pub classification: Option<String>,
+    /// Only this importance.
+    pub importance: Option<Importance>,
+    /// Only assets carrying this tag.
+    pub tag: Option<String>,
+    /// Only assets at this location.
+    pub location_id: Option<Uuid>,
+    /// Text search: every word must start a word of the asset's name, number, serial, …
+    pub q: Option<String>,
+    /// `Some(today)`: only assets whose next review is before `today`.
+    pub review_overdue: Option<NaiveDate>,
+}
+
+/// Filters and paging of the party list.
+#[derive(Clone, Debug, Default)]
+pub struct PartyQuery {
+    /// Page size.
+    pub limit: u32,
+    /// Where the page starts.
+    pub cursor: Option<Cursor>,
+    /// Only this kind.
+    pub kind: Option<PartyKind>,
+    /// Only persons with this status.
+    pub status: Option<PersonStatus>,
+    /// Name or e-mail contains this text (case-insensitive).
+    pub q: Option<String>,
+}
+
+/// Filters and paging of the delegation list.
+#[derive(Clone, Debug, Default)]
+pub struct DelegationQuery {
+    /// Page size.
+    pub limit: u32,
+    /// Where the page starts.
+    pub cursor: Option<Cursor>,
+    /// Delegations by this owner.
+    pub owner_id: Option<Uuid>,
+    /// Delegations to this delegate.
+    pub delegate_id: Option<Uuid>,
+    /// Only delegations in force.
+    pub active_only: bool,
+}
+
+/// A party's name, kind and e-mail, for resolving references in imports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartyRef {
+    /// Id.
+    pub id: Uuid,
+    /// Kind.
+    pub kind: PartyKind,
+    /// Name.
+    pub name: String,
+    /// E-mail (persons).
+    pub email: Option<String>,
+}
+
+/// An open write transaction.
+#[async_trait]
+pub trait Tx: Send {
+    /// Reserves `n` fresh asset numbers with this prefix, skipping numbers already taken.
+    async fn reserve_asset_numbers(&mut self, prefix: &str, n: usize) -> Result<Vec<String>>;
+    /// Existing assets whose match key has one of these values.
+    async fn find_assets(&mut self, key: MatchKey, values: &[String]) -> Result<Vec<Asset>>;
+    /// Asset numbers among `numbers` that are taken.
+    async fn taken_asset_numbers(&mut self, numbers: &[String]) -> Result<Vec<String>>;
+    /// Applies row changes and appends their events.
+    async fn apply(&mut self, changes: ChangeSet) -> Result<()>;
+    /// Makes everything applied durable.
+    async fn commit(self: Box<Self>) -> Result<()>;
+    /// Throws everything applied away.
+    async fn rollback(self: Box<Self>) -> Result<()>;
+}
+
+/// The storage of one register.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// Checks the database answers.
+    async fn ping(&self) -> Result<()>;
+    /// Opens a write transaction.
+    async fn begin(&self) -> Result<Box<dyn Tx>>;
+    /// Applies one change set in its own transaction.
+    async fn commit(&self, changes: ChangeSet) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.apply(changes).await?;
+        tx.commit().await
+    }
+
+    /// One asset.
+    async fn asset(&self, id: Uuid) -> Result<Option<Asset>>;
+    /// One asset by its number.
+    async fn asset_by_number(&self, number: &str) -> Result<Option<Asset>>;
+    /// A filtered page of assets, in creation order.
+    async fn list_assets(&self, q: &AssetQuery) -> Result<Page<Asset>>;
+    /// Counts assets (for metrics).
+    async fn count_assets(&self) -> Result<i64>;
+    /// Every relation that starts or ends at one of these assets.
+    async fn relations_of(&self, ids: &[Uuid]) -> Result<Vec<Relation>>;
+    /// One relation.
+    async fn relation(&self, id: Uuid) -> Result<Option<Relation>>;
+    /// The disposal record of an asset.
+    async fn disposal(&self, asset_id: Uuid) -> Result<Option<DisposalRecord>>;
+    /// The lost/stolen reports of an asset, oldest first.
+    async fn incidents(&self, asset_id: Uuid) -> Result<Vec<IncidentReport>>;
+
+    /// One party.
+    async fn party(&self, id: Uuid) -> Result<Option<Party>>;
+    /// Several parties.
+    async fn parties(&self, ids: &[Uuid]) -> Result<Vec<Party>>;
+    /// A filtered page of parties.
+    async fn list_parties(&self, q: &PartyQuery) -> Result<Page<Party>>;
+    /// Every party's id, kind, name and e-mail.
+    async fn party_directory(&self) -> Result<Vec<PartyRef>>;
+    /// One delegation.
+    async fn delegation(&self, id: Uuid) -> Result<Option<Delegation>>;
+    /// A filtered page of delegations.
+    async fn list_delegations(&self, q: &DelegationQuery) -> Result<Page<Delegation>>;
+
+    /// One location.
+    async fn location(&self, id: Uuid) -> Result<Option<Location>>;
+    /// A page of locations.
+    async fn list_locations(&self, limit: u32, cursor: Option<Cursor>) -> Result<Page<Location>>;
+    /// The classification scheme, by rank.
+    async fn classifications(&self) -> Result<Vec<Classification>>;
+    /// Number of assets using a level.
+    async fn classification_usage(&self, key: &str) -> Result<i64>;
+    /// Every custom field definition.
+    async fn custom_fields(&self) -> Result<Vec<CustomFieldDef>>;
+
+    /// Events about one entity, oldest first.
+    async fn history(
+        &self,
+        entity_type: &str,
+        entity_id: &str,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<Event>>;
+    /// Events after `seq`, in order (for verification and export).
+    async fn events_after(&self, seq: i64, limit: u32) -> Result<Vec<Event>>;
+    /// The chain's head: the last sequence number and hash written.
+    async fn audit_head(&self) -> Result<(i64, String)>;
+}
