@@ -1,1 +1,226 @@
+//! Custodian's application services: one function per use case.
+//!
+//! Every service takes a [`Ctx`] naming the actor, applies the domain's rules, and
+//! writes the change together with its audit event in one transaction. The API, the
+//! command line and the importer call these same functions, so no edge can bypass a rule.
 
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use custodian_domain::audit::Actor;
+use custodian_domain::Problems;
+use custodian_store::{Store, StoreError};
+
+pub mod assets;
+pub mod audit;
+pub mod import;
+pub mod parties;
+pub mod reference;
+
+/// Who is acting, and for which request.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    /// The actor recorded in audit events.
+    pub actor: Actor,
+    /// The request id recorded in audit events.
+    pub request_id: Option<String>,
+}
+
+impl Ctx {
+    /// The command line's system actor.
+    pub fn system() -> Self {
+        Self {
+            actor: Actor::System,
+            request_id: None,
+        }
+    }
+
+    /// The API's local actor (until accounts exist), for one request.
+    pub fn local(request_id: impl Into<String>) -> Self {
+        Self {
+            actor: Actor::Local,
+            request_id: Some(request_id.into()),
+        }
+    }
+}
+
+/// What a service can answer instead of a result.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input is invalid; every problem is named.
+    #[error("invalid input: {0}")]
+    Invalid(Problems),
+    /// The entity does not exist.
+    #[error("{entity} {id} does not exist")]
+    NotFound {
+        /// Entity type.
+        entity: &'static str,
+        /// Entity id.
+        id: String,
+    },
+    /// `If-Match` named a version that is not current: nothing was changed.
+    #[error("{entity} {id} is at version {current}, not {expected}: reload it and try again")]
+    PreconditionFailed {
+        /// Entity type.
+        entity: &'static str,
+        /// Entity id.
+        id: String,
+        /// The version the caller named.
+        expected: i64,
+        /// The current version.
+        current: i64,
+    },
+    /// The change collides with the current state (a duplicate, a concurrent change, a
+    /// record still in use).
+    #[error("{message}")]
+    Conflict {
+        /// What collides.
+        message: String,
+        /// The field concerned, if one is.
+        field: Option<String>,
+    },
+    /// The database failed.
+    #[error("{0}")]
+    Store(StoreError),
+}
+
+impl AppError {
+    /// An invalid-input error about one field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let mut p = Problems::new();
+        p.add(field, message);
+        AppError::Invalid(p)
+    }
+
+    /// A not-found error.
+    pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
+        AppError::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { entity, id } => AppError::NotFound { entity, id },
+            StoreError::Stale { entity, id, .. } => AppError::Conflict {
+                message: format!(
+                    "{entity} {id} was changed by someone else meanwhile: reload it and try again"
+                ),
+                field: None,
+            },
+            StoreError::Duplicate { field, message } => AppError::Conflict {
+                message: format!("{field}: {message}"),
+                field: Some(field.into()),
+            },
+            StoreError::Reference(m) => AppError::Conflict {
+                message: m,
+                field: None,
+            },
+            other => AppError::Store(other),
+        }
+    }
+}
+
+impl From<Problems> for AppError {
+    fn from(p: Problems) -> Self {
+        AppError::Invalid(p)
+    }
+}
+
+/// Service result.
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Settings the services need.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Prefix of generated asset numbers (`AST` → `AST-000001`).
+    pub asset_number_prefix: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            asset_number_prefix: "AST".into(),
+        }
+    }
+}
+
+/// The application: services over one register.
+#[derive(Clone)]
+pub struct App {
+    store: Arc<dyn Store>,
+    settings: Settings,
+}
+
+impl App {
+    /// Services over a store.
+    pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
+        Self { store, settings }
+    }
+
+    /// The store (for health checks and metrics).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+}
+
+/// Checks `If-Match` against the current version.
+pub(crate) fn check_version(
+    entity: &'static str,
+    id: impl ToString,
+    if_match: Option<i64>,
+    current: i64,
+) -> Result<()> {
+    match if_match {
+        Some(v) if v != current => Err(AppError::PreconditionFailed {
+            entity,
+            id: id.to_string(),
+            expected: v,
+            current,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Maps a lost race to 412 when the caller named a version (it is stale by now).
+pub(crate) fn race(e: StoreError, if_match: Option<i64>) -> AppError {
+    match (e, if_match) {
+        (
+            StoreError::Stale {
+                entity,
+                id,
+                expected,
+            },
+            Some(v),
+        ) => AppError::PreconditionFailed {
+            entity,
+            id,
+            expected: v,
+            current: expected + 1,
+        },
+        (e, _) => e.into(),
+    }
+}
+
+/// Reads a JSON body that must be an object.
+pub fn object(v: Value) -> Result<Map<String, Value>> {
+    match v {
+        Value::Object(o) => Ok(o),
+        other => Err(AppError::invalid(
+            "",
+            format!(
+                "the body must be a JSON object, not {}",
+                custodian_domain::value::type_name(&other)
+            ),
+        )),
+    }
+}

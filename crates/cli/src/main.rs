@@ -1,1 +1,438 @@
-fn main() {}
+//! `custodian`: the asset register for ISO/IEC 27001:2022.
+
+use std::io::{BufReader, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use custodian_app::import::ImportOptions;
+use custodian_app::{App, Ctx, Settings};
+use custodian_store::MatchKey;
+use custodian_store_sql::SqlStore;
+
+mod config;
+
+/// Custodian keeps an organisation's ISO/IEC 27001 asset inventory: every asset, its owner,
+/// importance, classification and lifecycle, with a tamper-evident audit trail.
+#[derive(Parser, Debug)]
+#[command(
+    name = "custodian",
+    version,
+    propagate_version = true,
+    after_help = "Configuration: flags, then CUSTODIAN_* environment variables, then custodian.toml.\nExit status: 0 on success, 1 on a user error, 2 on a usage error."
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug)]
+struct Global {
+    /// Database: a SQLite path or sqlite:// URL, or a postgres:// URL [default: ./custodian.db]
+    #[arg(long, global = true, env = "CUSTODIAN_DATABASE", value_name = "URL")]
+    database: Option<String>,
+    /// Configuration file [default: ./custodian.toml when present]
+    #[arg(long, global = true, env = "CUSTODIAN_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the API (migrates the database first).
+    Serve {
+        /// Address to listen on; keep it on loopback unless a proxy in front adds TLS [default: 127.0.0.1:8080]
+        #[arg(long, env = "CUSTODIAN_BIND", value_name = "ADDR")]
+        bind: Option<String>,
+        /// Fill the demo organisation first when the register is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Fill an empty register with a realistic sample organisation.
+    Demo,
+    /// Import assets from Custodian's CSV or JSON Lines; all rows or none.
+    #[command(
+        after_help = "Columns (CSV) and keys (JSON Lines) are the API's wire names. owner_id and\nlast_reviewed_by may be given as an id, an e-mail address or a name.\nCSV lists are separated by ';'; custom fields are columns named custom.KEY."
+    )]
+    Import {
+        /// The file to read.
+        file: PathBuf,
+        /// File format [default: from the file's extension, else csv]
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Update the asset with the same key instead of creating another.
+        #[arg(long = "match", value_enum, value_name = "KEY")]
+        match_key: Option<Match>,
+        /// Check every row and report what would change; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Export assets as CSV or JSON Lines.
+    Export {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: Format,
+        /// Only assets of this kind.
+        #[arg(long, value_name = "KIND", value_parser = ["physical", "virtual", "data", "software", "service", "intangible"])]
+        kind: Option<String>,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Work with the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Check the hash chain: exit 0 when intact, 1 naming the first bad event.
+    Verify,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Jsonl,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+#[value(rename_all = "snake_case")]
+enum Match {
+    AssetNumber,
+    SerialNumber,
+    Id,
+    ExternalId,
+}
+
+impl From<Match> for MatchKey {
+    fn from(m: Match) -> Self {
+        match m {
+            Match::AssetNumber => MatchKey::AssetNumber,
+            Match::SerialNumber => MatchKey::SerialNumber,
+            Match::Id => MatchKey::Id,
+            Match::ExternalId => MatchKey::ExternalId,
+        }
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
+fn one_line(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+        .replace('\n', " ")
+}
+
+struct Env {
+    database: String,
+    file: config::File,
+}
+
+impl Env {
+    fn new(g: &Global) -> anyhow::Result<Self> {
+        let file = config::File::load(g.config.as_deref())?;
+        let database = g
+            .database
+            .clone()
+            .or_else(|| file.database.clone())
+            .unwrap_or_else(|| "custodian.db".into());
+        let level = std::env::var("CUSTODIAN_LOG")
+            .ok()
+            .or_else(|| file.log.clone())
+            .unwrap_or_else(|| "info".into());
+        let filter: tracing_subscriber::filter::LevelFilter = level.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "CUSTODIAN_LOG must be one of error, warn, info, debug, trace, not {level:?}"
+            )
+        })?;
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(filter)
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .try_init();
+        Ok(Self { database, file })
+    }
+
+    async fn app(&self) -> anyhow::Result<App> {
+        let store = SqlStore::open(&self.database)
+            .await
+            .with_context(|| format!("cannot open the database {}", redact(&self.database)))?;
+        let prefix = std::env::var("CUSTODIAN_ASSET_NUMBER_PREFIX")
+            .ok()
+            .or_else(|| self.file.asset_number_prefix.clone())
+            .unwrap_or_else(|| "AST".into());
+        config::check_prefix(&prefix)?;
+        let app = App::new(
+            Arc::new(store),
+            Settings {
+                asset_number_prefix: prefix,
+            },
+        );
+        app.ensure_defaults(&Ctx::system()).await?;
+        Ok(app)
+    }
+}
+
+/// Hides a password in a database URL.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    let env = Env::new(&cli.global)?;
+    let ctx = Ctx::system();
+    match cli.command {
+        Command::Migrate => {
+            let store = SqlStore::connect(&env.database)
+                .await
+                .with_context(|| format!("cannot open the database {}", redact(&env.database)))?;
+            let applied = store.migrate().await?;
+            let v = store.schema_version().await?;
+            if applied.is_empty() {
+                println!("The database is up to date (schema version {v}).");
+            } else {
+                println!("Migrated the database to schema version {v}.");
+            }
+        }
+        Command::Demo => {
+            let app = env.app().await?;
+            let summary = custodian_io::demo::populate(&app, &ctx).await?;
+            println!("{summary}");
+        }
+        Command::Serve { bind, demo } => {
+            let bind = bind
+                .or_else(|| env.file.bind.clone())
+                .unwrap_or_else(|| "127.0.0.1:8080".into());
+            let addr: SocketAddr = bind.parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "--bind must be an address and port such as 127.0.0.1:8080, not {bind:?}"
+                )
+            })?;
+            let app = env.app().await?;
+            if demo && app.store().count_assets().await? == 0 {
+                let summary = custodian_io::demo::populate(&app, &ctx).await?;
+                println!("{summary}");
+            }
+            if !addr.ip().is_loopback() {
+                tracing::warn!(
+                    "serving on {addr}, beyond this machine: put a TLS-terminating proxy in front"
+                );
+            }
+            custodian_web::serve(
+                app,
+                addr,
+                |a| {
+                    println!(
+                        "Custodian is serving http://{a}/ (API at http://{a}/api/v1, database {})",
+                        redact(&env.database)
+                    );
+                    let _ = std::io::stdout().flush();
+                },
+                shutdown(),
+            )
+            .await
+            .with_context(|| format!("cannot serve on {addr}"))?;
+        }
+        Command::Import {
+            file,
+            format,
+            match_key,
+            dry_run,
+        } => {
+            let format =
+                format.unwrap_or_else(|| match file.extension().and_then(|e| e.to_str()) {
+                    Some("jsonl" | "ndjson") => Format::Jsonl,
+                    _ => Format::Csv,
+                });
+            let f = std::fs::File::open(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let app = env.app().await?;
+            let opts = ImportOptions {
+                match_key: match_key.map(Into::into),
+                dry_run,
+            };
+            let report = match format {
+                Format::Csv => {
+                    let defs = app.list_custom_fields(&ctx).await?;
+                    app.import_assets(
+                        &ctx,
+                        custodian_io::read::csv_rows_with(
+                            BufReader::with_capacity(1 << 20, f),
+                            defs,
+                        ),
+                        opts,
+                    )
+                    .await?
+                }
+                Format::Jsonl => {
+                    app.import_assets(
+                        &ctx,
+                        custodian_io::read::jsonl_rows(BufReader::with_capacity(1 << 20, f)),
+                        opts,
+                    )
+                    .await?
+                }
+            };
+            let mut err = std::io::stderr().lock();
+            for e in &report.errors {
+                let field = if e.field.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {}", e.field)
+                };
+                let _ = writeln!(err, "row {}{}: {}", e.row, field, e.message);
+            }
+            if report.errors_not_listed > 0 {
+                let _ = writeln!(err, "… and {} more problems", report.errors_not_listed);
+            }
+            if report.failed() {
+                let rows: std::collections::BTreeSet<u64> =
+                    report.errors.iter().map(|e| e.row).collect();
+                bail!(
+                    "nothing was imported: {} of {} rows have problems (listed above)",
+                    rows.len(),
+                    report.rows
+                );
+            }
+            if dry_run {
+                for (row, number, fields) in report.changes.iter().take(50) {
+                    println!("row {row}: {number} would change {}", fields.join(", "));
+                }
+                println!("Dry run: {} rows are valid; {} would be created, {} updated, {} unchanged. Nothing was stored.", report.rows, report.created, report.updated, report.unchanged);
+            } else {
+                println!(
+                    "Imported {} rows: {} created, {} updated, {} unchanged.",
+                    report.rows, report.created, report.updated, report.unchanged
+                );
+            }
+        }
+        Command::Export {
+            format,
+            kind,
+            output,
+        } => {
+            let app = env.app().await?;
+            let kind = kind
+                .as_deref()
+                .and_then(custodian_domain::asset::AssetKind::parse);
+            let fmt = match format {
+                Format::Csv => custodian_io::export::Format::Csv,
+                Format::Jsonl => custodian_io::export::Format::Jsonl,
+            };
+            let n = match &output {
+                Some(path) => {
+                    let f = std::fs::File::create(path)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    let mut w = std::io::BufWriter::new(f);
+                    let n =
+                        custodian_io::export::write_assets(&app, &ctx, fmt, kind, &mut w).await?;
+                    w.flush()
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    n
+                }
+                None => {
+                    let mut w = std::io::BufWriter::new(std::io::stdout());
+                    let n =
+                        custodian_io::export::write_assets(&app, &ctx, fmt, kind, &mut w).await?;
+                    w.flush()?;
+                    n
+                }
+            };
+            eprintln!(
+                "Exported {n} assets{}.",
+                output
+                    .map(|p| format!(" to {}", p.display()))
+                    .unwrap_or_default()
+            );
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let app = env.app().await?;
+            match app.verify_audit(&ctx).await? {
+                custodian_app::audit::Verification::Intact { events, head_hash } => {
+                    println!("The audit trail is intact: {events} events, last hash {head_hash}.");
+                }
+                custodian_app::audit::Verification::Broken(b) => {
+                    eprintln!(
+                        "error: the audit trail is broken at event {}: {}",
+                        b.seq, b.reason
+                    );
+                    return Ok(std::process::ExitCode::from(1));
+                }
+            }
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("custodian.db"), "custodian.db");
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

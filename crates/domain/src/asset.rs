@@ -391,6 +391,9 @@ impl Asset {
             return Err(p);
         }
         let mut obj = self.to_input();
+        if let Some(Value::Object(c)) = obj.get_mut("custom") {
+            custom::retain_defined(c, ctx.custom_defs, EntityType::Asset);
+        }
         // A status the record already holds may be one a new asset cannot start in.
         obj.remove("status");
         merge_patch(&mut obj, patch);

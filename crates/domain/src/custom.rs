@@ -195,6 +195,15 @@ impl CustomFieldDef {
     }
 }
 
+/// Drops values whose definition was deleted, so an old record stays editable.
+pub fn retain_defined(
+    custom: &mut Map<String, Value>,
+    defs: &[CustomFieldDef],
+    entity: EntityType,
+) {
+    custom.retain(|k, _| defs.iter().any(|d| d.entity_type == entity && d.key == *k));
+}
+
 /// Validates an entity's `custom` object against the definitions for its type.
 ///
 /// Returns the normalised object (nulls dropped); records problems as `custom.KEY`.

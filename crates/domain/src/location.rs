@@ -72,6 +72,9 @@ impl Location {
             _ => Map::new(),
         };
         obj.retain(|k, v| FIELDS.contains(&k.as_str()) && !v.is_null());
+        if let Some(Value::Object(c)) = obj.get_mut("custom") {
+            custom::retain_defined(c, defs, EntityType::Location);
+        }
         merge_patch(&mut obj, patch);
         Self::parse(&obj, defs, Some(self), now)
     }

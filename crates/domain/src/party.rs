@@ -126,6 +126,9 @@ impl Party {
             }
         }
         let mut obj = self.to_input();
+        if let Some(Value::Object(c)) = obj.get_mut("custom") {
+            custom::retain_defined(c, defs, EntityType::Party);
+        }
         merge_patch(&mut obj, patch);
         Self::parse(&obj, defs, Some(self), now)
     }

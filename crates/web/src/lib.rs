@@ -1,1 +1,119 @@
+#![recursion_limit = "512"]
+//! Custodian's HTTP edge: the REST API, the OpenAPI document, health and metrics.
+//!
+//! Handlers parse requests into inputs, call one application service, and render its
+//! result; every error becomes an RFC 9457 problem document in [`problem`].
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+
+use custodian_app::App;
+
+pub mod api;
+pub mod extract;
+pub mod metrics;
+pub mod openapi;
+pub mod ops;
+pub mod problem;
+
+use extract::RequestId;
+use problem::Problem;
+
+/// The largest request body accepted, in bytes.
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The application services.
+    pub app: App,
+    /// Request counters and timings.
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+/// The whole HTTP service.
+pub fn router(app: App) -> Router {
+    let state = AppState {
+        app,
+        metrics: Arc::new(metrics::Metrics::default()),
+    };
+    Router::new()
+        .route("/healthz", axum::routing::get(ops::healthz))
+        .route("/readyz", axum::routing::get(ops::readyz))
+        .route("/metrics", axum::routing::get(ops::metrics))
+        .nest("/api/v1", api::routes())
+        .fallback(|req: Request| async move { Problem::no_route(req.uri().path()) })
+        .method_not_allowed_fallback(|method: Method, req: Request| async move {
+            Problem::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                format!("{method} is not allowed on {}", req.uri().path()),
+            )
+        })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// Assigns the request id, counts and times the request, and sets common headers.
+async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let rid = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        })
+        .map(String::from)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    req.extensions_mut().insert(RequestId(rid.clone()));
+    let mut res = next.run(req).await;
+    let elapsed = started.elapsed();
+    state
+        .metrics
+        .record(method.as_str(), &route, res.status().as_u16(), elapsed);
+    tracing::debug!(%method, %route, status = res.status().as_u16(), ms = elapsed.as_secs_f64() * 1000.0, request_id = %rid, "request");
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&rid) {
+        h.insert("x-request-id", v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    res
+}
+
+/// Serves until `shutdown` resolves. Returns the bound address through `on_bound` first.
+pub async fn serve(
+    app: App,
+    addr: SocketAddr,
+    on_bound: impl FnOnce(SocketAddr),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    on_bound(listener.local_addr()?);
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

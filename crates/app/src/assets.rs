@@ -1,0 +1,586 @@
+//! Asset use cases: register, read, list, change, transition, link, history.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, TimeDelta};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use custodian_domain::asset::{
+    self, Asset, AssetContext, AssetDraft, Completeness, Relation, RelationFacts, RelationType,
+};
+use custodian_domain::audit::{self, Event, NewEvent};
+use custodian_domain::classification::Classification;
+use custodian_domain::custom::CustomFieldDef;
+use custodian_domain::lifecycle::{self, DisposalRecord, Status};
+use custodian_domain::party::PartyKind;
+use custodian_domain::{value, Problems};
+use custodian_store::{AssetQuery, ChangeSet, Cursor, Page, Write};
+
+use crate::{check_version, race, App, AppError, Ctx, Result};
+
+/// An asset with what the API shows beside it.
+#[derive(Clone, Debug)]
+pub struct AssetView {
+    /// The record.
+    pub asset: Asset,
+    /// What its record still lacks.
+    pub completeness: Completeness,
+    /// Its disposal record, when disposed (single reads only).
+    pub disposal: Option<DisposalRecord>,
+}
+
+impl AssetView {
+    /// The JSON the API answers with.
+    pub fn to_json(&self) -> Value {
+        let mut m = self.asset.to_json();
+        m.insert(
+            "completeness".into(),
+            serde_json::to_value(&self.completeness).unwrap_or(Value::Null),
+        );
+        if let Some(d) = &self.disposal {
+            m.insert("disposal".into(), disposal_json(d));
+        }
+        Value::Object(m)
+    }
+}
+
+fn disposal_json(d: &DisposalRecord) -> Value {
+    json!({
+        "method": d.method, "performed_by": d.performed_by, "performed_at": value::format_timestamp(&d.performed_at),
+        "certificate_ref": d.certificate_ref, "verified_by": d.verified_by, "notes": d.notes,
+    })
+}
+
+/// The result of one item of a bulk create.
+#[derive(Debug)]
+pub enum BulkItem {
+    /// Created.
+    Created(Box<AssetView>),
+    /// Refused, with why.
+    Failed(AppError),
+}
+
+/// The most items one bulk request takes.
+pub const MAX_BULK: usize = 1000;
+
+/// What validation needs from the database, read once per request.
+pub(crate) struct Scheme {
+    pub levels: Vec<Classification>,
+    pub keys: Vec<String>,
+    pub defs: Vec<CustomFieldDef>,
+}
+
+impl Scheme {
+    pub fn ctx<'a>(&'a self, prefix: &'a str) -> AssetContext<'a> {
+        AssetContext {
+            classifications: &self.keys,
+            custom_defs: &self.defs,
+            number_prefix: prefix,
+        }
+    }
+
+    pub fn level(&self, key: &str) -> Result<&Classification> {
+        self.levels.iter().find(|l| l.key == key).ok_or_else(|| {
+            AppError::invalid(
+                "classification",
+                format!("{key:?} is not a level of the classification scheme"),
+            )
+        })
+    }
+}
+
+impl App {
+    pub(crate) async fn scheme(&self) -> Result<Scheme> {
+        let levels = self.store.classifications().await?;
+        let keys = levels.iter().map(|l| l.key.clone()).collect();
+        let defs = self.store.custom_fields().await?;
+        Ok(Scheme { levels, keys, defs })
+    }
+
+    /// Checks that the parties and place an asset names exist; adds problems for those that do not.
+    pub(crate) async fn check_references(
+        &self,
+        drafts: &[(&Uuid, Option<&Uuid>, Option<&Uuid>)],
+        problems: &mut [Problems],
+    ) -> Result<()> {
+        let mut party_ids: Vec<Uuid> = drafts
+            .iter()
+            .flat_map(|(o, r, _)| std::iter::once(**o).chain(r.copied()))
+            .collect();
+        party_ids.sort();
+        party_ids.dedup();
+        let parties: HashMap<Uuid, PartyKind> = self
+            .store
+            .parties(&party_ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.kind))
+            .collect();
+        let mut loc_ids: Vec<Uuid> = drafts.iter().filter_map(|(_, _, l)| l.copied()).collect();
+        loc_ids.sort();
+        loc_ids.dedup();
+        let mut locations = Vec::new();
+        for l in loc_ids {
+            if self.store.location(l).await?.is_some() {
+                locations.push(l);
+            }
+        }
+        for ((owner, reviewer, location), p) in drafts.iter().zip(problems.iter_mut()) {
+            if !parties.contains_key(owner) {
+                p.add(
+                    "owner_id",
+                    format!("no person, team or role has the id {owner}"),
+                );
+            }
+            if let Some(r) = reviewer {
+                match parties.get(r) {
+                    None => p.add("last_reviewed_by", format!("no person has the id {r}")),
+                    Some(k) if *k != PartyKind::Person => {
+                        p.add("last_reviewed_by", "must be a person")
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(l) = location {
+                if !locations.contains(l) {
+                    p.add("location_id", format!("no location has the id {l}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the next review from the level's interval when none is given.
+    pub(crate) fn default_review(draft: &mut AssetDraft, level: &Classification, today: NaiveDate) {
+        if draft.next_review_at.is_none() {
+            let from = draft.last_reviewed_at.map_or(today, |t| t.date_naive());
+            draft.next_review_at =
+                from.checked_add_signed(TimeDelta::days(i64::from(level.review_interval_days)));
+        }
+    }
+
+    async fn views(&self, assets: Vec<Asset>) -> Result<Vec<AssetView>> {
+        let ids: Vec<Uuid> = assets.iter().map(|a| a.id).collect();
+        let rels = self.store.relations_of(&ids).await?;
+        Ok(assets
+            .into_iter()
+            .map(|a| {
+                let facts = RelationFacts::from_relations(a.id, &rels);
+                AssetView {
+                    completeness: asset::completeness(&a, facts),
+                    asset: a,
+                    disposal: None,
+                }
+            })
+            .collect())
+    }
+
+    async fn view(&self, a: Asset) -> Result<AssetView> {
+        let disposal = if a.status == Status::Disposed {
+            self.store.disposal(a.id).await?
+        } else {
+            None
+        };
+        let mut v = self.views(vec![a]).await?.remove(0);
+        v.disposal = disposal;
+        Ok(v)
+    }
+
+    async fn load(&self, id: Uuid) -> Result<Asset> {
+        self.store
+            .asset(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("asset", id))
+    }
+
+    /// Registers an asset. Every missing or invalid field is named at once.
+    pub async fn create_asset(&self, ctx: &Ctx, input: Map<String, Value>) -> Result<AssetView> {
+        let mut out = self.create_assets(ctx, vec![input]).await?;
+        match out.pop() {
+            Some(BulkItem::Created(v)) => Ok(*v),
+            Some(BulkItem::Failed(e)) => Err(e),
+            None => Err(AppError::invalid("", "nothing to create")),
+        }
+    }
+
+    /// Registers several assets; each item succeeds or fails on its own.
+    pub async fn create_assets(
+        &self,
+        ctx: &Ctx,
+        inputs: Vec<Map<String, Value>>,
+    ) -> Result<Vec<BulkItem>> {
+        if inputs.len() > MAX_BULK {
+            return Err(AppError::invalid(
+                "items",
+                format!("at most {MAX_BULK} items per request, not {}", inputs.len()),
+            ));
+        }
+        let scheme = self.scheme().await?;
+        let prefix = self.settings.asset_number_prefix.clone();
+        let actx = scheme.ctx(&prefix);
+        let today = chrono::Utc::now().date_naive();
+        let mut drafts: Vec<std::result::Result<AssetDraft, Problems>> =
+            inputs.iter().map(|i| AssetDraft::parse(i, &actx)).collect();
+        // Reference checks run for every item that parsed its references, so that a
+        // missing owner is reported together with any other problem.
+        let refs: Vec<(Uuid, Option<Uuid>, Option<Uuid>)> = inputs
+            .iter()
+            .map(|i| {
+                let id = |k: &str| i.get(k).and_then(|v| value::id(v).ok());
+                (
+                    id("owner_id").unwrap_or_else(Uuid::nil),
+                    id("last_reviewed_by"),
+                    id("location_id"),
+                )
+            })
+            .collect();
+        let mut problems: Vec<Problems> = drafts
+            .iter()
+            .map(|d| d.as_ref().err().cloned().unwrap_or_default())
+            .collect();
+        let ref_view: Vec<(&Uuid, Option<&Uuid>, Option<&Uuid>)> = refs
+            .iter()
+            .map(|(o, r, l)| (o, r.as_ref(), l.as_ref()))
+            .collect();
+        let mut ref_problems: Vec<Problems> = vec![Problems::new(); inputs.len()];
+        self.check_references(&ref_view, &mut ref_problems).await?;
+        for (i, rp) in ref_problems.into_iter().enumerate() {
+            let has_owner = inputs[i]
+                .get("owner_id")
+                .is_some_and(|v| value::id(v).is_ok());
+            for e in rp.0 {
+                if e.field != "owner_id" || has_owner {
+                    problems[i].0.push(e);
+                }
+            }
+        }
+        let now = custodian_domain::now();
+        let mut tx = self.store.begin().await?;
+        let mut results: Vec<Option<BulkItem>> = Vec::with_capacity(inputs.len());
+        let mut cs = ChangeSet::default();
+        let mut need_numbers = 0;
+        let mut seen_numbers: Vec<String> = Vec::new();
+        for (i, d) in drafts.iter_mut().enumerate() {
+            let ok = match d {
+                Ok(d) if problems[i].is_empty() => {
+                    if let Some(n) = &d.asset_number {
+                        if seen_numbers.contains(n) {
+                            problems[i].add(
+                                "asset_number",
+                                format!("{n} is given to another item of this request"),
+                            );
+                        }
+                        seen_numbers.push(n.clone());
+                    } else {
+                        need_numbers += 1;
+                    }
+                    problems[i].is_empty()
+                }
+                _ => false,
+            };
+            results.push(if ok {
+                None
+            } else {
+                Some(BulkItem::Failed(AppError::Invalid(std::mem::take(
+                    &mut problems[i],
+                ))))
+            });
+        }
+        let taken = tx.taken_asset_numbers(&seen_numbers).await?;
+        let mut numbers = tx
+            .reserve_asset_numbers(&prefix, need_numbers)
+            .await?
+            .into_iter();
+        let mut created = Vec::new();
+        for (i, d) in drafts.into_iter().enumerate() {
+            if results[i].is_some() {
+                continue;
+            }
+            let Ok(mut d) = d else { continue };
+            if let Some(n) = d.asset_number.as_ref().filter(|n| taken.contains(n)) {
+                results[i] = Some(BulkItem::Failed(AppError::Conflict {
+                    message: format!("asset_number: {n} is already used by another asset"),
+                    field: Some("asset_number".into()),
+                }));
+                continue;
+            }
+            let level = scheme.level(&d.classification)?;
+            Self::default_review(&mut d, level, today);
+            let number = match d.asset_number.clone() {
+                Some(n) => n,
+                None => numbers.next().ok_or_else(|| {
+                    AppError::Store(custodian_store::StoreError::Other(
+                        "no asset number reserved".into(),
+                    ))
+                })?,
+            };
+            let a = d.into_asset(custodian_domain::new_id(), number, now);
+            cs.events.push(NewEvent::new(
+                &ctx.actor,
+                "asset.created",
+                "asset",
+                a.id,
+                Value::Object(audit::created(&a.audit_view())),
+                ctx.request_id.as_deref(),
+                now,
+            ));
+            cs.writes.push(Write::InsertAsset(Box::new(a.clone())));
+            created.push((i, a));
+        }
+        if !cs.writes.is_empty() {
+            tx.apply(cs).await?;
+        }
+        tx.commit().await?;
+        let views = self
+            .views(created.iter().map(|(_, a)| a.clone()).collect())
+            .await?;
+        for ((i, _), v) in created.into_iter().zip(views) {
+            results[i] = Some(BulkItem::Created(Box::new(v)));
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| BulkItem::Failed(AppError::invalid("", "not processed"))))
+            .collect())
+    }
+
+    /// One asset.
+    pub async fn get_asset(&self, _ctx: &Ctx, id: Uuid) -> Result<AssetView> {
+        let a = self.load(id).await?;
+        self.view(a).await
+    }
+
+    /// A filtered page of assets.
+    pub async fn list_assets(&self, _ctx: &Ctx, q: &AssetQuery) -> Result<Page<AssetView>> {
+        let page = self.store.list_assets(q).await?;
+        Ok(Page {
+            items: self.views(page.items).await?,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// Changes an asset with a merge-patch. `if_match` is the version the caller saw.
+    pub async fn update_asset(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        patch: Map<String, Value>,
+        if_match: Option<i64>,
+    ) -> Result<AssetView> {
+        let cur = self.load(id).await?;
+        check_version("asset", id, if_match, cur.version)?;
+        let scheme = self.scheme().await?;
+        let prefix = self.settings.asset_number_prefix.clone();
+        let now = custodian_domain::now();
+        let mut problems = Problems::new();
+        let next = match cur.patched(&patch, &scheme.ctx(&prefix), now) {
+            Ok(n) => Some(n),
+            Err(p) => {
+                problems = p;
+                None
+            }
+        };
+        let pick = |k: &str| patch.get(k).and_then(|v| value::id(v).ok());
+        let owner = pick("owner_id").unwrap_or(cur.owner_id);
+        let (reviewer, location) = (pick("last_reviewed_by"), pick("location_id"));
+        let mut rp = vec![Problems::new()];
+        self.check_references(&[(&owner, reviewer.as_ref(), location.as_ref())], &mut rp)
+            .await?;
+        problems.0.extend(rp.remove(0).0);
+        let Some(next) = next.filter(|_| problems.is_empty()) else {
+            return Err(AppError::Invalid(problems));
+        };
+        let changes = audit::diff(&cur.audit_view(), &next.audit_view());
+        if changes.is_empty() {
+            return self.view(cur).await;
+        }
+        let ev = NewEvent::new(
+            &ctx.actor,
+            "asset.updated",
+            "asset",
+            id,
+            Value::Object(changes),
+            ctx.request_id.as_deref(),
+            now,
+        );
+        self.store
+            .commit(ChangeSet::one(
+                Write::UpdateAsset {
+                    asset: Box::new(next.clone()),
+                    expected_version: cur.version,
+                },
+                ev,
+            ))
+            .await
+            .map_err(|e| race(e, if_match))?;
+        self.view(next).await
+    }
+
+    /// Moves an asset along its lifecycle, with the disposal record or incident report it needs.
+    pub async fn transition_asset(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        body: Map<String, Value>,
+        if_match: Option<i64>,
+    ) -> Result<AssetView> {
+        let cur = self.load(id).await?;
+        check_version("asset", id, if_match, cur.version)?;
+        let scheme = self.scheme().await?;
+        let level = scheme.level(&cur.classification)?;
+        let now = custodian_domain::now();
+        let t = lifecycle::plan_transition(&cur, level, &body, now)?;
+        let mut next = cur.clone();
+        next.status = t.to;
+        next.version += 1;
+        next.updated_at = now;
+        let mut changes = json!({"status": {"before": t.from, "after": t.to}, "reason": t.reason});
+        let mut writes = vec![Write::UpdateAsset {
+            asset: Box::new(next.clone()),
+            expected_version: cur.version,
+        }];
+        if let Some(d) = &t.disposal {
+            changes["disposal"] = disposal_json(d);
+            writes.push(Write::InsertDisposal(d.clone()));
+        }
+        if let Some(i) = &t.incident {
+            changes["incident"] = json!({"incident_ref": i.incident_ref, "reported_at": value::format_timestamp(&i.reported_at), "notes": i.notes});
+            writes.push(Write::InsertIncident(i.clone()));
+        }
+        let ev = NewEvent::new(
+            &ctx.actor,
+            "asset.transitioned",
+            "asset",
+            id,
+            changes,
+            ctx.request_id.as_deref(),
+            now,
+        );
+        self.store
+            .commit(ChangeSet {
+                writes,
+                events: vec![ev],
+            })
+            .await
+            .map_err(|e| race(e, if_match))?;
+        self.view(next).await
+    }
+
+    /// The events about an asset, oldest first.
+    pub async fn asset_history(
+        &self,
+        _ctx: &Ctx,
+        id: Uuid,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<Event>> {
+        self.load(id).await?;
+        Ok(self
+            .store
+            .history("asset", &id.to_string(), limit, cursor)
+            .await?)
+    }
+
+    /// The links that start or end at an asset, with the asset at the other end.
+    pub async fn asset_relations(&self, _ctx: &Ctx, id: Uuid) -> Result<Vec<Value>> {
+        self.load(id).await?;
+        let rels = self.store.relations_of(&[id]).await?;
+        let mut out = Vec::with_capacity(rels.len());
+        for r in rels {
+            let other_id = if r.from_id == id { r.to_id } else { r.from_id };
+            let other = self.store.asset(other_id).await?;
+            out.push(relation_json(&r, id, other.as_ref()));
+        }
+        Ok(out)
+    }
+
+    /// Links an asset to another: `{"type": …, "to_id": …}` (this asset is the `from` end).
+    pub async fn add_relation(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        body: Map<String, Value>,
+    ) -> Result<Value> {
+        let from = self.load(id).await?;
+        let mut r = custodian_domain::input::Input::new(&body);
+        r.reject_unknown(
+            &["type", "to_id"],
+            &["id", "from_id", "created_at", "direction", "other"],
+            "a relation",
+        );
+        let rt = r.required("type", RelationType::from_json);
+        let to_id = r.required("to_id", value::id);
+        if to_id == Some(id) {
+            r.add("to_id", "an asset cannot be linked to itself");
+        }
+        let (Some(rt), Some(to_id)) = (rt, to_id) else {
+            return Err(AppError::Invalid(r.problems));
+        };
+        if !r.problems.is_empty() {
+            return Err(AppError::Invalid(r.problems));
+        }
+        let Some(to) = self.store.asset(to_id).await? else {
+            return Err(AppError::invalid(
+                "to_id",
+                format!("no asset has the id {to_id}"),
+            ));
+        };
+        let now = custodian_domain::now();
+        let rel = Relation {
+            id: custodian_domain::new_id(),
+            from_id: from.id,
+            to_id,
+            relation_type: rt,
+            created_at: now,
+        };
+        let ev = NewEvent::new(
+            &ctx.actor,
+            "asset.linked",
+            "asset",
+            id,
+            json!({"relation": {"before": null, "after": {"id": rel.id, "type": rt, "to_id": to_id, "to_asset_number": to.asset_number}}}),
+            ctx.request_id.as_deref(),
+            now,
+        );
+        self.store
+            .commit(ChangeSet::one(Write::InsertRelation(rel.clone()), ev))
+            .await?;
+        Ok(relation_json(&rel, id, Some(&to)))
+    }
+
+    /// Removes a link.
+    pub async fn remove_relation(&self, ctx: &Ctx, id: Uuid, relation_id: Uuid) -> Result<()> {
+        let rel = self
+            .store
+            .relation(relation_id)
+            .await?
+            .filter(|r| r.from_id == id || r.to_id == id)
+            .ok_or_else(|| AppError::not_found("relation", relation_id))?;
+        let now = custodian_domain::now();
+        let ev = NewEvent::new(
+            &ctx.actor,
+            "asset.unlinked",
+            "asset",
+            rel.from_id,
+            json!({"relation": {"before": {"id": rel.id, "type": rel.relation_type, "to_id": rel.to_id}, "after": null}}),
+            ctx.request_id.as_deref(),
+            now,
+        );
+        self.store
+            .commit(ChangeSet::one(Write::DeleteRelation(relation_id), ev))
+            .await?;
+        Ok(())
+    }
+}
+
+fn relation_json(r: &Relation, me: Uuid, other: Option<&Asset>) -> Value {
+    json!({
+        "id": r.id,
+        "type": r.relation_type,
+        "from_id": r.from_id,
+        "to_id": r.to_id,
+        "direction": if r.from_id == me { "outgoing" } else { "incoming" },
+        "other": other.map(|a| json!({"id": a.id, "asset_number": a.asset_number, "name": a.name, "kind": a.kind})),
+        "created_at": value::format_timestamp(&r.created_at),
+    })
+}

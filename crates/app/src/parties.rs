@@ -1,0 +1,288 @@
+//! Party use cases: persons, teams and roles; delegations.
+
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use custodian_domain::audit::{self, NewEvent};
+use custodian_domain::party::{Delegation, Party, PartyKind, PersonStatus};
+use custodian_domain::Problems;
+use custodian_store::{ChangeSet, DelegationQuery, Page, PartyQuery, Write};
+
+use crate::{check_version, race, App, AppError, Ctx, Result};
+
+fn party_view(p: &Party) -> Map<String, Value> {
+    let mut m = match serde_json::to_value(p) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    for k in ["id", "version", "created_at", "updated_at"] {
+        m.remove(k);
+    }
+    m.retain(|_, v| !v.is_null());
+    m
+}
+
+impl App {
+    async fn load_party(&self, id: Uuid) -> Result<Party> {
+        self.store
+            .party(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("party", id))
+    }
+
+    /// Checks that manager, holder and members are persons.
+    async fn check_party_refs(&self, p: &Party, problems: &mut Problems) -> Result<()> {
+        let mut ids: Vec<Uuid> = p.member_ids.clone();
+        ids.extend(p.manager_id);
+        ids.extend(p.holder_id);
+        let found = self.store.parties(&ids).await?;
+        let person = |id: &Uuid| {
+            found
+                .iter()
+                .find(|f| f.id == *id)
+                .map(|f| f.kind == PartyKind::Person)
+        };
+        if let Some(m) = p.manager_id {
+            match person(&m) {
+                None => problems.add("manager_id", format!("no person has the id {m}")),
+                Some(false) => problems.add("manager_id", "must be a person"),
+                _ => {}
+            }
+        }
+        if let Some(h) = p.holder_id {
+            match (person(&h), found.iter().find(|f| f.id == h)) {
+                (None, _) => problems.add("holder_id", format!("no person has the id {h}")),
+                (Some(false), _) => problems.add("holder_id", "must be a person"),
+                (_, Some(f)) if f.has_left() => {
+                    problems.add("holder_id", "a person who has left cannot hold a role")
+                }
+                _ => {}
+            }
+        }
+        for (i, m) in p.member_ids.iter().enumerate() {
+            match person(m) {
+                None => problems.add(
+                    "member_ids",
+                    format!("item {}: no person has the id {m}", i + 1),
+                ),
+                Some(false) => problems.add(
+                    "member_ids",
+                    format!("item {}: a team's members are persons", i + 1),
+                ),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Registers a person, team or role.
+    pub async fn create_party(&self, ctx: &Ctx, input: Map<String, Value>) -> Result<Party> {
+        let defs = self.store.custom_fields().await?;
+        let now = custodian_domain::now();
+        let p = Party::from_input(&input, &defs, now)?;
+        let mut problems = Problems::new();
+        self.check_party_refs(&p, &mut problems).await?;
+        if !problems.is_empty() {
+            return Err(AppError::Invalid(problems));
+        }
+        let ev = NewEvent::new(
+            &ctx.actor,
+            "party.created",
+            "party",
+            p.id,
+            Value::Object(audit::created(&party_view(&p))),
+            ctx.request_id.as_deref(),
+            now,
+        );
+        self.store
+            .commit(ChangeSet::one(Write::InsertParty(Box::new(p.clone())), ev))
+            .await?;
+        Ok(p)
+    }
+
+    /// One party.
+    pub async fn get_party(&self, _ctx: &Ctx, id: Uuid) -> Result<Party> {
+        self.load_party(id).await
+    }
+
+    /// A filtered page of parties.
+    pub async fn list_parties(&self, _ctx: &Ctx, q: &PartyQuery) -> Result<Page<Party>> {
+        Ok(self.store.list_parties(q).await?)
+    }
+
+    /// Changes a party. A person who leaves ends the delegations they give or hold.
+    pub async fn update_party(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        patch: Map<String, Value>,
+        if_match: Option<i64>,
+    ) -> Result<Party> {
+        let cur = self.load_party(id).await?;
+        check_version("party", id, if_match, cur.version)?;
+        let defs = self.store.custom_fields().await?;
+        let now = custodian_domain::now();
+        let next = cur.patched(&patch, &defs, now)?;
+        let mut problems = Problems::new();
+        self.check_party_refs(&next, &mut problems).await?;
+        if next.member_ids.contains(&id) || next.holder_id == Some(id) {
+            problems.add("member_ids", "a party cannot contain itself");
+        }
+        if !problems.is_empty() {
+            return Err(AppError::Invalid(problems));
+        }
+        let changes = audit::diff(&party_view(&cur), &party_view(&next));
+        if changes.is_empty() {
+            return Ok(cur);
+        }
+        let mut cs = ChangeSet::one(
+            Write::UpdateParty {
+                party: Box::new(next.clone()),
+                expected_version: cur.version,
+            },
+            NewEvent::new(
+                &ctx.actor,
+                "party.updated",
+                "party",
+                id,
+                Value::Object(changes),
+                ctx.request_id.as_deref(),
+                now,
+            ),
+        );
+        if next.status == Some(PersonStatus::Left) && cur.status != Some(PersonStatus::Left) {
+            for q in [
+                DelegationQuery {
+                    limit: 500,
+                    owner_id: Some(id),
+                    active_only: true,
+                    ..Default::default()
+                },
+                DelegationQuery {
+                    limit: 500,
+                    delegate_id: Some(id),
+                    active_only: true,
+                    ..Default::default()
+                },
+            ] {
+                for d in self.store.list_delegations(&q).await?.items {
+                    let reason = format!("{} left the organisation", next.name);
+                    cs.events.push(NewEvent::new(&ctx.actor, "delegation.ended", "delegation", d.id, json!({"ended_at": {"before": null, "after": now}, "end_reason": {"before": null, "after": reason}}), ctx.request_id.as_deref(), now));
+                    cs.writes.push(Write::EndDelegation {
+                        id: d.id,
+                        ended_at: now,
+                        reason,
+                    });
+                }
+            }
+        }
+        self.store.commit(cs).await.map_err(|e| race(e, if_match))?;
+        Ok(next)
+    }
+
+    /// Records a delegation of a routine task.
+    pub async fn create_delegation(
+        &self,
+        ctx: &Ctx,
+        input: Map<String, Value>,
+    ) -> Result<Delegation> {
+        let now = custodian_domain::now();
+        let d = Delegation::from_input(&input, now)?;
+        let mut problems = Problems::new();
+        let found = self.store.parties(&[d.owner_id, d.delegate_id]).await?;
+        for (field, id) in [("owner_id", d.owner_id), ("delegate_id", d.delegate_id)] {
+            match found.iter().find(|p| p.id == id) {
+                None => problems.add(field, format!("no person, team or role has the id {id}")),
+                Some(p) if p.has_left() => {
+                    problems.add(field, format!("{} has left the organisation", p.name))
+                }
+                _ => {}
+            }
+        }
+        if let Some(a) = d.asset_id {
+            match self.store.asset(a).await? {
+                None => problems.add("asset_id", format!("no asset has the id {a}")),
+                Some(a) if a.owner_id != d.owner_id => {
+                    problems.add("asset_id", "the asset is not owned by owner_id")
+                }
+                _ => {}
+            }
+        }
+        if !problems.is_empty() {
+            return Err(AppError::Invalid(problems));
+        }
+        let view = json!({"owner_id": d.owner_id, "delegate_id": d.delegate_id, "task": d.task, "asset_id": d.asset_id, "note": d.note});
+        let ev = NewEvent::new(
+            &ctx.actor,
+            "delegation.created",
+            "delegation",
+            d.id,
+            Value::Object(audit::created(view.as_object().unwrap_or(&Map::new()))),
+            ctx.request_id.as_deref(),
+            now,
+        );
+        self.store
+            .commit(ChangeSet::one(Write::InsertDelegation(d.clone()), ev))
+            .await?;
+        Ok(d)
+    }
+
+    /// One delegation.
+    pub async fn get_delegation(&self, _ctx: &Ctx, id: Uuid) -> Result<Delegation> {
+        self.store
+            .delegation(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("delegation", id))
+    }
+
+    /// A filtered page of delegations.
+    pub async fn list_delegations(
+        &self,
+        _ctx: &Ctx,
+        q: &DelegationQuery,
+    ) -> Result<Page<Delegation>> {
+        Ok(self.store.list_delegations(q).await?)
+    }
+
+    /// Ends a delegation in force.
+    pub async fn end_delegation(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        reason: Option<String>,
+    ) -> Result<Delegation> {
+        let d = self.get_delegation(ctx, id).await?;
+        if d.ended_at.is_some() {
+            return Err(AppError::Conflict {
+                message: "the delegation has already ended".into(),
+                field: None,
+            });
+        }
+        let now = custodian_domain::now();
+        let reason = reason.unwrap_or_else(|| "ended by the owner".into());
+        let ev = NewEvent::new(
+            &ctx.actor,
+            "delegation.ended",
+            "delegation",
+            id,
+            json!({"ended_at": {"before": null, "after": now}, "end_reason": {"before": null, "after": reason}}),
+            ctx.request_id.as_deref(),
+            now,
+        );
+        self.store
+            .commit(ChangeSet::one(
+                Write::EndDelegation {
+                    id,
+                    ended_at: now,
+                    reason: reason.clone(),
+                },
+                ev,
+            ))
+            .await?;
+        Ok(Delegation {
+            ended_at: Some(now),
+            end_reason: Some(reason),
+            ..d
+        })
+    }
+}

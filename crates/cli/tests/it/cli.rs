@@ -1,0 +1,374 @@
+//! The `custodian` binary as a process: help, migrate, import, export, demo, audit verify.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+
+use serde_json::json;
+
+use custodian_app::{App, Ctx, Settings};
+use custodian_store_sql::SqlStore;
+use custodian_testkit::TestDb;
+
+crate::on_both!(
+    migrate_is_idempotent,
+    import_is_all_or_nothing_and_round_trips,
+    audit_verify_detects_alteration,
+    audit_verify_detects_removal,
+    audit_verify_detects_reordering,
+    demo_fills_an_empty_register
+);
+
+fn custodian(db: &TestDb, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_custodian"))
+        .args(args)
+        .arg("--database")
+        .arg(&db.url)
+        .env_remove("CUSTODIAN_DATABASE")
+        .output()
+        .expect("custodian runs")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+async fn app(db: &TestDb) -> App {
+    let app = App::new(
+        Arc::new(SqlStore::open(&db.url).await.expect("open")),
+        Settings::default(),
+    );
+    app.ensure_defaults(&Ctx::system()).await.expect("defaults");
+    app
+}
+
+#[test]
+fn every_command_has_help_and_usage_errors_exit_2() {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["demo", "--help"],
+        &["import", "--help"],
+        &["export", "--help"],
+        &["audit", "--help"],
+        &["audit", "verify", "--help"],
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_custodian"))
+            .args(args)
+            .output()
+            .expect("runs");
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("Usage: custodian"),
+            "{args:?}"
+        );
+    }
+    for args in [
+        &["serve", "--bogus"][..],
+        &["import"],
+        &["export", "--format", "pdf"],
+        &["import", "x.csv", "--match", "colour"],
+        &["frobnicate"],
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_custodian"))
+            .args(args)
+            .output()
+            .expect("runs");
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn user_errors_exit_1_with_one_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("c.db");
+    let o = Command::new(env!("CARGO_BIN_EXE_custodian"))
+        .args(["import", "/no/such/file.csv", "--database"])
+        .arg(&db)
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("error: ")
+            && err.contains("/no/such/file.csv")
+            && err.trim().lines().count() == 1,
+        "{err}"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_custodian"))
+        .args(["serve", "--bind", "nowhere", "--database"])
+        .arg(&db)
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--bind"));
+    let o = Command::new(env!("CARGO_BIN_EXE_custodian"))
+        .args(["migrate", "--database", "mysql://x/y"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn serve_answers_on_the_address_it_prints() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_custodian"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--database"])
+        .arg(dir.path().join("c.db"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("a line");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("an address")
+        .trim_end_matches('/')
+        .to_string();
+    let body = reqwest::blocking_get(&format!("{url}/healthz"));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(body.contains("ok"), "{body}");
+}
+
+mod reqwest {
+    /// A minimal blocking GET over a plain TCP socket (the tests' async client needs a runtime).
+    pub fn blocking_get(url: &str) -> String {
+        use std::io::{Read, Write};
+        let rest = url.trim_start_matches("http://");
+        let (host, path) = rest
+            .split_once('/')
+            .map(|(h, p)| (h, format!("/{p}")))
+            .unwrap_or((rest, "/".into()));
+        let mut s = std::net::TcpStream::connect(host).expect("connect");
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("write");
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("read");
+        out
+    }
+}
+
+async fn migrate_is_idempotent(backend: &str) {
+    let db = TestDb::new(backend).await;
+    let o = custodian(&db, &["migrate"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert!(text(&o).0.contains("Migrated"), "{:?}", text(&o));
+    let o = custodian(&db, &["migrate"]);
+    assert!(text(&o).0.contains("up to date"), "{:?}", text(&o));
+}
+
+async fn import_is_all_or_nothing_and_round_trips(backend: &str) {
+    let db = TestDb::new(backend).await;
+    let app = app(&db).await;
+    let ctx = Ctx::system();
+    app.create_party(
+        &ctx,
+        json!({"kind": "person", "name": "Ada Lovelace", "email": "ada@example.com"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    )
+    .await
+    .expect("person");
+    let dir = tempfile::tempdir().expect("dir");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "kind,name,owner_id,importance,classification,serial_number,tags\n\
+         physical,Laptop 1,ada@example.com,high,confidential,SN-1,fleet;laptop\n\
+         physical,,ada@example.com,high,confidential,SN-2,\n\
+         physical,Laptop 3,ada@example.com,urgent,confidential,SN-3,\n\
+         physical,Laptop 4,nobody@example.com,low,public,SN-4,\n",
+    )
+    .expect("write");
+    let o = custodian(&db, &["import", bad.to_str().expect("path")]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("row 3, name"), "{err}");
+    assert!(err.contains("row 4, importance"), "{err}");
+    assert!(err.contains("row 5, owner_id"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    assert_eq!(app.store().count_assets().await.expect("count"), 0);
+    let good = dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "kind,name,owner_id,importance,classification,serial_number,tags,encrypted\n\
+         physical,Laptop 1,ada@example.com,high,confidential,SN-1,fleet;laptop,true\n\
+         physical,Laptop 2,Ada Lovelace,low,internal,SN-2,,no\n",
+    )
+    .expect("write");
+    let o = custodian(&db, &["import", good.to_str().expect("path"), "--dry-run"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert!(text(&o).0.contains("Dry run"), "{:?}", text(&o));
+    assert_eq!(app.store().count_assets().await.expect("count"), 0);
+    let o = custodian(&db, &["import", good.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert!(text(&o).0.contains("2 created"), "{:?}", text(&o));
+    assert_eq!(app.store().count_assets().await.expect("count"), 2);
+    // Export, then re-import matching on asset_number: nothing changes.
+    let out = dir.path().join("export.csv");
+    let o = custodian(&db, &["export", "--output", out.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let o = custodian(
+        &db,
+        &[
+            "import",
+            out.to_str().expect("path"),
+            "--match",
+            "asset_number",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert!(
+        text(&o).0.contains("0 created, 0 updated, 2 unchanged"),
+        "{:?}",
+        text(&o)
+    );
+    let o = custodian(&db, &["import", out.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).1.contains("--match asset_number"),
+        "{:?}",
+        text(&o)
+    );
+    // JSON Lines export re-imports with a serial-number match, changing what differs.
+    let jl = dir.path().join("export.jsonl");
+    custodian(
+        &db,
+        &[
+            "export",
+            "--format",
+            "jsonl",
+            "--output",
+            jl.to_str().expect("path"),
+        ],
+    );
+    let changed = std::fs::read_to_string(&jl)
+        .expect("read")
+        .replace("Laptop 2", "Laptop Two");
+    std::fs::write(&jl, changed).expect("write");
+    let o = custodian(
+        &db,
+        &[
+            "import",
+            jl.to_str().expect("path"),
+            "--match",
+            "serial_number",
+        ],
+    );
+    assert!(
+        text(&o).0.contains("0 created, 1 updated, 1 unchanged"),
+        "{:?}",
+        text(&o)
+    );
+    let o = custodian(&db, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+}
+
+/// A register with a few events, for tampering.
+async fn with_events(backend: &str) -> TestDb {
+    let db = TestDb::new(backend).await;
+    let app = app(&db).await;
+    let ctx = Ctx::system();
+    let p = app
+        .create_party(
+            &ctx,
+            json!({"kind": "person", "name": "Ada", "email": "ada@example.com"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        )
+        .await
+        .expect("person");
+    for i in 0..3 {
+        let a = json!({"kind": "physical", "name": format!("L{i}"), "owner_id": p.id, "importance": "low", "classification": "public"});
+        app.create_asset(&ctx, a.as_object().cloned().unwrap_or_default())
+            .await
+            .expect("asset");
+    }
+    let o = custodian(&db, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert!(text(&o).0.contains("intact: 8 events"), "{:?}", text(&o));
+    db
+}
+
+fn unlock(backend: &str) -> &'static str {
+    if backend == "postgres" {
+        "ALTER TABLE audit_events DISABLE TRIGGER USER;"
+    } else {
+        "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;"
+    }
+}
+
+fn assert_broken_at(db: &TestDb, seq: i64) {
+    let o = custodian(db, &["audit", "verify"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("broken at event {seq}")), "{err}");
+}
+
+async fn audit_verify_detects_alteration(backend: &str) {
+    let db = with_events(backend).await;
+    db.execute(&format!(
+        "{} UPDATE audit_events SET changes = replace(changes, 'L1', 'L9') WHERE seq = 7;",
+        unlock(backend)
+    ))
+    .await
+    .expect("tamper");
+    assert_broken_at(&db, 7);
+}
+
+async fn audit_verify_detects_removal(backend: &str) {
+    let db = with_events(backend).await;
+    db.execute(&format!(
+        "{} DELETE FROM audit_events WHERE seq = 6;",
+        unlock(backend)
+    ))
+    .await
+    .expect("tamper");
+    assert_broken_at(&db, 6);
+    // Removing the newest events is found too, from the recorded head of the chain.
+    let db = with_events(backend).await;
+    db.execute(&format!(
+        "{} DELETE FROM audit_events WHERE seq = 8;",
+        unlock(backend)
+    ))
+    .await
+    .expect("tamper");
+    assert_broken_at(&db, 8);
+}
+
+async fn audit_verify_detects_reordering(backend: &str) {
+    let db = with_events(backend).await;
+    db.execute(&format!("{} UPDATE audit_events SET seq = -1 WHERE seq = 5; UPDATE audit_events SET seq = 5 WHERE seq = 6; UPDATE audit_events SET seq = 6 WHERE seq = -1;", unlock(backend)))
+        .await
+        .expect("tamper");
+    assert_broken_at(&db, 5);
+}
+
+async fn demo_fills_an_empty_register(backend: &str) {
+    let db = TestDb::new(backend).await;
+    let o = custodian(&db, &["demo"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let o = custodian(&db, &["demo"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a second run is refused: {:?}",
+        text(&o)
+    );
+    let o = custodian(&db, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+}

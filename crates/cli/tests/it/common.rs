@@ -1,0 +1,185 @@
+//! A server on a free port over a fresh database, and a client for it.
+
+use std::sync::Arc;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use custodian_app::{App, Ctx, Settings};
+use custodian_store_sql::SqlStore;
+use custodian_testkit::TestDb;
+
+/// Generates one `#[tokio::test]` per backend for `async fn name(backend: &str)`.
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name("sqlite").await })+
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name("postgres").await })+
+        }
+    };
+}
+
+/// A running server.
+pub struct Server {
+    pub url: String,
+    /// Keeps the database alive while the server runs.
+    _db: TestDb,
+    pub http: reqwest::Client,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// An answer: status, headers and JSON body (Null when empty or not JSON).
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The field names of a problem document's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn content_type(&self) -> String {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    }
+
+    pub fn etag(&self) -> String {
+        self.headers
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    }
+
+    /// Asserts a problem document with this status.
+    pub fn problem(&self, status: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "{}", self.body);
+        assert_eq!(
+            self.content_type(),
+            "application/problem+json",
+            "{}",
+            self.body
+        );
+        assert_eq!(self.body["status"], status);
+        assert!(
+            self.body["title"].is_string() && self.body["detail"].is_string(),
+            "{}",
+            self.body
+        );
+        self
+    }
+}
+
+pub async fn start(backend: &str) -> Server {
+    let db = TestDb::new(backend).await;
+    let store = SqlStore::open(&db.url).await.expect("open the database");
+    let app = App::new(Arc::new(store), Settings::default());
+    app.ensure_defaults(&Ctx::system()).await.expect("defaults");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let _ = custodian_web::serve(
+            app,
+            "127.0.0.1:0".parse().expect("addr"),
+            move |a| {
+                let _ = addr_tx.send(a);
+            },
+            async move {
+                let _ = rx.await;
+            },
+        )
+        .await;
+    });
+    let addr = addr_rx.await.expect("the server binds");
+    Server {
+        url: format!("http://{addr}"),
+        _db: db,
+        http: reqwest::Client::new(),
+        _stop: tx,
+    }
+}
+
+impl Server {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut req = self.http.request(method, format!("{}{}", self.url, path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("the server answers");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.expect("a body");
+        Answer {
+            status,
+            headers,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.call(Method::GET, path, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.call(Method::POST, path, Some(body), &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value, if_match: Option<&str>) -> Answer {
+        match if_match {
+            Some(m) => {
+                self.call(Method::PATCH, path, Some(body), &[("if-match", m)])
+                    .await
+            }
+            None => self.call(Method::PATCH, path, Some(body), &[]).await,
+        }
+    }
+
+    /// Creates a person and returns their id.
+    pub async fn person(&self, name: &str) -> String {
+        let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
+        let a = self
+            .post(
+                "/api/v1/parties",
+                json!({"kind": "person", "name": name, "email": email}),
+            )
+            .await;
+        assert_eq!(a.status, 201, "{}", a.body);
+        a.body["id"].as_str().expect("id").to_string()
+    }
+
+    /// Creates an asset from the policy minimum plus `extra`; returns its JSON.
+    pub async fn asset(&self, owner: &str, extra: Value) -> Value {
+        let mut body = json!({"kind": "physical", "name": "Laptop", "owner_id": owner, "importance": "medium", "classification": "internal"});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        let a = self.post("/api/v1/assets", body).await;
+        assert_eq!(a.status, 201, "{}", a.body);
+        a.body
+    }
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests: the API over real HTTP on a random port, and the `custodian` binary
+//! as a process, each on SQLite and on PostgreSQL.
+
+mod api_assets;
+mod api_reference;
+mod cli;
+mod common;
+mod ops;

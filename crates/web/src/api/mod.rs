@@ -1,0 +1,105 @@
+//! The REST API under `/api/v1`.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use custodian_store::Page;
+
+use crate::AppState;
+
+pub mod assets;
+pub mod audit;
+pub mod parties;
+pub mod reference;
+
+/// Every API route.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/assets", get(assets::list).post(assets::create))
+        .route("/assets/bulk", post(assets::bulk))
+        .route("/assets/{id}", get(assets::get).patch(assets::update))
+        .route("/assets/{id}/transitions", post(assets::transition))
+        .route("/assets/{id}/history", get(assets::history))
+        .route(
+            "/assets/{id}/relations",
+            get(assets::relations).post(assets::link),
+        )
+        .route(
+            "/assets/{id}/relations/{relation_id}",
+            axum::routing::delete(assets::unlink),
+        )
+        .route("/parties", get(parties::list).post(parties::create))
+        .route("/parties/{id}", get(parties::get).patch(parties::update))
+        .route(
+            "/delegations",
+            get(parties::list_delegations).post(parties::create_delegation),
+        )
+        .route("/delegations/{id}", get(parties::get_delegation))
+        .route("/delegations/{id}/end", post(parties::end_delegation))
+        .route(
+            "/locations",
+            get(reference::list_locations).post(reference::create_location),
+        )
+        .route(
+            "/locations/{id}",
+            get(reference::get_location).patch(reference::update_location),
+        )
+        .route(
+            "/classifications",
+            get(reference::list_classifications).post(reference::create_classification),
+        )
+        .route(
+            "/classifications/{key}",
+            get(reference::get_classification)
+                .patch(reference::update_classification)
+                .delete(reference::delete_classification),
+        )
+        .route(
+            "/custom_fields",
+            get(reference::list_custom_fields).post(reference::create_custom_field),
+        )
+        .route(
+            "/custom_fields/{id}",
+            get(reference::get_custom_field)
+                .patch(reference::update_custom_field)
+                .delete(reference::delete_custom_field),
+        )
+        .route("/audit", get(audit::events))
+        .route("/audit/verify", get(audit::verify))
+        .route(
+            "/openapi.json",
+            get(|| async { Json(crate::openapi::document()) }),
+        )
+}
+
+/// A single resource with its `ETag`.
+pub fn one(version: i64, body: Value) -> Response {
+    let mut r = Json(body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    r
+}
+
+/// 201 Created with `Location` and `ETag`.
+pub fn created(location: String, version: i64, body: Value) -> Response {
+    let mut r = one(version, body);
+    *r.status_mut() = StatusCode::CREATED;
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// A page of a list: `{"items": […], "next_cursor": …}`.
+pub fn page<T>(p: Page<T>, f: impl Fn(&T) -> Value) -> Response {
+    Json(json!({"items": p.items.iter().map(f).collect::<Vec<_>>(), "next_cursor": p.next_cursor.map(|c| c.encode())})).into_response()
+}
+
+/// Serialises a record.
+pub fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}

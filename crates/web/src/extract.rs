@@ -1,0 +1,279 @@
+//! Extractors that turn requests into checked inputs, answering problems for bad ones.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use custodian_app::Ctx;
+use custodian_store::Cursor;
+
+use crate::problem::Problem;
+
+/// The request id given by the client or assigned by the server.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// The acting caller (the API's local actor until accounts exist).
+pub struct Caller(pub Ctx);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let rid = parts
+            .extensions
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        Ok(Caller(Ctx::local(rid)))
+    }
+}
+
+/// A JSON object body: checks the media type, the size and the syntax.
+pub struct JsonObject(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let ct = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let mime = ct.split(';').next().unwrap_or("").trim().to_string();
+        if !(mime == "application/json" || mime.ends_with("+json")) {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "The body must be JSON",
+                format!(
+                    "send the body as application/json, not {:?}",
+                    if mime.is_empty() { "nothing" } else { &mime }
+                ),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too-large",
+                    "The body is too large",
+                    format!("the body exceeds the limit of {} bytes", crate::BODY_LIMIT),
+                )
+            } else {
+                Problem::bad_request("", format!("the body could not be read: {e}"))
+            }
+        })?;
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(o)) => Ok(JsonObject(o)),
+            Ok(other) => Err(Problem::bad_request(
+                "",
+                format!(
+                    "the body must be a JSON object, not {}",
+                    custodian_domain::value::type_name(&other)
+                ),
+            )),
+            Err(e) => Err(Problem::bad_request(
+                "",
+                format!("the body is not valid JSON: {e}"),
+            )),
+        }
+    }
+}
+
+/// Query parameters, checked against the names a route accepts.
+pub struct Params(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        let mut out = HashMap::new();
+        for (k, v) in form_urlencoded(q)? {
+            if out.insert(k.clone(), v).is_some() {
+                return Err(Problem::bad_request(
+                    &k,
+                    format!("{k} is given more than once"),
+                ));
+            }
+        }
+        Ok(Params(out))
+    }
+}
+
+fn form_urlencoded(q: &str) -> Result<Vec<(String, String)>, Problem> {
+    let mut out = Vec::new();
+    for pair in q.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        out.push((decode(k)?, decode(v)?));
+    }
+    Ok(out)
+}
+
+fn decode(s: &str) -> Result<String, Problem> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => out.push(b),
+                    None => {
+                        return Err(Problem::bad_request(
+                            "",
+                            "the query string has a bad %-escape",
+                        ))
+                    }
+                }
+                i += 2;
+            }
+            b'%' => {
+                return Err(Problem::bad_request(
+                    "",
+                    "the query string has a bad %-escape",
+                ))
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| Problem::bad_request("", "the query string is not UTF-8"))
+}
+
+impl Params {
+    /// Refuses names the route does not know (a typo would otherwise widen a filter silently).
+    pub fn only(&self, known: &[&str]) -> Result<(), Problem> {
+        let mut unknown: Vec<&String> = self
+            .0
+            .keys()
+            .filter(|k| !known.contains(&k.as_str()))
+            .collect();
+        unknown.sort();
+        match unknown.first() {
+            Some(k) => Err(Problem::bad_request(
+                k,
+                format!(
+                    "{k} is not a parameter of this list; use {}",
+                    known.join(", ")
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// A string parameter.
+    pub fn str(&self, k: &str) -> Option<&str> {
+        self.0.get(k).map(String::as_str).filter(|s| !s.is_empty())
+    }
+
+    /// A parameter parsed by `f`; a bad value is a 400 naming it.
+    pub fn parse<T>(
+        &self,
+        k: &str,
+        f: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, Problem> {
+        match self.str(k) {
+            None => Ok(None),
+            Some(v) => f(v)
+                .map(Some)
+                .map_err(|m| Problem::bad_request(k, format!("{k} {m}"))),
+        }
+    }
+
+    /// `limit` (1–500, default 50).
+    pub fn limit(&self) -> Result<u32, Problem> {
+        Ok(self
+            .parse("limit", |v| match v.parse::<u32>() {
+                Ok(n) if (1..=500).contains(&n) => Ok(n),
+                _ => Err(format!("must be a whole number from 1 to 500, not {v:?}")),
+            })?
+            .unwrap_or(50))
+    }
+
+    /// `cursor`, as returned in `next_cursor`.
+    pub fn cursor(&self) -> Result<Option<Cursor>, Problem> {
+        self.parse("cursor", Cursor::decode)
+    }
+
+    /// A UUID parameter.
+    pub fn id(&self, k: &str) -> Result<Option<Uuid>, Problem> {
+        self.parse(k, |v| {
+            Uuid::parse_str(v).map_err(|_| format!("must be an id (a UUID), not {v:?}"))
+        })
+    }
+
+    /// A boolean parameter.
+    pub fn bool(&self, k: &str) -> Result<Option<bool>, Problem> {
+        self.parse(k, |v| match v {
+            "true" | "1" => Ok(true),
+            "false" | "0" => Ok(false),
+            _ => Err(format!("must be true or false, not {v:?}")),
+        })
+    }
+}
+
+/// The version named by `If-Match` (`"3"`, `W/"3"`; `*` or absent means any).
+pub struct IfMatch(pub Option<i64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(v) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
+        let s = v.to_str().unwrap_or("").trim();
+        if s == "*" {
+            return Ok(IfMatch(None));
+        }
+        let tag = s.strip_prefix("W/").unwrap_or(s);
+        tag.strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .and_then(|t| t.parse::<i64>().ok())
+            .map(|v| IfMatch(Some(v)))
+            .ok_or_else(|| {
+                Problem::bad_request(
+                    "If-Match",
+                    format!("If-Match must be an ETag this server sent, such as \"3\", not {s:?}"),
+                )
+            })
+    }
+}
+
+/// Parses a path id; an id that is not a UUID names nothing, so it is a 404.
+pub fn path_id(entity: &'static str, s: &str) -> Result<Uuid, Problem> {
+    Uuid::parse_str(s).map_err(|_| Problem::from(custodian_app::AppError::not_found(entity, s)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_decoding() {
+        assert_eq!(
+            form_urlencoded("a=b%20c&d=e+f&g").unwrap(),
+            vec![
+                ("a".into(), "b c".into()),
+                ("d".into(), "e f".into()),
+                ("g".into(), "".into())
+            ]
+        );
+        assert!(form_urlencoded("a=%zz").is_err());
+        assert!(form_urlencoded("a=%2").is_err());
+        assert!(form_urlencoded("a=%").is_err());
+    }
+}

@@ -1,0 +1,645 @@
+//! The OpenAPI 3.1 document, built from the same field table the domain validates with.
+//!
+//! A committed copy lives in `docs/openapi.json`; a test keeps it in sync, and another
+//! checks that every operation listed here is served.
+
+use serde_json::{json, Map, Value};
+
+use custodian_domain::asset::{AssetKind, Importance, RelationType};
+use custodian_domain::classification::{DisposalRequirement, Handling};
+use custodian_domain::custom::{CustomType, EntityType};
+use custodian_domain::fields::{FieldType, KIND_FIELDS};
+use custodian_domain::lifecycle::{DisposalMethod, Status};
+use custodian_domain::location::LocationKind;
+use custodian_domain::party::{DelegationTask, EmploymentType, PartyKind, PersonStatus};
+
+fn r(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn words(names: &[&str]) -> Value {
+    json!({"type": "string", "enum": names})
+}
+
+fn nullable(mut v: Value) -> Value {
+    if let Some(t) = v.get("type").and_then(Value::as_str).map(String::from) {
+        v["type"] = json!([t, "null"]);
+    }
+    v
+}
+
+const UUID: &str = "uuid";
+
+fn id() -> Value {
+    json!({"type": "string", "format": UUID})
+}
+fn time() -> Value {
+    json!({"type": "string", "format": "date-time"})
+}
+fn date() -> Value {
+    json!({"type": "string", "format": "date"})
+}
+fn text() -> Value {
+    json!({"type": "string"})
+}
+fn strings() -> Value {
+    json!({"type": "array", "items": {"type": "string"}})
+}
+
+fn page_of(item: &str) -> Value {
+    json!({"type": "object", "required": ["items", "next_cursor"], "properties": {
+        "items": {"type": "array", "items": r(item)},
+        "next_cursor": {"type": ["string", "null"], "description": "Pass as `cursor` for the next page; null on the last page."}}})
+}
+
+fn asset_common(read: bool) -> Map<String, Value> {
+    let mut p = Map::new();
+    if read {
+        p.insert("id".into(), id());
+        p.insert("created_at".into(), time());
+        p.insert("updated_at".into(), time());
+        p.insert(
+            "version".into(),
+            json!({"type": "integer", "description": "Record version; also the ETag."}),
+        );
+    }
+    p.insert("asset_number".into(), json!({"type": "string", "description": "Unique tag; assigned as PREFIX-000001 when absent."}));
+    p.insert("kind".into(), words(AssetKind::NAMES));
+    p.insert("name".into(), text());
+    p.insert("description".into(), nullable(text()));
+    p.insert(
+        "owner_id".into(),
+        json!({"type": "string", "format": UUID, "description": "A person, team or role."}),
+    );
+    p.insert("importance".into(), words(Importance::NAMES));
+    p.insert(
+        "classification".into(),
+        json!({"type": "string", "description": "A level key of the classification scheme."}),
+    );
+    p.insert("status".into(), words(Status::NAMES));
+    p.insert("location_id".into(), nullable(id()));
+    p.insert("tags".into(), strings());
+    p.insert("custom".into(), json!({"type": "object", "description": "Values of custom fields, validated against their definitions."}));
+    p.insert("external_ids".into(), json!({"type": "object", "additionalProperties": {"type": "string"}, "description": "Ids in other systems, by system name."}));
+    p.insert("last_reviewed_at".into(), nullable(time()));
+    p.insert("last_reviewed_by".into(), nullable(id()));
+    p.insert("next_review_at".into(), nullable(date()));
+    for f in KIND_FIELDS {
+        let mut s = f.ty.json_schema();
+        let kinds: Vec<&str> = f.kinds.iter().map(|k| k.as_str()).collect();
+        s["description"] = json!(format!("{} ({}).", f.label, kinds.join(", ")));
+        if f.ty == FieldType::Secret {
+            if read {
+                p.insert(format!("{}_set", f.name), json!({"type": "boolean", "description": "Whether a licence key is stored (the key itself is never returned)."}));
+            } else {
+                s["writeOnly"] = json!(true);
+                p.insert(f.name.into(), s);
+            }
+        } else {
+            p.insert(f.name.into(), s);
+        }
+    }
+    p
+}
+
+fn schemas() -> Value {
+    let mut asset = asset_common(true);
+    asset.insert("completeness".into(), json!({"type": "object", "required": ["complete", "missing"], "properties": {"complete": {"type": "boolean"}, "missing": strings()}, "description": "What the record still lacks of its kind's minimum (SPEC §2.2)."}));
+    asset.insert("disposal".into(), r("DisposalRecord"));
+    json!({
+        "Problem": {"type": "object", "description": "RFC 9457 problem document.", "required": ["type", "title", "status", "detail", "errors"], "properties": {
+            "type": text(), "title": text(), "status": {"type": "integer"}, "detail": text(),
+            "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"], "properties": {"field": text(), "message": text()}}}}},
+        "Asset": {"type": "object", "properties": asset},
+        "AssetInput": {"type": "object", "required": ["kind", "name", "owner_id", "importance", "classification"], "properties": asset_common(false),
+            "description": "Unknown fields are refused; read-only fields (id, version, created_at, updated_at, completeness) are ignored. A PATCH is a JSON merge patch: null clears a field."},
+        "AssetPage": page_of("Asset"),
+        "BulkRequest": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "maxItems": 1000, "items": r("AssetInput")}}},
+        "BulkResult": {"type": "object", "required": ["created", "failed", "items"], "properties": {
+            "created": {"type": "integer"}, "failed": {"type": "integer"},
+            "items": {"type": "array", "items": {"type": "object", "required": ["index", "status"], "properties": {"index": {"type": "integer"}, "status": {"type": "integer"}, "asset": r("Asset"), "problem": r("Problem")}}}}},
+        "DisposalRecord": {"type": "object", "required": ["method", "performed_by", "performed_at"], "properties": {
+            "method": words(DisposalMethod::NAMES), "performed_by": {"type": "string", "description": "A person's id or a disposal vendor."},
+            "performed_at": time(), "certificate_ref": nullable(text()), "verified_by": nullable(text()), "notes": nullable(text())}},
+        "Transition": {"type": "object", "required": ["to"], "properties": {
+            "to": words(Status::NAMES), "reason": text(), "notes": text(), "disposal": r("DisposalRecord"),
+            "incident_ref": {"type": "string", "description": "Required for lost and stolen."}, "reported_at": time()}},
+        "Relation": {"type": "object", "properties": {"id": id(), "type": words(RelationType::NAMES), "from_id": id(), "to_id": id(),
+            "direction": words(&["outgoing", "incoming"]), "other": {"type": ["object", "null"]}, "created_at": time()}},
+        "RelationInput": {"type": "object", "required": ["type", "to_id"], "properties": {"type": words(RelationType::NAMES), "to_id": id()}},
+        "RelationPage": page_of("Relation"),
+        "Event": {"type": "object", "properties": {"seq": {"type": "integer"}, "id": id(), "occurred_at": time(), "actor": text(), "action": text(),
+            "entity_type": text(), "entity_id": text(), "changes": {"type": "object", "description": "field → {before, after}"}, "request_id": nullable(text()),
+            "prev_hash": text(), "hash": text()}},
+        "EventPage": page_of("Event"),
+        "AuditEvents": {"type": "object", "properties": {"items": {"type": "array", "items": r("Event")}, "next_after": {"type": ["integer", "null"]}}},
+        "AuditVerification": {"type": "object", "properties": {"intact": {"type": "boolean"}, "events": {"type": "integer"}, "head_hash": text(), "first_bad_event": {"type": "integer"}, "reason": text()}},
+        "Party": {"type": "object", "properties": {"id": id(), "kind": words(PartyKind::NAMES), "name": text(), "email": nullable(text()),
+            "employment_type": words(EmploymentType::NAMES), "status": words(PersonStatus::NAMES), "start_date": nullable(date()), "end_date": nullable(date()),
+            "manager_id": nullable(id()), "holder_id": nullable(id()), "member_ids": {"type": "array", "items": id()}, "custom": {"type": "object"},
+            "version": {"type": "integer"}, "created_at": time(), "updated_at": time()}},
+        "PartyInput": {"type": "object", "required": ["kind", "name"], "description": "Persons need an email; teams take member_ids; roles take holder_id.", "properties": {
+            "kind": words(PartyKind::NAMES), "name": text(), "email": text(), "employment_type": words(EmploymentType::NAMES), "status": words(PersonStatus::NAMES),
+            "start_date": date(), "end_date": date(), "manager_id": id(), "holder_id": id(), "member_ids": {"type": "array", "items": id()}, "custom": {"type": "object"}}},
+        "PartyPage": page_of("Party"),
+        "Delegation": {"type": "object", "properties": {"id": id(), "owner_id": id(), "delegate_id": id(), "task": words(DelegationTask::NAMES), "asset_id": nullable(id()),
+            "note": nullable(text()), "created_at": time(), "ended_at": nullable(time()), "end_reason": nullable(text())}},
+        "DelegationInput": {"type": "object", "required": ["owner_id", "delegate_id", "task"], "properties": {"owner_id": id(), "delegate_id": id(), "task": words(DelegationTask::NAMES), "asset_id": id(), "note": text()}},
+        "DelegationEnd": {"type": "object", "properties": {"reason": text()}},
+        "DelegationPage": page_of("Delegation"),
+        "Location": {"type": "object", "properties": {"id": id(), "name": text(), "kind": words(LocationKind::NAMES), "parent_id": nullable(id()), "on_premises": {"type": "boolean"},
+            "address": nullable(text()), "custom": {"type": "object"}, "version": {"type": "integer"}, "created_at": time(), "updated_at": time()}},
+        "LocationInput": {"type": "object", "required": ["name"], "properties": {"name": text(), "kind": words(LocationKind::NAMES), "parent_id": id(), "on_premises": {"type": "boolean"}, "address": text(), "custom": {"type": "object"}}},
+        "LocationPage": page_of("Location"),
+        "Classification": {"type": "object", "properties": {"key": text(), "name": text(), "rank": {"type": "integer"}, "description": nullable(text()),
+            "encryption_required": {"type": "boolean"}, "off_premises": words(Handling::NAMES), "external_sharing": words(Handling::NAMES), "label_required": {"type": "boolean"},
+            "disposal_method": words(DisposalRequirement::NAMES), "review_interval_days": {"type": "integer"}, "version": {"type": "integer"}, "created_at": time(), "updated_at": time()}},
+        "ClassificationInput": {"type": "object", "required": ["key", "name", "rank"], "properties": {"key": text(), "name": text(), "rank": {"type": "integer", "minimum": 0}, "description": text(),
+            "encryption_required": {"type": "boolean"}, "off_premises": words(Handling::NAMES), "external_sharing": words(Handling::NAMES), "label_required": {"type": "boolean"},
+            "disposal_method": words(DisposalRequirement::NAMES), "review_interval_days": {"type": "integer", "minimum": 1, "maximum": 3650}}},
+        "ClassificationList": page_of("Classification"),
+        "CustomField": {"type": "object", "properties": {"id": id(), "entity_type": words(EntityType::NAMES), "key": text(), "label": text(), "field_type": words(CustomType::NAMES),
+            "choices": strings(), "required": {"type": "boolean"}, "asset_kinds": {"type": "array", "items": words(AssetKind::NAMES)}, "description": nullable(text()),
+            "version": {"type": "integer"}, "created_at": time(), "updated_at": time()}},
+        "CustomFieldInput": {"type": "object", "required": ["entity_type", "key", "label", "field_type"], "properties": {"entity_type": words(EntityType::NAMES), "key": text(), "label": text(),
+            "field_type": words(CustomType::NAMES), "choices": strings(), "required": {"type": "boolean"}, "asset_kinds": {"type": "array", "items": words(AssetKind::NAMES)}, "description": text()}},
+        "CustomFieldList": page_of("CustomField"),
+    })
+}
+
+/// One operation of the document: method, path, summary, request schema, answer schema, answer status.
+pub struct Op {
+    /// HTTP method (lower case).
+    pub method: &'static str,
+    /// Path under the server root.
+    pub path: &'static str,
+    /// What it does.
+    pub summary: &'static str,
+    /// The request body's schema, if any.
+    pub body: Option<&'static str>,
+    /// The success answer's schema and status.
+    pub ok: (u16, Option<&'static str>),
+    /// Query parameters.
+    pub query: &'static [&'static str],
+}
+
+const fn op(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    body: Option<&'static str>,
+    ok: (u16, Option<&'static str>),
+    query: &'static [&'static str],
+) -> Op {
+    Op {
+        method,
+        path,
+        summary,
+        body,
+        ok,
+        query,
+    }
+}
+
+/// Every operation, in document order.
+pub const OPS: &[Op] = &[
+    op(
+        "get",
+        "/healthz",
+        "The process is up",
+        None,
+        (200, None),
+        &[],
+    ),
+    op(
+        "get",
+        "/readyz",
+        "The process can serve (the database answers)",
+        None,
+        (200, None),
+        &[],
+    ),
+    op(
+        "get",
+        "/metrics",
+        "Prometheus metrics",
+        None,
+        (200, None),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/openapi.json",
+        "This document",
+        None,
+        (200, None),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/assets",
+        "List assets (filtered, keyset-paged)",
+        None,
+        (200, Some("AssetPage")),
+        crate::api::assets::FILTERS,
+    ),
+    op(
+        "post",
+        "/api/v1/assets",
+        "Register an asset",
+        Some("AssetInput"),
+        (201, Some("Asset")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/assets/bulk",
+        "Register up to 1,000 assets, with a result per item",
+        Some("BulkRequest"),
+        (200, Some("BulkResult")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/assets/{id}",
+        "One asset",
+        None,
+        (200, Some("Asset")),
+        &[],
+    ),
+    op(
+        "patch",
+        "/api/v1/assets/{id}",
+        "Change an asset (JSON merge patch; If-Match)",
+        Some("AssetInput"),
+        (200, Some("Asset")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/assets/{id}/transitions",
+        "Move an asset along its lifecycle",
+        Some("Transition"),
+        (200, Some("Asset")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/assets/{id}/history",
+        "The asset's audit events",
+        None,
+        (200, Some("EventPage")),
+        &["limit", "cursor"],
+    ),
+    op(
+        "get",
+        "/api/v1/assets/{id}/relations",
+        "The asset's links to other assets",
+        None,
+        (200, Some("RelationPage")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/assets/{id}/relations",
+        "Link the asset to another",
+        Some("RelationInput"),
+        (201, Some("Relation")),
+        &[],
+    ),
+    op(
+        "delete",
+        "/api/v1/assets/{id}/relations/{relation_id}",
+        "Remove a link",
+        None,
+        (204, None),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/parties",
+        "List persons, teams and roles",
+        None,
+        (200, Some("PartyPage")),
+        &["limit", "cursor", "kind", "status", "q"],
+    ),
+    op(
+        "post",
+        "/api/v1/parties",
+        "Register a person, team or role",
+        Some("PartyInput"),
+        (201, Some("Party")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/parties/{id}",
+        "One party",
+        None,
+        (200, Some("Party")),
+        &[],
+    ),
+    op(
+        "patch",
+        "/api/v1/parties/{id}",
+        "Change a party (If-Match)",
+        Some("PartyInput"),
+        (200, Some("Party")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/delegations",
+        "List delegations",
+        None,
+        (200, Some("DelegationPage")),
+        &["limit", "cursor", "owner_id", "delegate_id", "active"],
+    ),
+    op(
+        "post",
+        "/api/v1/delegations",
+        "Delegate a routine task",
+        Some("DelegationInput"),
+        (201, Some("Delegation")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/delegations/{id}",
+        "One delegation",
+        None,
+        (200, Some("Delegation")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/delegations/{id}/end",
+        "End a delegation",
+        Some("DelegationEnd"),
+        (200, Some("Delegation")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/locations",
+        "List places",
+        None,
+        (200, Some("LocationPage")),
+        &["limit", "cursor"],
+    ),
+    op(
+        "post",
+        "/api/v1/locations",
+        "Add a place",
+        Some("LocationInput"),
+        (201, Some("Location")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/locations/{id}",
+        "One place",
+        None,
+        (200, Some("Location")),
+        &[],
+    ),
+    op(
+        "patch",
+        "/api/v1/locations/{id}",
+        "Change a place (If-Match)",
+        Some("LocationInput"),
+        (200, Some("Location")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/classifications",
+        "The classification scheme, by rank",
+        None,
+        (200, Some("ClassificationList")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/classifications",
+        "Add a level",
+        Some("ClassificationInput"),
+        (201, Some("Classification")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/classifications/{key}",
+        "One level",
+        None,
+        (200, Some("Classification")),
+        &[],
+    ),
+    op(
+        "patch",
+        "/api/v1/classifications/{key}",
+        "Rename a level or change its handling rules (If-Match)",
+        Some("ClassificationInput"),
+        (200, Some("Classification")),
+        &[],
+    ),
+    op(
+        "delete",
+        "/api/v1/classifications/{key}",
+        "Delete a level no asset uses",
+        None,
+        (204, None),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/custom_fields",
+        "Every custom field definition",
+        None,
+        (200, Some("CustomFieldList")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/custom_fields",
+        "Define a custom field",
+        Some("CustomFieldInput"),
+        (201, Some("CustomField")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/custom_fields/{id}",
+        "One custom field definition",
+        None,
+        (200, Some("CustomField")),
+        &[],
+    ),
+    op(
+        "patch",
+        "/api/v1/custom_fields/{id}",
+        "Change a custom field definition (If-Match)",
+        Some("CustomFieldInput"),
+        (200, Some("CustomField")),
+        &[],
+    ),
+    op(
+        "delete",
+        "/api/v1/custom_fields/{id}",
+        "Delete a custom field definition",
+        None,
+        (204, None),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/audit",
+        "Audit events in order",
+        None,
+        (200, Some("AuditEvents")),
+        &["after", "limit"],
+    ),
+    op(
+        "get",
+        "/api/v1/audit/verify",
+        "Verify the audit hash chain",
+        None,
+        (200, Some("AuditVerification")),
+        &[],
+    ),
+];
+
+fn param_schema(name: &str) -> Value {
+    match name {
+        "limit" => json!({"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
+        "after" => json!({"type": "integer"}),
+        "kind" => json!({"type": "string"}),
+        "owner_id" | "location_id" | "delegate_id" => id(),
+        "review_overdue" | "active" => json!({"type": "boolean"}),
+        _ => text(),
+    }
+}
+
+fn operation(o: &Op) -> Value {
+    let mut params: Vec<Value> = Vec::new();
+    for seg in o.path.split('/').filter(|s| s.starts_with('{')) {
+        let name = seg.trim_matches(|c| c == '{' || c == '}');
+        params.push(json!({"name": name, "in": "path", "required": true, "schema": text()}));
+    }
+    for q in o.query {
+        params
+            .push(json!({"name": q, "in": "query", "required": false, "schema": param_schema(q)}));
+    }
+    if matches!(o.method, "patch" | "delete") || o.path.ends_with("/transitions") {
+        params.push(json!({"name": "If-Match", "in": "header", "required": false, "schema": text(), "description": "The ETag last seen; a stale one gets 412 and changes nothing."}));
+    }
+    let mut responses = Map::new();
+    let ok = match o.ok.1 {
+        Some(s) => {
+            json!({"description": "Success", "content": {"application/json": {"schema": r(s)}}})
+        }
+        None => json!({"description": "Success"}),
+    };
+    responses.insert(o.ok.0.to_string(), ok);
+    let problem = |d: &str| json!({"description": d, "content": {"application/problem+json": {"schema": r("Problem")}}});
+    responses.insert("400".into(), problem("Malformed request"));
+    if o.path.contains('{') {
+        responses.insert("404".into(), problem("Not found"));
+    }
+    if o.body.is_some() {
+        responses.insert("409".into(), problem("Conflicts with the register"));
+        responses.insert("413".into(), problem("Body too large"));
+        responses.insert("415".into(), problem("Body is not JSON"));
+        responses.insert(
+            "422".into(),
+            problem("Invalid input; errors name every field"),
+        );
+    }
+    if matches!(o.method, "patch" | "delete") || o.path.ends_with("/transitions") {
+        responses.insert("412".into(), problem("If-Match is stale; nothing changed"));
+    }
+    let tag = o
+        .path
+        .trim_start_matches("/api/v1/")
+        .split('/')
+        .next()
+        .unwrap_or("ops");
+    let mut v = json!({
+        "summary": o.summary,
+        "operationId": format!("{}_{}", o.method, o.path.trim_start_matches('/').replace(['/', '{', '}', '.'], "_")),
+        "tags": [if o.path.starts_with("/api/v1/") { tag } else { "operations" }],
+        "parameters": params,
+        "responses": responses,
+    });
+    if let Some(b) = o.body {
+        v["requestBody"] =
+            json!({"required": true, "content": {"application/json": {"schema": r(b)}}});
+    }
+    v
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for o in OPS {
+        let entry = paths.entry(o.path.to_string()).or_insert_with(|| json!({}));
+        entry[o.method] = operation(o);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Custodian",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The asset register for ISO/IEC 27001:2022. Lists are keyset-paged (`limit`, `cursor` → `next_cursor`); single resources carry an ETag; errors are RFC 9457 problem documents.",
+            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"}
+        },
+        "paths": paths,
+        "components": {"schemas": schemas()},
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `docs/openapi.json` is the committed copy; `UPDATE_OPENAPI=1` rewrites it.
+    #[test]
+    fn the_committed_document_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+        let want = format!(
+            "{}\n",
+            serde_json::to_string_pretty(&document()).expect("serialise")
+        );
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(path, &want).expect("write docs/openapi.json");
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            have == want,
+            "docs/openapi.json is out of date: run UPDATE_OPENAPI=1 cargo test -p custodian-web"
+        );
+    }
+
+    #[test]
+    fn every_operation_is_unique_and_documented() {
+        let mut seen = std::collections::HashSet::new();
+        for o in OPS {
+            assert!(
+                seen.insert((o.method, o.path)),
+                "{} {} twice",
+                o.method,
+                o.path
+            );
+        }
+        let doc = document();
+        let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+        let text = doc.to_string();
+        for name in text
+            .split("#/components/schemas/")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap_or(""))
+        {
+            assert!(schemas.contains_key(name), "missing schema {name}");
+        }
+    }
+}
