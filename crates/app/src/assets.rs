@@ -390,30 +390,21 @@ impl App {
         let Some(next) = next.filter(|_| problems.is_empty()) else {
             return Err(AppError::Invalid(problems));
         };
-        let changes = audit::diff(&cur.audit_view(), &next.audit_view());
-        if changes.is_empty() {
-            return self.view(cur).await;
-        }
-        let ev = NewEvent::new(
-            &ctx.actor,
-            "asset.updated",
-            "asset",
-            id,
-            Value::Object(changes),
-            ctx.request_id.as_deref(),
-            now,
-        );
-        self.store
-            .commit(ChangeSet::one(
-                Write::UpdateAsset {
-                    asset: Box::new(next.clone()),
-                    expected_version: cur.version,
-                },
-                ev,
-            ))
-            .await
-            .map_err(|e| race(e, if_match))?;
-        self.view(next).await
+        let write = Write::UpdateAsset {
+            asset: Box::new(next.clone()),
+            expected_version: cur.version,
+        };
+        let changed = self
+            .write_update(
+                ctx,
+                "asset",
+                &id.to_string(),
+                audit::diff(&cur.audit_view(), &next.audit_view()),
+                write,
+                if_match,
+            )
+            .await?;
+        self.view(if changed { next } else { cur }).await
     }
 
     /// Moves an asset along its lifecycle, with the disposal record or incident report it needs.

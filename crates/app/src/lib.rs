@@ -211,6 +211,39 @@ pub(crate) fn race(e: StoreError, if_match: Option<i64>) -> AppError {
     }
 }
 
+impl App {
+    /// Writes an update with its `KIND.updated` event (field-level `changes`), unless
+    /// nothing changed.
+    /// Returns whether anything was written.
+    pub(crate) async fn write_update(
+        &self,
+        ctx: &Ctx,
+        kind: &str,
+        id: &str,
+        changes: Map<String, Value>,
+        write: custodian_store::Write,
+        if_match: Option<i64>,
+    ) -> Result<bool> {
+        if changes.is_empty() {
+            return Ok(false);
+        }
+        let ev = custodian_domain::audit::NewEvent::new(
+            &ctx.actor,
+            &format!("{kind}.updated"),
+            kind,
+            id,
+            Value::Object(changes),
+            ctx.request_id.as_deref(),
+            custodian_domain::now(),
+        );
+        self.store
+            .commit(custodian_store::ChangeSet::one(write, ev))
+            .await
+            .map_err(|e| race(e, if_match))?;
+        Ok(true)
+    }
+}
+
 /// Reads a JSON body that must be an object.
 pub fn object(v: Value) -> Result<Map<String, Value>> {
     match v {

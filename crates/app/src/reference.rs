@@ -9,7 +9,7 @@ use custodian_domain::custom::CustomFieldDef;
 use custodian_domain::location::Location;
 use custodian_store::{ChangeSet, Cursor, Page, Write};
 
-use crate::{check_version, race, App, AppError, Ctx, Result};
+use crate::{check_version, App, AppError, Ctx, Result};
 
 fn view<T: serde::Serialize>(v: &T) -> Map<String, Value> {
     let mut m = match serde_json::to_value(v) {
@@ -130,30 +130,21 @@ impl App {
         let now = custodian_domain::now();
         let next = cur.patched(&patch, &defs, now)?;
         self.check_parent(id, next.parent_id).await?;
-        let changes = audit::diff(&view(&cur), &view(&next));
-        if changes.is_empty() {
-            return Ok(cur);
-        }
-        let ev = NewEvent::new(
-            &ctx.actor,
-            "location.updated",
-            "location",
-            id,
-            Value::Object(changes),
-            ctx.request_id.as_deref(),
-            now,
-        );
-        self.store
-            .commit(ChangeSet::one(
-                Write::UpdateLocation {
-                    location: next.clone(),
-                    expected_version: cur.version,
-                },
-                ev,
-            ))
-            .await
-            .map_err(|e| race(e, if_match))?;
-        Ok(next)
+        let write = Write::UpdateLocation {
+            location: next.clone(),
+            expected_version: cur.version,
+        };
+        let changed = self
+            .write_update(
+                ctx,
+                "location",
+                &id.to_string(),
+                audit::diff(&view(&cur), &view(&next)),
+                write,
+                if_match,
+            )
+            .await?;
+        Ok(if changed { next } else { cur })
     }
 
     /// The classification scheme, by rank.
@@ -205,30 +196,21 @@ impl App {
         let cur = self.get_classification(ctx, key).await?;
         check_version("classification", key, if_match, cur.version)?;
         let next = cur.patched(&patch, custodian_domain::now())?;
-        let changes = audit::diff(&view(&cur), &view(&next));
-        if changes.is_empty() {
-            return Ok(cur);
-        }
-        let ev = NewEvent::new(
-            &ctx.actor,
-            "classification.updated",
-            "classification",
-            key,
-            Value::Object(changes),
-            ctx.request_id.as_deref(),
-            next.updated_at,
-        );
-        self.store
-            .commit(ChangeSet::one(
-                Write::UpdateClassification {
-                    level: next.clone(),
-                    expected_version: cur.version,
-                },
-                ev,
-            ))
-            .await
-            .map_err(|e| race(e, if_match))?;
-        Ok(next)
+        let write = Write::UpdateClassification {
+            level: next.clone(),
+            expected_version: cur.version,
+        };
+        let changed = self
+            .write_update(
+                ctx,
+                "classification",
+                key,
+                audit::diff(&view(&cur), &view(&next)),
+                write,
+                if_match,
+            )
+            .await?;
+        Ok(if changed { next } else { cur })
     }
 
     /// Deletes a level that no asset uses.
@@ -314,30 +296,21 @@ impl App {
         let cur = self.get_custom_field(ctx, id).await?;
         check_version("custom field", id, if_match, cur.version)?;
         let next = cur.patched(&patch, custodian_domain::now())?;
-        let changes = audit::diff(&view(&cur), &view(&next));
-        if changes.is_empty() {
-            return Ok(cur);
-        }
-        let ev = NewEvent::new(
-            &ctx.actor,
-            "custom_field.updated",
-            "custom_field",
-            id,
-            Value::Object(changes),
-            ctx.request_id.as_deref(),
-            next.updated_at,
-        );
-        self.store
-            .commit(ChangeSet::one(
-                Write::UpdateCustomField {
-                    def: next.clone(),
-                    expected_version: cur.version,
-                },
-                ev,
-            ))
-            .await
-            .map_err(|e| race(e, if_match))?;
-        Ok(next)
+        let write = Write::UpdateCustomField {
+            def: next.clone(),
+            expected_version: cur.version,
+        };
+        let changed = self
+            .write_update(
+                ctx,
+                "custom_field",
+                &id.to_string(),
+                audit::diff(&view(&cur), &view(&next)),
+                write,
+                if_match,
+            )
+            .await?;
+        Ok(if changed { next } else { cur })
     }
 
     /// Deletes a custom field definition (values already stored are dropped on the record's next change).

@@ -136,6 +136,7 @@ fn main() -> std::process::ExitCode {
     };
     match rt.block_on(run(cli)) {
         Ok(code) => code,
+        Err(e) if broken_pipe(&e) => std::process::ExitCode::from(1),
         Err(e) => {
             eprintln!("error: {}", one_line(&e));
             std::process::ExitCode::from(1)
@@ -143,12 +144,26 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// The error and its causes on one line, skipping a cause its parent already quotes.
 fn one_line(e: &anyhow::Error) -> String {
-    e.chain()
-        .map(|c| c.to_string())
-        .collect::<Vec<_>>()
-        .join(": ")
-        .replace('\n', " ")
+    let mut out = String::new();
+    for cause in e.chain().map(|c| c.to_string()) {
+        if !out.contains(&cause) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&cause);
+        }
+    }
+    out.replace('\n', " ")
+}
+
+/// A reader that stopped reading (`custodian export | head`) is not worth a message.
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 struct Env {
