@@ -15,7 +15,7 @@ use custodian_domain::custom::CustomFieldDef;
 use custodian_domain::lifecycle::{self, DisposalRecord, Status};
 use custodian_domain::party::PartyKind;
 use custodian_domain::{value, Problems};
-use custodian_store::{AssetQuery, ChangeSet, Cursor, Page, Write};
+use custodian_store::{AssetQuery, ChangeSet, Cursor, Page, StoreError, Write};
 
 use crate::{check_version, race, App, AppError, Ctx, Result};
 
@@ -256,10 +256,7 @@ impl App {
             }
         }
         let now = custodian_domain::now();
-        let mut tx = self.store.begin().await?;
         let mut results: Vec<Option<BulkItem>> = Vec::with_capacity(inputs.len());
-        let mut cs = ChangeSet::default();
-        let mut need_numbers = 0;
         let mut seen_numbers: Vec<String> = Vec::new();
         for (i, d) in drafts.iter_mut().enumerate() {
             let ok = match d {
@@ -272,8 +269,6 @@ impl App {
                             );
                         }
                         seen_numbers.push(n.clone());
-                    } else {
-                        need_numbers += 1;
                     }
                     problems[i].is_empty()
                 }
@@ -287,12 +282,9 @@ impl App {
                 ))))
             });
         }
-        let taken = tx.taken_asset_numbers(&seen_numbers).await?;
-        let mut numbers = tx
-            .reserve_asset_numbers(&prefix, need_numbers)
-            .await?
-            .into_iter();
-        let mut created = Vec::new();
+        let taken = self.store.taken_asset_numbers(&seen_numbers).await?;
+        // The drafts to store, each with its number (given, or drawn from the reserved block).
+        let mut valid: Vec<(usize, AssetDraft, String, bool)> = Vec::new();
         for (i, d) in drafts.into_iter().enumerate() {
             if results[i].is_some() {
                 continue;
@@ -307,31 +299,58 @@ impl App {
             }
             let level = scheme.level(&d.classification)?;
             Self::default_review(&mut d, level, today);
-            let number = match d.asset_number.clone() {
-                Some(n) => n,
-                None => numbers.next().ok_or_else(|| {
-                    AppError::Store(custodian_store::StoreError::Other(
-                        "no asset number reserved".into(),
-                    ))
-                })?,
+            let (number, auto) = match d.asset_number.clone() {
+                Some(n) => (n, false),
+                None => (self.next_numbers(1).await?.remove(0), true),
             };
-            let a = d.into_asset(custodian_domain::new_id(), number, now);
-            cs.events.push(NewEvent::new(
-                &ctx.actor,
-                "asset.created",
-                "asset",
-                a.id,
-                Value::Object(audit::created(&a.audit_view())),
-                ctx.request_id.as_deref(),
-                now,
-            ));
-            cs.writes.push(Write::InsertAsset(Box::new(a.clone())));
-            created.push((i, a));
+            valid.push((i, d, number, auto));
         }
-        if !cs.writes.is_empty() {
-            tx.apply(cs).await?;
+        let mut created = Vec::new();
+        for attempt in 0.. {
+            created.clear();
+            let mut cs = ChangeSet::default();
+            for (i, d, number, _) in &valid {
+                let a = d
+                    .clone()
+                    .into_asset(custodian_domain::new_id(), number.clone(), now);
+                cs.events.push(NewEvent::new(
+                    &ctx.actor,
+                    "asset.created",
+                    "asset",
+                    a.id,
+                    Value::Object(audit::created(&a.audit_view())),
+                    ctx.request_id.as_deref(),
+                    now,
+                ));
+                cs.writes.push(Write::InsertAsset(Box::new(a.clone())));
+                created.push((*i, a));
+            }
+            if cs.writes.is_empty() {
+                break;
+            }
+            match self.store.commit(cs).await {
+                Ok(()) => break,
+                // A number of the reserved block was meanwhile given by hand: draw others.
+                Err(StoreError::Duplicate {
+                    field: "asset_number",
+                    message,
+                }) if attempt < 3 && valid.iter().any(|v| v.3) => {
+                    let autos: Vec<String> =
+                        valid.iter().filter(|v| v.3).map(|v| v.2.clone()).collect();
+                    let gone = self.store.taken_asset_numbers(&autos).await?;
+                    if gone.is_empty() {
+                        return Err(AppError::Conflict {
+                            message: format!("asset_number: {message}"),
+                            field: Some("asset_number".into()),
+                        });
+                    }
+                    for v in valid.iter_mut().filter(|v| v.3 && gone.contains(&v.2)) {
+                        v.2 = self.next_numbers(1).await?.remove(0);
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        tx.commit().await?;
         let views = self
             .views(created.iter().map(|(_, a)| a.clone()).collect())
             .await?;
@@ -529,7 +548,7 @@ impl App {
             "asset.linked",
             "asset",
             id,
-            json!({"relation": {"before": null, "after": {"id": rel.id, "type": rt, "to_id": to_id, "to_asset_number": to.asset_number}}}),
+            json!({"relation": {"after": {"id": rel.id, "type": rt, "to_id": to_id, "to_asset_number": to.asset_number}}}),
             ctx.request_id.as_deref(),
             now,
         );
@@ -553,7 +572,7 @@ impl App {
             "asset.unlinked",
             "asset",
             rel.from_id,
-            json!({"relation": {"before": {"id": rel.id, "type": rel.relation_type, "to_id": rel.to_id}, "after": null}}),
+            json!({"relation": {"before": {"id": rel.id, "type": rel.relation_type, "to_id": rel.to_id}}}),
             ctx.request_id.as_deref(),
             now,
         );

@@ -219,6 +219,7 @@ impl App {
         let mut seen_numbers: HashMap<String, u64> = HashMap::new();
         let mut seen_keys: HashMap<String, u64> = HashMap::new();
         let mut tx = self.store.begin().await?;
+        tx.expect_bulk().await?;
         let mut rows = rows.peekable();
         while rows.peek().is_some() {
             let chunk: Vec<_> = rows.by_ref().take(CHUNK).collect();

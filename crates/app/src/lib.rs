@@ -154,12 +154,43 @@ impl Default for Settings {
 pub struct App {
     store: Arc<dyn Store>,
     settings: Settings,
+    /// Asset numbers reserved ahead, so that registering an asset is a single commit.
+    numbers: Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
 }
+
+/// How many asset numbers are reserved at a time. Numbers left unused when the process
+/// ends are skipped, as a database sequence skips its cached values.
+const NUMBER_BLOCK: usize = 32;
 
 impl App {
     /// Services over a store.
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
-        Self { store, settings }
+        Self {
+            store,
+            settings,
+            numbers: Default::default(),
+        }
+    }
+
+    /// Takes `n` fresh asset numbers, reserving another block when the one held runs out.
+    pub(crate) async fn next_numbers(&self, n: usize) -> Result<Vec<String>> {
+        loop {
+            {
+                let mut held = self.numbers.lock().map_err(|_| {
+                    AppError::Store(StoreError::Other("the number pool is poisoned".into()))
+                })?;
+                if held.len() >= n {
+                    return Ok(held.drain(..n).collect());
+                }
+            }
+            let more = self
+                .store
+                .reserve_asset_numbers(&self.settings.asset_number_prefix, n.max(NUMBER_BLOCK))
+                .await?;
+            if let Ok(mut held) = self.numbers.lock() {
+                held.extend(more);
+            }
+        }
     }
 
     /// The store (for health checks and metrics).

@@ -167,7 +167,15 @@ impl App {
             ] {
                 for d in self.store.list_delegations(&q).await?.items {
                     let reason = format!("{} left the organisation", next.name);
-                    cs.events.push(NewEvent::new(&ctx.actor, "delegation.ended", "delegation", d.id, json!({"ended_at": {"before": null, "after": now}, "end_reason": {"before": null, "after": reason}}), ctx.request_id.as_deref(), now));
+                    cs.events.push(NewEvent::new(
+                        &ctx.actor,
+                        "delegation.ended",
+                        "delegation",
+                        d.id,
+                        json!({"ended_at": {"after": now}, "end_reason": {"after": reason}}),
+                        ctx.request_id.as_deref(),
+                        now,
+                    ));
                     cs.writes.push(Write::EndDelegation {
                         id: d.id,
                         ended_at: now,
@@ -265,7 +273,7 @@ impl App {
             "delegation.ended",
             "delegation",
             id,
-            json!({"ended_at": {"before": null, "after": now}, "end_reason": {"before": null, "after": reason}}),
+            json!({"ended_at": {"after": now}, "end_reason": {"after": reason}}),
             ctx.request_id.as_deref(),
             now,
         );

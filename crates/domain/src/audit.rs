@@ -188,42 +188,73 @@ fn event_hash(
     changes: &str,
     rid: Option<&str>,
 ) -> String {
-    let body = json!([
-        prev,
-        seq,
-        id.to_string(),
-        format_timestamp(at),
-        actor,
-        action,
-        et,
-        eid,
-        changes,
-        rid
-    ]);
-    hex::encode(Sha256::digest(body.to_string().as_bytes()))
+    // Each field is length-prefixed, so no two different events hash the same bytes.
+    let mut h = Sha256::new();
+    let mut field = |b: &[u8]| {
+        h.update((b.len() as u64).to_le_bytes());
+        h.update(b);
+    };
+    field(prev.as_bytes());
+    field(&seq.to_le_bytes());
+    field(id.as_bytes());
+    field(format_timestamp(at).as_bytes());
+    field(actor.as_bytes());
+    field(action.as_bytes());
+    field(et.as_bytes());
+    field(eid.as_bytes());
+    field(changes.as_bytes());
+    match rid {
+        Some(r) => field(r.as_bytes()),
+        None => h.update(u64::MAX.to_le_bytes()),
+    }
+    hex::encode(h.finalize())
 }
 
 /// JSON text with object keys sorted, so that the same value always hashes the same.
 pub fn canonical(v: &Value) -> String {
-    fn sort(v: &Value) -> Value {
+    fn write(v: &Value, out: &mut String) {
         match v {
             Value::Object(o) => {
-                let mut keys: Vec<&String> = o.keys().collect();
-                keys.sort();
-                let mut m = Map::new();
-                for k in keys {
-                    m.insert(k.clone(), sort(&o[k]));
+                let mut entries: Vec<(&String, &Value)> = o.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                out.push('{');
+                for (i, (k, v)) in entries.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    string(k, out);
+                    out.push(':');
+                    write(v, out);
                 }
-                Value::Object(m)
+                out.push('}');
             }
-            Value::Array(a) => Value::Array(a.iter().map(sort).collect()),
-            other => other.clone(),
+            Value::Array(a) => {
+                out.push('[');
+                for (i, v) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(v, out);
+                }
+                out.push(']');
+            }
+            Value::String(s) => string(s, out),
+            other => out.push_str(&other.to_string()),
         }
     }
-    sort(v).to_string()
+    fn string(s: &str, out: &mut String) {
+        // serde_json's escaping, without building a Value.
+        if let Ok(t) = serde_json::to_string(s) {
+            out.push_str(&t);
+        }
+    }
+    let mut out = String::with_capacity(256);
+    write(v, &mut out);
+    out
 }
 
-/// Field-level differences between two views of a record: `{field: {before, after}}`.
+/// Field-level differences between two views of a record: `{field: {before, after}}`,
+/// where a side that is null (a field set for the first time, or cleared) is left out.
 pub fn diff(before: &Map<String, Value>, after: &Map<String, Value>) -> Map<String, Value> {
     let mut out = Map::new();
     let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
@@ -233,7 +264,14 @@ pub fn diff(before: &Map<String, Value>, after: &Map<String, Value>) -> Map<Stri
         let b = before.get(k).unwrap_or(&Value::Null);
         let a = after.get(k).unwrap_or(&Value::Null);
         if b != a {
-            out.insert(k.clone(), json!({"before": b, "after": a}));
+            let mut change = Map::new();
+            if !b.is_null() {
+                change.insert("before".into(), b.clone());
+            }
+            if !a.is_null() {
+                change.insert("after".into(), a.clone());
+            }
+            out.insert(k.clone(), Value::Object(change));
         }
     }
     out

@@ -103,6 +103,60 @@ impl Sql {
     }
 }
 
+/// Rewrites `$N` placeholders as anonymous `?` with the arguments in order of appearance.
+///
+/// SQLite resolves a named or numbered parameter by walking its list of names, so binding
+/// a statement with thousands of `$N` parameters (a multi-row insert) costs time quadratic
+/// in their number; anonymous parameters cost nothing to resolve.
+fn anonymous(sql: Sql) -> Result<(String, Vec<Arg>)> {
+    let bytes = sql.text.as_bytes();
+    let mut text = String::with_capacity(sql.text.len());
+    let mut order: Vec<usize> = Vec::with_capacity(sql.args.len());
+    let mut last = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            let start = i + 1;
+            let mut end = start;
+            while end < bytes.len() && bytes[end].is_ascii_digit() {
+                end += 1;
+            }
+            let n: usize = sql.text[start..end]
+                .parse()
+                .map_err(|_| StoreError::Other("bad placeholder".into()))?;
+            if n == 0 || n > sql.args.len() {
+                return Err(StoreError::Other(format!(
+                    "placeholder ${n} has no argument"
+                )));
+            }
+            order.push(n - 1);
+            text.push_str(&sql.text[last..i]);
+            text.push('?');
+            last = end;
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    text.push_str(&sql.text[last..]);
+    // Almost every query names its arguments once each, in order: move them as they are.
+    let in_order = order.len() == sql.args.len() && order.iter().enumerate().all(|(i, n)| i == *n);
+    let args = if in_order {
+        sql.args
+    } else {
+        order.iter().map(|n| sql.args[*n].clone()).collect()
+    };
+    Ok((text, args))
+}
+
+/// The query as the backend binds it.
+fn prepare(dialect: Dialect, sql: Sql) -> Result<Sql> {
+    match dialect {
+        Dialect::Sqlite => anonymous(sql).map(|(text, args)| Sql { text, args }),
+        Dialect::Postgres => Ok(sql),
+    }
+}
+
 fn sqlite_args(args: Vec<Arg>) -> Result<SqliteArguments<'static>> {
     let mut a = SqliteArguments::default();
     for arg in args {
@@ -245,6 +299,7 @@ impl Pools {
     }
 
     pub async fn fetch_all(&self, sql: Sql) -> Result<Vec<Row>> {
+        let sql = prepare(self.dialect(), sql)?;
         Ok(match self {
             Pools::Sqlite { read, .. } => sqlx::query_with(&sql.text, sqlite_args(sql.args)?)
                 .fetch_all(read)
@@ -264,6 +319,7 @@ impl Pools {
     }
 
     pub async fn fetch_optional(&self, sql: Sql) -> Result<Option<Row>> {
+        let sql = prepare(self.dialect(), sql)?;
         Ok(match self {
             Pools::Sqlite { read, .. } => sqlx::query_with(&sql.text, sqlite_args(sql.args)?)
                 .fetch_optional(read)
@@ -282,6 +338,15 @@ impl Pools {
         self.fetch_optional(sql)
             .await?
             .ok_or_else(|| StoreError::Other("the query returned no row".into()))
+    }
+
+    /// Runs statements without arguments on the writer, outside any transaction.
+    pub async fn write_raw(&self, text: &str) -> Result<()> {
+        match self {
+            Pools::Sqlite { write, .. } => sqlx::raw_sql(text).execute(write).await.map(drop),
+            Pools::Pg(p) => sqlx::raw_sql(text).execute(p).await.map(drop),
+        }
+        .map_err(map_err)
     }
 
     /// Opens a write transaction (`BEGIN IMMEDIATE` on SQLite, so that a transaction that
@@ -311,6 +376,7 @@ impl TxConn {
     }
 
     pub async fn execute(&mut self, sql: Sql) -> Result<u64> {
+        let sql = prepare(self.dialect(), sql)?;
         Ok(match self {
             TxConn::Sqlite(t) => sqlx::query_with(&sql.text, sqlite_args(sql.args)?)
                 .execute(&mut **t)
@@ -326,6 +392,7 @@ impl TxConn {
     }
 
     pub async fn fetch_all(&mut self, sql: Sql) -> Result<Vec<Row>> {
+        let sql = prepare(self.dialect(), sql)?;
         Ok(match self {
             TxConn::Sqlite(t) => sqlx::query_with(&sql.text, sqlite_args(sql.args)?)
                 .fetch_all(&mut **t)
@@ -375,5 +442,34 @@ impl TxConn {
             TxConn::Pg(t) => t.rollback().await,
         }
         .map_err(map_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(args: &[Arg]) -> Vec<String> {
+        args.iter()
+            .map(|a| match a {
+                Arg::Text(Some(t)) => t.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn placeholders_become_anonymous_in_order_of_appearance() {
+        let sql = Sql::new("SELECT $1, $2").bind("a").bind("b");
+        let (text, args) = anonymous(sql).unwrap();
+        assert_eq!(text, "SELECT ?, ?");
+        assert_eq!(texts(&args), ["a", "b"]);
+        let sql = Sql::new("x = $2 OR y = $1 OR z = $2").bind("a").bind("b");
+        let (text, args) = anonymous(sql).unwrap();
+        assert_eq!(text, "x = ? OR y = ? OR z = ?");
+        assert_eq!(texts(&args), ["b", "a", "b"]);
+        assert!(anonymous(Sql::new("SELECT $3").bind("a")).is_err());
+        let (text, _) = anonymous(Sql::new("SELECT '$' || $1").bind("a")).unwrap();
+        assert_eq!(text, "SELECT '$' || ?");
     }
 }

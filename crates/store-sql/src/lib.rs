@@ -25,6 +25,7 @@ use custodian_store::{
 mod db;
 mod rows;
 mod tx;
+mod writer;
 
 use db::{Dialect, Pools, Sql};
 use rows::{ASSET_COLS, PARTY_COLS};
@@ -43,6 +44,9 @@ const MIGRATIONS: &[Migration] = &[Migration {
     postgres: include_str!("schema/postgres_001.sql"),
 }];
 
+/// The SQLite writer's page cache, in KiB.
+pub(crate) const WRITER_CACHE_KIB: i64 = 16 * 1024;
+
 /// The largest page a list returns.
 pub const MAX_PAGE: u32 = 500;
 
@@ -50,6 +54,7 @@ pub const MAX_PAGE: u32 = 500;
 #[derive(Clone, Debug)]
 pub struct SqlStore {
     pools: Pools,
+    writer: writer::Writer,
 }
 
 /// Where a database URL points.
@@ -121,7 +126,8 @@ impl SqlStore {
                     .connect_with(
                         base.clone()
                             .create_if_missing(true)
-                            .pragma("cache_size", "-16000"),
+                            .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
+                            .pragma("journal_size_limit", "67108864"),
                     )
                     .await
                     .map_err(|e| StoreError::Unavailable(format!("cannot open {path}: {e}")))?;
@@ -135,7 +141,8 @@ impl SqlStore {
                 Pools::Sqlite { write, read }
             }
         };
-        Ok(Self { pools })
+        let writer = writer::Writer::start(pools.clone());
+        Ok(Self { pools, writer })
     }
 
     /// Connects and applies pending migrations.
@@ -267,8 +274,34 @@ impl Store for SqlStore {
             .map(drop)
     }
 
+    async fn commit(&self, changes: custodian_store::ChangeSet) -> Result<()> {
+        self.writer.commit(changes).await
+    }
+
+    async fn reserve_asset_numbers(&self, prefix: &str, n: usize) -> Result<Vec<String>> {
+        let mut tx = self.begin().await?;
+        let numbers = tx.reserve_asset_numbers(prefix, n).await?;
+        tx.commit().await?;
+        Ok(numbers)
+    }
+
+    async fn taken_asset_numbers(&self, numbers: &[String]) -> Result<Vec<String>> {
+        let mut taken = Vec::new();
+        for chunk in numbers.chunks(400) {
+            let mut sql = Sql::new("SELECT asset_number FROM assets WHERE asset_number IN ");
+            sql.push_list(chunk.iter().cloned());
+            for r in self.pools.fetch_all(sql).await? {
+                taken.push(r.get::<String>("asset_number")?);
+            }
+        }
+        Ok(taken)
+    }
+
     async fn begin(&self) -> Result<Box<dyn Tx>> {
-        Ok(Box::new(tx::SqlTx::new(self.pools.begin().await?)))
+        Ok(Box::new(tx::SqlTx::new(
+            self.pools.begin().await?,
+            self.pools.clone(),
+        )))
     }
 
     async fn asset(&self, id: Uuid) -> Result<Option<Asset>> {

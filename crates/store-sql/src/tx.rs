@@ -9,21 +9,45 @@ use custodian_domain::asset::{format_asset_number, Asset};
 use custodian_domain::audit::NewEvent;
 use custodian_store::{ChangeSet, MatchKey, Result, StoreError, Tx, Write};
 
-use crate::db::{Arg, Dialect, Sql, TxConn};
+use crate::db::{Arg, Dialect, Pools, Sql, TxConn};
 use crate::rows::{self, ASSET_COLS};
 
 /// Rows per multi-row INSERT: stays below SQLite's 32,766 and PostgreSQL's 65,535 parameters.
 const BATCH: usize = 400;
 
+/// The SQLite page cache of a bulk transaction, in KiB.
+const BULK_CACHE_KIB: i64 = 512 * 1024;
+
+/// Gives the bulk cache back once a bulk transaction has ended.
+async fn end_bulk(pools: &Pools, bulk: bool) -> Result<()> {
+    if bulk {
+        pools
+            .write_raw(&format!(
+                "PRAGMA cache_size = -{}; PRAGMA shrink_memory;",
+                crate::WRITER_CACHE_KIB
+            ))
+            .await?;
+    }
+    Ok(())
+}
+
 pub struct SqlTx {
     pub(crate) conn: TxConn,
+    pools: Pools,
     /// The chain head as of the last append in this transaction.
     head: Option<(i64, String)>,
+    /// Whether the cache was enlarged for a bulk transaction.
+    bulk: bool,
 }
 
 impl SqlTx {
-    pub(crate) fn new(conn: TxConn) -> Self {
-        Self { conn, head: None }
+    pub(crate) fn new(conn: TxConn, pools: Pools) -> Self {
+        Self {
+            conn,
+            pools,
+            head: None,
+            bulk: false,
+        }
     }
 
     fn pg(&self) -> bool {
@@ -630,11 +654,31 @@ impl Tx for SqlTx {
         self.append(changes.events).await
     }
 
+    async fn expect_bulk(&mut self) -> Result<()> {
+        if !self.pg() {
+            // Keep the pages a long transaction dirties in memory: once the cache spills,
+            // SQLite writes a page to the WAL again each time it is changed again.
+            self.conn
+                .execute(Sql::new(format!("PRAGMA cache_size = -{BULK_CACHE_KIB}")))
+                .await?;
+            self.bulk = true;
+        }
+        Ok(())
+    }
+
     async fn commit(self: Box<Self>) -> Result<()> {
-        self.conn.commit().await
+        let SqlTx {
+            conn, pools, bulk, ..
+        } = *self;
+        conn.commit().await?;
+        end_bulk(&pools, bulk).await
     }
 
     async fn rollback(self: Box<Self>) -> Result<()> {
-        self.conn.rollback().await
+        let SqlTx {
+            conn, pools, bulk, ..
+        } = *self;
+        conn.rollback().await?;
+        end_bulk(&pools, bulk).await
     }
 }

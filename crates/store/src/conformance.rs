@@ -31,7 +31,7 @@ macro_rules! conformance_tests {
             failed_changes_leave_nothing, keyset_pages_are_stable_under_inserts, asset_filters,
             text_search, relations, parties_teams_and_roles, delegations, locations,
             classifications_and_custom_fields, audit_chain_and_history, import_matching,
-            disposal_and_incident_records);
+            disposal_and_incident_records, concurrent_commits_fail_alone);
     };
     (@each $make:path; $($name:ident),+) => {
         $(
@@ -1059,4 +1059,50 @@ pub async fn disposal_and_incident_records(s: &dyn Store) {
     };
     commit(s, Write::InsertIncident(i.clone())).await;
     assert_eq!(s.incidents(a.id).await.expect("get"), vec![i]);
+}
+
+/// Change sets committed at the same time all land, except the bad one, which fails alone;
+/// the chain stays whole.
+pub async fn concurrent_commits_fail_alone(s: &dyn Store) {
+    let owner = setup(s).await;
+    add_asset(s, owner.id, "AST-000000", json!({})).await;
+    let mut sets: Vec<ChangeSet> = (1..=30)
+        .map(|i| {
+            let a = asset(owner.id, &format!("AST-{i:06}"), json!({}));
+            ChangeSet::one(
+                Write::InsertAsset(Box::new(a.clone())),
+                ev("asset.created", a.id),
+            )
+        })
+        .collect();
+    let dup = asset(owner.id, "AST-000000", json!({}));
+    sets.insert(
+        15,
+        ChangeSet::one(
+            Write::InsertAsset(Box::new(dup)),
+            ev("asset.created", "dup"),
+        ),
+    );
+    let results = futures_util::future::join_all(sets.into_iter().map(|cs| s.commit(cs))).await;
+    let failed: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_err())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(failed, [15], "{results:?}");
+    assert!(matches!(
+        results[15],
+        Err(StoreError::Duplicate {
+            field: "asset_number",
+            ..
+        })
+    ));
+    assert_eq!(s.count_assets().await.expect("count"), 31);
+    let (head, hash) = s.audit_head().await.expect("head");
+    let mut v = ChainVerifier::default();
+    for e in s.events_after(0, 1000).await.expect("events") {
+        v.feed(&e).expect("intact chain");
+    }
+    v.finish(head, &hash).expect("head matches");
 }

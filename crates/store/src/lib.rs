@@ -259,6 +259,11 @@ pub trait Tx: Send {
     async fn taken_asset_numbers(&mut self, numbers: &[String]) -> Result<Vec<String>>;
     /// Applies row changes and appends their events.
     async fn apply(&mut self, changes: ChangeSet) -> Result<()>;
+    /// Tells the store that this transaction will write a great many rows (an import),
+    /// so that it can size its caches for it.
+    async fn expect_bulk(&mut self) -> Result<()> {
+        Ok(())
+    }
     /// Makes everything applied durable.
     async fn commit(self: Box<Self>) -> Result<()>;
     /// Throws everything applied away.
@@ -280,6 +285,11 @@ pub trait Store: Send + Sync + 'static {
         tx.apply(changes).await?;
         tx.commit().await
     }
+
+    /// Reserves `n` fresh asset numbers in a transaction of their own.
+    async fn reserve_asset_numbers(&self, prefix: &str, n: usize) -> Result<Vec<String>>;
+    /// Asset numbers among `numbers` that are taken (as committed).
+    async fn taken_asset_numbers(&self, numbers: &[String]) -> Result<Vec<String>>;
 
     /// One asset.
     async fn asset(&self, id: Uuid) -> Result<Option<Asset>>;
