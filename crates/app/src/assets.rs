@@ -313,12 +313,12 @@ impl App {
                 let a = d
                     .clone()
                     .into_asset(custodian_domain::new_id(), number.clone(), now);
-                cs.events.push(NewEvent::new(
+                cs.events.push(NewEvent::created(
                     &ctx.actor,
                     "asset.created",
                     "asset",
                     a.id,
-                    Value::Object(audit::created(&a.audit_view())),
+                    &a.audit_view(),
                     ctx.request_id.as_deref(),
                     now,
                 ));

@@ -411,12 +411,12 @@ impl App {
                 };
                 let a = d.into_asset(custodian_domain::new_id(), number, now);
                 seen_numbers.insert(a.asset_number.clone(), 0);
-                cs.events.push(NewEvent::new(
+                cs.events.push(NewEvent::created(
                     &ctx.actor,
                     "asset.created",
                     "asset",
                     a.id,
-                    Value::Object(audit::created(&a.audit_view())),
+                    &a.audit_view(),
                     ctx.request_id.as_deref(),
                     now,
                 ));

@@ -169,6 +169,8 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
 struct Env {
     database: String,
     file: config::File,
+    /// The store opened by a command, closed (its WAL folded back) when the command ends.
+    opened: std::sync::Mutex<Option<SqlStore>>,
 }
 
 impl Env {
@@ -192,14 +194,22 @@ impl Env {
             .with_max_level(filter)
             .with_writer(std::io::stderr)
             .with_target(false)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .try_init();
-        Ok(Self { database, file })
+        Ok(Self {
+            database,
+            file,
+            opened: Default::default(),
+        })
     }
 
     async fn app(&self) -> anyhow::Result<App> {
         let store = SqlStore::open(&self.database)
             .await
             .with_context(|| format!("cannot open the database {}", redact(&self.database)))?;
+        if let Ok(mut o) = self.opened.lock() {
+            *o = Some(store.clone());
+        }
         let prefix = std::env::var("CUSTODIAN_ASSET_NUMBER_PREFIX")
             .ok()
             .or_else(|| self.file.asset_number_prefix.clone())
@@ -232,8 +242,17 @@ fn redact(url: &str) -> String {
 
 async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let env = Env::new(&cli.global)?;
+    let result = dispatch(&env, cli.command).await;
+    let opened = env.opened.lock().ok().and_then(|mut o| o.take());
+    if let Some(store) = opened {
+        store.close().await;
+    }
+    result
+}
+
+async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::ExitCode> {
     let ctx = Ctx::system();
-    match cli.command {
+    match command {
         Command::Migrate => {
             let store = SqlStore::connect(&env.database)
                 .await

@@ -103,7 +103,9 @@ impl SqlStore {
         let pools = match target {
             Target::Postgres(url) => {
                 let opts = PgConnectOptions::from_str(&url)
-                    .map_err(|e| StoreError::Unavailable(format!("bad PostgreSQL URL: {e}")))?;
+                    .map_err(|e| StoreError::Unavailable(format!("bad PostgreSQL URL: {e}")))?
+                    // Migrations' IF NOT EXISTS notices are not worth a log line.
+                    .options([("client_min_messages", "warning")]);
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
@@ -150,6 +152,21 @@ impl SqlStore {
         let s = Self::connect(url).await?;
         s.migrate().await?;
         Ok(s)
+    }
+
+    /// Folds the SQLite write-ahead log back into the database and empties it, then closes
+    /// the connections. Call before the process exits.
+    pub async fn close(&self) {
+        if let Pools::Sqlite { write, read } = &self.pools {
+            read.close().await;
+            if let Err(e) = sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(write)
+                .await
+            {
+                tracing::warn!("could not checkpoint the write-ahead log: {e}");
+            }
+            write.close().await;
+        }
     }
 
     /// Applies pending migrations; returns the versions applied.

@@ -16,7 +16,7 @@ use crate::rows::{self, ASSET_COLS};
 const BATCH: usize = 400;
 
 /// The SQLite page cache of a bulk transaction, in KiB.
-const BULK_CACHE_KIB: i64 = 512 * 1024;
+const BULK_CACHE_KIB: i64 = 256 * 1024;
 
 /// Gives the bulk cache back once a bulk transaction has ended.
 async fn end_bulk(pools: &Pools, bulk: bool) -> Result<()> {
