@@ -1,6 +1,7 @@
 //! Asset use cases: register, read, list, change, transition, link, history.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeDelta};
 use serde_json::{json, Map, Value};
@@ -91,11 +92,31 @@ impl Scheme {
 }
 
 impl App {
-    pub(crate) async fn scheme(&self) -> Result<Scheme> {
+    /// The classification scheme and custom field definitions, cached for a moment: they
+    /// change rarely, and every write validates against them. Changes made through this
+    /// process clear the cache at once; changes made by another instance show within
+    /// [`SCHEME_TTL`](crate::SCHEME_TTL).
+    pub(crate) async fn scheme(&self) -> Result<Arc<Scheme>> {
+        if let Ok(c) = self.scheme_cache.lock() {
+            if let Some((at, s)) = c.as_ref() {
+                if at.elapsed() < crate::SCHEME_TTL {
+                    return Ok(s.clone());
+                }
+            }
+        }
+        self.fresh_scheme().await
+    }
+
+    /// Reads the scheme from the database and caches it.
+    pub(crate) async fn fresh_scheme(&self) -> Result<Arc<Scheme>> {
         let levels = self.store.classifications().await?;
         let keys = levels.iter().map(|l| l.key.clone()).collect();
         let defs = self.store.custom_fields().await?;
-        Ok(Scheme { levels, keys, defs })
+        let s = Arc::new(Scheme { levels, keys, defs });
+        if let Ok(mut c) = self.scheme_cache.lock() {
+            *c = Some((std::time::Instant::now(), s.clone()));
+        }
+        Ok(s)
     }
 
     /// Checks that the parties and place an asset names exist; adds problems for those that do not.
@@ -216,7 +237,19 @@ impl App {
                 format!("at most {MAX_BULK} items per request, not {}", inputs.len()),
             ));
         }
-        let scheme = self.scheme().await?;
+        let mut scheme = self.scheme().await?;
+        let unknown = |scheme: &Scheme, i: &Map<String, Value>| {
+            i.get("classification")
+                .and_then(Value::as_str)
+                .is_some_and(|k| !scheme.keys.iter().any(|x| x == k))
+                || i.get("custom")
+                    .and_then(Value::as_object)
+                    .is_some_and(|c| c.keys().any(|k| !scheme.defs.iter().any(|d| d.key == *k)))
+        };
+        if inputs.iter().any(|i| unknown(&scheme, i)) {
+            // Perhaps defined a moment ago by another instance.
+            scheme = self.fresh_scheme().await?;
+        }
         let prefix = self.settings.asset_number_prefix.clone();
         let actx = scheme.ctx(&prefix);
         let today = chrono::Utc::now().date_naive();
@@ -351,11 +384,14 @@ impl App {
                 Err(e) => return Err(e.into()),
             }
         }
-        let views = self
-            .views(created.iter().map(|(_, a)| a.clone()).collect())
-            .await?;
-        for ((i, _), v) in created.into_iter().zip(views) {
-            results[i] = Some(BulkItem::Created(Box::new(v)));
+        // A record created a moment ago has no relations yet.
+        for (i, a) in created {
+            let completeness = asset::completeness(&a, RelationFacts::default());
+            results[i] = Some(BulkItem::Created(Box::new(AssetView {
+                asset: a,
+                completeness,
+                disposal: None,
+            })));
         }
         Ok(results
             .into_iter()

@@ -154,9 +154,14 @@ impl Default for Settings {
 pub struct App {
     store: Arc<dyn Store>,
     settings: Settings,
+    /// The classification scheme and custom field definitions, with when they were read.
+    scheme_cache: Arc<std::sync::Mutex<Option<(std::time::Instant, Arc<assets::Scheme>)>>>,
     /// Asset numbers reserved ahead, so that registering an asset is a single commit.
     numbers: Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
 }
+
+/// How long the cached classification scheme and custom field definitions are trusted.
+pub const SCHEME_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How many asset numbers are reserved at a time. Numbers left unused when the process
 /// ends are skipped, as a database sequence skips its cached values.
@@ -168,7 +173,15 @@ impl App {
         Self {
             store,
             settings,
+            scheme_cache: Default::default(),
             numbers: Default::default(),
+        }
+    }
+
+    /// Forgets the cached scheme (after a change to levels or custom fields).
+    pub(crate) fn forget_scheme(&self) {
+        if let Ok(mut c) = self.scheme_cache.lock() {
+            *c = None;
         }
     }
 

@@ -44,6 +44,7 @@ impl App {
             cs.writes.push(Write::InsertClassification(l));
         }
         self.store.commit(cs).await?;
+        self.forget_scheme();
         Ok(true)
     }
 
@@ -182,6 +183,7 @@ impl App {
         self.store
             .commit(ChangeSet::one(Write::InsertClassification(c.clone()), ev))
             .await?;
+        self.forget_scheme();
         Ok(c)
     }
 
@@ -210,6 +212,7 @@ impl App {
                 if_match,
             )
             .await?;
+        self.forget_scheme();
         Ok(if changed { next } else { cur })
     }
 
@@ -244,6 +247,7 @@ impl App {
         self.store
             .commit(ChangeSet::one(Write::DeleteClassification(key.into()), ev))
             .await?;
+        self.forget_scheme();
         Ok(())
     }
 
@@ -282,6 +286,7 @@ impl App {
         self.store
             .commit(ChangeSet::one(Write::InsertCustomField(d.clone()), ev))
             .await?;
+        self.forget_scheme();
         Ok(d)
     }
 
@@ -310,6 +315,7 @@ impl App {
                 if_match,
             )
             .await?;
+        self.forget_scheme();
         Ok(if changed { next } else { cur })
     }
 
@@ -335,6 +341,7 @@ impl App {
         self.store
             .commit(ChangeSet::one(Write::DeleteCustomField(id), ev))
             .await?;
+        self.forget_scheme();
         Ok(())
     }
 }

@@ -372,3 +372,38 @@ async fn demo_fills_an_empty_register(backend: &str) {
     let o = custodian(&db, &["audit", "verify"]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
 }
+
+async fn a_level_added_by_another_instance_is_known_at_once(backend: &str) {
+    let db = TestDb::new(backend).await;
+    let (first, second) = (app(&db).await, app(&db).await);
+    let ctx = Ctx::system();
+    let obj = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+    let p = first
+        .create_party(
+            &ctx,
+            obj(json!({"kind": "person", "name": "Ada", "email": "ada@example.com"})),
+        )
+        .await
+        .expect("person");
+    let asset = |class: &str| {
+        obj(
+            json!({"kind": "physical", "name": "L", "owner_id": p.id, "importance": "low", "classification": class}),
+        )
+    };
+    first
+        .create_asset(&ctx, asset("public"))
+        .await
+        .expect("warms the first instance's cache");
+    second
+        .create_classification(
+            &ctx,
+            obj(json!({"key": "secret", "name": "Secret", "rank": 9})),
+        )
+        .await
+        .expect("level");
+    let a = first
+        .create_asset(&ctx, asset("secret"))
+        .await
+        .expect("the new level is accepted at once");
+    assert_eq!(a.asset.classification, "secret");
+}
