@@ -155,10 +155,13 @@ pub struct App {
     store: Arc<dyn Store>,
     settings: Settings,
     /// The classification scheme and custom field definitions, with when they were read.
-    scheme_cache: Arc<std::sync::Mutex<Option<(std::time::Instant, Arc<assets::Scheme>)>>>,
+    scheme_cache: Arc<std::sync::Mutex<Option<CachedScheme>>>,
     /// Asset numbers reserved ahead, so that registering an asset is a single commit.
     numbers: Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
 }
+
+/// The scheme and when it was read.
+type CachedScheme = (std::time::Instant, Arc<assets::Scheme>);
 
 /// How long the cached classification scheme and custom field definitions are trusted.
 pub const SCHEME_TTL: std::time::Duration = std::time::Duration::from_secs(2);

@@ -11,6 +11,7 @@ use custodian_store_sql::SqlStore;
 use custodian_testkit::TestDb;
 
 crate::on_both!(
+    a_level_added_by_another_instance_is_known_at_once,
     migrate_is_idempotent,
     import_is_all_or_nothing_and_round_trips,
     audit_verify_detects_alteration,
