@@ -18,17 +18,27 @@ const BATCH: usize = 400;
 /// The SQLite page cache of a bulk transaction, in KiB.
 const BULK_CACHE_KIB: i64 = 256 * 1024;
 
-/// Gives the bulk cache back once a bulk transaction has ended.
+/// After a bulk transaction: SQLite gives the bulk cache back; PostgreSQL refreshes the
+/// planner's statistics, which would otherwise describe the tables as they were before.
 async fn end_bulk(pools: &Pools, bulk: bool) -> Result<()> {
-    if bulk {
-        pools
-            .write_raw(&format!(
-                "PRAGMA cache_size = -{}; PRAGMA shrink_memory;",
-                crate::WRITER_CACHE_KIB
-            ))
-            .await?;
+    if !bulk {
+        return Ok(());
     }
-    Ok(())
+    match pools.dialect() {
+        Dialect::Sqlite => {
+            let kib = crate::WRITER_CACHE_KIB;
+            pools
+                .write_raw(&format!(
+                    "PRAGMA cache_size = -{kib}; PRAGMA shrink_memory;"
+                ))
+                .await
+        }
+        Dialect::Postgres => {
+            pools
+                .write_raw("ANALYZE assets, asset_tags, asset_external_ids, audit_events")
+                .await
+        }
+    }
 }
 
 pub struct SqlTx {
@@ -655,13 +665,13 @@ impl Tx for SqlTx {
     }
 
     async fn expect_bulk(&mut self) -> Result<()> {
+        self.bulk = true;
         if !self.pg() {
             // Keep the pages a long transaction dirties in memory: once the cache spills,
             // SQLite writes a page to the WAL again each time it is changed again.
             self.conn
                 .execute(Sql::new(format!("PRAGMA cache_size = -{BULK_CACHE_KIB}")))
                 .await?;
-            self.bulk = true;
         }
         Ok(())
     }
