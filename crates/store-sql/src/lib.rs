@@ -27,7 +27,7 @@ mod rows;
 mod tx;
 mod writer;
 
-use db::{Dialect, Pools, Sql};
+use db::{Dialect, Pools, Row, Sql};
 use rows::{ASSET_COLS, PARTY_COLS};
 
 struct Migration {
@@ -246,6 +246,52 @@ impl SqlStore {
     }
 }
 
+/// A keyset-paged list query: its columns, source, key and filters.
+struct Listing<'a> {
+    cols: &'a str,
+    from: &'a str,
+    key: &'a str,
+    conds: Vec<String>,
+    cursor: Option<Cursor>,
+    limit: u32,
+}
+
+impl SqlStore {
+    /// Runs a listing: the rows after the cursor, in key order, one page long.
+    async fn fetch_page<T>(
+        &self,
+        mut sql: Sql,
+        l: Listing<'_>,
+        map: fn(&Row) -> Result<(i64, T)>,
+    ) -> Result<Page<T>> {
+        let limit = clamp(l.limit);
+        let mut conds = l.conds;
+        if let Some(c) = l.cursor {
+            conds.push(format!("{} > {}", l.key, sql.arg(c.0)));
+        }
+        let filter = if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        };
+        sql.text = format!(
+            "SELECT {} FROM {}{filter} ORDER BY {} LIMIT {}",
+            l.cols,
+            l.from,
+            l.key,
+            limit + 1
+        );
+        let rows = self
+            .pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(map)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(page(rows, limit))
+    }
+}
+
 /// Builds a page from `limit + 1` rows fetched in key order.
 fn page<T>(mut rows: Vec<(i64, T)>, limit: u32) -> Page<T> {
     let more = rows.len() > limit as usize;
@@ -399,26 +445,15 @@ impl Store for SqlStore {
         if let Some(today) = q.review_overdue {
             conds.push(format!("a.next_review_at < {}", sql.arg(today)));
         }
-        if let Some(c) = q.cursor {
-            conds.push(format!("{key} > {}", sql.arg(c.0)));
-        }
-        let filter = if conds.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", conds.join(" AND "))
+        let listing = Listing {
+            cols: ASSET_COLS,
+            from: &from,
+            key,
+            conds,
+            cursor: q.cursor,
+            limit,
         };
-        sql.text = format!(
-            "SELECT {ASSET_COLS} FROM {from}{filter} ORDER BY {key} LIMIT {}",
-            limit + 1
-        );
-        let rows = self
-            .pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(rows::asset)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(page(rows, limit))
+        self.fetch_page(sql, listing, rows::asset).await
     }
 
     async fn count_assets(&self) -> Result<i64> {
@@ -502,7 +537,6 @@ impl Store for SqlStore {
     }
 
     async fn list_parties(&self, q: &PartyQuery) -> Result<Page<Party>> {
-        let limit = clamp(q.limit);
         let mut sql = Sql::new("");
         let mut conds = Vec::new();
         if let Some(k) = q.kind {
@@ -518,26 +552,15 @@ impl Store for SqlStore {
                 "(lower(p.name) LIKE {p} OR lower(p.email) LIKE {p})"
             ));
         }
-        if let Some(c) = q.cursor {
-            conds.push(format!("p.seq > {}", sql.arg(c.0)));
-        }
-        let filter = if conds.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", conds.join(" AND "))
+        let listing = Listing {
+            cols: PARTY_COLS,
+            from: "parties p",
+            key: "p.seq",
+            conds,
+            cursor: q.cursor,
+            limit: q.limit,
         };
-        sql.text = format!(
-            "SELECT {PARTY_COLS} FROM parties p{filter} ORDER BY p.seq LIMIT {}",
-            limit + 1
-        );
-        let rows = self
-            .pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(rows::party)
-            .collect::<Result<Vec<_>>>()?;
-        let mut pg = page(rows, limit);
+        let mut pg = self.fetch_page(sql, listing, rows::party).await?;
         self.fill_members(&mut pg.items).await?;
         Ok(pg)
     }
@@ -577,7 +600,6 @@ impl Store for SqlStore {
     }
 
     async fn list_delegations(&self, q: &DelegationQuery) -> Result<Page<Delegation>> {
-        let limit = clamp(q.limit);
         let mut sql = Sql::new("");
         let mut conds = Vec::new();
         if let Some(o) = q.owner_id {
@@ -589,27 +611,15 @@ impl Store for SqlStore {
         if q.active_only {
             conds.push("ended_at IS NULL".into());
         }
-        if let Some(c) = q.cursor {
-            conds.push(format!("seq > {}", sql.arg(c.0)));
-        }
-        let filter = if conds.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", conds.join(" AND "))
+        let listing = Listing {
+            cols: rows::DELEGATION_COLS,
+            from: "delegations",
+            key: "seq",
+            conds,
+            cursor: q.cursor,
+            limit: q.limit,
         };
-        sql.text = format!(
-            "SELECT {} FROM delegations{filter} ORDER BY seq LIMIT {}",
-            rows::DELEGATION_COLS,
-            limit + 1
-        );
-        let rows = self
-            .pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(rows::delegation)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(page(rows, limit))
+        self.fetch_page(sql, listing, rows::delegation).await
     }
 
     async fn location(&self, id: Uuid) -> Result<Option<Location>> {
@@ -626,25 +636,15 @@ impl Store for SqlStore {
     }
 
     async fn list_locations(&self, limit: u32, cursor: Option<Cursor>) -> Result<Page<Location>> {
-        let limit = clamp(limit);
-        let mut sql = Sql::new("");
-        let filter = match cursor {
-            Some(c) => format!(" WHERE seq > {}", sql.arg(c.0)),
-            None => String::new(),
+        let listing = Listing {
+            cols: rows::LOCATION_COLS,
+            from: "locations",
+            key: "seq",
+            conds: vec![],
+            cursor,
+            limit,
         };
-        sql.text = format!(
-            "SELECT {} FROM locations{filter} ORDER BY seq LIMIT {}",
-            rows::LOCATION_COLS,
-            limit + 1
-        );
-        let rows = self
-            .pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(rows::location)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(page(rows, limit))
+        self.fetch_page(Sql::new(""), listing, rows::location).await
     }
 
     async fn classifications(&self) -> Result<Vec<Classification>> {
