@@ -105,7 +105,12 @@ impl SqlStore {
                 let opts = PgConnectOptions::from_str(&url)
                     .map_err(|e| StoreError::Unavailable(format!("bad PostgreSQL URL: {e}")))?
                     // Migrations' IF NOT EXISTS notices are not worth a log line.
-                    .options([("client_min_messages", "warning")]);
+                    .options([
+                        ("client_min_messages", "warning"),
+                        // Plan each query for its actual arguments: a generic plan cannot
+                        // tell a rare search word from a common one.
+                        ("plan_cache_mode", "force_custom_plan"),
+                    ]);
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
@@ -243,6 +248,37 @@ impl SqlStore {
             }
         }
         Ok(())
+    }
+}
+
+/// Up to this many matches, a PostgreSQL search reads its matches through the text index
+/// and pages through them; beyond it, the word is common enough that walking the table in
+/// page order finds a page sooner.
+const RARE_MATCHES: usize = 2000;
+
+impl SqlStore {
+    /// The `seq` of every asset after `cursor` matching a text query, when there are at most
+    /// [`RARE_MATCHES`]; `None` when there are more. (PostgreSQL misjudges how many rows a
+    /// prefix query matches, and would otherwise walk the whole table for a rare word.)
+    async fn rare_matches(&self, tsq: &str, cursor: Option<Cursor>) -> Result<Option<Vec<i64>>> {
+        let mut sql = Sql::new("");
+        let m = sql.arg(tsq);
+        let after = match cursor {
+            Some(c) => format!(" AND seq > {}", sql.arg(c.0)),
+            None => String::new(),
+        };
+        sql.text = format!(
+            "SELECT seq FROM assets WHERE search_tsv @@ to_tsquery('simple', {m}){after} LIMIT {}",
+            RARE_MATCHES + 1
+        );
+        let rows = self.pools.fetch_all(sql).await?;
+        if rows.len() > RARE_MATCHES {
+            return Ok(None);
+        }
+        rows.iter()
+            .map(|r| r.get::<i64>("seq"))
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
     }
 }
 
@@ -406,10 +442,25 @@ impl Store for SqlStore {
             }
             if self.pg() {
                 let tsq: Vec<String> = terms.iter().map(|t| format!("{t}:*")).collect();
-                conds.push(format!(
-                    "a.search_tsv @@ to_tsquery('simple', {})",
-                    sql.arg(tsq.join(" & "))
-                ));
+                let tsq = tsq.join(" & ");
+                match self.rare_matches(&tsq, q.cursor).await? {
+                    // Few matches: page through exactly those rows.
+                    Some(seqs) if seqs.is_empty() => {
+                        return Ok(Page {
+                            items: vec![],
+                            next_cursor: None,
+                        })
+                    }
+                    Some(seqs) => {
+                        let ps: Vec<String> = seqs.into_iter().map(|n| sql.arg(n)).collect();
+                        conds.push(format!("a.seq IN ({})", ps.join(", ")));
+                    }
+                    // Many matches: walking the table in page order finds a page at once.
+                    None => conds.push(format!(
+                        "a.search_tsv @@ to_tsquery('simple', {})",
+                        sql.arg(tsq)
+                    )),
+                }
             } else {
                 let fts: Vec<String> = terms.iter().map(|t| format!("\"{t}\"*")).collect();
                 from = "assets_fts JOIN assets a ON a.seq = assets_fts.rowid".into();
