@@ -4,7 +4,7 @@
 //! by number and field; if any row is bad, or on a dry run, the transaction is rolled back
 //! and nothing is stored.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -19,6 +19,8 @@ use crate::{App, AppError, Ctx, Result};
 
 /// Rows validated and written together.
 const CHUNK: usize = 2000;
+/// Asset numbers reserved at a time during an import.
+const NUMBER_BLOCK: usize = 10 * CHUNK;
 /// Errors kept in a report (the count goes on).
 const MAX_ERRORS: usize = 10_000;
 
@@ -218,8 +220,10 @@ impl App {
         };
         let mut seen_numbers: HashMap<String, u64> = HashMap::new();
         let mut seen_keys: HashMap<String, u64> = HashMap::new();
-        let mut tx = self.store.begin().await?;
-        tx.expect_bulk().await?;
+        // Writes run behind the validation of the next chunk; lookups read what is
+        // committed, and this import's own rows are tracked in `seen_numbers`/`seen_keys`.
+        let mut tx = self.store.begin_bulk().await?;
+        let mut fresh: VecDeque<String> = VecDeque::new();
         let mut rows = rows.peekable();
         while rows.peek().is_some() {
             let chunk: Vec<_> = rows.by_ref().take(CHUNK).collect();
@@ -274,7 +278,7 @@ impl App {
             let mut existing: HashMap<String, Asset> = HashMap::new();
             if let Some(k) = opts.match_key {
                 let values: Vec<String> = good.iter().flat_map(|(_, r)| key_values(k, r)).collect();
-                for a in tx.find_assets(k, &values).await? {
+                for a in self.store.find_assets(k, &values).await? {
                     for v in key_of(k, &a) {
                         existing.insert(v, a.clone());
                     }
@@ -288,7 +292,8 @@ impl App {
                         .map(|s| s.trim().to_string())
                 })
                 .collect();
-            let taken: HashSet<String> = tx
+            let taken: HashSet<String> = self
+                .store
                 .taken_asset_numbers(&numbers)
                 .await?
                 .into_iter()
@@ -399,18 +404,27 @@ impl App {
                 .iter()
                 .filter(|(_, d)| d.asset_number.is_none())
                 .count();
-            let mut fresh = tx.reserve_asset_numbers(&prefix, need).await?.into_iter();
-            for (_, d) in new_drafts {
+            if fresh.len() < need {
+                // A block at a time, so that reserving seldom waits for the writes queued.
+                let more = tx
+                    .reserve_asset_numbers(&prefix, (need - fresh.len()).max(NUMBER_BLOCK))
+                    .await?;
+                fresh.extend(more);
+            }
+            for (row, d) in new_drafts {
                 let number = match d.asset_number.clone() {
                     Some(n) => n,
-                    None => fresh.next().ok_or_else(|| {
-                        AppError::Store(custodian_store::StoreError::Other(
-                            "no asset number reserved".into(),
-                        ))
-                    })?,
+                    // Skip a reserved number that a row of this import gave by hand.
+                    None => std::iter::from_fn(|| fresh.pop_front())
+                        .find(|n| !seen_numbers.contains_key(n))
+                        .ok_or_else(|| {
+                            AppError::Store(custodian_store::StoreError::Other(
+                                "no asset number reserved".into(),
+                            ))
+                        })?,
                 };
                 let a = d.into_asset(custodian_domain::new_id(), number, now);
-                seen_numbers.insert(a.asset_number.clone(), 0);
+                seen_numbers.insert(a.asset_number.clone(), row);
                 cs.events.push(NewEvent::created(
                     &ctx.actor,
                     "asset.created",
@@ -433,15 +447,25 @@ impl App {
         // Within a chunk, rows that could not be read are found before rows that do not
         // validate; list them in file order.
         report.errors.sort_by_key(|e| e.row);
-        if report.failed() || opts.dry_run {
-            tx.rollback().await?;
-            if report.failed() {
-                report.created = 0;
-                report.updated = 0;
-            }
+        let finished = if report.failed() || opts.dry_run {
+            tx.rollback().await
         } else {
-            tx.commit().await?;
-            report.committed = true;
+            // Give back the numbers reserved and not used, so that numbering goes on without a gap.
+            match tx.release_asset_numbers(&prefix, fresh.len()).await {
+                Ok(()) => tx.commit().await.map(|()| report.committed = true),
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    Err(e)
+                }
+            }
+        };
+        if let Err(e) = finished {
+            // A constraint the checks above did not foresee: nothing is stored.
+            report.error(0, "", format!("the database refused the import: {e}"));
+        }
+        if report.failed() {
+            report.created = 0;
+            report.updated = 0;
         }
         Ok(report)
     }

@@ -22,6 +22,7 @@ use custodian_store::{
     AssetQuery, Cursor, DelegationQuery, Page, PartyQuery, PartyRef, Result, Store, StoreError, Tx,
 };
 
+mod bulk;
 mod db;
 mod rows;
 mod tx;
@@ -375,6 +376,20 @@ impl Store for SqlStore {
 
     async fn commit(&self, changes: custodian_store::ChangeSet) -> Result<()> {
         self.writer.commit(changes).await
+    }
+
+    async fn begin_bulk(&self) -> Result<Box<dyn Tx>> {
+        let mut tx = tx::SqlTx::new(self.pools.begin().await?, self.pools.clone());
+        tx.make_bulk().await?;
+        Ok(Box::new(bulk::BulkTx::start(tx)))
+    }
+
+    async fn find_assets(
+        &self,
+        key: custodian_store::MatchKey,
+        values: &[String],
+    ) -> Result<Vec<Asset>> {
+        tx::find_assets(&self.pools, key, values).await
     }
 
     async fn reserve_asset_numbers(&self, prefix: &str, n: usize) -> Result<Vec<String>> {

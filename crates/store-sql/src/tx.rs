@@ -15,6 +15,66 @@ use crate::rows::{self, ASSET_COLS};
 /// Rows per multi-row INSERT: stays below SQLite's 32,766 and PostgreSQL's 65,535 parameters.
 const BATCH: usize = 400;
 
+/// The query finding assets whose match key has one of `values` (`None`: nothing to find).
+fn find_assets_sql(key: MatchKey, chunk: &[String]) -> Option<Sql> {
+    let mut sql = Sql::new(format!("SELECT {ASSET_COLS} FROM assets a"));
+    match key {
+        MatchKey::AssetNumber => {
+            sql.push(" WHERE a.asset_number IN ");
+            sql.push_list(chunk.iter().cloned());
+        }
+        MatchKey::SerialNumber => {
+            sql.push(" WHERE a.serial_number IN ");
+            sql.push_list(chunk.iter().cloned());
+        }
+        MatchKey::Id => {
+            let ids: Vec<Uuid> = chunk
+                .iter()
+                .filter_map(|s| Uuid::parse_str(s).ok())
+                .collect();
+            if ids.is_empty() {
+                return None;
+            }
+            sql.push(" WHERE a.id IN ");
+            sql.push_list(ids);
+        }
+        MatchKey::ExternalId => {
+            let mut conds = Vec::new();
+            for v in chunk {
+                if let Some((system, value)) = v.split_once(':') {
+                    let (s, v) = (sql.arg(system), sql.arg(value));
+                    conds.push(format!("(e.system = {s} AND e.value = {v})"));
+                }
+            }
+            if conds.is_empty() {
+                return None;
+            }
+            sql.push(&format!(
+                " WHERE a.id IN (SELECT e.asset_id FROM asset_external_ids e WHERE {})",
+                conds.join(" OR ")
+            ));
+        }
+    }
+    Some(sql)
+}
+
+/// Finds assets by match key, as committed.
+pub(crate) async fn find_assets(
+    pools: &Pools,
+    key: MatchKey,
+    values: &[String],
+) -> Result<Vec<Asset>> {
+    let mut out = Vec::new();
+    for chunk in values.chunks(BATCH / 2) {
+        if let Some(sql) = find_assets_sql(key, chunk) {
+            for r in pools.fetch_all(sql).await? {
+                out.push(rows::asset(&r)?.1);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The SQLite page cache of a bulk transaction, in KiB.
 const BULK_CACHE_KIB: i64 = 256 * 1024;
 
@@ -62,6 +122,19 @@ impl SqlTx {
 
     fn pg(&self) -> bool {
         self.conn.dialect() == Dialect::Postgres
+    }
+
+    /// Prepares the transaction for a great many rows.
+    pub(crate) async fn make_bulk(&mut self) -> Result<()> {
+        self.bulk = true;
+        if !self.pg() {
+            // Keep the pages a long transaction dirties in memory: once the cache spills,
+            // SQLite writes a page to the WAL again each time it is changed again.
+            self.conn
+                .execute(Sql::new(format!("PRAGMA cache_size = -{BULK_CACHE_KIB}")))
+                .await?;
+        }
+        Ok(())
     }
 
     /// Locks and reads the chain head. On PostgreSQL the row lock serialises writers until
@@ -593,46 +666,10 @@ impl Tx for SqlTx {
     async fn find_assets(&mut self, key: MatchKey, values: &[String]) -> Result<Vec<Asset>> {
         let mut out = Vec::new();
         for chunk in values.chunks(BATCH / 2) {
-            let mut sql = Sql::new(format!("SELECT {ASSET_COLS} FROM assets a"));
-            match key {
-                MatchKey::AssetNumber => {
-                    sql.push(" WHERE a.asset_number IN ");
-                    sql.push_list(chunk.iter().cloned());
+            if let Some(sql) = find_assets_sql(key, chunk) {
+                for r in self.conn.fetch_all(sql).await? {
+                    out.push(rows::asset(&r)?.1);
                 }
-                MatchKey::SerialNumber => {
-                    sql.push(" WHERE a.serial_number IN ");
-                    sql.push_list(chunk.iter().cloned());
-                }
-                MatchKey::Id => {
-                    let ids: Vec<Uuid> = chunk
-                        .iter()
-                        .filter_map(|s| Uuid::parse_str(s).ok())
-                        .collect();
-                    if ids.is_empty() {
-                        continue;
-                    }
-                    sql.push(" WHERE a.id IN ");
-                    sql.push_list(ids);
-                }
-                MatchKey::ExternalId => {
-                    let mut conds = Vec::new();
-                    for v in chunk {
-                        if let Some((system, value)) = v.split_once(':') {
-                            let (s, v) = (sql.arg(system), sql.arg(value));
-                            conds.push(format!("(e.system = {s} AND e.value = {v})"));
-                        }
-                    }
-                    if conds.is_empty() {
-                        continue;
-                    }
-                    sql.push(&format!(
-                        " WHERE a.id IN (SELECT e.asset_id FROM asset_external_ids e WHERE {})",
-                        conds.join(" OR ")
-                    ));
-                }
-            }
-            for r in self.conn.fetch_all(sql).await? {
-                out.push(rows::asset(&r)?.1);
             }
         }
         Ok(out)
@@ -664,14 +701,12 @@ impl Tx for SqlTx {
         self.append(changes.events).await
     }
 
-    async fn expect_bulk(&mut self) -> Result<()> {
-        self.bulk = true;
-        if !self.pg() {
-            // Keep the pages a long transaction dirties in memory: once the cache spills,
-            // SQLite writes a page to the WAL again each time it is changed again.
-            self.conn
-                .execute(Sql::new(format!("PRAGMA cache_size = -{BULK_CACHE_KIB}")))
-                .await?;
+    async fn release_asset_numbers(&mut self, prefix: &str, n: usize) -> Result<()> {
+        if n > 0 {
+            let sql = Sql::new("UPDATE counters SET value = value - $1 WHERE name = $2")
+                .bind(n as i64)
+                .bind(format!("asset_number:{prefix}"));
+            self.conn.execute(sql).await?;
         }
         Ok(())
     }

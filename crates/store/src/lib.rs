@@ -257,16 +257,15 @@ pub trait Tx: Send {
     async fn find_assets(&mut self, key: MatchKey, values: &[String]) -> Result<Vec<Asset>>;
     /// Asset numbers among `numbers` that are taken.
     async fn taken_asset_numbers(&mut self, numbers: &[String]) -> Result<Vec<String>>;
-    /// Applies row changes and appends their events.
+    /// Gives back the last `n` numbers reserved in this transaction and not used.
+    async fn release_asset_numbers(&mut self, prefix: &str, n: usize) -> Result<()>;
+    /// Applies row changes and appends their events. A bulk transaction (see
+    /// [`Store::begin_bulk`]) may only queue them: its failure is then reported by the
+    /// next call, at the latest by `commit` or `rollback`.
     async fn apply(&mut self, changes: ChangeSet) -> Result<()>;
-    /// Tells the store that this transaction will write a great many rows (an import),
-    /// so that it can size its caches for it.
-    async fn expect_bulk(&mut self) -> Result<()> {
-        Ok(())
-    }
     /// Makes everything applied durable.
     async fn commit(self: Box<Self>) -> Result<()>;
-    /// Throws everything applied away.
+    /// Throws everything applied away; answers the failure of a queued change, if one failed.
     async fn rollback(self: Box<Self>) -> Result<()>;
 }
 
@@ -279,6 +278,11 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> Result<()>;
     /// Opens a write transaction.
     async fn begin(&self) -> Result<Box<dyn Tx>>;
+    /// Opens a write transaction for a great many rows (an import): the store may size its
+    /// caches for it and write in the background while the caller prepares more.
+    async fn begin_bulk(&self) -> Result<Box<dyn Tx>> {
+        self.begin().await
+    }
     /// Applies one change set in its own transaction.
     async fn commit(&self, changes: ChangeSet) -> Result<()> {
         let mut tx = self.begin().await?;
@@ -288,6 +292,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Reserves `n` fresh asset numbers in a transaction of their own.
     async fn reserve_asset_numbers(&self, prefix: &str, n: usize) -> Result<Vec<String>>;
+    /// Existing assets (as committed) whose match key has one of these values.
+    async fn find_assets(&self, key: MatchKey, values: &[String]) -> Result<Vec<Asset>>;
     /// Asset numbers among `numbers` that are taken (as committed).
     async fn taken_asset_numbers(&self, numbers: &[String]) -> Result<Vec<String>>;
 

@@ -12,6 +12,7 @@ use custodian_testkit::TestDb;
 
 crate::on_both!(
     a_level_added_by_another_instance_is_known_at_once,
+    import_numbering_continues_and_refusals_store_nothing,
     migrate_is_idempotent,
     import_is_all_or_nothing_and_round_trips,
     audit_verify_detects_alteration,
@@ -407,4 +408,69 @@ async fn a_level_added_by_another_instance_is_known_at_once(backend: &str) {
         .await
         .expect("the new level is accepted at once");
     assert_eq!(a.asset.classification, "secret");
+}
+
+async fn import_numbering_continues_and_refusals_store_nothing(backend: &str) {
+    let db = TestDb::new(backend).await;
+    let app = app(&db).await;
+    let ctx = Ctx::system();
+    let obj = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+    app.create_party(
+        &ctx,
+        obj(json!({"kind": "person", "name": "Ada", "email": "ada@example.com"})),
+    )
+    .await
+    .expect("person");
+    let dir = tempfile::tempdir().expect("dir");
+    let csv = dir.path().join("a.csv");
+    // Row 5 gives by hand a number the automatic numbering would reach.
+    std::fs::write(
+        &csv,
+        "kind,name,owner_id,importance,classification,asset_number\n\
+         physical,A,ada@example.com,low,public,\n\
+         physical,B,ada@example.com,low,public,\n\
+         physical,C,ada@example.com,low,public,\n\
+         physical,D,ada@example.com,low,public,AST-000002\n",
+    )
+    .expect("write");
+    let o = custodian(&db, &["import", csv.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let mut numbers: Vec<String> = app
+        .list_assets(
+            &ctx,
+            &custodian_store::AssetQuery {
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list")
+        .items
+        .iter()
+        .map(|v| v.asset.asset_number.clone())
+        .collect();
+    numbers.sort();
+    assert_eq!(
+        numbers,
+        ["AST-000001", "AST-000002", "AST-000003", "AST-000004"]
+    );
+    // The block reserved for the import was given back: numbering goes on without a gap.
+    let next = app.create_asset(&ctx, obj(json!({"kind": "physical", "name": "E", "owner_id": app.list_parties(&ctx, &Default::default()).await.expect("parties").items[0].id, "importance": "low", "classification": "public"}))).await.expect("create");
+    assert_eq!(next.asset.asset_number, "AST-000005");
+    // Two rows claiming the same external id pass validation but not the database:
+    // the import is refused and stores nothing.
+    let clash = dir.path().join("clash.csv");
+    std::fs::write(
+        &clash,
+        "kind,name,owner_id,importance,classification,external_ids.mdm\n\
+         physical,F,ada@example.com,low,public,M-1\n\
+         physical,G,ada@example.com,low,public,M-1\n",
+    )
+    .expect("write");
+    let o = custodian(&db, &["import", clash.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    assert!(text(&o).1.contains("refused"), "{:?}", text(&o));
+    assert_eq!(app.store().count_assets().await.expect("count"), 5);
+    let o = custodian(&db, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
 }

@@ -1,0 +1,149 @@
+//! Pipelined bulk transactions (imports).
+//!
+//! The transaction lives on a task of its own. `apply` only queues a change set, so the
+//! importer validates and prepares the next chunk while the database writes this one; a
+//! failure is kept and reported by the next call. Calls that answer (reserving numbers,
+//! finding assets, commit, rollback) wait for everything queued before them.
+
+use async_trait::async_trait;
+use tokio::sync::{mpsc, oneshot};
+
+use custodian_domain::asset::Asset;
+use custodian_store::{ChangeSet, MatchKey, Result, StoreError, Tx};
+
+use crate::tx::SqlTx;
+
+/// Change sets queued ahead of the database: enough to overlap, few enough to bound memory.
+const QUEUE: usize = 2;
+
+enum Job {
+    Apply(ChangeSet),
+    Reserve(String, usize, oneshot::Sender<Result<Vec<String>>>),
+    Release(String, usize, oneshot::Sender<Result<()>>),
+    Find(MatchKey, Vec<String>, oneshot::Sender<Result<Vec<Asset>>>),
+    Taken(Vec<String>, oneshot::Sender<Result<Vec<String>>>),
+    Finish(bool, oneshot::Sender<Result<()>>),
+}
+
+/// A handle on a bulk transaction running on its own task.
+pub struct BulkTx {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl BulkTx {
+    /// Moves a transaction onto its own task.
+    pub fn start(tx: SqlTx) -> Self {
+        let (jobs, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run(tx, rx));
+        Self { jobs }
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T>>) -> Job) -> Result<T> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs.send(make(tx)).await.map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+}
+
+fn gone() -> StoreError {
+    StoreError::Other("the bulk transaction has ended".into())
+}
+
+fn failed(e: &StoreError) -> StoreError {
+    StoreError::Other(format!("an earlier change in this transaction failed: {e}"))
+}
+
+async fn run(mut tx: SqlTx, mut rx: mpsc::Receiver<Job>) {
+    let mut error: Option<StoreError> = None;
+    while let Some(job) = rx.recv().await {
+        match job {
+            Job::Apply(cs) => {
+                if error.is_none() {
+                    if let Err(e) = tx.apply(cs).await {
+                        error = Some(e);
+                    }
+                }
+            }
+            Job::Reserve(prefix, n, reply) => {
+                let r = match &error {
+                    Some(e) => Err(failed(e)),
+                    None => tx.reserve_asset_numbers(&prefix, n).await,
+                };
+                let _ = reply.send(r);
+            }
+            Job::Release(prefix, n, reply) => {
+                let r = match &error {
+                    Some(e) => Err(failed(e)),
+                    None => tx.release_asset_numbers(&prefix, n).await,
+                };
+                let _ = reply.send(r);
+            }
+            Job::Find(key, values, reply) => {
+                let r = match &error {
+                    Some(e) => Err(failed(e)),
+                    None => tx.find_assets(key, &values).await,
+                };
+                let _ = reply.send(r);
+            }
+            Job::Taken(numbers, reply) => {
+                let r = match &error {
+                    Some(e) => Err(failed(e)),
+                    None => tx.taken_asset_numbers(&numbers).await,
+                };
+                let _ = reply.send(r);
+            }
+            Job::Finish(commit, reply) => {
+                let r = match error.take() {
+                    Some(e) => {
+                        let _ = Box::new(tx).rollback().await;
+                        Err(e)
+                    }
+                    None if commit => Box::new(tx).commit().await,
+                    None => Box::new(tx).rollback().await,
+                };
+                let _ = reply.send(r);
+                return;
+            }
+        }
+    }
+    // The handle was dropped without finishing: throw the work away.
+    let _ = Box::new(tx).rollback().await;
+}
+
+#[async_trait]
+impl Tx for BulkTx {
+    async fn reserve_asset_numbers(&mut self, prefix: &str, n: usize) -> Result<Vec<String>> {
+        let prefix = prefix.to_string();
+        self.ask(|r| Job::Reserve(prefix, n, r)).await
+    }
+
+    async fn release_asset_numbers(&mut self, prefix: &str, n: usize) -> Result<()> {
+        let prefix = prefix.to_string();
+        self.ask(|r| Job::Release(prefix, n, r)).await
+    }
+
+    async fn find_assets(&mut self, key: MatchKey, values: &[String]) -> Result<Vec<Asset>> {
+        let values = values.to_vec();
+        self.ask(|r| Job::Find(key, values, r)).await
+    }
+
+    async fn taken_asset_numbers(&mut self, numbers: &[String]) -> Result<Vec<String>> {
+        let numbers = numbers.to_vec();
+        self.ask(|r| Job::Taken(numbers, r)).await
+    }
+
+    async fn apply(&mut self, changes: ChangeSet) -> Result<()> {
+        self.jobs
+            .send(Job::Apply(changes))
+            .await
+            .map_err(|_| gone())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.ask(|r| Job::Finish(true, r)).await
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<()> {
+        self.ask(|r| Job::Finish(false, r)).await
+    }
+}
