@@ -124,10 +124,25 @@ impl SqlTx {
         self.conn.dialect() == Dialect::Postgres
     }
 
+    /// How batch inserts begin. In a SQLite bulk transaction, `OR FAIL` with foreign keys
+    /// checked at commit lets SQLite skip the statement journal (and FTS5 its flush at every
+    /// statement): a failed statement need not be undone on its own, because the whole
+    /// transaction is then rolled back.
+    fn insert_verb(&self) -> &'static str {
+        if self.bulk && !self.pg() {
+            "INSERT OR FAIL INTO"
+        } else {
+            "INSERT INTO"
+        }
+    }
+
     /// Prepares the transaction for a great many rows.
     pub(crate) async fn make_bulk(&mut self) -> Result<()> {
         self.bulk = true;
         if !self.pg() {
+            self.conn
+                .execute(Sql::new("PRAGMA defer_foreign_keys = ON"))
+                .await?;
             // Keep the pages a long transaction dirties in memory: once the cache spills,
             // SQLite writes a page to the WAL again each time it is changed again.
             self.conn
@@ -169,7 +184,8 @@ impl SqlTx {
                 tuples.push(format!("({})", ps.join(", ")));
             }
             sql.text = format!(
-                "INSERT INTO assets ({}) VALUES {} RETURNING id, seq",
+                "{} assets ({}) VALUES {} RETURNING id, seq",
+                self.insert_verb(),
                 cols.join(", "),
                 tuples.join(", ")
             );
@@ -212,7 +228,8 @@ impl SqlTx {
                 })
                 .collect();
             sql.text = format!(
-                "INSERT INTO asset_tags (tag, asset_id, seq) VALUES {}",
+                "{} asset_tags (tag, asset_id, seq) VALUES {}",
+                self.insert_verb(),
                 tuples.join(", ")
             );
             self.conn.execute(sql).await?;
@@ -239,7 +256,8 @@ impl SqlTx {
                 })
                 .collect();
             sql.text = format!(
-                "INSERT INTO asset_external_ids (system, value, asset_id) VALUES {}",
+                "{} asset_external_ids (system, value, asset_id) VALUES {}",
+                self.insert_verb(),
                 tuples.join(", ")
             );
             self.conn.execute(sql).await?;
@@ -607,7 +625,8 @@ impl SqlTx {
                 })
                 .collect();
             sql.text = format!(
-                "INSERT INTO audit_events ({}) VALUES {}",
+                "{} audit_events ({}) VALUES {}",
+                self.insert_verb(),
                 rows::EVENT_COLS,
                 tuples.join(", ")
             );
