@@ -334,10 +334,54 @@ impl App {
             Self::default_review(&mut d, level, today);
             let (number, auto) = match d.asset_number.clone() {
                 Some(n) => (n, false),
-                None => (self.next_numbers(1).await?.remove(0), true),
+                None => (self.free_number(&seen_numbers).await?, true),
             };
             valid.push((i, d, number, auto));
         }
+        // External ids are unique across the register: answer a clash per item.
+        let pairs = |d: &AssetDraft| -> Vec<String> {
+            d.external_ids
+                .iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}:{v}")))
+                .collect()
+        };
+        let wanted: Vec<String> = valid.iter().flat_map(|(_, d, _, _)| pairs(d)).collect();
+        let mut claimed: HashMap<String, Uuid> = HashMap::new();
+        for a in self
+            .store
+            .find_assets(custodian_store::MatchKey::ExternalId, &wanted)
+            .await?
+        {
+            for (k, v) in &a.external_ids {
+                if let Some(v) = v.as_str() {
+                    claimed.insert(format!("{k}:{v}"), a.id);
+                }
+            }
+        }
+        let mut in_request: HashMap<String, usize> = HashMap::new();
+        valid.retain(|(i, d, _, _)| {
+            let clash = pairs(d).into_iter().find_map(|p| {
+                if claimed.contains_key(&p) {
+                    Some(format!(
+                        "external_ids: {p} already belongs to another asset"
+                    ))
+                } else {
+                    in_request.insert(p.clone(), *i).map(|first| {
+                        format!("external_ids: {p} is given to item {first} of this request too")
+                    })
+                }
+            });
+            match clash {
+                Some(message) => {
+                    results[*i] = Some(BulkItem::Failed(AppError::Conflict {
+                        message,
+                        field: Some("external_ids".into()),
+                    }));
+                    false
+                }
+                None => true,
+            }
+        });
         let mut created = Vec::new();
         for attempt in 0.. {
             created.clear();
@@ -378,7 +422,7 @@ impl App {
                         });
                     }
                     for v in valid.iter_mut().filter(|v| v.3 && gone.contains(&v.2)) {
-                        v.2 = self.next_numbers(1).await?.remove(0);
+                        v.2 = self.free_number(&seen_numbers).await?;
                     }
                 }
                 Err(e) => return Err(e.into()),
@@ -397,6 +441,16 @@ impl App {
             .into_iter()
             .map(|r| r.unwrap_or_else(|| BulkItem::Failed(AppError::invalid("", "not processed"))))
             .collect())
+    }
+
+    /// A fresh number that no item of the request gives by hand.
+    async fn free_number(&self, given: &[String]) -> Result<String> {
+        loop {
+            let n = self.next_numbers(1).await?.remove(0);
+            if !given.contains(&n) {
+                return Ok(n);
+            }
+        }
     }
 
     /// One asset.

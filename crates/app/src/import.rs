@@ -160,7 +160,11 @@ fn key_values(key: MatchKey, row: &Map<String, Value>) -> Vec<String> {
     match key {
         MatchKey::AssetNumber => s("asset_number").into_iter().collect(),
         MatchKey::SerialNumber => s("serial_number").into_iter().collect(),
-        MatchKey::Id => s("id").into_iter().collect(),
+        // The same id may be written in upper or lower case.
+        MatchKey::Id => s("id")
+            .map(|v| Uuid::parse_str(&v).map_or(v, |u| u.to_string()))
+            .into_iter()
+            .collect(),
         MatchKey::ExternalId => match row.get("external_ids") {
             Some(Value::Object(o)) => o
                 .iter()
@@ -224,6 +228,7 @@ impl App {
         // committed, and this import's own rows are tracked in `seen_numbers`/`seen_keys`.
         let mut tx = self.store.begin_bulk().await?;
         let mut fresh: VecDeque<String> = VecDeque::new();
+        let mut auto_numbered: HashSet<String> = HashSet::new();
         let mut rows = rows.peekable();
         while rows.peek().is_some() {
             let chunk: Vec<_> = rows.by_ref().take(CHUNK).collect();
@@ -320,12 +325,21 @@ impl App {
                                 .for_each(|e| report.error(n, e.field, e.message))
                         }
                         Ok(next) => {
-                            if let Some(num) = row.get("asset_number").and_then(Value::as_str) {
-                                if num != cur.asset_number && taken.contains(num) {
+                            if next.asset_number != cur.asset_number {
+                                let num = next.asset_number.clone();
+                                if taken.contains(&num) {
                                     report.error(
                                         n,
                                         "asset_number",
                                         format!("{num} is already used by another asset"),
+                                    );
+                                    continue;
+                                }
+                                if let Some(first) = seen_numbers.insert(num.clone(), n) {
+                                    report.error(
+                                        n,
+                                        "asset_number",
+                                        numbered_twice(&num, first, &auto_numbered),
                                     );
                                     continue;
                                 }
@@ -371,7 +385,7 @@ impl App {
                                 report.error(
                                     n,
                                     "asset_number",
-                                    format!("{num} appears again (first at row {first})"),
+                                    numbered_twice(num, first, &auto_numbered),
                                 );
                                 continue;
                             }
@@ -404,10 +418,15 @@ impl App {
                 .iter()
                 .filter(|(_, d)| d.asset_number.is_none())
                 .count();
-            if fresh.len() < need {
+            // Reserved numbers a row of this import gave by hand will be skipped.
+            let usable = fresh
+                .iter()
+                .filter(|n| !seen_numbers.contains_key(*n))
+                .count();
+            if usable < need {
                 // A block at a time, so that reserving seldom waits for the writes queued.
                 let more = tx
-                    .reserve_asset_numbers(&prefix, (need - fresh.len()).max(NUMBER_BLOCK))
+                    .reserve_asset_numbers(&prefix, (need - usable).max(NUMBER_BLOCK))
                     .await?;
                 fresh.extend(more);
             }
@@ -425,6 +444,7 @@ impl App {
                 };
                 let a = d.into_asset(custodian_domain::new_id(), number, now);
                 seen_numbers.insert(a.asset_number.clone(), row);
+                auto_numbered.insert(a.asset_number.clone());
                 cs.events.push(NewEvent::created(
                     &ctx.actor,
                     "asset.created",
@@ -468,6 +488,15 @@ impl App {
             report.updated = 0;
         }
         Ok(report)
+    }
+}
+
+/// Why a number cannot be used twice in one import.
+fn numbered_twice(num: &str, first: u64, auto: &HashSet<String>) -> String {
+    if auto.contains(num) {
+        format!("{num} was given automatically to row {first} of this import: choose another number, or leave it empty")
+    } else {
+        format!("{num} appears again (first at row {first})")
     }
 }
 

@@ -399,10 +399,11 @@ impl Asset {
         merge_patch(&mut obj, patch);
         obj.remove("status");
         let draft = AssetDraft::parse(&obj, ctx)?;
-        let mut next = draft.into_asset(self.id, self.asset_number.clone(), now);
-        if let Some(n) = obj.get("asset_number").and_then(Value::as_str) {
-            next.asset_number = n.to_string();
-        }
+        let number = draft
+            .asset_number
+            .clone()
+            .unwrap_or_else(|| self.asset_number.clone());
+        let mut next = draft.into_asset(self.id, number, now);
         next.status = self.status;
         next.created_at = self.created_at;
         next.version = self.version + 1;
@@ -802,5 +803,34 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!(e.0[0].field, "name");
+    }
+
+    #[test]
+    fn a_new_asset_number_is_stored_trimmed() {
+        let (c, d) = ctx();
+        let ctx = AssetContext {
+            classifications: &c,
+            custom_defs: &d,
+            number_prefix: "AST",
+        };
+        let a = parse(json!({"kind": "physical", "name": "X", "owner_id": crate::new_id(), "importance": "low", "classification": "internal"}))
+            .unwrap()
+            .into_asset(crate::new_id(), "AST-000001".into(), crate::now());
+        let renumbered = a
+            .patched(
+                json!({"asset_number": "  HW-7 "}).as_object().unwrap(),
+                &ctx,
+                crate::now(),
+            )
+            .unwrap();
+        assert_eq!(renumbered.asset_number, "HW-7");
+        let same = a
+            .patched(
+                json!({"name": "Y"}).as_object().unwrap(),
+                &ctx,
+                crate::now(),
+            )
+            .unwrap();
+        assert_eq!(same.asset_number, "AST-000001");
     }
 }

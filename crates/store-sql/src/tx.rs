@@ -734,15 +734,17 @@ impl Tx for SqlTx {
         let SqlTx {
             conn, pools, bulk, ..
         } = *self;
-        conn.commit().await?;
-        end_bulk(&pools, bulk).await
+        let committed = conn.commit().await;
+        end_bulk(&pools, bulk).await?;
+        committed
     }
 
     async fn rollback(self: Box<Self>) -> Result<()> {
         let SqlTx {
             conn, pools, bulk, ..
         } = *self;
-        conn.rollback().await?;
-        end_bulk(&pools, bulk).await
+        let rolled_back = conn.rollback().await;
+        end_bulk(&pools, bulk).await?;
+        rolled_back
     }
 }

@@ -44,14 +44,30 @@ impl Writer {
     }
 }
 
+/// A change set that writes rows without an event is refused before it can be merged with
+/// others (whose events would otherwise hide its lack of one).
+fn unrecorded(changes: &ChangeSet) -> bool {
+    changes.events.is_empty() && !changes.writes.is_empty()
+}
+
 async fn run(pools: Pools, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.recv().await {
-        let mut jobs = vec![first];
-        while jobs.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(j) => jobs.push(j),
-                Err(_) => break,
+        let mut jobs = Vec::new();
+        let mut next = Some(first);
+        while let Some((changes, reply)) = next.take() {
+            if unrecorded(&changes) {
+                let _ = reply.send(Err(StoreError::Other(
+                    "a change must be recorded by an audit event".into(),
+                )));
+            } else {
+                jobs.push((changes, reply));
             }
+            if jobs.len() < MAX_GROUP {
+                next = rx.try_recv().ok();
+            }
+        }
+        if jobs.is_empty() {
+            continue;
         }
         if jobs.len() > 1 {
             let merged = ChangeSet {

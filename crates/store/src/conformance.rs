@@ -1083,6 +1083,15 @@ pub async fn concurrent_commits_fail_alone(s: &dyn Store) {
             ev("asset.created", "dup"),
         ),
     );
+    // A change without its event is refused even when it arrives among others.
+    let silent = asset(owner.id, "AST-999999", json!({}));
+    sets.insert(
+        20,
+        ChangeSet {
+            writes: vec![Write::InsertAsset(Box::new(silent.clone()))],
+            events: vec![],
+        },
+    );
     let results = futures_util::future::join_all(sets.into_iter().map(|cs| s.commit(cs))).await;
     let failed: Vec<usize> = results
         .iter()
@@ -1090,7 +1099,8 @@ pub async fn concurrent_commits_fail_alone(s: &dyn Store) {
         .filter(|(_, r)| r.is_err())
         .map(|(i, _)| i)
         .collect();
-    assert_eq!(failed, [15], "{results:?}");
+    assert_eq!(s.asset(silent.id).await.expect("get"), None);
+    assert_eq!(failed, [15, 20], "{results:?}");
     assert!(matches!(
         results[15],
         Err(StoreError::Duplicate {

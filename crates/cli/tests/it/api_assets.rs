@@ -448,6 +448,43 @@ async fn bulk_create_answers_per_item(backend: &str) {
             .map(Vec::len),
         Some(2)
     );
+    // Clashes the database would refuse are answered per item.
+    let with_ext = |n: &str, ext: &str| json!({"kind": "physical", "name": n, "owner_id": owner, "importance": "low", "classification": "public", "external_ids": {"mdm": ext}});
+    s.post("/api/v1/assets", with_ext("Known", "M-1")).await;
+    let b = s.post("/api/v1/assets/bulk", json!({"items": [with_ext("A", "M-1"), with_ext("B", "M-2"), with_ext("C", "M-2"), with_ext("D", "M-3")]})).await;
+    let statuses: Vec<u64> = b.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["status"].as_u64())
+        .collect();
+    assert_eq!(statuses, [409, 201, 409, 201], "{}", b.body);
+    assert_eq!(
+        b.body["items"][0]["problem"]["errors"][0]["field"],
+        "external_ids"
+    );
+    // An item may give by hand the number the item before it would draw automatically.
+    let next = s.post("/api/v1/assets", ok.clone()).await.body["asset_number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let following = format!(
+        "AST-{:06}",
+        next.trim_start_matches("AST-").parse::<u32>().unwrap_or(0) + 1
+    );
+    let mut manual = ok.clone();
+    manual["asset_number"] = json!(following);
+    let b = s
+        .post(
+            "/api/v1/assets/bulk",
+            json!({"items": [ok.clone(), manual]}),
+        )
+        .await;
+    assert_eq!(b.body["created"], 2, "{}", b.body);
+    assert_ne!(
+        b.body["items"][0]["asset"]["asset_number"],
+        json!(following)
+    );
     s.post("/api/v1/assets/bulk", json!({"things": []}))
         .await
         .problem(422);

@@ -238,6 +238,29 @@ async fn import_is_all_or_nothing_and_round_trips(backend: &str) {
         "{:?}",
         text(&o)
     );
+    // Ids match whatever their case.
+    let upper = dir.path().join("upper.csv");
+    let exported = std::fs::read_to_string(&out).expect("read");
+    let mut upper_ids = String::new();
+    for (i, l) in exported.lines().enumerate() {
+        let (id, rest) = l.split_once(',').unwrap_or((l, ""));
+        let id = if i == 0 {
+            id.to_string()
+        } else {
+            id.to_uppercase()
+        };
+        upper_ids.push_str(&format!("{id},{rest}\n"));
+    }
+    std::fs::write(&upper, upper_ids).expect("write");
+    let o = custodian(
+        &db,
+        &["import", upper.to_str().expect("path"), "--match", "id"],
+    );
+    assert!(
+        text(&o).0.contains("0 created, 0 updated, 2 unchanged"),
+        "{:?}",
+        text(&o)
+    );
     let o = custodian(&db, &["import", out.to_str().expect("path")]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
