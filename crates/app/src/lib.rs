@@ -259,6 +259,31 @@ pub(crate) fn race(e: StoreError, if_match: Option<i64>) -> AppError {
 }
 
 impl App {
+    /// Writes a new record with its `KIND.created` event (every field of `view`).
+    pub(crate) async fn write_created(
+        &self,
+        ctx: &Ctx,
+        kind: &str,
+        id: &str,
+        view: &Map<String, Value>,
+        write: custodian_store::Write,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let ev = custodian_domain::audit::NewEvent::created(
+            &ctx.actor,
+            &format!("{kind}.created"),
+            kind,
+            id,
+            view,
+            ctx.request_id.as_deref(),
+            at,
+        );
+        self.store
+            .commit(custodian_store::ChangeSet::one(write, ev))
+            .await?;
+        Ok(())
+    }
+
     /// Writes an update with its `KIND.updated` event (field-level `changes`), unless
     /// nothing changed.
     /// Returns whether anything was written.

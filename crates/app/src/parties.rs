@@ -85,18 +85,15 @@ impl App {
         if !problems.is_empty() {
             return Err(AppError::Invalid(problems));
         }
-        let ev = NewEvent::new(
-            &ctx.actor,
-            "party.created",
+        self.write_created(
+            ctx,
             "party",
-            p.id,
-            Value::Object(audit::created(&party_view(&p))),
-            ctx.request_id.as_deref(),
+            &p.id.to_string(),
+            &party_view(&p),
+            Write::InsertParty(Box::new(p.clone())),
             now,
-        );
-        self.store
-            .commit(ChangeSet::one(Write::InsertParty(Box::new(p.clone())), ev))
-            .await?;
+        )
+        .await?;
         Ok(p)
     }
 
@@ -220,18 +217,15 @@ impl App {
             return Err(AppError::Invalid(problems));
         }
         let view = json!({"owner_id": d.owner_id, "delegate_id": d.delegate_id, "task": d.task, "asset_id": d.asset_id, "note": d.note});
-        let ev = NewEvent::new(
-            &ctx.actor,
-            "delegation.created",
+        self.write_created(
+            ctx,
             "delegation",
-            d.id,
-            Value::Object(audit::created(view.as_object().unwrap_or(&Map::new()))),
-            ctx.request_id.as_deref(),
+            &d.id.to_string(),
+            view.as_object().unwrap_or(&Map::new()),
+            Write::InsertDelegation(d.clone()),
             now,
-        );
-        self.store
-            .commit(ChangeSet::one(Write::InsertDelegation(d.clone()), ev))
-            .await?;
+        )
+        .await?;
         Ok(d)
     }
 

@@ -84,18 +84,15 @@ impl App {
         let now = custodian_domain::now();
         let l = Location::from_input(&input, &defs, now)?;
         self.check_parent(l.id, l.parent_id).await?;
-        let ev = NewEvent::new(
-            &ctx.actor,
-            "location.created",
+        self.write_created(
+            ctx,
             "location",
-            l.id,
-            Value::Object(audit::created(&view(&l))),
-            ctx.request_id.as_deref(),
+            &l.id.to_string(),
+            &view(&l),
+            Write::InsertLocation(l.clone()),
             now,
-        );
-        self.store
-            .commit(ChangeSet::one(Write::InsertLocation(l.clone()), ev))
-            .await?;
+        )
+        .await?;
         Ok(l)
     }
 
@@ -171,18 +168,15 @@ impl App {
     ) -> Result<Classification> {
         let now = custodian_domain::now();
         let c = Classification::from_input(&input, now)?;
-        let ev = NewEvent::new(
-            &ctx.actor,
-            "classification.created",
+        self.write_created(
+            ctx,
             "classification",
             &c.key,
-            Value::Object(audit::created(&view(&c))),
-            ctx.request_id.as_deref(),
+            &view(&c),
+            Write::InsertClassification(c.clone()),
             now,
-        );
-        self.store
-            .commit(ChangeSet::one(Write::InsertClassification(c.clone()), ev))
-            .await?;
+        )
+        .await?;
         self.forget_scheme();
         Ok(c)
     }
@@ -274,18 +268,15 @@ impl App {
     ) -> Result<CustomFieldDef> {
         let now = custodian_domain::now();
         let d = CustomFieldDef::from_input(&input, now)?;
-        let ev = NewEvent::new(
-            &ctx.actor,
-            "custom_field.created",
+        self.write_created(
+            ctx,
             "custom_field",
-            d.id,
-            Value::Object(audit::created(&view(&d))),
-            ctx.request_id.as_deref(),
+            &d.id.to_string(),
+            &view(&d),
+            Write::InsertCustomField(d.clone()),
             now,
-        );
-        self.store
-            .commit(ChangeSet::one(Write::InsertCustomField(d.clone()), ev))
-            .await?;
+        )
+        .await?;
         self.forget_scheme();
         Ok(d)
     }
