@@ -15,6 +15,9 @@ use custodian_store_sql::SqlStore;
 
 mod config;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Custodian keeps an organisation's ISO/IEC 27001 asset inventory: every asset, its owner,
 /// importance, classification and lifecycle, with a tamper-evident audit trail.
 #[derive(Parser, Debug)]

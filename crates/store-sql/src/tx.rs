@@ -108,6 +108,8 @@ pub struct SqlTx {
     head: Option<(i64, String)>,
     /// Whether the cache was enlarged for a bulk transaction.
     bulk: bool,
+    /// Statements that build again, at commit, the indexes dropped for a bulk load.
+    deferred: Vec<String>,
 }
 
 impl SqlTx {
@@ -117,6 +119,7 @@ impl SqlTx {
             pools,
             head: None,
             bulk: false,
+            deferred: Vec::new(),
         }
     }
 
@@ -148,7 +151,59 @@ impl SqlTx {
             self.conn
                 .execute(Sql::new(format!("PRAGMA cache_size = -{BULK_CACHE_KIB}")))
                 .await?;
+            self.defer_indexes().await?;
         }
+        Ok(())
+    }
+
+    /// Loading into an empty register, SQLite builds a secondary index far faster by sorting
+    /// once at the end than by inserting each row into it. So those indexes are dropped here
+    /// and built again, from their own stored definitions, just before commit; a rollback
+    /// restores them with everything else. Readers keep their snapshot, indexes included.
+    /// The full-text index is filled the same way, in one pass over the loaded rows.
+    /// Unique indexes stay (they enforce constraints) and so does the serial-number index
+    /// (`--match serial_number` looks rows up while loading). PostgreSQL keeps its indexes:
+    /// dropping one there would lock readers out of the table for the whole import.
+    async fn defer_indexes(&mut self) -> Result<()> {
+        let any = self
+            .conn
+            .fetch_one(Sql::new("SELECT EXISTS (SELECT 1 FROM assets) AS any"))
+            .await?
+            .get::<i64>("any")?;
+        if any != 0 {
+            return Ok(());
+        }
+        let rows = self
+            .conn
+            .fetch_all(Sql::new(
+                "SELECT name, sql FROM sqlite_master \
+                 WHERE type = 'index' AND sql IS NOT NULL \
+                   AND tbl_name IN ('assets', 'asset_tags', 'audit_events') \
+                   AND name <> 'assets_serial' AND sql NOT LIKE 'CREATE UNIQUE%' \
+                 ORDER BY name",
+            ))
+            .await?;
+        for r in rows {
+            let name: String = r.get("name")?;
+            let create: String = r.get("sql")?;
+            self.conn
+                .execute(Sql::new(format!("DROP INDEX \"{name}\"")))
+                .await?;
+            self.deferred.push(create);
+        }
+        let trigger: String = self
+            .conn
+            .fetch_one(Sql::new(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'assets_fts_insert'",
+            ))
+            .await?
+            .get("sql")?;
+        self.conn
+            .execute(Sql::new("DROP TRIGGER assets_fts_insert"))
+            .await?;
+        self.deferred.push(trigger);
+        self.deferred
+            .push("INSERT INTO assets_fts (assets_fts) VALUES ('rebuild')".into());
         Ok(())
     }
 
@@ -732,8 +787,15 @@ impl Tx for SqlTx {
 
     async fn commit(self: Box<Self>) -> Result<()> {
         let SqlTx {
-            conn, pools, bulk, ..
+            mut conn,
+            pools,
+            bulk,
+            deferred,
+            ..
         } = *self;
+        for create in deferred {
+            conn.execute(Sql::new(create)).await?;
+        }
         let committed = conn.commit().await;
         end_bulk(&pools, bulk).await?;
         committed

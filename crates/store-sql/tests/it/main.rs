@@ -7,6 +7,7 @@ use custodian_store_sql::SqlStore;
 use custodian_testkit::TestDb;
 
 mod append_only;
+mod bulk;
 
 /// A migrated store; the database lives as long as the returned guard.
 pub async fn open(backend: &str) -> (Arc<dyn Store>, SqlStore, TestDb) {
