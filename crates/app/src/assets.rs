@@ -7,6 +7,8 @@ use chrono::{NaiveDate, TimeDelta};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
+use custodian_domain::access::{Action, AssetAccess};
+
 use custodian_domain::asset::{
     self, Asset, AssetContext, AssetDraft, Completeness, Relation, RelationFacts, RelationType,
 };
@@ -231,6 +233,7 @@ impl App {
         ctx: &Ctx,
         inputs: Vec<Map<String, Value>>,
     ) -> Result<Vec<BulkItem>> {
+        self.allow(ctx, Action::ManageAssets).await?;
         if inputs.len() > MAX_BULK {
             return Err(AppError::invalid(
                 "items",
@@ -454,14 +457,25 @@ impl App {
     }
 
     /// One asset.
-    pub async fn get_asset(&self, _ctx: &Ctx, id: Uuid) -> Result<AssetView> {
+    pub async fn get_asset(&self, ctx: &Ctx, id: Uuid) -> Result<AssetView> {
         let a = self.load(id).await?;
+        self.asset_allowed(ctx, &a, AssetAccess::Read).await?;
         self.view(a).await
     }
 
     /// A filtered page of assets.
-    pub async fn list_assets(&self, _ctx: &Ctx, q: &AssetQuery) -> Result<Page<AssetView>> {
-        let page = self.store.list_assets(q).await?;
+    pub async fn list_assets(&self, ctx: &Ctx, q: &AssetQuery) -> Result<Page<AssetView>> {
+        let scope = self.asset_scope(ctx).await?;
+        let page = match scope {
+            None => self.store.list_assets(q).await?,
+            Some(within) => {
+                let q = AssetQuery {
+                    within: Some(within),
+                    ..q.clone()
+                };
+                self.store.list_assets(&q).await?
+            }
+        };
         Ok(Page {
             items: self.views(page.items).await?,
             next_cursor: page.next_cursor,
@@ -477,6 +491,17 @@ impl App {
         if_match: Option<i64>,
     ) -> Result<AssetView> {
         let cur = self.load(id).await?;
+        // Changing the owner is assigning the asset: a manager's task. Owners and their
+        // delegates keep the rest of the record true.
+        let reassigns = patch
+            .get("owner_id")
+            .is_some_and(|v| value::id(v).ok() != Some(cur.owner_id));
+        let wanted = if reassigns {
+            AssetAccess::Manage
+        } else {
+            AssetAccess::EditRecord
+        };
+        self.asset_allowed(ctx, &cur, wanted).await?;
         check_version("asset", id, if_match, cur.version)?;
         let scheme = self.scheme().await?;
         let prefix = self.settings.asset_number_prefix.clone();
@@ -525,6 +550,7 @@ impl App {
         if_match: Option<i64>,
     ) -> Result<AssetView> {
         let cur = self.load(id).await?;
+        self.asset_allowed(ctx, &cur, AssetAccess::Manage).await?;
         check_version("asset", id, if_match, cur.version)?;
         let scheme = self.scheme().await?;
         let level = scheme.level(&cur.classification)?;
@@ -569,12 +595,13 @@ impl App {
     /// The events about an asset, oldest first.
     pub async fn asset_history(
         &self,
-        _ctx: &Ctx,
+        ctx: &Ctx,
         id: Uuid,
         limit: u32,
         cursor: Option<Cursor>,
     ) -> Result<Page<Event>> {
-        self.load(id).await?;
+        let a = self.load(id).await?;
+        self.asset_allowed(ctx, &a, AssetAccess::Read).await?;
         Ok(self
             .store
             .history("asset", &id.to_string(), limit, cursor)
@@ -582,13 +609,21 @@ impl App {
     }
 
     /// The links that start or end at an asset, with the asset at the other end.
-    pub async fn asset_relations(&self, _ctx: &Ctx, id: Uuid) -> Result<Vec<Value>> {
-        self.load(id).await?;
+    pub async fn asset_relations(&self, ctx: &Ctx, id: Uuid) -> Result<Vec<Value>> {
+        let a = self.load(id).await?;
+        self.asset_allowed(ctx, &a, AssetAccess::Read).await?;
+        let reach = self.reach(ctx).await?;
         let rels = self.store.relations_of(&[id]).await?;
         let mut out = Vec::with_capacity(rels.len());
         for r in rels {
             let other_id = if r.from_id == id { r.to_id } else { r.from_id };
             let other = self.store.asset(other_id).await?;
+            // A member sees the links between assets they reach, not the assets beyond.
+            if let (Some(reach), Some(o)) = (&reach, &other) {
+                if !reach.covers(o.id, o.owner_id) {
+                    continue;
+                }
+            }
             out.push(relation_json(&r, id, other.as_ref()));
         }
         Ok(out)
@@ -602,6 +637,7 @@ impl App {
         body: Map<String, Value>,
     ) -> Result<Value> {
         let from = self.load(id).await?;
+        self.asset_allowed(ctx, &from, AssetAccess::Manage).await?;
         let mut r = custodian_domain::input::Input::new(&body);
         r.reject_unknown(
             &["type", "to_id"],
@@ -650,6 +686,8 @@ impl App {
 
     /// Removes a link.
     pub async fn remove_relation(&self, ctx: &Ctx, id: Uuid, relation_id: Uuid) -> Result<()> {
+        let a = self.load(id).await?;
+        self.asset_allowed(ctx, &a, AssetAccess::Manage).await?;
         let rel = self
             .store
             .relation(relation_id)

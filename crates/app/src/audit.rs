@@ -20,12 +20,16 @@ pub enum Verification {
 
 impl App {
     /// Events after `seq`, in order.
-    pub async fn audit_events(&self, _ctx: &Ctx, after: i64, limit: u32) -> Result<Vec<Event>> {
+    pub async fn audit_events(&self, ctx: &Ctx, after: i64, limit: u32) -> Result<Vec<Event>> {
+        self.allow(ctx, custodian_domain::access::Action::ReadAudit)
+            .await?;
         Ok(self.store.events_after(after, limit.clamp(1, 500)).await?)
     }
 
     /// Walks the whole chain, recomputing every hash and link.
-    pub async fn verify_audit(&self, _ctx: &Ctx) -> Result<Verification> {
+    pub async fn verify_audit(&self, ctx: &Ctx) -> Result<Verification> {
+        self.allow(ctx, custodian_domain::access::Action::ReadAudit)
+            .await?;
         // Read the head first: events appended while verifying lie beyond it.
         let (head_seq, head_hash) = self.store.audit_head().await?;
         let mut v = ChainVerifier::default();

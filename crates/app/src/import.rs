@@ -203,6 +203,8 @@ impl App {
     where
         I: Iterator<Item = (u64, std::result::Result<Map<String, Value>, RowError>)> + Send,
     {
+        self.allow(ctx, custodian_domain::access::Action::Import)
+            .await?;
         let scheme = self.scheme().await?;
         let prefix = self.settings.asset_number_prefix.clone();
         let actx = scheme.ctx(&prefix);

@@ -8,15 +8,19 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use custodian_domain::access::{Principal, Via};
 use custodian_domain::audit::Actor;
 use custodian_domain::Problems;
 use custodian_store::{Store, StoreError};
 
+pub mod accounts;
 pub mod assets;
 pub mod audit;
+pub mod authz;
 pub mod import;
 pub mod parties;
 pub mod reference;
+pub mod secrets;
 
 /// Who is acting, and for which request.
 #[derive(Clone, Debug)]
@@ -25,6 +29,30 @@ pub struct Ctx {
     pub actor: Actor,
     /// The request id recorded in audit events.
     pub request_id: Option<String>,
+    /// What the actor may do.
+    pub access: Access,
+    /// Where the request came from (recorded with sign-ins and refusals).
+    pub client: Client,
+}
+
+/// What an actor is trusted with.
+#[derive(Clone, Debug)]
+pub enum Access {
+    /// The command line on the server: everything.
+    System,
+    /// A signed-in user, by their role, credential and ownership.
+    User(Principal),
+    /// Nobody yet: only signing in and first-run setup.
+    Anonymous,
+}
+
+/// The client of a request.
+#[derive(Clone, Debug, Default)]
+pub struct Client {
+    /// The peer's address.
+    pub ip: Option<String>,
+    /// The `User-Agent` header.
+    pub user_agent: Option<String>,
 }
 
 impl Ctx {
@@ -33,15 +61,46 @@ impl Ctx {
         Self {
             actor: Actor::System,
             request_id: None,
+            access: Access::System,
+            client: Client::default(),
         }
     }
 
-    /// The API's local actor (until accounts exist), for one request.
-    pub fn local(request_id: impl Into<String>) -> Self {
+    /// A signed-in user, for one request.
+    pub fn user(p: Principal, request_id: Option<String>, client: Client) -> Self {
+        let actor = match p.via {
+            Via::Token(t) => Actor::Token(p.user_id, t),
+            _ => Actor::User(p.user_id),
+        };
         Self {
-            actor: Actor::Local,
-            request_id: Some(request_id.into()),
+            actor,
+            request_id,
+            access: Access::User(p),
+            client,
         }
+    }
+
+    /// Someone not signed in, for one request.
+    pub fn anonymous(request_id: Option<String>, client: Client) -> Self {
+        Self {
+            actor: Actor::Anonymous,
+            request_id,
+            access: Access::Anonymous,
+            client,
+        }
+    }
+
+    /// The signed-in user, if one is acting.
+    pub fn principal(&self) -> Option<&Principal> {
+        match &self.access {
+            Access::User(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The client's address and user agent, as recorded in events.
+    pub(crate) fn client_json(&self) -> Value {
+        serde_json::json!({"ip": self.client.ip, "user_agent": self.client.user_agent})
     }
 }
 
@@ -79,6 +138,20 @@ pub enum AppError {
         message: String,
         /// The field concerned, if one is.
         field: Option<String>,
+    },
+    /// The caller did not prove who they are, or the proof failed.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller may not take this action.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts: try again later.
+    #[error("{message}")]
+    TooManyRequests {
+        /// What to do.
+        message: String,
+        /// Seconds until another attempt may succeed.
+        retry_after: u64,
     },
     /// The database failed.
     #[error("{0}")]
@@ -139,13 +212,24 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 pub struct Settings {
     /// Prefix of generated asset numbers (`AST` → `AST-000001`).
     pub asset_number_prefix: String,
+    /// The address users reach Custodian at (`https://…` behind a TLS proxy), used in
+    /// links and to decide on `Secure` cookies and HSTS.
+    pub public_url: String,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             asset_number_prefix: "AST".into(),
+            public_url: "http://127.0.0.1:8080".into(),
         }
+    }
+}
+
+impl Settings {
+    /// Whether users reach Custodian over HTTPS.
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
     }
 }
 

@@ -3,6 +3,8 @@
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
+use custodian_domain::access::Action;
+
 use custodian_domain::audit::{self, NewEvent};
 use custodian_domain::party::{Delegation, Party, PartyKind, PersonStatus};
 use custodian_domain::Problems;
@@ -77,6 +79,7 @@ impl App {
 
     /// Registers a person, team or role.
     pub async fn create_party(&self, ctx: &Ctx, input: Map<String, Value>) -> Result<Party> {
+        self.allow(ctx, Action::ManageParties).await?;
         let defs = self.store.custom_fields().await?;
         let now = custodian_domain::now();
         let p = Party::from_input(&input, &defs, now)?;
@@ -98,13 +101,25 @@ impl App {
     }
 
     /// One party.
-    pub async fn get_party(&self, _ctx: &Ctx, id: Uuid) -> Result<Party> {
+    pub async fn get_party(&self, ctx: &Ctx, id: Uuid) -> Result<Party> {
+        if !self.party_visible(ctx, id).await? {
+            return Err(AppError::not_found("party", id));
+        }
         self.load_party(id).await
     }
 
-    /// A filtered page of parties.
-    pub async fn list_parties(&self, _ctx: &Ctx, q: &PartyQuery) -> Result<Page<Party>> {
-        Ok(self.store.list_parties(q).await?)
+    /// A filtered page of parties (a member's own record, teams and roles only).
+    pub async fn list_parties(&self, ctx: &Ctx, q: &PartyQuery) -> Result<Page<Party>> {
+        match self.party_scope(ctx).await? {
+            None => Ok(self.store.list_parties(q).await?),
+            Some((_, within)) => {
+                let q = PartyQuery {
+                    within: Some(within),
+                    ..q.clone()
+                };
+                Ok(self.store.list_parties(&q).await?)
+            }
+        }
     }
 
     /// Changes a party. A person who leaves ends the delegations they give or hold.
@@ -115,6 +130,7 @@ impl App {
         patch: Map<String, Value>,
         if_match: Option<i64>,
     ) -> Result<Party> {
+        self.allow(ctx, Action::ManageParties).await?;
         let cur = self.load_party(id).await?;
         check_version("party", id, if_match, cur.version)?;
         let defs = self.store.custom_fields().await?;
@@ -191,8 +207,16 @@ impl App {
         ctx: &Ctx,
         input: Map<String, Value>,
     ) -> Result<Delegation> {
+        if let Some(p) = ctx.principal() {
+            if p.check(Action::ManageParties).is_err() {
+                if let Err(d) = p.may_delegate_own() {
+                    return Err(self.refused(ctx, d, "delegate tasks").await);
+                }
+            }
+        }
         let now = custodian_domain::now();
         let d = Delegation::from_input(&input, now)?;
+        self.may_delegate_for(ctx, d.owner_id).await?;
         let mut problems = Problems::new();
         let found = self.store.parties(&[d.owner_id, d.delegate_id]).await?;
         for (field, id) in [("owner_id", d.owner_id), ("delegate_id", d.delegate_id)] {
@@ -230,20 +254,66 @@ impl App {
     }
 
     /// One delegation.
-    pub async fn get_delegation(&self, _ctx: &Ctx, id: Uuid) -> Result<Delegation> {
-        self.store
+    pub async fn get_delegation(&self, ctx: &Ctx, id: Uuid) -> Result<Delegation> {
+        let d = self
+            .store
             .delegation(id)
             .await?
-            .ok_or_else(|| AppError::not_found("delegation", id))
+            .ok_or_else(|| AppError::not_found("delegation", id))?;
+        if let Some((reach, _)) = self.party_scope(ctx).await? {
+            if !reach.is_own(d.owner_id) && !reach.is_own(d.delegate_id) {
+                return Err(AppError::not_found("delegation", id));
+            }
+        }
+        Ok(d)
     }
 
-    /// A filtered page of delegations.
+    /// A filtered page of delegations (a member's own, given or received, only).
     pub async fn list_delegations(
         &self,
-        _ctx: &Ctx,
+        ctx: &Ctx,
         q: &DelegationQuery,
     ) -> Result<Page<Delegation>> {
-        Ok(self.store.list_delegations(q).await?)
+        match self.party_scope(ctx).await? {
+            None => Ok(self.store.list_delegations(q).await?),
+            Some((_, within)) => {
+                let q = DelegationQuery {
+                    within: Some(within),
+                    ..q.clone()
+                };
+                Ok(self.store.list_delegations(&q).await?)
+            }
+        }
+    }
+
+    /// Managers delegate for anyone; an owner (a person, or through a team or role of
+    /// theirs) delegates their own routine tasks.
+    async fn may_delegate_for(&self, ctx: &Ctx, owner_id: Uuid) -> Result<()> {
+        let Some(p) = ctx.principal() else {
+            return self.allow(ctx, Action::ManageParties).await;
+        };
+        if p.check(Action::ManageParties).is_ok() {
+            return Ok(());
+        }
+        if let Err(d) = p.may_delegate_own() {
+            return Err(self.refused(ctx, d, "delegate tasks").await);
+        }
+        let own = self.reach(ctx).await?.is_some_and(|r| r.is_own(owner_id));
+        if own {
+            Ok(())
+        } else {
+            let reason = format!(
+                "the {} role may only delegate the tasks of its user, their teams or their roles",
+                p.role
+            );
+            Err(self
+                .refused(
+                    ctx,
+                    custodian_domain::access::Denied::Forbidden(reason),
+                    "delegate tasks",
+                )
+                .await)
+        }
     }
 
     /// Ends a delegation in force.
@@ -254,6 +324,7 @@ impl App {
         reason: Option<String>,
     ) -> Result<Delegation> {
         let d = self.get_delegation(ctx, id).await?;
+        self.may_delegate_for(ctx, d.owner_id).await?;
         if d.ended_at.is_some() {
             return Err(AppError::Conflict {
                 message: "the delegation has already ended".into(),

@@ -3,6 +3,8 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use custodian_domain::access::Action;
+
 use custodian_domain::audit::{self, NewEvent};
 use custodian_domain::classification::{self, Classification};
 use custodian_domain::custom::CustomFieldDef;
@@ -80,6 +82,7 @@ impl App {
 
     /// Adds a place to the location tree.
     pub async fn create_location(&self, ctx: &Ctx, input: Map<String, Value>) -> Result<Location> {
+        self.allow(ctx, Action::ManageLocations).await?;
         let defs = self.store.custom_fields().await?;
         let now = custodian_domain::now();
         let l = Location::from_input(&input, &defs, now)?;
@@ -97,7 +100,8 @@ impl App {
     }
 
     /// One place.
-    pub async fn get_location(&self, _ctx: &Ctx, id: Uuid) -> Result<Location> {
+    pub async fn get_location(&self, ctx: &Ctx, id: Uuid) -> Result<Location> {
+        self.allow(ctx, Action::ReadReference).await?;
         self.store
             .location(id)
             .await?
@@ -107,10 +111,11 @@ impl App {
     /// A page of places.
     pub async fn list_locations(
         &self,
-        _ctx: &Ctx,
+        ctx: &Ctx,
         limit: u32,
         cursor: Option<Cursor>,
     ) -> Result<Page<Location>> {
+        self.allow(ctx, Action::ReadReference).await?;
         Ok(self.store.list_locations(limit, cursor).await?)
     }
 
@@ -122,6 +127,7 @@ impl App {
         patch: Map<String, Value>,
         if_match: Option<i64>,
     ) -> Result<Location> {
+        self.allow(ctx, Action::ManageLocations).await?;
         let cur = self.get_location(ctx, id).await?;
         check_version("location", id, if_match, cur.version)?;
         let defs = self.store.custom_fields().await?;
@@ -146,12 +152,14 @@ impl App {
     }
 
     /// The classification scheme, by rank.
-    pub async fn list_classifications(&self, _ctx: &Ctx) -> Result<Vec<Classification>> {
+    pub async fn list_classifications(&self, ctx: &Ctx) -> Result<Vec<Classification>> {
+        self.allow(ctx, Action::ReadReference).await?;
         Ok(self.store.classifications().await?)
     }
 
     /// One level.
-    pub async fn get_classification(&self, _ctx: &Ctx, key: &str) -> Result<Classification> {
+    pub async fn get_classification(&self, ctx: &Ctx, key: &str) -> Result<Classification> {
+        self.allow(ctx, Action::ReadReference).await?;
         self.store
             .classifications()
             .await?
@@ -166,6 +174,7 @@ impl App {
         ctx: &Ctx,
         input: Map<String, Value>,
     ) -> Result<Classification> {
+        self.allow(ctx, Action::ManageScheme).await?;
         let now = custodian_domain::now();
         let c = Classification::from_input(&input, now)?;
         self.write_created(
@@ -189,6 +198,7 @@ impl App {
         patch: Map<String, Value>,
         if_match: Option<i64>,
     ) -> Result<Classification> {
+        self.allow(ctx, Action::ManageScheme).await?;
         let cur = self.get_classification(ctx, key).await?;
         check_version("classification", key, if_match, cur.version)?;
         let next = cur.patched(&patch, custodian_domain::now())?;
@@ -217,6 +227,7 @@ impl App {
         key: &str,
         if_match: Option<i64>,
     ) -> Result<()> {
+        self.allow(ctx, Action::ManageScheme).await?;
         let cur = self.get_classification(ctx, key).await?;
         check_version("classification", key, if_match, cur.version)?;
         let used = self.store.classification_usage(key).await?;
@@ -246,12 +257,14 @@ impl App {
     }
 
     /// Every custom field definition.
-    pub async fn list_custom_fields(&self, _ctx: &Ctx) -> Result<Vec<CustomFieldDef>> {
+    pub async fn list_custom_fields(&self, ctx: &Ctx) -> Result<Vec<CustomFieldDef>> {
+        self.allow(ctx, Action::ReadReference).await?;
         Ok(self.store.custom_fields().await?)
     }
 
     /// One custom field definition.
-    pub async fn get_custom_field(&self, _ctx: &Ctx, id: Uuid) -> Result<CustomFieldDef> {
+    pub async fn get_custom_field(&self, ctx: &Ctx, id: Uuid) -> Result<CustomFieldDef> {
+        self.allow(ctx, Action::ReadReference).await?;
         self.store
             .custom_fields()
             .await?
@@ -266,6 +279,7 @@ impl App {
         ctx: &Ctx,
         input: Map<String, Value>,
     ) -> Result<CustomFieldDef> {
+        self.allow(ctx, Action::ManageScheme).await?;
         let now = custodian_domain::now();
         let d = CustomFieldDef::from_input(&input, now)?;
         self.write_created(
@@ -289,6 +303,7 @@ impl App {
         patch: Map<String, Value>,
         if_match: Option<i64>,
     ) -> Result<CustomFieldDef> {
+        self.allow(ctx, Action::ManageScheme).await?;
         let cur = self.get_custom_field(ctx, id).await?;
         check_version("custom field", id, if_match, cur.version)?;
         let next = cur.patched(&patch, custodian_domain::now())?;
@@ -317,6 +332,7 @@ impl App {
         id: Uuid,
         if_match: Option<i64>,
     ) -> Result<()> {
+        self.allow(ctx, Action::ManageScheme).await?;
         let cur = self.get_custom_field(ctx, id).await?;
         check_version("custom field", id, if_match, cur.version)?;
         let now = custodian_domain::now();

@@ -14,6 +14,8 @@ pub struct File {
     pub bind: Option<String>,
     /// Prefix of generated asset numbers.
     pub asset_number_prefix: Option<String>,
+    /// The address users reach Custodian at (`https://…` behind a TLS proxy).
+    pub public_url: Option<String>,
     /// Log level.
     pub log: Option<String>,
 }

@@ -91,6 +91,43 @@ enum Command {
     /// Work with the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage personal API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Create an account with a generated password, shown once.
+    Create {
+        /// The e-mail address the user signs in with.
+        email: String,
+        /// What the user is trusted with.
+        #[arg(long, value_parser = ["admin", "manager", "auditor", "member"])]
+        role: String,
+        /// The person (party id) the account belongs to.
+        #[arg(long, value_name = "ID")]
+        person_id: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Issue a token for a user; prints the token alone on its last line.
+    Create {
+        /// The user's e-mail address.
+        #[arg(long, value_name = "EMAIL")]
+        user: String,
+        /// What the token may do.
+        #[arg(long, value_parser = ["read", "write"], default_value = "read")]
+        scope: String,
+        /// Days until the token stops working (1 to 366).
+        #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(i64).range(1..=366))]
+        expires_in: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -222,10 +259,34 @@ impl Env {
             Arc::new(store),
             Settings {
                 asset_number_prefix: prefix,
+                public_url: std::env::var("CUSTODIAN_PUBLIC_URL")
+                    .ok()
+                    .or_else(|| self.file.public_url.clone())
+                    .unwrap_or_else(|| "http://127.0.0.1:8080".into()),
             },
         );
         app.ensure_defaults(&Ctx::system()).await?;
         Ok(app)
+    }
+}
+
+/// Tells how to create the first admin (no accounts exist yet).
+fn print_first_run(base: &str, token: &str) {
+    println!("No accounts exist yet. Create the first admin within 24 hours, either with");
+    println!("  custodian user create EMAIL --role admin");
+    println!("or with this one-time setup request:");
+    println!("  curl -X POST {base}/api/v1/setup -H 'content-type: application/json' \\");
+    println!("    -d '{{\"token\": \"{token}\", \"email\": \"you@example.com\", \"name\": \"Your Name\", \"password\": \"at least 12 characters\"}}'");
+}
+
+/// Prints the demo's sign-in accounts.
+fn print_accounts(accounts: &[custodian_io::demo::DemoAccount]) {
+    if accounts.is_empty() {
+        return;
+    }
+    println!("Sign in as one of the demo's people (passwords are shown only now):");
+    for a in accounts {
+        println!("  {:<8} {:<40} {}", a.role, a.email, a.password);
     }
 }
 
@@ -272,6 +333,7 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
             let app = env.app().await?;
             let summary = custodian_io::demo::populate(&app, &ctx).await?;
             println!("{summary}");
+            print_accounts(&custodian_io::demo::accounts(&app, &ctx).await?);
         }
         Command::Serve { bind, demo } => {
             let bind = bind
@@ -286,7 +348,9 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
             if demo && app.store().count_assets().await? == 0 {
                 let summary = custodian_io::demo::populate(&app, &ctx).await?;
                 println!("{summary}");
+                print_accounts(&custodian_io::demo::accounts(&app, &ctx).await?);
             }
+            let first_run = app.bootstrap_link().await?;
             if !addr.ip().is_loopback() {
                 tracing::warn!(
                     "serving on {addr}, beyond this machine: put a TLS-terminating proxy in front"
@@ -300,6 +364,9 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
                         "Custodian is serving http://{a}/ (API at http://{a}/api/v1, database {})",
                         redact(&env.database)
                     );
+                    if let Some(token) = &first_run {
+                        print_first_run(&format!("http://{a}"), token);
+                    }
                     let _ = std::io::stdout().flush();
                 },
                 shutdown(),
@@ -418,6 +485,44 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
                     .map(|p| format!(" to {}", p.display()))
                     .unwrap_or_default()
             );
+        }
+        Command::User(UserCommand::Create {
+            email,
+            role,
+            person_id,
+        }) => {
+            let app = env.app().await?;
+            let password = custodian_app::accounts::random_text(18)?;
+            let mut input = serde_json::json!({"email": email, "role": role});
+            if let Some(p) = person_id {
+                input["person_id"] = serde_json::json!(p);
+            }
+            let user = app
+                .create_user_with_password(
+                    &ctx,
+                    input.as_object().cloned().unwrap_or_default(),
+                    &password,
+                )
+                .await?;
+            println!("Created the {} account {}.", user.role, user.email);
+            println!("Its password, shown only now (change it after signing in): {password}");
+        }
+        Command::Token(TokenCommand::Create {
+            user,
+            scope,
+            expires_in,
+        }) => {
+            let app = env.app().await?;
+            let scope = custodian_domain::access::Scope::parse(&scope)
+                .context("--scope must be read or write")?;
+            let issued = app.create_token_for(&ctx, &user, scope, expires_in).await?;
+            println!(
+                "Created a {} token for {} that expires at {}; it is shown only once:",
+                issued.token.scope,
+                user,
+                custodian_domain::value::format_timestamp(&issued.token.expires_at)
+            );
+            println!("{}", issued.secret);
         }
         Command::Audit(AuditCommand::Verify) => {
             let app = env.app().await?;

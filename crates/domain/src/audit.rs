@@ -17,6 +17,10 @@ pub enum Actor {
     Local,
     /// A signed-in user.
     User(Uuid),
+    /// A user acting through one of their API tokens: (user, token).
+    Token(Uuid, Uuid),
+    /// Someone not signed in (a failed sign-in, a first-run setup).
+    Anonymous,
 }
 
 impl Actor {
@@ -26,6 +30,8 @@ impl Actor {
             Actor::System => "system".into(),
             Actor::Local => "local".into(),
             Actor::User(id) => format!("user:{id}"),
+            Actor::Token(user, token) => format!("user:{user}/token:{token}"),
+            Actor::Anonymous => "anonymous".into(),
         }
     }
 }

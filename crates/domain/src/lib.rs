@@ -30,6 +30,8 @@ macro_rules! wire_enum {
     };
 }
 
+pub mod access;
+pub mod account;
 pub mod asset;
 pub mod audit;
 pub mod classification;
@@ -40,6 +42,7 @@ pub mod input;
 pub mod lifecycle;
 pub mod location;
 pub mod party;
+pub mod totp;
 pub mod value;
 
 pub use error::{FieldError, Problems};

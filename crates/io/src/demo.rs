@@ -1857,3 +1857,60 @@ mod tests {
         assert_eq!(emails.len(), PEOPLE.len());
     }
 }
+
+/// A sign-in account the demo creates for one persona.
+#[derive(Clone, Debug)]
+pub struct DemoAccount {
+    /// The role.
+    pub role: &'static str,
+    /// The e-mail address to sign in with.
+    pub email: String,
+    /// The generated password.
+    pub password: String,
+}
+
+/// The demo's people who get accounts, one per persona: the information security lead
+/// (admin), the head of IT (manager), the compliance analyst (auditor) and a payroll officer
+/// (member).
+const PERSONAS: &[(&str, &str)] = &[
+    ("admin", "Rebecca Thornton"),
+    ("manager", "Priya Raman"),
+    ("auditor", "Isaac Feldman"),
+    ("member", "Elena Petrova"),
+];
+
+/// Creates one account per persona with generated passwords, unless accounts exist.
+pub async fn accounts(app: &App, ctx: &Ctx) -> Result<Vec<DemoAccount>, AppError> {
+    if app.store().count_users().await? > 0 {
+        return Ok(vec![]);
+    }
+    let mut out = Vec::new();
+    for (role, name) in PERSONAS {
+        let q = custodian_store::PartyQuery {
+            limit: 5,
+            q: Some((*name).into()),
+            kind: Some(custodian_domain::party::PartyKind::Person),
+            ..Default::default()
+        };
+        let Some(person) = app.list_parties(ctx, &q).await?.items.into_iter().next() else {
+            continue;
+        };
+        let Some(email) = person.email.clone() else {
+            continue;
+        };
+        let password = custodian_app::accounts::random_text(15)?;
+        let input = json!({"email": email, "role": role, "person_id": person.id});
+        app.create_user_with_password(
+            ctx,
+            input.as_object().cloned().unwrap_or_default(),
+            &password,
+        )
+        .await?;
+        out.push(DemoAccount {
+            role,
+            email,
+            password,
+        });
+    }
+    Ok(out)
+}

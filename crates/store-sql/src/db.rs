@@ -236,6 +236,13 @@ pub fn map_err(e: sqlx::Error) -> StoreError {
                         "asset_number",
                         "this asset number is already used by another asset",
                     )
+                } else if hay.contains("users") && hay.contains("email") {
+                    ("email", "this e-mail address already has an account")
+                } else if hay.contains("oidc_subject") {
+                    (
+                        "oidc_subject",
+                        "this single sign-on identity is linked to another account",
+                    )
                 } else if hay.contains("email") {
                     (
                         "email",

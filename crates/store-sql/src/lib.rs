@@ -11,6 +11,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use uuid::Uuid;
 
+use chrono::{DateTime, Utc};
+use custodian_domain::account::{ApiToken, Session, User};
 use custodian_domain::asset::{Asset, Relation};
 use custodian_domain::audit::Event;
 use custodian_domain::classification::Classification;
@@ -38,12 +40,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "register",
-    sqlite: include_str!("schema/sqlite_001.sql"),
-    postgres: include_str!("schema/postgres_001.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "register",
+        sqlite: include_str!("schema/sqlite_001.sql"),
+        postgres: include_str!("schema/postgres_001.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "accounts",
+        sqlite: include_str!("schema/sqlite_002.sql"),
+        postgres: include_str!("schema/postgres_002.sql"),
+    },
+];
 
 /// The SQLite writer's page cache, in KiB.
 pub(crate) const WRITER_CACHE_KIB: i64 = 16 * 1024;
@@ -511,6 +521,9 @@ impl Store for SqlStore {
         if let Some(today) = q.review_overdue {
             conds.push(format!("a.next_review_at < {}", sql.arg(today)));
         }
+        if let Some(w) = &q.within {
+            conds.push(within(&mut sql, w, &["a.owner_id"], "a.id"));
+        }
         let listing = Listing {
             cols: ASSET_COLS,
             from: &from,
@@ -618,6 +631,9 @@ impl Store for SqlStore {
                 "(lower(p.name) LIKE {p} OR lower(p.email) LIKE {p})"
             ));
         }
+        if let Some(w) = &q.within {
+            conds.push(within(&mut sql, w, &["p.id"], "p.id"));
+        }
         let listing = Listing {
             cols: PARTY_COLS,
             from: "parties p",
@@ -676,6 +692,9 @@ impl Store for SqlStore {
         }
         if q.active_only {
             conds.push("ended_at IS NULL".into());
+        }
+        if let Some(w) = &q.within {
+            conds.push(within(&mut sql, w, &["owner_id", "delegate_id"], "id"));
         }
         let listing = Listing {
             cols: rows::DELEGATION_COLS,
@@ -794,6 +813,193 @@ impl Store for SqlStore {
             .fetch_one(Sql::new("SELECT seq, hash FROM audit_head WHERE id = 1"))
             .await?;
         Ok((r.get("seq")?, r.get("hash")?))
+    }
+
+    async fn user(&self, id: Uuid) -> Result<Option<User>> {
+        self.one_user("id", id.into()).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        self.one_user("email", email.to_lowercase().into()).await
+    }
+
+    async fn user_by_oidc_subject(&self, subject: &str) -> Result<Option<User>> {
+        self.one_user("oidc_subject", subject.into()).await
+    }
+
+    async fn list_users(&self, limit: u32, cursor: Option<Cursor>) -> Result<Page<User>> {
+        let listing = Listing {
+            cols: rows::USER_COLS,
+            from: "users",
+            key: "seq",
+            conds: vec![],
+            cursor,
+            limit,
+        };
+        self.fetch_page(Sql::new(""), listing, rows::user).await
+    }
+
+    async fn count_users(&self) -> Result<i64> {
+        self.pools
+            .fetch_one(Sql::new("SELECT COUNT(*) AS n FROM users"))
+            .await?
+            .get("n")
+    }
+
+    async fn session(&self, id_hash: &str) -> Result<Option<Session>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM sessions WHERE id_hash = $1",
+            rows::SESSION_COLS
+        ))
+        .bind(id_hash);
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| rows::session(&r))
+            .transpose()
+    }
+
+    async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> Result<()> {
+        self.bookkeeping(
+            Sql::new("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+                .bind(at)
+                .bind(id_hash),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn purge_sessions(
+        &self,
+        idle_before: DateTime<Utc>,
+        started_before: DateTime<Utc>,
+    ) -> Result<u64> {
+        self.bookkeeping(
+            Sql::new("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
+                .bind(idle_before)
+                .bind(started_before),
+        )
+        .await
+    }
+
+    async fn token(&self, id: Uuid) -> Result<Option<ApiToken>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM api_tokens WHERE id = $1",
+            rows::TOKEN_COLS
+        ))
+        .bind(id);
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| rows::token(&r))
+            .transpose()
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM api_tokens WHERE token_hash = $1",
+            rows::TOKEN_COLS
+        ))
+        .bind(hash);
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| rows::token(&r))
+            .transpose()
+    }
+
+    async fn tokens(&self, user_id: Option<Uuid>) -> Result<Vec<ApiToken>> {
+        let mut sql = Sql::new(format!("SELECT {} FROM api_tokens", rows::TOKEN_COLS));
+        if let Some(u) = user_id {
+            let p = sql.arg(u);
+            sql.push(&format!(" WHERE user_id = {p}"));
+        }
+        sql.push(" ORDER BY seq DESC");
+        self.pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(rows::token)
+            .collect()
+    }
+
+    async fn touch_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<()> {
+        self.bookkeeping(
+            Sql::new("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(id),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn setting(&self, key: &str) -> Result<Option<String>> {
+        let sql = Sql::new("SELECT value FROM settings WHERE key = $1").bind(key);
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| r.get("value"))
+            .transpose()
+    }
+
+    async fn memberships(&self, person_id: Uuid) -> Result<Vec<Uuid>> {
+        let sql = Sql::new(
+            "SELECT team_id AS id FROM team_members WHERE person_id = $1 \
+             UNION SELECT id FROM parties WHERE kind = 'role' AND holder_id = $1",
+        )
+        .bind(person_id);
+        self.pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(|r| r.get("id"))
+            .collect()
+    }
+}
+
+impl SqlStore {
+    async fn one_user(&self, col: &str, key: db::Arg) -> Result<Option<User>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM users WHERE {col} = $1",
+            rows::USER_COLS
+        ))
+        .bind(key);
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| rows::user(&r).map(|(_, u)| u))
+            .transpose()
+    }
+
+    /// A write that is bookkeeping, not a change of record (when a session or token was
+    /// last used; removing expired sessions): it has no audit event.
+    async fn bookkeeping(&self, sql: Sql) -> Result<u64> {
+        let mut tx = self.pools.begin().await?;
+        let n = tx.execute(sql).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}
+
+/// The condition that keeps a list within what a caller may see: a party column names one
+/// of `w.parties`, or the record is one of `w.ids`.
+fn within(sql: &mut Sql, w: &custodian_store::Within, party_cols: &[&str], id_col: &str) -> String {
+    let mut parts = Vec::new();
+    if !w.parties.is_empty() {
+        let ps: Vec<String> = w.parties.iter().map(|p| sql.arg(*p)).collect();
+        let list = ps.join(", ");
+        for c in party_cols {
+            parts.push(format!("{c} IN ({list})"));
+        }
+    }
+    if !w.ids.is_empty() {
+        let ps: Vec<String> = w.ids.iter().map(|p| sql.arg(*p)).collect();
+        parts.push(format!("{id_col} IN ({})", ps.join(", ")));
+    }
+    if parts.is_empty() {
+        "1 = 0".into()
+    } else {
+        format!("({})", parts.join(" OR "))
     }
 }
 

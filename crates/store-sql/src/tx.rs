@@ -630,6 +630,121 @@ impl SqlTx {
                 }
                 Ok(())
             }
+            Write::InsertUser(u) => self
+                .conn
+                .execute(rows::insert("users", rows::user_values(&u)))
+                .await
+                .map(drop),
+            Write::UpdateUser {
+                user,
+                expected_version,
+            } => {
+                let n = self
+                    .conn
+                    .execute(rows::update_versioned(
+                        "users",
+                        "id",
+                        user.id.into(),
+                        rows::user_values(&user),
+                        expected_version,
+                    ))
+                    .await?;
+                if n == 0 {
+                    return Err(self
+                        .missing_or_stale(
+                            "users",
+                            "user",
+                            user.id.into(),
+                            user.id.to_string(),
+                            expected_version,
+                        )
+                        .await);
+                }
+                Ok(())
+            }
+            Write::InsertSession(s) => {
+                let sql = rows::insert(
+                    "sessions",
+                    vec![
+                        ("id_hash", s.id_hash.into()),
+                        ("user_id", s.user_id.into()),
+                        ("csrf_token", s.csrf_token.into()),
+                        ("created_at", s.created_at.into()),
+                        ("last_seen_at", s.last_seen_at.into()),
+                        ("ip", s.ip.into()),
+                        ("user_agent", s.user_agent.into()),
+                    ],
+                );
+                self.conn.execute(sql).await.map(drop)
+            }
+            Write::DeleteSession(h) => self
+                .conn
+                .execute(Sql::new("DELETE FROM sessions WHERE id_hash = $1").bind(h))
+                .await
+                .map(drop),
+            Write::DeleteUserSessions(u) => self
+                .conn
+                .execute(Sql::new("DELETE FROM sessions WHERE user_id = $1").bind(u))
+                .await
+                .map(drop),
+            Write::InsertToken(t) => {
+                let sql = rows::insert(
+                    "api_tokens",
+                    vec![
+                        ("id", t.id.into()),
+                        ("user_id", t.user_id.into()),
+                        ("name", t.name.into()),
+                        ("token_hash", t.token_hash.into()),
+                        ("scope", t.scope.as_str().into()),
+                        ("created_at", t.created_at.into()),
+                        ("expires_at", t.expires_at.into()),
+                        ("last_used_at", t.last_used_at.into()),
+                        ("revoked_at", t.revoked_at.into()),
+                    ],
+                );
+                self.conn.execute(sql).await.map(drop)
+            }
+            Write::RevokeToken { id, at } => {
+                let n = self
+                    .conn
+                    .execute(
+                        Sql::new("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                            .bind(at)
+                            .bind(id),
+                    )
+                    .await?;
+                if n == 0 {
+                    return Err(StoreError::NotFound {
+                        entity: "token in force",
+                        id: id.to_string(),
+                    });
+                }
+                Ok(())
+            }
+            Write::RevokeUserTokens { user_id, at } => self
+                .conn
+                .execute(
+                    Sql::new("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                        .bind(at)
+                        .bind(user_id),
+                )
+                .await
+                .map(drop),
+            Write::SetSetting { key, value } => {
+                self.conn
+                    .execute(Sql::new("DELETE FROM settings WHERE key = $1").bind(key.clone()))
+                    .await?;
+                if let Some(v) = value {
+                    self.conn
+                        .execute(
+                            Sql::new("INSERT INTO settings (key, value) VALUES ($1, $2)")
+                                .bind(key)
+                                .bind(v),
+                        )
+                        .await?;
+                }
+                Ok(())
+            }
             Write::DeleteCustomField(id) => {
                 let n = self
                     .conn

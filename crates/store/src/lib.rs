@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use custodian_domain::account::{ApiToken, Session, User};
 use custodian_domain::asset::{Asset, AssetKind, Importance, Relation};
 use custodian_domain::audit::{Event, NewEvent};
 use custodian_domain::classification::Classification;
@@ -135,6 +136,44 @@ pub enum Write {
     },
     /// Delete a custom field definition.
     DeleteCustomField(Uuid),
+    /// Insert a user account.
+    InsertUser(Box<User>),
+    /// Replace a user if its version is still `expected_version`.
+    UpdateUser {
+        /// The new record (its `version` is the new version).
+        user: Box<User>,
+        /// The version the change was based on.
+        expected_version: i64,
+    },
+    /// Start a session.
+    InsertSession(Session),
+    /// End one session (by the hash of its cookie).
+    DeleteSession(String),
+    /// End every session of a user.
+    DeleteUserSessions(Uuid),
+    /// Issue an API token.
+    InsertToken(ApiToken),
+    /// Revoke a token that is not revoked yet.
+    RevokeToken {
+        /// Token id.
+        id: Uuid,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Revoke every token of a user.
+    RevokeUserTokens {
+        /// User id.
+        user_id: Uuid,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Set a service setting.
+    SetSetting {
+        /// Setting name.
+        key: String,
+        /// Its value (`None` removes it).
+        value: Option<String>,
+    },
 }
 
 /// Row changes and the events that record them, applied atomically.
@@ -203,6 +242,18 @@ pub struct AssetQuery {
     pub q: Option<String>,
     /// `Some(today)`: only assets whose next review is before `today`.
     pub review_overdue: Option<NaiveDate>,
+    /// Only what the caller may see (members): assets of these owners or these assets.
+    pub within: Option<Within>,
+}
+
+/// The part of the register a caller may see: records tied to these parties, or these
+/// records themselves.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Within {
+    /// Parties (owners, members, delegates).
+    pub parties: Vec<Uuid>,
+    /// Single records (assets reached by a delegation for that asset alone).
+    pub ids: Vec<Uuid>,
 }
 
 /// Filters and paging of the party list.
@@ -218,6 +269,8 @@ pub struct PartyQuery {
     pub status: Option<PersonStatus>,
     /// Name or e-mail contains this text (case-insensitive).
     pub q: Option<String>,
+    /// Only these parties (members see themselves, their teams and roles).
+    pub within: Option<Within>,
 }
 
 /// Filters and paging of the delegation list.
@@ -233,6 +286,8 @@ pub struct DelegationQuery {
     pub delegate_id: Option<Uuid>,
     /// Only delegations in force.
     pub active_only: bool,
+    /// Only delegations whose owner or delegate is one of `within.parties`.
+    pub within: Option<Within>,
 }
 
 /// A party's name, kind and e-mail, for resolving references in imports.
@@ -350,4 +405,38 @@ pub trait Store: Send + Sync + 'static {
     async fn events_after(&self, seq: i64, limit: u32) -> Result<Vec<Event>>;
     /// The chain's head: the last sequence number and hash written.
     async fn audit_head(&self) -> Result<(i64, String)>;
+
+    /// One user.
+    async fn user(&self, id: Uuid) -> Result<Option<User>>;
+    /// The user with this (lower-case) e-mail address.
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
+    /// The user linked to this identity provider subject.
+    async fn user_by_oidc_subject(&self, subject: &str) -> Result<Option<User>>;
+    /// A page of users, oldest first.
+    async fn list_users(&self, limit: u32, cursor: Option<Cursor>) -> Result<Page<User>>;
+    /// How many users exist.
+    async fn count_users(&self) -> Result<i64>;
+    /// The session with this cookie hash.
+    async fn session(&self, id_hash: &str) -> Result<Option<Session>>;
+    /// Records that a session was used (bookkeeping, not an audited change).
+    async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> Result<()>;
+    /// Removes sessions last used before `idle_before` or started before `started_before`
+    /// (bookkeeping: they no longer let anyone in). Returns how many.
+    async fn purge_sessions(
+        &self,
+        idle_before: DateTime<Utc>,
+        started_before: DateTime<Utc>,
+    ) -> Result<u64>;
+    /// One token.
+    async fn token(&self, id: Uuid) -> Result<Option<ApiToken>>;
+    /// The token with this hash.
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>>;
+    /// Tokens of one user, or of everyone; newest first.
+    async fn tokens(&self, user_id: Option<Uuid>) -> Result<Vec<ApiToken>>;
+    /// Records that a token was used (bookkeeping, not an audited change).
+    async fn touch_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<()>;
+    /// A service setting.
+    async fn setting(&self, key: &str) -> Result<Option<String>>;
+    /// The teams a person belongs to and the roles they hold.
+    async fn memberships(&self, person_id: Uuid) -> Result<Vec<Uuid>>;
 }

@@ -9,7 +9,6 @@ use axum::http::{header, StatusCode};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use custodian_app::Ctx;
 use custodian_store::Cursor;
 
 use crate::problem::Problem;
@@ -18,21 +17,7 @@ use crate::problem::Problem;
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
-/// The acting caller (the API's local actor until accounts exist).
-pub struct Caller(pub Ctx);
-
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
-    type Rejection = Problem;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let rid = parts
-            .extensions
-            .get::<RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default();
-        Ok(Caller(Ctx::local(rid)))
-    }
-}
+pub use crate::auth::{Anyone, Caller};
 
 /// A JSON object body: checks the media type, the size and the syntax.
 pub struct JsonObject(pub Map<String, Value>);

@@ -17,6 +17,7 @@ use axum::Router;
 use custodian_app::App;
 
 pub mod api;
+pub mod auth;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
@@ -25,6 +26,10 @@ pub mod problem;
 
 use extract::RequestId;
 use problem::Problem;
+
+/// The content security policy of every answer: our own scripts and styles only, never
+/// inline script, never framed.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// The largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
@@ -36,6 +41,8 @@ pub struct AppState {
     pub app: App,
     /// Request counters and timings.
     pub metrics: Arc<metrics::Metrics>,
+    /// Attempts on sign-in and token endpoints, per client address.
+    pub limiter: Arc<auth::Limiter>,
 }
 
 /// The whole HTTP service.
@@ -43,6 +50,7 @@ pub fn router(app: App) -> Router {
     let state = AppState {
         app,
         metrics: Arc::new(metrics::Metrics::default()),
+        limiter: Arc::new(auth::Limiter::default()),
     };
     Router::new()
         .route("/healthz", axum::routing::get(ops::healthz))
@@ -59,6 +67,10 @@ pub fn router(app: App) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
@@ -101,6 +113,21 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
     );
     h.entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if state.app.settings().https() {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     res
 }
 
@@ -113,7 +140,10 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     on_bound(listener.local_addr()?);
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -5,6 +5,8 @@
 
 use serde_json::{json, Map, Value};
 
+use custodian_domain::access::{Role, Scope, MIN_PASSWORD_CHARS};
+use custodian_domain::account::{TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS};
 use custodian_domain::asset::{AssetKind, Importance, RelationType};
 use custodian_domain::classification::{DisposalRequirement, Handling};
 use custodian_domain::custom::{CustomType, EntityType};
@@ -164,6 +166,24 @@ fn schemas() -> Value {
         "CustomFieldInput": {"type": "object", "required": ["entity_type", "key", "label", "field_type"], "properties": {"entity_type": words(EntityType::NAMES), "key": text(), "label": text(),
             "field_type": words(CustomType::NAMES), "choices": strings(), "required": {"type": "boolean"}, "asset_kinds": {"type": "array", "items": words(AssetKind::NAMES)}, "description": text()}},
         "CustomFieldList": page_of("CustomField"),
+        "SignIn": {"type": "object", "required": ["email", "password"], "properties": {"email": text(), "password": {"type": "string", "format": "password"}, "totp": {"type": "string", "description": "The second factor's 6-digit code, when the account has one."}}},
+        "SignedIn": {"type": "object", "required": ["user", "csrf_token", "expires_at"], "description": "The session cookie is set; send csrf_token as X-CSRF-Token on unsafe requests.", "properties": {"user": r("User"), "csrf_token": text(), "expires_at": time()}},
+        "Me": {"type": "object", "properties": {"user": r("User"), "via": words(&["session", "token"]), "scope": words(Scope::NAMES), "csrf_token": nullable(text())}},
+        "PasswordChange": {"type": "object", "required": ["current_password", "new_password"], "properties": {"current_password": {"type": "string", "format": "password"}, "new_password": {"type": "string", "format": "password", "minLength": MIN_PASSWORD_CHARS}}},
+        "FirstAdmin": {"type": "object", "required": ["token", "email", "name", "password"], "description": "The first admin, with the one-time token `serve` prints while no account exists.", "properties": {"token": text(), "email": text(), "name": text(), "password": {"type": "string", "format": "password", "minLength": MIN_PASSWORD_CHARS}}},
+        "SetPassword": {"type": "object", "required": ["password"], "properties": {"password": {"type": "string", "format": "password", "minLength": MIN_PASSWORD_CHARS}}},
+        "User": {"type": "object", "properties": {"id": id(), "email": text(), "role": words(Role::NAMES), "person_id": nullable(id()), "disabled": {"type": "boolean"},
+            "has_password": {"type": "boolean"}, "totp_enabled": {"type": "boolean"}, "sso_linked": {"type": "boolean"}, "locked_until": nullable(time()),
+            "setup_url": {"type": "string", "description": "Only when created: the one-time link through which its owner sets a password."},
+            "version": {"type": "integer"}, "created_at": time(), "updated_at": time()}},
+        "UserInput": {"type": "object", "required": ["email", "role"], "properties": {"email": text(), "role": words(Role::NAMES), "person_id": id(), "disabled": {"type": "boolean"}}},
+        "UserPatch": {"type": "object", "properties": {"role": words(Role::NAMES), "person_id": nullable(id()), "disabled": {"type": "boolean"}}},
+        "UserPage": page_of("User"),
+        "Token": {"type": "object", "properties": {"id": id(), "user_id": id(), "name": text(), "scope": words(Scope::NAMES), "created_at": time(), "expires_at": time(),
+            "last_used_at": nullable(time()), "revoked_at": nullable(time()), "token": {"type": "string", "description": "Only in the answer that creates it: the secret to send as Authorization: Bearer."}}},
+        "TokenInput": {"type": "object", "properties": {"name": text(), "scope": words(Scope::NAMES), "expires_in_days": {"type": "integer", "minimum": 1, "maximum": TOKEN_MAX_DAYS, "default": TOKEN_DEFAULT_DAYS},
+            "user_id": {"type": "string", "format": UUID, "description": "Admins only: issue the token for another user."}}},
+        "TokenList": page_of("Token"),
     })
 }
 
@@ -492,6 +512,118 @@ pub const OPS: &[Op] = &[
         &[],
     ),
     op(
+        "post",
+        "/api/v1/session",
+        "Sign in; sets the session cookie",
+        Some("SignIn"),
+        (201, Some("SignedIn")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/session",
+        "Who is signed in, with the session's CSRF token",
+        None,
+        (200, Some("Me")),
+        &[],
+    ),
+    op(
+        "delete",
+        "/api/v1/session",
+        "Sign out",
+        None,
+        (204, None),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/session/password",
+        "Change one's password; ends every session of the account",
+        Some("PasswordChange"),
+        (204, None),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/setup",
+        "Create the first admin with the one-time token printed by serve",
+        Some("FirstAdmin"),
+        (201, Some("User")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/setup/{token}",
+        "Set a new account's password through its one-time link",
+        Some("SetPassword"),
+        (200, Some("User")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/users",
+        "List user accounts",
+        None,
+        (200, Some("UserPage")),
+        &["limit", "cursor"],
+    ),
+    op(
+        "post",
+        "/api/v1/users",
+        "Create an account; the answer carries its one-time setup link",
+        Some("UserInput"),
+        (201, Some("User")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/users/{id}",
+        "One account",
+        None,
+        (200, Some("User")),
+        &[],
+    ),
+    op(
+        "patch",
+        "/api/v1/users/{id}",
+        "Change an account's role, person or disabled flag (If-Match)",
+        Some("UserPatch"),
+        (200, Some("User")),
+        &[],
+    ),
+    op(
+        "delete",
+        "/api/v1/users/{id}/sessions",
+        "End every session of an account",
+        None,
+        (204, None),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/tokens",
+        "One's own tokens (admins: everyone's, or one user's)",
+        None,
+        (200, Some("TokenList")),
+        &["user_id"],
+    ),
+    op(
+        "post",
+        "/api/v1/tokens",
+        "Issue a personal API token; the secret is in this answer only",
+        Some("TokenInput"),
+        (201, Some("Token")),
+        &[],
+    ),
+    op(
+        "delete",
+        "/api/v1/tokens/{id}",
+        "Revoke a token",
+        None,
+        (200, Some("Token")),
+        &[],
+    ),
+    op(
         "get",
         "/api/v1/audit",
         "Audit events in order",
@@ -558,6 +690,17 @@ fn operation(o: &Op) -> Value {
     if matches!(o.method, "patch" | "delete") || o.path.ends_with("/transitions") {
         responses.insert("412".into(), problem("If-Match is stale; nothing changed"));
     }
+    let public = is_public(o.method, o.path);
+    if !public {
+        responses.insert("401".into(), problem("No valid credentials"));
+        responses.insert(
+            "403".into(),
+            problem("Not allowed for this role or token, or a missing CSRF token"),
+        );
+    }
+    if LIMITED.contains(&(o.method, o.path)) {
+        responses.insert("429".into(), problem("Too many attempts; see Retry-After"));
+    }
     let tag = o
         .path
         .trim_start_matches("/api/v1/")
@@ -571,11 +714,38 @@ fn operation(o: &Op) -> Value {
         "parameters": params,
         "responses": responses,
     });
+    if public {
+        v["security"] = json!([]);
+    }
     if let Some(b) = o.body {
         v["requestBody"] =
             json!({"required": true, "content": {"application/json": {"schema": r(b)}}});
     }
     v
+}
+
+/// Operations anyone may call, without credentials.
+pub const PUBLIC: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/api/v1/openapi.json"),
+    ("post", "/api/v1/session"),
+    ("post", "/api/v1/setup"),
+    ("post", "/api/v1/setup/{token}"),
+];
+
+/// Operations limited per client address.
+const LIMITED: &[(&str, &str)] = &[
+    ("post", "/api/v1/session"),
+    ("post", "/api/v1/session/password"),
+    ("post", "/api/v1/setup"),
+    ("post", "/api/v1/setup/{token}"),
+    ("post", "/api/v1/tokens"),
+];
+
+/// Whether an operation is open to anyone.
+pub fn is_public(method: &str, path: &str) -> bool {
+    PUBLIC.contains(&(method, path))
 }
 
 /// The whole document.
@@ -594,7 +764,10 @@ pub fn document() -> Value {
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"}
         },
         "paths": paths,
-        "components": {"schemas": schemas()},
+        "security": [{"bearer": []}, {"session": []}],
+        "components": {"schemas": schemas(), "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "A personal API token (`custodian token create` or POST /api/v1/tokens)."},
+            "session": {"type": "apiKey", "in": "cookie", "name": "custodian_session", "description": "The session cookie set by POST /api/v1/session; unsafe requests must also send X-CSRF-Token."}}},
     })
 }
 

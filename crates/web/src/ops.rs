@@ -31,7 +31,17 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
 }
 
 /// Prometheus metrics.
-pub async fn metrics(State(s): State<AppState>) -> Response {
+pub async fn metrics(
+    State(s): State<AppState>,
+    crate::extract::Caller(ctx): crate::extract::Caller,
+) -> Response {
+    if let Err(e) = s
+        .app
+        .authorize(&ctx, custodian_domain::access::Action::ReadMetrics)
+        .await
+    {
+        return Problem::from(e).into_response();
+    }
     let assets = s
         .app
         .store()

@@ -131,6 +131,21 @@ impl From<AppError> for Problem {
                 }
                 p
             }
+            AppError::Unauthorized(m) => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Authentication required",
+                m,
+            ),
+            AppError::Forbidden(m) => {
+                Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", m)
+            }
+            AppError::TooManyRequests { message, .. } => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many attempts",
+                message,
+            ),
             AppError::Store(custodian_store::StoreError::Unavailable(m)) => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",

@@ -334,7 +334,11 @@ async fn history_records_field_level_changes(backend: &str) {
         items[2]["changes"]["status"],
         json!({"before": "in_use", "after": "retired"})
     );
-    assert_eq!(items[0]["actor"], "local");
+    let actor = items[0]["actor"].as_str().unwrap_or_default();
+    assert!(
+        actor.starts_with("user:") && actor.contains("/token:"),
+        "{actor}"
+    );
     assert!(items[0]["request_id"].is_string());
     assert!(
         !h.body.to_string().contains("SECRET-KEY"),

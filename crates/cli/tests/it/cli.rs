@@ -125,11 +125,14 @@ fn serve_answers_on_the_address_it_prints() {
         .stderr(Stdio::null())
         .spawn()
         .expect("serve starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("a line");
-    let url = line
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut lines = Vec::new();
+    for _ in 0..6 {
+        let mut line = String::new();
+        out.read_line(&mut line).expect("a line");
+        lines.push(line);
+    }
+    let url = lines[0]
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
         .expect("an address")
@@ -139,6 +142,11 @@ fn serve_answers_on_the_address_it_prints() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(body.contains("ok"), "{body}");
+    // With no accounts yet, it says how to create the first admin, with a one-time token.
+    let text = lines.concat();
+    assert!(text.contains("No accounts exist yet"), "{text}");
+    assert!(text.contains(&format!("{url}/api/v1/setup")), "{text}");
+    assert!(text.contains("\"token\": \""), "{text}");
 }
 
 mod reqwest {

@@ -28,6 +28,10 @@ pub struct Server {
     /// Keeps the database alive while the server runs.
     _db: TestDb,
     pub http: reqwest::Client,
+    /// A client that sends no credentials of its own.
+    pub bare: reqwest::Client,
+    /// The services behind the server (to set up accounts directly).
+    pub app: App,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -86,11 +90,51 @@ impl Answer {
     }
 }
 
+/// The password every test account gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Creates an account with [`PASSWORD`] and returns it.
+pub async fn account(
+    app: &App,
+    email: &str,
+    role: &str,
+    person: Option<uuid::Uuid>,
+) -> custodian_domain::account::User {
+    let mut input = json!({"email": email, "role": role});
+    if let Some(p) = person {
+        input["person_id"] = json!(p);
+    }
+    app.create_user_with_password(
+        &Ctx::system(),
+        input.as_object().cloned().unwrap_or_default(),
+        PASSWORD,
+    )
+    .await
+    .expect("account")
+}
+
+/// A token for a user.
+pub async fn token(app: &App, email: &str, scope: &str) -> String {
+    let scope = custodian_domain::access::Scope::parse(scope).expect("scope");
+    app.create_token_for(&Ctx::system(), email, scope, 30)
+        .await
+        .expect("token")
+        .secret
+}
+
+/// An admin account and its write token: what the server's own client sends.
+async fn admin_token(app: &App) -> String {
+    account(app, "root@test.example", "admin", None).await;
+    token(app, "root@test.example", "write").await
+}
+
 pub async fn start(backend: &str) -> Server {
     let db = TestDb::new(backend).await;
     let store = SqlStore::open(&db.url).await.expect("open the database");
     let app = App::new(Arc::new(store), Settings::default());
     app.ensure_defaults(&Ctx::system()).await.expect("defaults");
+    let admin_token = admin_token(&app).await;
+    let app_handle = app.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
@@ -107,15 +151,33 @@ pub async fn start(backend: &str) -> Server {
         .await;
     });
     let addr = addr_rx.await.expect("the server binds");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {admin_token}").parse().expect("header"),
+    );
     Server {
         url: format!("http://{addr}"),
         _db: db,
-        http: reqwest::Client::new(),
+        http: reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .expect("client"),
+        bare: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        app: app_handle,
         _stop: tx,
     }
 }
 
 impl Server {
+    /// The database behind the server (to tamper with it).
+    pub fn db(&self) -> &TestDb {
+        &self._db
+    }
+
     pub async fn call(
         &self,
         method: Method,
@@ -123,7 +185,29 @@ impl Server {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Answer {
-        let mut req = self.http.request(method, format!("{}{}", self.url, path));
+        self.send(&self.http, method, path, body, headers).await
+    }
+
+    /// A request with no credentials but the headers given (`authorization`, `cookie`, …).
+    pub async fn call_bare(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        self.send(&self.bare, method, path, body, headers).await
+    }
+
+    async fn send(
+        &self,
+        client: &reqwest::Client,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut req = client.request(method, format!("{}{}", self.url, path));
         for (k, v) in headers {
             req = req.header(*k, *v);
         }

@@ -3,6 +3,7 @@
 
 mod api_assets;
 mod api_reference;
+mod auth;
 mod cli;
 mod common;
 mod ops;

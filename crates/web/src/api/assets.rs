@@ -62,6 +62,7 @@ pub fn query(p: &Params) -> Result<AssetQuery, Problem> {
             .bool("review_overdue")?
             .filter(|b| *b)
             .map(|_| chrono::Utc::now().date_naive()),
+        within: None,
     })
 }
 

@@ -10,6 +10,7 @@ use custodian_store::Page;
 
 use crate::AppState;
 
+pub mod accounts;
 pub mod assets;
 pub mod audit;
 pub mod parties;
@@ -66,6 +67,35 @@ pub fn routes() -> Router<AppState> {
             get(reference::get_custom_field)
                 .patch(reference::update_custom_field)
                 .delete(reference::delete_custom_field),
+        )
+        .route(
+            "/session",
+            get(accounts::me)
+                .post(accounts::sign_in)
+                .delete(accounts::sign_out),
+        )
+        .route("/session/password", post(accounts::change_password))
+        .route("/setup", post(accounts::bootstrap))
+        .route("/setup/{token}", post(accounts::complete_setup))
+        .route(
+            "/users",
+            get(accounts::list_users).post(accounts::create_user),
+        )
+        .route(
+            "/users/{id}",
+            get(accounts::get_user).patch(accounts::update_user),
+        )
+        .route(
+            "/users/{id}/sessions",
+            axum::routing::delete(accounts::end_sessions),
+        )
+        .route(
+            "/tokens",
+            get(accounts::list_tokens).post(accounts::create_token),
+        )
+        .route(
+            "/tokens/{id}",
+            axum::routing::delete(accounts::revoke_token),
         )
         .route("/audit", get(audit::events))
         .route("/audit/verify", get(audit::verify))

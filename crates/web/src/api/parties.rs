@@ -34,6 +34,7 @@ pub async fn list(
             })
         })?,
         q: p.str("q").map(String::from),
+        within: None,
     };
     Ok(page(s.app.list_parties(&ctx, &q).await?, to_json))
 }
@@ -86,6 +87,7 @@ pub async fn list_delegations(
         owner_id: p.id("owner_id")?,
         delegate_id: p.id("delegate_id")?,
         active_only: p.bool("active")?.unwrap_or(false),
+        within: None,
     };
     Ok(page(s.app.list_delegations(&ctx, &q).await?, to_json))
 }

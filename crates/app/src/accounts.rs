@@ -1,0 +1,884 @@
+//! Accounts: signing in and out, sessions, personal API tokens, user management and the
+//! first-run setup.
+//!
+//! Passwords are hashed with argon2id off the async runtime. An unknown e-mail address
+//! costs the same hashing time as a known one, and every failure gets the same answer, so
+//! a response does not tell whether an account exists. Repeated failures lock an account
+//! for a while. Every sign-in, failure, lockout, token and role change is an audit event
+//! carrying the client's address and user agent.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use custodian_domain::access::{self, Action, Principal, Role, Scope, Via};
+use custodian_domain::account::{
+    credential_hash, ApiToken, Session, User, LOCKOUT_AFTER, LOCKOUT_FOR, SESSION_ABSOLUTE,
+    SESSION_IDLE, TOKEN_PREFIX,
+};
+use custodian_domain::audit::{self, NewEvent};
+use custodian_store::{ChangeSet, Cursor, Page, StoreError, Write};
+
+use crate::{check_version, race, Access, App, AppError, Ctx, Result};
+
+/// The one answer to every failed sign-in.
+const SIGN_IN_FAILED: &str =
+    "sign-in failed: the e-mail address or password is wrong, or the account is locked for a while";
+/// How long a one-time setup link works.
+const SETUP_LIFE: TimeDelta = TimeDelta::hours(24);
+/// How often a session's or token's last use is written down.
+const TOUCH_EVERY: TimeDelta = TimeDelta::seconds(60);
+
+/// A new session: the cookie's value (shown to the client once) and the record.
+#[derive(Debug)]
+pub struct SignedIn {
+    /// The value for the session cookie.
+    pub cookie: String,
+    /// The session.
+    pub session: Session,
+    /// The user.
+    pub user: User,
+}
+
+/// A new token: the secret (shown once) and the record.
+#[derive(Debug)]
+pub struct IssuedToken {
+    /// The token to send as `Authorization: Bearer …`.
+    pub secret: String,
+    /// The record.
+    pub token: ApiToken,
+}
+
+/// Random bytes from the operating system, as URL-safe base64.
+pub fn random_text(bytes: usize) -> Result<String> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::getrandom(&mut buf).map_err(|e| {
+        AppError::Store(StoreError::Other(format!(
+            "the system's random source failed: {e}"
+        )))
+    })?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
+}
+
+/// Hashes a password with argon2id (blocking: call through [`hash_password`]).
+fn hash_blocking(password: &str) -> Result<String> {
+    let mut salt = [0u8; 16];
+    getrandom::getrandom(&mut salt)
+        .map_err(|e| AppError::Store(StoreError::Other(format!("random source: {e}"))))?;
+    let salt = SaltString::encode_b64(&salt)
+        .map_err(|e| AppError::Store(StoreError::Other(format!("salt: {e}"))))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Store(StoreError::Other(format!("hashing failed: {e}"))))
+}
+
+/// Hashes a password off the async runtime.
+pub async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || hash_blocking(&password))
+        .await
+        .map_err(|e| AppError::Store(StoreError::Other(format!("hashing task: {e}"))))?
+}
+
+/// Checks a password against a stored hash off the async runtime; with no hash, checks it
+/// against a throwaway one so that the time taken is the same.
+async fn verify_password(password: String, hash: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let stored = match hash {
+            Some(h) => h,
+            None => dummy_hash().to_string(),
+        };
+        let known = PasswordHash::new(&stored);
+        match known {
+            Ok(h) => Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok(),
+            Err(_) => false,
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A hash of a random password, made once: what unknown accounts are checked against.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let pw = random_text(24).unwrap_or_else(|_| "custodian-dummy-password".into());
+        hash_blocking(&pw).unwrap_or_default()
+    })
+}
+
+impl App {
+    fn event(
+        &self,
+        ctx: &Ctx,
+        action: &str,
+        entity: &str,
+        id: impl ToString,
+        changes: Value,
+    ) -> NewEvent {
+        NewEvent::new(
+            &ctx.actor,
+            action,
+            entity,
+            id,
+            changes,
+            ctx.request_id.as_deref(),
+            custodian_domain::now(),
+        )
+    }
+
+    /// Signs in with an e-mail address and password; starts a new session (a session the
+    /// client already had is ended, so a planted session id never becomes signed in).
+    pub async fn sign_in(
+        &self,
+        ctx: &Ctx,
+        email: &str,
+        password: &str,
+        previous_cookie: Option<&str>,
+    ) -> Result<SignedIn> {
+        let now = custodian_domain::now();
+        let email = email.trim().to_lowercase();
+        let user = self.store.user_by_email(&email).await?;
+        let ok = verify_password(
+            password.to_string(),
+            user.as_ref().and_then(|u| u.password_hash.clone()),
+        )
+        .await;
+        let client = ctx.client_json();
+        let Some(user) = user else {
+            let ev = self.event(
+                ctx,
+                "auth.sign_in_failed",
+                "user",
+                "unknown",
+                json!({"email": email, "reason": "unknown account", "client": client}),
+            );
+            self.store
+                .commit(ChangeSet {
+                    writes: vec![],
+                    events: vec![ev],
+                })
+                .await?;
+            return Err(AppError::Unauthorized(SIGN_IN_FAILED.into()));
+        };
+        let reason = if user.locked(now) {
+            Some("locked")
+        } else if user.disabled {
+            Some("disabled")
+        } else if !ok {
+            Some("wrong password")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            let mut next = user.clone();
+            let mut events = Vec::new();
+            if reason == "wrong password" {
+                next.failed_logins += 1;
+                if next.failed_logins >= LOCKOUT_AFTER {
+                    next.failed_logins = 0;
+                    next.locked_until = Some(now + LOCKOUT_FOR);
+                    events.push(self.event(
+                        ctx,
+                        "auth.locked_out",
+                        "user",
+                        user.id,
+                        json!({"locked_until": {"after": next.locked_until}, "client": client}),
+                    ));
+                }
+            }
+            events.insert(
+                0,
+                self.event(
+                    ctx,
+                    "auth.sign_in_failed",
+                    "user",
+                    user.id,
+                    json!({"email": email, "reason": reason, "client": client}),
+                ),
+            );
+            let writes = if next != user {
+                next.version += 1;
+                vec![Write::UpdateUser {
+                    user: Box::new(next),
+                    expected_version: user.version,
+                }]
+            } else {
+                vec![]
+            };
+            // A concurrent failure may have moved the version on: the event still counts.
+            if let Err(e) = self
+                .store
+                .commit(ChangeSet {
+                    writes,
+                    events: events.clone(),
+                })
+                .await
+            {
+                if !matches!(e, StoreError::Stale { .. }) {
+                    return Err(e.into());
+                }
+                self.store
+                    .commit(ChangeSet {
+                        writes: vec![],
+                        events,
+                    })
+                    .await?;
+            }
+            return Err(AppError::Unauthorized(SIGN_IN_FAILED.into()));
+        }
+        self.start_session(ctx, user, "password", previous_cookie)
+            .await
+    }
+
+    /// Starts a session for a user who has proved who they are.
+    pub async fn start_session(
+        &self,
+        ctx: &Ctx,
+        user: User,
+        method: &str,
+        previous_cookie: Option<&str>,
+    ) -> Result<SignedIn> {
+        let now = custodian_domain::now();
+        let cookie = random_text(32)?;
+        let session = Session {
+            id_hash: credential_hash(&cookie),
+            user_id: user.id,
+            csrf_token: random_text(24)?,
+            created_at: now,
+            last_seen_at: now,
+            ip: ctx.client.ip.clone(),
+            user_agent: ctx.client.user_agent.clone(),
+        };
+        let mut writes = Vec::new();
+        if let Some(old) = previous_cookie {
+            writes.push(Write::DeleteSession(credential_hash(old)));
+        }
+        let mut next = user.clone();
+        if next.failed_logins != 0 || next.locked_until.is_some() {
+            next.failed_logins = 0;
+            next.locked_until = None;
+            next.version += 1;
+            writes.push(Write::UpdateUser {
+                user: Box::new(next.clone()),
+                expected_version: user.version,
+            });
+        }
+        writes.push(Write::InsertSession(session.clone()));
+        let signed_in_ctx = Ctx {
+            actor: custodian_domain::audit::Actor::User(user.id),
+            ..ctx.clone()
+        };
+        let ev = self.event(
+            &signed_in_ctx,
+            "auth.signed_in",
+            "user",
+            user.id,
+            json!({"method": method, "client": ctx.client_json()}),
+        );
+        self.store
+            .commit(ChangeSet {
+                writes,
+                events: vec![ev],
+            })
+            .await?;
+        Ok(SignedIn {
+            cookie,
+            session,
+            user: next,
+        })
+    }
+
+    /// Resolves a session cookie: the user acting through it, or `None` when it is unknown,
+    /// expired or its account is disabled.
+    pub async fn session_principal(&self, cookie: &str) -> Result<Option<(Principal, Session)>> {
+        let now = custodian_domain::now();
+        let Some(s) = self.store.session(&credential_hash(cookie)).await? else {
+            return Ok(None);
+        };
+        if s.expired(now) {
+            self.store
+                .purge_sessions(now - SESSION_IDLE, now - SESSION_ABSOLUTE)
+                .await?;
+            return Ok(None);
+        }
+        let Some(u) = self.store.user(s.user_id).await?.filter(|u| !u.disabled) else {
+            return Ok(None);
+        };
+        if now - s.last_seen_at >= TOUCH_EVERY {
+            self.store.touch_session(&s.id_hash, now).await?;
+        }
+        Ok(Some((
+            Principal {
+                user_id: u.id,
+                person_id: u.person_id,
+                role: u.role,
+                scope: Scope::Write,
+                via: Via::Session,
+            },
+            s,
+        )))
+    }
+
+    /// Resolves a bearer token: the user acting through it, or `None` when it is unknown,
+    /// expired, revoked or its account is disabled.
+    pub async fn token_principal(&self, secret: &str) -> Result<Option<Principal>> {
+        let now = custodian_domain::now();
+        if !secret.starts_with(TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        let Some(t) = self.store.token_by_hash(&credential_hash(secret)).await? else {
+            return Ok(None);
+        };
+        if !t.usable(now) {
+            return Ok(None);
+        }
+        let Some(u) = self.store.user(t.user_id).await?.filter(|u| !u.disabled) else {
+            return Ok(None);
+        };
+        if t.last_used_at.is_none_or(|l| now - l >= TOUCH_EVERY) {
+            self.store.touch_token(t.id, now).await?;
+        }
+        Ok(Some(Principal {
+            user_id: u.id,
+            person_id: u.person_id,
+            role: u.role,
+            scope: t.scope,
+            via: Via::Token(t.id),
+        }))
+    }
+
+    /// Ends the caller's session.
+    pub async fn sign_out(&self, ctx: &Ctx, cookie: &str) -> Result<()> {
+        let p = self.signed_in(ctx)?;
+        let ev = self.event(
+            ctx,
+            "auth.signed_out",
+            "user",
+            p.user_id,
+            json!({"client": ctx.client_json()}),
+        );
+        self.store
+            .commit(ChangeSet::one(
+                Write::DeleteSession(credential_hash(cookie)),
+                ev,
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// The signed-in user's account.
+    pub async fn me(&self, ctx: &Ctx) -> Result<User> {
+        let p = self.signed_in(ctx)?;
+        self.load_user(p.user_id).await
+    }
+
+    /// Changes the caller's password; every session of theirs ends (they sign in again).
+    pub async fn change_password(&self, ctx: &Ctx, current: &str, new: &str) -> Result<()> {
+        let p = self.signed_in(ctx)?.clone();
+        if let Err(d) = p.check_write() {
+            return Err(self.refused(ctx, d, "change a password").await);
+        }
+        let user = self.load_user(p.user_id).await?;
+        if !verify_password(current.to_string(), user.password_hash.clone()).await {
+            return Err(AppError::invalid(
+                "current_password",
+                "is not the current password",
+            ));
+        }
+        self.set_password(ctx, user, new).await
+    }
+
+    async fn set_password(&self, ctx: &Ctx, user: User, new: &str) -> Result<()> {
+        access::check_password(new, &user.email)
+            .map_err(|m| AppError::invalid("new_password", m))?;
+        let mut next = user.clone();
+        next.password_hash = Some(hash_password(new.to_string()).await?);
+        next.failed_logins = 0;
+        next.locked_until = None;
+        next.version += 1;
+        next.updated_at = custodian_domain::now();
+        let ev = self.event(
+            ctx,
+            "auth.password_changed",
+            "user",
+            user.id,
+            json!({"sessions": "ended", "client": ctx.client_json()}),
+        );
+        self.store
+            .commit(ChangeSet {
+                writes: vec![
+                    Write::UpdateUser {
+                        user: Box::new(next),
+                        expected_version: user.version,
+                    },
+                    Write::DeleteUserSessions(user.id),
+                ],
+                events: vec![ev],
+            })
+            .await?;
+        Ok(())
+    }
+
+    fn signed_in<'a>(&self, ctx: &'a Ctx) -> Result<&'a Principal> {
+        ctx.principal().ok_or_else(crate::authz::unauthenticated)
+    }
+
+    async fn load_user(&self, id: Uuid) -> Result<User> {
+        self.store
+            .user(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("user", id))
+    }
+
+    /// Creates an account (admins, and the command line). Returns it with a one-time link
+    /// path (`/setup/TOKEN`) through which its owner sets a password.
+    pub async fn create_user(
+        &self,
+        ctx: &Ctx,
+        input: Map<String, Value>,
+    ) -> Result<(User, String)> {
+        self.allow(ctx, Action::ManageUsers).await?;
+        let now = custodian_domain::now();
+        let user = User::from_input(&input, now)?;
+        self.check_person(user.person_id).await?;
+        let setup = random_text(32)?;
+        let mut view = user.audit_view();
+        view.insert("client".into(), ctx.client_json());
+        let ev = NewEvent::created(
+            &ctx.actor,
+            "user.created",
+            "user",
+            user.id.to_string(),
+            &view,
+            ctx.request_id.as_deref(),
+            now,
+        );
+        self.store
+            .commit(ChangeSet {
+                writes: vec![
+                    Write::InsertUser(Box::new(user.clone())),
+                    setup_write(&setup, user.id, now),
+                ],
+                events: vec![ev],
+            })
+            .await?;
+        Ok((user, setup))
+    }
+
+    /// Creates an account with a password (the command line and the demo).
+    pub async fn create_user_with_password(
+        &self,
+        ctx: &Ctx,
+        input: Map<String, Value>,
+        password: &str,
+    ) -> Result<User> {
+        let (_, setup) = self.create_user(ctx, input).await?;
+        self.complete_setup(ctx, &setup, password).await
+    }
+
+    async fn check_person(&self, person: Option<Uuid>) -> Result<()> {
+        if let Some(p) = person {
+            match self.store.party(p).await? {
+                Some(party) if party.kind == custodian_domain::party::PartyKind::Person => {}
+                Some(_) => {
+                    return Err(AppError::invalid(
+                        "person_id",
+                        "must name a person, not a team or role",
+                    ))
+                }
+                None => {
+                    return Err(AppError::invalid(
+                        "person_id",
+                        format!("no person has the id {p}"),
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets a password through a one-time setup link; the link stops working.
+    pub async fn complete_setup(&self, ctx: &Ctx, setup: &str, password: &str) -> Result<User> {
+        let key = format!("setup:{}", credential_hash(setup));
+        let bad = || {
+            AppError::invalid(
+                "token",
+                "this setup link is unknown, used or expired: ask an admin for a new one",
+            )
+        };
+        let Some(v) = self.store.setting(&key).await? else {
+            return Err(bad());
+        };
+        let (uid, until) = v.split_once(' ').ok_or_else(bad)?;
+        let uid: Uuid = uid.parse().map_err(|_| bad())?;
+        let until = custodian_domain::value::parse_timestamp(until).map_err(|_| bad())?;
+        if until < custodian_domain::now() {
+            return Err(bad());
+        }
+        let user = self.load_user(uid).await?;
+        access::check_password(password, &user.email)
+            .map_err(|m| AppError::invalid("password", m))?;
+        let mut next = user.clone();
+        next.password_hash = Some(hash_password(password.to_string()).await?);
+        next.version += 1;
+        next.updated_at = custodian_domain::now();
+        let ev = self.event(
+            ctx,
+            "auth.password_set",
+            "user",
+            user.id,
+            json!({"via": "setup link", "client": ctx.client_json()}),
+        );
+        self.store
+            .commit(ChangeSet {
+                writes: vec![
+                    Write::UpdateUser {
+                        user: Box::new(next.clone()),
+                        expected_version: user.version,
+                    },
+                    Write::SetSetting { key, value: None },
+                ],
+                events: vec![ev],
+            })
+            .await?;
+        Ok(next)
+    }
+
+    /// On first start (no accounts): a one-time link that creates the first admin.
+    /// Returns `None` when accounts exist.
+    pub async fn bootstrap_link(&self) -> Result<Option<String>> {
+        if self.store.count_users().await? > 0 {
+            return Ok(None);
+        }
+        let token = random_text(32)?;
+        let now = custodian_domain::now();
+        let ev = NewEvent::new(
+            &custodian_domain::audit::Actor::System,
+            "auth.setup_link_issued",
+            "user",
+            "first-admin",
+            json!({"expires_at": now + SETUP_LIFE}),
+            None,
+            now,
+        );
+        self.store
+            .commit(ChangeSet::one(
+                Write::SetSetting {
+                    key: format!("bootstrap:{}", credential_hash(&token)),
+                    value: Some(custodian_domain::value::format_timestamp(
+                        &(now + SETUP_LIFE),
+                    )),
+                },
+                ev,
+            ))
+            .await?;
+        Ok(Some(token))
+    }
+
+    /// Creates the first admin through the first-run link: `{token, email, name, password}`.
+    /// A person record is created for them.
+    pub async fn bootstrap(&self, ctx: &Ctx, body: &Map<String, Value>) -> Result<User> {
+        let mut problems = custodian_domain::Problems::new();
+        let text =
+            |k: &str, p: &mut custodian_domain::Problems| match body.get(k).and_then(Value::as_str)
+            {
+                Some(s) if !s.trim().is_empty() => Some(s.to_string()),
+                _ => {
+                    p.add(k, "is required");
+                    None
+                }
+            };
+        let token = text("token", &mut problems);
+        let email = text("email", &mut problems);
+        let name = text("name", &mut problems);
+        let password = text("password", &mut problems);
+        if let (Some(e), Some(p)) = (&email, &password) {
+            if let Err(m) = access::check_password(p, e) {
+                problems.add("password", m);
+            }
+        }
+        let (Some(token), Some(email), Some(name), Some(password)) = (token, email, name, password)
+        else {
+            return Err(AppError::Invalid(problems));
+        };
+        if !problems.is_empty() {
+            return Err(AppError::Invalid(problems));
+        }
+        let key = format!("bootstrap:{}", credential_hash(&token));
+        let valid = match self.store.setting(&key).await? {
+            Some(until) => custodian_domain::value::parse_timestamp(&until)
+                .is_ok_and(|t| t > custodian_domain::now()),
+            None => false,
+        };
+        if !valid || self.store.count_users().await? > 0 {
+            return Err(AppError::invalid(
+                "token",
+                "this setup link is unknown, used or expired",
+            ));
+        }
+        let system = Ctx {
+            access: Access::System,
+            ..ctx.clone()
+        };
+        let person = self
+            .create_party(
+                &system,
+                json!({"kind": "person", "name": name, "email": email})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+            )
+            .await?;
+        let input = json!({"email": email, "role": "admin", "person_id": person.id});
+        let user = self
+            .create_user_with_password(
+                &system,
+                input.as_object().cloned().unwrap_or_default(),
+                &password,
+            )
+            .await?;
+        let ev = self.event(
+            ctx,
+            "auth.first_admin_created",
+            "user",
+            user.id,
+            json!({"client": ctx.client_json()}),
+        );
+        self.store
+            .commit(ChangeSet::one(Write::SetSetting { key, value: None }, ev))
+            .await?;
+        Ok(user)
+    }
+
+    /// One account (admins; anyone for their own).
+    pub async fn get_user(&self, ctx: &Ctx, id: Uuid) -> Result<User> {
+        if ctx.principal().is_some_and(|p| p.user_id == id) {
+            return self.load_user(id).await;
+        }
+        self.allow(ctx, Action::ReadUsers).await?;
+        self.load_user(id).await
+    }
+
+    /// A page of accounts (admins).
+    pub async fn list_users(
+        &self,
+        ctx: &Ctx,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<User>> {
+        self.allow(ctx, Action::ReadUsers).await?;
+        Ok(self.store.list_users(limit, cursor).await?)
+    }
+
+    /// Changes an account's role, person or disabled flag (admins). Disabling ends its
+    /// sessions and revokes its tokens.
+    pub async fn update_user(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        patch: Map<String, Value>,
+        if_match: Option<i64>,
+    ) -> Result<User> {
+        self.allow(ctx, Action::ManageUsers).await?;
+        let cur = self.load_user(id).await?;
+        check_version("user", id, if_match, cur.version)?;
+        let mut next = cur.patched(&patch, custodian_domain::now())?;
+        if next.person_id != cur.person_id {
+            self.check_person(next.person_id).await?;
+        }
+        if next == cur {
+            return Ok(cur);
+        }
+        if ctx.principal().is_some_and(|p| p.user_id == id)
+            && (next.role != Role::Admin || next.disabled)
+        {
+            return Err(AppError::Conflict {
+                message: "an admin cannot demote or disable their own account: ask another admin"
+                    .into(),
+                field: Some("role".into()),
+            });
+        }
+        next.version += 1;
+        let mut changes = audit::diff(&cur.audit_view(), &next.audit_view());
+        changes.insert("client".into(), ctx.client_json());
+        let now = custodian_domain::now();
+        let mut writes = vec![Write::UpdateUser {
+            user: Box::new(next.clone()),
+            expected_version: cur.version,
+        }];
+        if next.disabled && !cur.disabled {
+            writes.push(Write::DeleteUserSessions(id));
+            writes.push(Write::RevokeUserTokens {
+                user_id: id,
+                at: now,
+            });
+        }
+        let action = if next.role != cur.role {
+            "user.role_changed"
+        } else {
+            "user.updated"
+        };
+        let ev = self.event(ctx, action, "user", id, Value::Object(changes));
+        self.store
+            .commit(ChangeSet {
+                writes,
+                events: vec![ev],
+            })
+            .await
+            .map_err(|e| race(e, if_match))?;
+        Ok(next)
+    }
+
+    /// Ends every session of an account (admins, or the user themselves).
+    pub async fn end_sessions(&self, ctx: &Ctx, id: Uuid) -> Result<()> {
+        if !ctx
+            .principal()
+            .is_some_and(|p| p.user_id == id && p.scope == Scope::Write)
+        {
+            self.allow(ctx, Action::ManageUsers).await?;
+        }
+        self.load_user(id).await?;
+        let ev = self.event(
+            ctx,
+            "auth.sessions_ended",
+            "user",
+            id,
+            json!({"client": ctx.client_json()}),
+        );
+        self.store
+            .commit(ChangeSet::one(Write::DeleteUserSessions(id), ev))
+            .await?;
+        Ok(())
+    }
+
+    /// Issues a personal token: `{name, scope, expires_in_days}`; admins may name another
+    /// `user_id`. The secret is in the answer only.
+    pub async fn create_token(&self, ctx: &Ctx, input: Map<String, Value>) -> Result<IssuedToken> {
+        let owner = match input.get("user_id").and_then(Value::as_str) {
+            Some(u) => {
+                let id: Uuid = u
+                    .parse()
+                    .map_err(|_| AppError::invalid("user_id", "is not an id"))?;
+                self.allow(ctx, Action::ManageUsers).await?;
+                self.load_user(id).await?
+            }
+            None => match &ctx.access {
+                Access::User(p) => {
+                    if let Err(d) = p.check_write() {
+                        return Err(self.refused(ctx, d, "issue tokens").await);
+                    }
+                    self.load_user(p.user_id).await?
+                }
+                Access::System => return Err(AppError::invalid("user_id", "is required")),
+                Access::Anonymous => return Err(crate::authz::unauthenticated()),
+            },
+        };
+        let secret = format!("{TOKEN_PREFIX}{}", random_text(32)?);
+        let now = custodian_domain::now();
+        let token = ApiToken::from_input(&input, owner.id, credential_hash(&secret), now)?;
+        let mut view = token.audit_view();
+        view.insert("client".into(), ctx.client_json());
+        let ev = NewEvent::created(
+            &ctx.actor,
+            "token.created",
+            "token",
+            token.id.to_string(),
+            &view,
+            ctx.request_id.as_deref(),
+            now,
+        );
+        self.store
+            .commit(ChangeSet::one(Write::InsertToken(token.clone()), ev))
+            .await?;
+        Ok(IssuedToken { secret, token })
+    }
+
+    /// Issues a token for a user named by e-mail (the command line).
+    pub async fn create_token_for(
+        &self,
+        ctx: &Ctx,
+        email: &str,
+        scope: Scope,
+        days: i64,
+    ) -> Result<IssuedToken> {
+        let user = self
+            .store
+            .user_by_email(&email.trim().to_lowercase())
+            .await?
+            .ok_or_else(|| {
+                AppError::invalid("user", format!("no account has the e-mail address {email}"))
+            })?;
+        let input = json!({"user_id": user.id.to_string(), "scope": scope, "expires_in_days": days, "name": "command line"});
+        self.create_token(ctx, input.as_object().cloned().unwrap_or_default())
+            .await
+    }
+
+    /// Tokens: the caller's own, or everyone's (or one user's) for admins.
+    pub async fn list_tokens(&self, ctx: &Ctx, user: Option<Uuid>) -> Result<Vec<ApiToken>> {
+        let me = ctx.principal().map(|p| p.user_id);
+        let wanted = match (user, me) {
+            (Some(u), Some(m)) if u == m => Some(m),
+            (None, Some(m)) if self.allow_quiet(ctx, Action::ManageUsers).is_err() => Some(m),
+            (u, _) => {
+                self.allow(ctx, Action::ManageUsers).await?;
+                u
+            }
+        };
+        Ok(self.store.tokens(wanted).await?)
+    }
+
+    fn allow_quiet(&self, ctx: &Ctx, action: Action) -> Result<()> {
+        match &ctx.access {
+            Access::System => Ok(()),
+            Access::User(p) => p
+                .check(action)
+                .map_err(|_| AppError::Forbidden(String::new())),
+            Access::Anonymous => Err(crate::authz::unauthenticated()),
+        }
+    }
+
+    /// Revokes a token: the caller's own, or anyone's for admins.
+    pub async fn revoke_token(&self, ctx: &Ctx, id: Uuid) -> Result<ApiToken> {
+        let t = self
+            .store
+            .token(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("token", id))?;
+        match ctx.principal() {
+            Some(p) if p.user_id == t.user_id => {
+                if let Err(d) = p.check_write() {
+                    return Err(self.refused(ctx, d, "revoke tokens").await);
+                }
+            }
+            _ => self.allow(ctx, Action::ManageUsers).await?,
+        }
+        if t.revoked_at.is_some() {
+            return Ok(t);
+        }
+        let now = custodian_domain::now();
+        let ev = self.event(ctx, "token.revoked", "token", id, json!({"revoked_at": {"after": now}, "user_id": t.user_id, "client": ctx.client_json()}));
+        self.store
+            .commit(ChangeSet::one(Write::RevokeToken { id, at: now }, ev))
+            .await?;
+        Ok(ApiToken {
+            revoked_at: Some(now),
+            ..t
+        })
+    }
+}
+
+fn setup_write(token: &str, user: Uuid, now: DateTime<Utc>) -> Write {
+    Write::SetSetting {
+        key: format!("setup:{}", credential_hash(token)),
+        value: Some(format!(
+            "{user} {}",
+            custodian_domain::value::format_timestamp(&(now + SETUP_LIFE))
+        )),
+    }
+}

@@ -1,0 +1,158 @@
+//! Authorisation, decided once for every edge: each service asks here before it reads or
+//! writes. The rules themselves live in `custodian_domain::access`; this module gathers
+//! the facts they need (a member's teams, roles and delegations) and records refusals in
+//! the audit trail.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use custodian_domain::access::{self, Action, AssetAccess, Denied, Reach};
+use custodian_domain::asset::Asset;
+use custodian_domain::audit::NewEvent;
+use custodian_store::{ChangeSet, DelegationQuery, Within};
+
+use crate::{Access, App, AppError, Ctx, Result};
+
+impl App {
+    /// Checks a register-wide action for an edge that has no service of its own (metrics).
+    pub async fn authorize(&self, ctx: &Ctx, action: Action) -> Result<()> {
+        self.allow(ctx, action).await
+    }
+
+    /// Checks a register-wide action; a refusal is recorded and answered 403 (401 for
+    /// nobody).
+    pub(crate) async fn allow(&self, ctx: &Ctx, action: Action) -> Result<()> {
+        match &ctx.access {
+            Access::System => Ok(()),
+            Access::Anonymous => Err(unauthenticated()),
+            Access::User(p) => match p.check(action) {
+                Ok(()) => Ok(()),
+                Err(d) => Err(self.refused(ctx, d, action.describe()).await),
+            },
+        }
+    }
+
+    /// Turns a refusal into the error the caller gets: 404 for what they may not see, 403
+    /// (recorded in the audit trail) for what they may not do.
+    pub(crate) async fn refused(&self, ctx: &Ctx, d: Denied, what: &str) -> AppError {
+        match d {
+            Denied::Hidden => AppError::NotFound {
+                entity: "record",
+                id: String::new(),
+            },
+            Denied::Forbidden(reason) => {
+                let ev = NewEvent::new(
+                    &ctx.actor,
+                    "access.denied",
+                    "access",
+                    "request",
+                    json!({"wanted": what, "reason": reason, "client": ctx.client_json()}),
+                    ctx.request_id.as_deref(),
+                    custodian_domain::now(),
+                );
+                if let Err(e) = self
+                    .store
+                    .commit(ChangeSet {
+                        writes: vec![],
+                        events: vec![ev],
+                    })
+                    .await
+                {
+                    return e.into();
+                }
+                AppError::Forbidden(reason)
+            }
+        }
+    }
+
+    /// The part of the register the actor reaches, or `None` when they see all of it.
+    pub(crate) async fn reach(&self, ctx: &Ctx) -> Result<Option<Reach>> {
+        let p = match &ctx.access {
+            Access::System => return Ok(None),
+            Access::Anonymous => return Err(unauthenticated()),
+            Access::User(p) if p.reads_everything() => return Ok(None),
+            Access::User(p) => p,
+        };
+        let mut reach = Reach::default();
+        let Some(person) = p.person_id else {
+            return Ok(Some(reach));
+        };
+        reach.own.insert(person);
+        for id in self.store.memberships(person).await? {
+            reach.own.insert(id);
+        }
+        for delegate in reach.own.clone() {
+            let q = DelegationQuery {
+                limit: REACH_DELEGATIONS,
+                delegate_id: Some(delegate),
+                active_only: true,
+                ..Default::default()
+            };
+            for d in self.store.list_delegations(&q).await?.items {
+                reach.delegated.push((d.owner_id, d.asset_id));
+            }
+        }
+        Ok(Some(reach))
+    }
+
+    /// What a list of assets is limited to for the actor.
+    pub(crate) async fn asset_scope(&self, ctx: &Ctx) -> Result<Option<Within>> {
+        Ok(self.reach(ctx).await?.map(|r| Within {
+            parties: r.whole_owners(),
+            ids: r.single_assets(),
+        }))
+    }
+
+    /// What a list of parties or delegations is limited to for the actor.
+    pub(crate) async fn party_scope(&self, ctx: &Ctx) -> Result<Option<(Reach, Within)>> {
+        Ok(self.reach(ctx).await?.map(|r| {
+            let mut parties: Vec<Uuid> = r.own.iter().copied().collect();
+            parties.sort();
+            (
+                r,
+                Within {
+                    parties,
+                    ids: vec![],
+                },
+            )
+        }))
+    }
+
+    /// Checks access to one asset: 404 when the actor may not see it, 403 when they may
+    /// see it but not do this.
+    pub(crate) async fn asset_allowed(
+        &self,
+        ctx: &Ctx,
+        asset: &Asset,
+        wanted: AssetAccess,
+    ) -> Result<()> {
+        let p = match &ctx.access {
+            Access::System => return Ok(()),
+            Access::Anonymous => return Err(unauthenticated()),
+            Access::User(p) => p,
+        };
+        let reach = self.reach(ctx).await?.unwrap_or_default();
+        match access::asset_access(p, &reach, asset.id, asset.owner_id, wanted) {
+            Ok(()) => Ok(()),
+            Err(Denied::Hidden) => Err(AppError::not_found("asset", asset.id)),
+            Err(d) => Err(self.refused(ctx, d, "change this asset").await),
+        }
+    }
+
+    /// Whether the actor may see a party: everyone's for roles that read the register, else
+    /// themselves, their teams and their roles.
+    pub(crate) async fn party_visible(&self, ctx: &Ctx, id: Uuid) -> Result<bool> {
+        Ok(match self.reach(ctx).await? {
+            None => true,
+            Some(r) => r.is_own(id),
+        })
+    }
+}
+
+/// Delegations read per delegate when working out a member's reach.
+const REACH_DELEGATIONS: u32 = 500;
+
+/// The error for a request without credentials.
+pub(crate) fn unauthenticated() -> AppError {
+    AppError::Unauthorized("sign in or send an API token (Authorization: Bearer …)".into())
+}

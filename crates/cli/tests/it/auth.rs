@@ -1,0 +1,697 @@
+//! Accounts and access control over HTTP: sign-in, sessions, CSRF, lockout, tokens, the
+//! role matrix over every documented operation, and what a member may see.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::common::{account, start, token, Answer, Server, PASSWORD};
+use crate::on_both;
+
+fn bearer(t: &str) -> String {
+    format!("Bearer {t}")
+}
+
+/// The session cookie's `name=value` from a sign-in answer.
+fn session_cookie(a: &Answer) -> String {
+    let set = a
+        .headers
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("a session cookie: {} {}", a.status, a.body));
+    set.split(';').next().expect("name=value").to_string()
+}
+
+async fn sign_in(s: &Server, email: &str, password: &str, cookie: Option<&str>) -> Answer {
+    let mut headers = vec![];
+    if let Some(c) = cookie {
+        headers.push(("cookie", c));
+    }
+    s.call_bare(
+        Method::POST,
+        "/api/v1/session",
+        Some(json!({"email": email, "password": password})),
+        &headers,
+    )
+    .await
+}
+
+async fn person(s: &Server, name: &str) -> String {
+    let email = format!("{}@test.example", name.to_lowercase().replace(' ', "."));
+    let a = s
+        .post(
+            "/api/v1/parties",
+            json!({"kind": "person", "name": name, "email": email}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    a.body["id"].as_str().expect("id").to_string()
+}
+
+async fn asset(s: &Server, name: &str, owner: &str) -> String {
+    let a = s
+        .post(
+            "/api/v1/assets",
+            json!({"kind": "physical", "name": name, "owner_id": owner, "importance": "low", "classification": "internal"}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    a.body["id"].as_str().expect("id").to_string()
+}
+
+async fn nobody_gets_in_without_credentials(backend: &str) {
+    let s = start(backend).await;
+    let a = s.call_bare(Method::GET, "/api/v1/assets", None, &[]).await;
+    a.problem(401);
+    assert_eq!(
+        a.headers
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok()),
+        Some("Bearer")
+    );
+    for h in [
+        "content-security-policy",
+        "x-frame-options",
+        "referrer-policy",
+        "x-content-type-options",
+    ] {
+        assert!(a.headers.contains_key(h), "missing {h}");
+    }
+    let csp = a.headers["content-security-policy"].to_str().expect("csp");
+    assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"));
+    s.call_bare(
+        Method::GET,
+        "/api/v1/assets",
+        None,
+        &[("authorization", "Bearer cust_not-a-real-token")],
+    )
+    .await
+    .problem(401);
+    s.call_bare(Method::GET, "/metrics", None, &[])
+        .await
+        .problem(401);
+    assert_eq!(
+        s.call_bare(Method::GET, "/healthz", None, &[]).await.status,
+        200
+    );
+    assert_eq!(
+        s.call_bare(Method::GET, "/api/v1/openapi.json", None, &[])
+            .await
+            .status,
+        200
+    );
+}
+
+async fn sessions_sign_in_renew_and_end(backend: &str) {
+    let s = start(backend).await;
+    account(&s.app, "mia@test.example", "manager", None).await;
+    sign_in(&s, "mia@test.example", "wrong password!!", None)
+        .await
+        .problem(401);
+    let unknown = sign_in(&s, "nobody@test.example", PASSWORD, None).await;
+    unknown.problem(401);
+    let wrong = sign_in(&s, "mia@test.example", "wrong password!!", None).await;
+    // The same answer whether or not the account exists.
+    assert_eq!(unknown.body["detail"], wrong.body["detail"]);
+
+    let a = sign_in(&s, "MIA@test.example", PASSWORD, None).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let set = a.headers["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    assert!(
+        !set.contains("Secure"),
+        "plain http must not mark the cookie Secure"
+    );
+    let cookie = session_cookie(&a);
+    let csrf = a.body["csrf_token"].as_str().expect("csrf").to_string();
+    assert_eq!(a.body["user"]["role"], "manager");
+    assert!(a.body["user"].get("password_hash").is_none());
+
+    let me = s
+        .call_bare(Method::GET, "/api/v1/session", None, &[("cookie", &cookie)])
+        .await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.body["user"]["email"], "mia@test.example");
+    assert_eq!(me.body["csrf_token"], csrf.as_str());
+
+    // A change made with the cookie needs the CSRF token.
+    let body = json!({"kind": "person", "name": "Noel Owner", "email": "noel@test.example"});
+    let a = s
+        .call_bare(
+            Method::POST,
+            "/api/v1/parties",
+            Some(body.clone()),
+            &[("cookie", &cookie)],
+        )
+        .await;
+    a.problem(403);
+    assert!(a.body["detail"]
+        .as_str()
+        .unwrap_or("")
+        .contains("x-csrf-token"));
+    s.call_bare(
+        Method::POST,
+        "/api/v1/parties",
+        Some(body.clone()),
+        &[("cookie", &cookie), ("x-csrf-token", "forged")],
+    )
+    .await
+    .problem(403);
+    let ok = s
+        .call_bare(
+            Method::POST,
+            "/api/v1/parties",
+            Some(body),
+            &[("cookie", &cookie), ("x-csrf-token", &csrf)],
+        )
+        .await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+
+    // Signing in again with a session cookie replaces it: a planted id never gets in.
+    let again = sign_in(&s, "mia@test.example", PASSWORD, Some(&cookie)).await;
+    let renewed = session_cookie(&again);
+    assert_ne!(renewed, cookie);
+    s.call_bare(Method::GET, "/api/v1/session", None, &[("cookie", &cookie)])
+        .await
+        .problem(401);
+
+    // Signing out ends the session.
+    let csrf2 = again.body["csrf_token"].as_str().expect("csrf").to_string();
+    let out = s
+        .call_bare(
+            Method::DELETE,
+            "/api/v1/session",
+            None,
+            &[("cookie", &renewed), ("x-csrf-token", &csrf2)],
+        )
+        .await;
+    assert_eq!(out.status, 204, "{}", out.body);
+    s.call_bare(
+        Method::GET,
+        "/api/v1/session",
+        None,
+        &[("cookie", &renewed)],
+    )
+    .await
+    .problem(401);
+
+    // A password change ends every session; the new password works, the old does not.
+    let a = sign_in(&s, "mia@test.example", PASSWORD, None).await;
+    let (c, t) = (
+        session_cookie(&a),
+        a.body["csrf_token"].as_str().expect("csrf").to_string(),
+    );
+    let b = sign_in(&s, "mia@test.example", PASSWORD, None).await;
+    let other = session_cookie(&b);
+    let short = s
+        .call_bare(
+            Method::POST,
+            "/api/v1/session/password",
+            Some(json!({"current_password": PASSWORD, "new_password": "short"})),
+            &[("cookie", &c), ("x-csrf-token", &t)],
+        )
+        .await;
+    short.problem(422);
+    assert_eq!(short.error_fields(), ["new_password"]);
+    let changed = s
+        .call_bare(
+            Method::POST,
+            "/api/v1/session/password",
+            Some(json!({"current_password": PASSWORD, "new_password": "a much longer passphrase"})),
+            &[("cookie", &c), ("x-csrf-token", &t)],
+        )
+        .await;
+    assert_eq!(changed.status, 204, "{}", changed.body);
+    for cookie in [&c, &other] {
+        s.call_bare(Method::GET, "/api/v1/session", None, &[("cookie", cookie)])
+            .await
+            .problem(401);
+    }
+    sign_in(&s, "mia@test.example", PASSWORD, None)
+        .await
+        .problem(401);
+    assert_eq!(
+        sign_in(&s, "mia@test.example", "a much longer passphrase", None)
+            .await
+            .status,
+        201
+    );
+
+    // Each step is in the audit trail, with the client's address and user agent.
+    let events = s.get("/api/v1/audit?limit=500").await.body;
+    let actions: Vec<&str> = events["items"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for want in [
+        "auth.sign_in_failed",
+        "auth.signed_in",
+        "auth.signed_out",
+        "auth.password_changed",
+    ] {
+        assert!(actions.contains(&want), "no {want} in {actions:?}");
+    }
+    let failed = events["items"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["action"] == "auth.sign_in_failed")
+        .expect("a failure");
+    assert_eq!(failed["changes"]["client"]["ip"], "127.0.0.1");
+    assert!(!events.to_string().contains(PASSWORD));
+}
+
+async fn repeated_failures_lock_the_account(backend: &str) {
+    let s = start(backend).await;
+    account(&s.app, "lee@test.example", "member", None).await;
+    for _ in 0..5 {
+        sign_in(&s, "lee@test.example", "not the password", None)
+            .await
+            .problem(401);
+    }
+    // Locked: even the right password is refused for now.
+    sign_in(&s, "lee@test.example", PASSWORD, None)
+        .await
+        .problem(401);
+    let user = s.app.store().user_by_email("lee@test.example").await;
+    let user = user.expect("read").expect("the user");
+    assert!(user.locked_until.is_some());
+    let events = s.get("/api/v1/audit?limit=500").await.body.to_string();
+    assert!(events.contains("auth.locked_out"));
+    // The address is throttled too: the 11th attempt in a minute is turned away.
+    for _ in 0..4 {
+        sign_in(&s, "other@test.example", "whatever it is", None).await;
+    }
+    let a = sign_in(&s, "other@test.example", "whatever it is", None).await;
+    a.problem(429);
+    assert!(a.headers.contains_key("retry-after"));
+}
+
+async fn tokens_are_scoped_expiring_and_revocable(backend: &str) {
+    let s = start(backend).await;
+    account(&s.app, "ro@test.example", "admin", None).await;
+    let read = token(&s.app, "ro@test.example", "read").await;
+    assert!(read.starts_with("cust_"));
+    let auth = bearer(&read);
+    let h = [("authorization", auth.as_str())];
+    assert_eq!(
+        s.call_bare(Method::GET, "/api/v1/assets", None, &h)
+            .await
+            .status,
+        200
+    );
+    let a = s
+        .call_bare(
+            Method::POST,
+            "/api/v1/parties",
+            Some(json!({"kind": "team", "name": "Ops"})),
+            &h,
+        )
+        .await;
+    a.problem(403);
+    assert!(a.body["detail"]
+        .as_str()
+        .unwrap_or("")
+        .contains("read-only"));
+
+    // Issued over the API: the secret appears once; lists show last use, never the secret.
+    let created = s
+        .post(
+            "/api/v1/tokens",
+            json!({"name": "ci", "scope": "write", "expires_in_days": 7}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let secret = created.body["token"].as_str().expect("secret").to_string();
+    let id = created.body["id"].as_str().expect("id").to_string();
+    let auth2 = bearer(&secret);
+    assert_eq!(
+        s.call_bare(
+            Method::GET,
+            "/api/v1/session",
+            None,
+            &[("authorization", &auth2)]
+        )
+        .await
+        .body["via"],
+        "token"
+    );
+    let list = s.get("/api/v1/tokens").await;
+    assert!(!list.body.to_string().contains(&secret));
+    let mine = list.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|t| t["id"] == id.as_str())
+        .expect("listed");
+    assert!(mine["last_used_at"].is_string());
+    s.post("/api/v1/tokens", json!({"expires_in_days": 400}))
+        .await
+        .problem(422);
+
+    let revoked = s
+        .call(Method::DELETE, &format!("/api/v1/tokens/{id}"), None, &[])
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    assert!(revoked.body["revoked_at"].is_string());
+    s.call_bare(
+        Method::GET,
+        "/api/v1/assets",
+        None,
+        &[("authorization", &auth2)],
+    )
+    .await
+    .problem(401);
+
+    // An expired token no longer works.
+    let t = s
+        .app
+        .create_token_for(
+            &custodian_app::Ctx::system(),
+            "ro@test.example",
+            custodian_domain::access::Scope::Read,
+            1,
+        )
+        .await
+        .expect("token");
+    let expired = format!(
+        "UPDATE api_tokens SET expires_at = {} WHERE id = {}",
+        if backend == "postgres" {
+            "now() - interval '1 day'".to_string()
+        } else {
+            "'2020-01-01T00:00:00+00:00'".to_string()
+        },
+        if backend == "postgres" {
+            format!("'{}'", t.token.id)
+        } else {
+            format!("X'{}'", t.token.id.simple())
+        },
+    );
+    s.db().execute(&expired).await.expect("expire the token");
+    s.call_bare(
+        Method::GET,
+        "/api/v1/assets",
+        None,
+        &[("authorization", &bearer(&t.secret))],
+    )
+    .await
+    .problem(401);
+
+    let events = s.get("/api/v1/audit?limit=500").await.body.to_string();
+    assert!(events.contains("token.created") && events.contains("token.revoked"));
+    assert!(!events.contains(&secret));
+}
+
+async fn members_see_and_edit_only_their_own(backend: &str) {
+    let s = start(backend).await;
+    let ann = person(&s, "Ann Member").await;
+    let bob = person(&s, "Bob Other").await;
+    let team = s
+        .post(
+            "/api/v1/parties",
+            json!({"kind": "team", "name": "Lab", "member_ids": [ann]}),
+        )
+        .await;
+    let team = team.body["id"].as_str().expect("team").to_string();
+    let mine = asset(&s, "Ann's laptop", &ann).await;
+    let teams = asset(&s, "Lab scope", &team).await;
+    let bobs = asset(&s, "Bob's laptop", &bob).await;
+    let lent = asset(&s, "Bob's phone", &bob).await;
+    let d = s
+        .post(
+            "/api/v1/delegations",
+            json!({"owner_id": bob, "delegate_id": ann, "task": "inventory", "asset_id": lent}),
+        )
+        .await;
+    assert_eq!(d.status, 201, "{}", d.body);
+
+    let ann_uuid: uuid::Uuid = ann.parse().expect("uuid");
+    account(&s.app, "ann.member@test.example", "member", Some(ann_uuid)).await;
+    let t = token(&s.app, "ann.member@test.example", "write").await;
+    let auth = bearer(&t);
+    let h = [("authorization", auth.as_str())];
+    let (s, h) = (&s, &h);
+    let get = |p: String| async move { s.call_bare(Method::GET, &p, None, h).await };
+
+    let list = get("/api/v1/assets?limit=50".into()).await;
+    let mut names: Vec<&str> = list.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Ann's laptop", "Bob's phone", "Lab scope"]);
+    // A filter cannot widen the view.
+    let by_bob = get(format!("/api/v1/assets?owner_id={bob}")).await;
+    assert_eq!(by_bob.body["items"].as_array().map(Vec::len), Some(1));
+    let q = get("/api/v1/assets?q=laptop".into()).await;
+    assert_eq!(q.body["items"].as_array().map(Vec::len), Some(1));
+
+    for id in [&mine, &teams, &lent] {
+        assert_eq!(get(format!("/api/v1/assets/{id}")).await.status, 200);
+    }
+    get(format!("/api/v1/assets/{bobs}")).await.problem(404);
+    get(format!("/api/v1/assets/{bobs}/history"))
+        .await
+        .problem(404);
+    get(format!("/api/v1/parties/{bob}")).await.problem(404);
+    assert_eq!(get(format!("/api/v1/parties/{ann}")).await.status, 200);
+
+    // Owners keep their records true; they do not reassign or dispose of them.
+    let patch = |id: String, body: Value| async move {
+        s.call_bare(
+            Method::PATCH,
+            &format!("/api/v1/assets/{id}"),
+            Some(body),
+            h,
+        )
+        .await
+    };
+    let ok = patch(mine.clone(), json!({"description": "Mine"})).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let ok = patch(lent.clone(), json!({"description": "Counted"})).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    patch(bobs.clone(), json!({"description": "Not mine"}))
+        .await
+        .problem(404);
+    patch(mine.clone(), json!({"owner_id": bob}))
+        .await
+        .problem(403);
+    s.call_bare(
+        Method::POST,
+        &format!("/api/v1/assets/{mine}/transitions"),
+        Some(json!({"to": "retired"})),
+        h,
+    )
+    .await
+    .problem(403);
+    s.call_bare(
+        Method::POST,
+        "/api/v1/assets",
+        Some(json!({"kind": "physical", "name": "X", "owner_id": ann, "importance": "low", "classification": "internal"})),
+        h,
+    )
+    .await
+    .problem(403);
+    // Bob's record is unchanged.
+    assert!(s.get(&format!("/api/v1/assets/{bobs}")).await.body["description"].is_null());
+    // The refusal is in the audit trail.
+    let events = s.get("/api/v1/audit?limit=500").await.body.to_string();
+    assert!(events.contains("access.denied"));
+}
+
+/// What a caller should get from an operation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Want {
+    /// Anything but 401 and 403 (a 404 or 422 for the probe's made-up input is fine).
+    Allowed,
+    Forbidden,
+    Unauthenticated,
+    Hidden,
+}
+
+fn want(role: Option<&str>, read_only: bool, method: &str, path: &str) -> Want {
+    use Want::*;
+    if custodian_web::openapi::is_public(method, path) {
+        return Allowed;
+    }
+    let Some(role) = role else {
+        return Unauthenticated;
+    };
+    let reading = method == "get";
+    if read_only && !reading {
+        // Signing out needs a session, not a token: the answer says so (422).
+        return if path == "/api/v1/session" {
+            Allowed
+        } else {
+            Forbidden
+        };
+    }
+    if role == "admin" {
+        return Allowed;
+    }
+    if path.starts_with("/api/v1/session") || path == "/api/v1/tokens" {
+        return Allowed;
+    }
+    if path == "/api/v1/tokens/{id}" {
+        return Forbidden;
+    }
+    let area = path
+        .trim_start_matches("/api/v1/")
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or("");
+    match role {
+        "manager" => match area {
+            "classifications" | "custom_fields" if reading => Allowed,
+            "classifications" | "custom_fields" | "users" | "audit" => Forbidden,
+            _ => Allowed,
+        },
+        "auditor" => {
+            if reading {
+                Allowed
+            } else {
+                Forbidden
+            }
+        }
+        _ => match area {
+            "assets" if path.contains("{id}") => Hidden,
+            "assets" if reading => Allowed,
+            "parties" | "delegations" if path.contains("{id}") && reading => Hidden,
+            "delegations" if path.ends_with("/end") => Hidden,
+            "parties" | "delegations" if reading => Allowed,
+            "delegations" if method == "post" => Allowed,
+            "locations" | "classifications" | "custom_fields" if reading => Allowed,
+            _ => Forbidden,
+        },
+    }
+}
+
+async fn every_route_answers_each_role_as_designed(backend: &str) {
+    let s = start(backend).await;
+    let owner = person(&s, "Olga Owner").await;
+    let other = person(&s, "Otto Other").await;
+    let member_person = person(&s, "Mo Member").await;
+    let asset_id = asset(&s, "Olga's server", &owner).await;
+    let d = s
+        .post(
+            "/api/v1/delegations",
+            json!({"owner_id": owner, "delegate_id": other, "task": "review"}),
+        )
+        .await;
+    let delegation = d.body["id"].as_str().expect("delegation").to_string();
+    let loc = s
+        .post("/api/v1/locations", json!({"name": "HQ"}))
+        .await
+        .body["id"]
+        .as_str()
+        .expect("location")
+        .to_string();
+    let victim = account(&s.app, "victim@test.example", "member", None).await;
+    let victim_token = s
+        .app
+        .create_token_for(
+            &custodian_app::Ctx::system(),
+            "victim@test.example",
+            custodian_domain::access::Scope::Read,
+            5,
+        )
+        .await
+        .expect("token")
+        .token
+        .id;
+
+    let mut callers: Vec<(String, Option<&str>, bool, Option<String>)> =
+        vec![("nobody".into(), None, false, None)];
+    for role in ["admin", "manager", "auditor", "member"] {
+        let email = format!("{role}@matrix.example");
+        let person = (role == "member").then(|| member_person.parse().expect("uuid"));
+        account(&s.app, &email, role, person).await;
+        let t = token(&s.app, &email, "write").await;
+        callers.push((role.into(), Some(role), false, Some(t)));
+    }
+    account(&s.app, "readonly@matrix.example", "admin", None).await;
+    let ro = token(&s.app, "readonly@matrix.example", "read").await;
+    callers.push((
+        "read-only admin token".into(),
+        Some("admin"),
+        true,
+        Some(ro),
+    ));
+
+    let doc = s.get("/api/v1/openapi.json").await.body;
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().expect("paths") {
+        let area = path
+            .trim_start_matches("/api/v1/")
+            .split('/')
+            .next()
+            .unwrap_or("");
+        let id = match area {
+            "assets" => asset_id.clone(),
+            "parties" => owner.clone(),
+            "delegations" => delegation.clone(),
+            "locations" => loc.clone(),
+            "users" => victim.id.to_string(),
+            "tokens" => victim_token.to_string(),
+            _ => uuid::Uuid::now_v7().to_string(),
+        };
+        let concrete = path
+            .replace("{id}", &id)
+            .replace("{relation_id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{key}", "no_such_level")
+            .replace("{token}", "not-a-setup-token");
+        for method in ops.as_object().expect("ops").keys() {
+            let body = match (method.as_str(), path.as_str()) {
+                ("post", "/api/v1/assets/bulk") => Some(json!({"items": []})),
+                ("post", "/api/v1/session/password") => Some(
+                    json!({"current_password": "not it at all", "new_password": "not it either!"}),
+                ),
+                ("post" | "patch", _) => Some(json!({})),
+                _ => None,
+            };
+            for (name, role, read_only, secret) in &callers {
+                let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+                let auth = secret.as_deref().map(bearer);
+                let headers: Vec<(&str, &str)> = auth
+                    .as_deref()
+                    .map(|a| vec![("authorization", a)])
+                    .unwrap_or_default();
+                let a = s.call_bare(m, &concrete, body.clone(), &headers).await;
+                let status = a.status.as_u16();
+                let w = want(*role, *read_only, method, path);
+                let ok = match w {
+                    Want::Allowed => status != 401 && status != 403 && status < 500,
+                    Want::Forbidden => status == 403,
+                    Want::Unauthenticated => status == 401,
+                    Want::Hidden => status == 404,
+                };
+                assert!(
+                    ok,
+                    "{name}: {method} {path} answered {status}, expected {w:?}: {}",
+                    a.body
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, custodian_web::openapi::OPS.len() * callers.len());
+}
+
+on_both!(
+    nobody_gets_in_without_credentials,
+    sessions_sign_in_renew_and_end,
+    repeated_failures_lock_the_account,
+    tokens_are_scoped_expiring_and_revocable,
+    members_see_and_edit_only_their_own,
+    every_route_answers_each_role_as_designed,
+);

@@ -1,0 +1,284 @@
+//! `/api/v1/session`, `/api/v1/setup`, `/api/v1/users` and `/api/v1/tokens`.
+
+use axum::extract::{Extension, Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Map, Value};
+
+use custodian_app::accounts::SignedIn;
+use custodian_app::AppError;
+use custodian_domain::account::SESSION_ABSOLUTE;
+
+use super::{created, one, page};
+use crate::auth::{cookie, limit, SessionCookie, SESSION_COOKIE};
+use crate::extract::{path_id, Anyone, Caller, IfMatch, JsonObject, Params};
+use crate::problem::ApiResult;
+use crate::AppState;
+
+fn text(body: &Map<String, Value>, k: &str) -> Result<String, AppError> {
+    match body.get(k) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        _ => Err(AppError::invalid(k, "is required")),
+    }
+}
+
+fn session_cookie(s: &AppState, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if s.app.settings().https() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let v = format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    );
+    HeaderValue::from_str(&v).unwrap_or(HeaderValue::from_static(""))
+}
+
+fn signed_in_json(si: &SignedIn) -> Value {
+    json!({
+        "user": si.user.to_json(),
+        "csrf_token": si.session.csrf_token,
+        "expires_at": custodian_domain::value::format_timestamp(&(si.session.created_at + SESSION_ABSOLUTE)),
+    })
+}
+
+/// `POST /session`: signs in with `{email, password}`; sets the session cookie.
+pub async fn sign_in(
+    State(s): State<AppState>,
+    Anyone(ctx): Anyone,
+    headers: axum::http::HeaderMap,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Response> {
+    if let Some(r) = limit(&s, &ctx, "sign-in") {
+        return Ok(r);
+    }
+    let mut problems = custodian_domain::Problems::new();
+    let email = text(&body, "email")
+        .map_err(|e| problems_of(&mut problems, e))
+        .ok();
+    let password = text(&body, "password")
+        .map_err(|e| problems_of(&mut problems, e))
+        .ok();
+    for k in body.keys() {
+        if !["email", "password", "totp"].contains(&k.as_str()) {
+            problems.add(k.clone(), "is not a field of a sign-in");
+        }
+    }
+    let (Some(email), Some(password)) = (email, password) else {
+        return Err(AppError::Invalid(problems).into());
+    };
+    if !problems.is_empty() {
+        return Err(AppError::Invalid(problems).into());
+    }
+    let previous = cookie(&headers, SESSION_COOKIE);
+    let si = s
+        .app
+        .sign_in(&ctx, &email, &password, previous.as_deref())
+        .await?;
+    let mut r = (StatusCode::CREATED, Json(signed_in_json(&si))).into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(&s, &si.cookie, SESSION_ABSOLUTE.num_seconds()),
+    );
+    Ok(r)
+}
+
+fn problems_of(p: &mut custodian_domain::Problems, e: AppError) {
+    if let AppError::Invalid(more) = e {
+        p.0.extend(more.0);
+    }
+}
+
+/// `GET /session`: who is signed in, and the CSRF token for their unsafe requests.
+pub async fn me(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    session: Option<Extension<SessionCookie>>,
+) -> ApiResult<Response> {
+    let user = s.app.me(&ctx).await?;
+    let csrf = match &session {
+        Some(Extension(c)) => s
+            .app
+            .session_principal(&c.0)
+            .await?
+            .map(|(_, sess)| sess.csrf_token),
+        None => None,
+    };
+    let via = ctx.principal().map(|p| match p.via {
+        custodian_domain::access::Via::Token(_) => "token",
+        _ => "session",
+    });
+    Ok(Json(json!({"user": user.to_json(), "via": via, "scope": ctx.principal().map(|p| p.scope), "csrf_token": csrf})).into_response())
+}
+
+/// `DELETE /session`: signs out.
+pub async fn sign_out(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    session: Option<Extension<SessionCookie>>,
+) -> ApiResult<Response> {
+    let Some(Extension(c)) = session else {
+        return Err(
+            AppError::invalid("", "this request was not made with a session cookie").into(),
+        );
+    };
+    s.app.sign_out(&ctx, &c.0).await?;
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&s, "", 0));
+    Ok(r)
+}
+
+/// `POST /session/password`: `{current_password, new_password}`; ends every session.
+pub async fn change_password(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Response> {
+    if let Some(r) = limit(&s, &ctx, "password") {
+        return Ok(r);
+    }
+    let current = text(&body, "current_password")?;
+    let new = text(&body, "new_password")?;
+    s.app.change_password(&ctx, &current, &new).await?;
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&s, "", 0));
+    Ok(r)
+}
+
+/// `POST /setup`: the first admin, through the link printed on first start.
+pub async fn bootstrap(
+    State(s): State<AppState>,
+    Anyone(ctx): Anyone,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Response> {
+    if let Some(r) = limit(&s, &ctx, "setup") {
+        return Ok(r);
+    }
+    let user = s.app.bootstrap(&ctx, &body).await?;
+    Ok(created(
+        format!("/api/v1/users/{}", user.id),
+        user.version,
+        user.to_json(),
+    ))
+}
+
+/// `POST /setup/{token}`: sets a new account's password through its one-time link.
+pub async fn complete_setup(
+    State(s): State<AppState>,
+    Anyone(ctx): Anyone,
+    Path(token): Path<String>,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Response> {
+    if let Some(r) = limit(&s, &ctx, "setup") {
+        return Ok(r);
+    }
+    let password = text(&body, "password")?;
+    let user = s.app.complete_setup(&ctx, &token, &password).await?;
+    Ok(one(user.version, user.to_json()))
+}
+
+pub async fn list_users(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    p: Params,
+) -> ApiResult<Response> {
+    p.only(&["limit", "cursor"])?;
+    Ok(page(
+        s.app.list_users(&ctx, p.limit()?, p.cursor()?).await?,
+        |u| u.to_json(),
+    ))
+}
+
+/// `POST /users`: the account and its one-time setup link.
+pub async fn create_user(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Response> {
+    let (user, setup) = s.app.create_user(&ctx, body).await?;
+    let mut v = user.to_json();
+    v["setup_url"] = json!(format!(
+        "{}/setup/{setup}",
+        s.app.settings().public_url.trim_end_matches('/')
+    ));
+    Ok(created(
+        format!("/api/v1/users/{}", user.id),
+        user.version,
+        v,
+    ))
+}
+
+pub async fn get_user(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let u = s.app.get_user(&ctx, path_id("user", &id)?).await?;
+    Ok(one(u.version, u.to_json()))
+}
+
+pub async fn update_user(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    IfMatch(v): IfMatch,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Response> {
+    let u = s
+        .app
+        .update_user(&ctx, path_id("user", &id)?, body, v)
+        .await?;
+    Ok(one(u.version, u.to_json()))
+}
+
+/// `DELETE /users/{id}/sessions`: signs the user out everywhere.
+pub async fn end_sessions(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    s.app.end_sessions(&ctx, path_id("user", &id)?).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn list_tokens(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    p: Params,
+) -> ApiResult<Response> {
+    p.only(&["user_id"])?;
+    let tokens = s.app.list_tokens(&ctx, p.id("user_id")?).await?;
+    Ok(Json(json!({"items": tokens.iter().map(|t| t.to_json()).collect::<Vec<_>>(), "next_cursor": null})).into_response())
+}
+
+/// `POST /tokens`: the token's secret is in this answer only.
+pub async fn create_token(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Response> {
+    if let Some(r) = limit(&s, &ctx, "tokens") {
+        return Ok(r);
+    }
+    let issued = s.app.create_token(&ctx, body).await?;
+    let mut v = issued.token.to_json();
+    v["token"] = json!(issued.secret);
+    let mut r = (StatusCode::CREATED, Json(v)).into_response();
+    if let Ok(l) = HeaderValue::from_str(&format!("/api/v1/tokens/{}", issued.token.id)) {
+        r.headers_mut().insert(header::LOCATION, l);
+    }
+    Ok(r)
+}
+
+/// `DELETE /tokens/{id}`: revokes a token.
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let t = s.app.revoke_token(&ctx, path_id("token", &id)?).await?;
+    Ok(Json(t.to_json()).into_response())
+}
