@@ -441,12 +441,49 @@ fn pg_database_size(rt: &tokio::runtime::Runtime, ctx: &Setup) -> Option<u64> {
     })
 }
 
+/// Creates the bench's admin account and a write token for it, through the CLI.
+fn bench_token(bin: &Path, db: &str) -> Result<String> {
+    let email = "bench-admin@bench.example.com";
+    let run = |args: &[&str]| -> Result<String> {
+        let out = std::process::Command::new(bin)
+            .args(args)
+            .args(["--database", db])
+            .output()
+            .with_context(|| format!("cannot run {}", bin.display()))?;
+        if !out.status.success() {
+            bail!(
+                "custodian {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).to_string())
+    };
+    run(&["user", "create", email, "--role", "admin"])?;
+    let out = run(&[
+        "token",
+        "create",
+        "--user",
+        email,
+        "--scope",
+        "write",
+        "--expires-in",
+        "2",
+    ])?;
+    out.lines()
+        .last()
+        .map(|l| l.trim().to_string())
+        .filter(|l| l.starts_with("cust_"))
+        .context("custodian token create printed no token on its last line")
+}
+
 fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<Results> {
     let name = b.name();
     let n = ctx.data.assets;
     let (db, dir) = fresh_database(rt, ctx, b)?;
     let mut problems = Vec::new();
-    let client = measure::client()?;
+    let token = bench_token(&ctx.bin, &db)?;
+    let client = measure::client(&token)?;
 
     // 1. Persons through the API.
     eprintln!("[bench] {name}: creating {} persons", gen::PERSONS);

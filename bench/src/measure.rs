@@ -11,8 +11,17 @@ use serde_json::{json, Value};
 use crate::procs::proc_status_kib;
 
 /// A keep-alive client for one server.
-pub fn client() -> Result<reqwest::Client> {
+/// A client that sends the bench account's token with every request.
+pub fn client(token: &str) -> Result<reqwest::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}")
+            .parse()
+            .context("the token is not a valid header value")?,
+    );
     reqwest::Client::builder()
+        .default_headers(headers)
         .pool_max_idle_per_host(64)
         .timeout(Duration::from_secs(120))
         .build()

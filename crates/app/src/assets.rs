@@ -390,9 +390,10 @@ impl App {
             created.clear();
             let mut cs = ChangeSet::default();
             for (i, d, number, _) in &valid {
-                let a = d
+                let mut a = d
                     .clone()
                     .into_asset(custodian_domain::new_id(), number.clone(), now);
+                self.seal_asset_secrets(&mut a, None)?;
                 cs.events.push(NewEvent::created(
                     &ctx.actor,
                     "asset.created",
@@ -454,6 +455,68 @@ impl App {
                 return Ok(n);
             }
         }
+    }
+
+    /// Seals `next`'s secrets and lists its field-level changes from `cur` (a secret's
+    /// change says only that it was set, replaced or removed).
+    pub(crate) fn asset_changes(
+        &self,
+        cur: &Asset,
+        next: &mut Asset,
+    ) -> Result<Map<String, Value>> {
+        let secrets = self.seal_asset_secrets(next, Some(cur))?;
+        let mut changes = audit::diff(&cur.audit_view(), &next.audit_view());
+        for k in secrets {
+            changes.insert(
+                k.clone(),
+                crate::secrets::secret_change(
+                    cur.attrs.contains_key(&k),
+                    next.attrs.contains_key(&k),
+                ),
+            );
+        }
+        Ok(changes)
+    }
+
+    /// Reveals a secret field of an asset (licence keys). Only those who may edit the record
+    /// may read its secrets, and every reading is an audit event.
+    pub async fn reveal_secret(&self, ctx: &Ctx, id: Uuid, field: Option<&str>) -> Result<Value> {
+        let a = self.load(id).await?;
+        self.asset_allowed(ctx, &a, AssetAccess::EditRecord).await?;
+        let Some(field) = field else {
+            return Err(AppError::invalid("field", "is required (e.g. licence_key)"));
+        };
+        let is_secret = custodian_domain::fields::field(field)
+            .is_some_and(|d| d.ty == custodian_domain::fields::FieldType::Secret);
+        if !is_secret {
+            return Err(AppError::invalid(
+                "field",
+                format!("{field:?} is not a secret field"),
+            ));
+        }
+        let Some(stored) = a.attrs.get(field).and_then(Value::as_str) else {
+            return Err(AppError::invalid(
+                "field",
+                format!("this asset has no {field}"),
+            ));
+        };
+        let value = self.open_secret(stored, &format!("asset:{id}:{field}"))?;
+        let ev = NewEvent::new(
+            &ctx.actor,
+            "asset.secret_revealed",
+            "asset",
+            id,
+            json!({"field": field, "client": ctx.client_json()}),
+            ctx.request_id.as_deref(),
+            custodian_domain::now(),
+        );
+        self.store
+            .commit(ChangeSet {
+                writes: vec![],
+                events: vec![ev],
+            })
+            .await?;
+        Ok(json!({"field": field, "value": value}))
     }
 
     /// One asset.
@@ -521,22 +584,16 @@ impl App {
         self.check_references(&[(&owner, reviewer.as_ref(), location.as_ref())], &mut rp)
             .await?;
         problems.0.extend(rp.remove(0).0);
-        let Some(next) = next.filter(|_| problems.is_empty()) else {
+        let Some(mut next) = next.filter(|_| problems.is_empty()) else {
             return Err(AppError::Invalid(problems));
         };
+        let changes = self.asset_changes(&cur, &mut next)?;
         let write = Write::UpdateAsset {
             asset: Box::new(next.clone()),
             expected_version: cur.version,
         };
         let changed = self
-            .write_update(
-                ctx,
-                "asset",
-                &id.to_string(),
-                audit::diff(&cur.audit_view(), &next.audit_view()),
-                write,
-                if_match,
-            )
+            .write_update(ctx, "asset", &id.to_string(), changes, write, if_match)
             .await?;
         self.view(if changed { next } else { cur }).await
     }

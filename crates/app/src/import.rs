@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use custodian_domain::asset::{self, Asset, AssetDraft};
-use custodian_domain::audit::{self, NewEvent};
+use custodian_domain::audit::NewEvent;
 use custodian_domain::party::PartyKind;
 use custodian_domain::value;
 use custodian_store::{ChangeSet, MatchKey, PartyRef, Write};
@@ -326,7 +326,7 @@ impl App {
                             p.0.into_iter()
                                 .for_each(|e| report.error(n, e.field, e.message))
                         }
-                        Ok(next) => {
+                        Ok(mut next) => {
                             if next.asset_number != cur.asset_number {
                                 let num = next.asset_number.clone();
                                 if taken.contains(&num) {
@@ -346,7 +346,7 @@ impl App {
                                     continue;
                                 }
                             }
-                            let changes = audit::diff(&cur.audit_view(), &next.audit_view());
+                            let changes = self.asset_changes(&cur, &mut next)?;
                             if changes.is_empty() {
                                 report.unchanged += 1;
                                 continue;
@@ -444,7 +444,8 @@ impl App {
                             ))
                         })?,
                 };
-                let a = d.into_asset(custodian_domain::new_id(), number, now);
+                let mut a = d.into_asset(custodian_domain::new_id(), number, now);
+                self.seal_asset_secrets(&mut a, None)?;
                 seen_numbers.insert(a.asset_number.clone(), row);
                 auto_numbered.insert(a.asset_number.clone());
                 cs.events.push(NewEvent::created(

@@ -215,6 +215,9 @@ pub struct Settings {
     /// The address users reach Custodian at (`https://…` behind a TLS proxy), used in
     /// links and to decide on `Secure` cookies and HSTS.
     pub public_url: String,
+    /// The key secrets are sealed with (`None`: a key that lives as long as the process,
+    /// for tests; the command line always loads or creates a lasting one).
+    pub sealer: Option<secrets::Sealer>,
 }
 
 impl Default for Settings {
@@ -222,6 +225,7 @@ impl Default for Settings {
         Self {
             asset_number_prefix: "AST".into(),
             public_url: "http://127.0.0.1:8080".into(),
+            sealer: None,
         }
     }
 }
@@ -242,6 +246,8 @@ pub struct App {
     scheme_cache: Arc<std::sync::Mutex<Option<CachedScheme>>>,
     /// Asset numbers reserved ahead, so that registering an asset is a single commit.
     numbers: Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
+    /// Seals and opens secrets at rest.
+    sealer: secrets::Sealer,
 }
 
 /// The scheme and when it was read.
@@ -257,9 +263,14 @@ const NUMBER_BLOCK: usize = 32;
 impl App {
     /// Services over a store.
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
+        let sealer = settings
+            .sealer
+            .clone()
+            .unwrap_or_else(secrets::Sealer::ephemeral);
         Self {
             store,
             settings,
+            sealer,
             scheme_cache: Default::default(),
             numbers: Default::default(),
         }
@@ -301,6 +312,11 @@ impl App {
     /// The settings.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The secret sealer.
+    pub(crate) fn sealer(&self) -> &secrets::Sealer {
+        &self.sealer
     }
 }
 

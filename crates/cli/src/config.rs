@@ -18,6 +18,10 @@ pub struct File {
     pub public_url: Option<String>,
     /// Log level.
     pub log: Option<String>,
+    /// Where Custodian keeps its files (the generated secret key).
+    pub data_dir: Option<PathBuf>,
+    /// The file holding the key secrets are sealed with.
+    pub secret_key_file: Option<PathBuf>,
 }
 
 impl File {

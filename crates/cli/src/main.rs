@@ -255,6 +255,7 @@ impl Env {
             .or_else(|| self.file.asset_number_prefix.clone())
             .unwrap_or_else(|| "AST".into());
         config::check_prefix(&prefix)?;
+        let sealer = self.sealer()?;
         let app = App::new(
             Arc::new(store),
             Settings {
@@ -263,10 +264,57 @@ impl Env {
                     .ok()
                     .or_else(|| self.file.public_url.clone())
                     .unwrap_or_else(|| "http://127.0.0.1:8080".into()),
+                sealer: Some(sealer),
             },
         );
         app.ensure_defaults(&Ctx::system()).await?;
         Ok(app)
+    }
+}
+
+impl Env {
+    /// The key secrets are sealed with: `CUSTODIAN_SECRET_KEY` (64 hex characters or
+    /// base64), else the key file (`secret_key_file`, default `custodian.key` in the data
+    /// directory, created with mode 0600 on first run).
+    fn sealer(&self) -> anyhow::Result<custodian_app::secrets::Sealer> {
+        use custodian_app::secrets::Sealer;
+        if let Ok(text) = std::env::var("CUSTODIAN_SECRET_KEY") {
+            return Sealer::from_key_text(&text).context("CUSTODIAN_SECRET_KEY");
+        }
+        let path = match &self.file.secret_key_file {
+            Some(p) => p.clone(),
+            None => self.data_dir().join("custodian.key"),
+        };
+        let (sealer, created) = Sealer::load_or_create(&path)?;
+        if created {
+            tracing::warn!(
+                "generated a new secret key in {} (key id {}): back it up with the database, or secrets stored with it cannot be read",
+                path.display(),
+                sealer.key_id()
+            );
+        }
+        Ok(sealer)
+    }
+
+    /// Where Custodian keeps its files: `CUSTODIAN_DATA_DIR`, `data_dir` in the
+    /// configuration, else the SQLite database's directory, else the working directory.
+    fn data_dir(&self) -> PathBuf {
+        if let Ok(d) = std::env::var("CUSTODIAN_DATA_DIR") {
+            return PathBuf::from(d);
+        }
+        if let Some(d) = &self.file.data_dir {
+            return d.clone();
+        }
+        let db = &self.database;
+        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+            return PathBuf::from(".");
+        }
+        let path = db.strip_prefix("sqlite://").unwrap_or(db);
+        let path = path.split('?').next().unwrap_or(path);
+        match std::path::Path::new(path).parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
     }
 }
 

@@ -166,6 +166,8 @@ fn schemas() -> Value {
         "CustomFieldInput": {"type": "object", "required": ["entity_type", "key", "label", "field_type"], "properties": {"entity_type": words(EntityType::NAMES), "key": text(), "label": text(),
             "field_type": words(CustomType::NAMES), "choices": strings(), "required": {"type": "boolean"}, "asset_kinds": {"type": "array", "items": words(AssetKind::NAMES)}, "description": text()}},
         "CustomFieldList": page_of("CustomField"),
+        "Reveal": {"type": "object", "required": ["field"], "properties": {"field": {"type": "string", "enum": ["licence_key"]}}},
+        "Revealed": {"type": "object", "required": ["field", "value"], "properties": {"field": text(), "value": text()}},
         "SignIn": {"type": "object", "required": ["email", "password"], "properties": {"email": text(), "password": {"type": "string", "format": "password"}, "totp": {"type": "string", "description": "The second factor's 6-digit code, when the account has one."}}},
         "SignedIn": {"type": "object", "required": ["user", "csrf_token", "expires_at"], "description": "The session cookie is set; send csrf_token as X-CSRF-Token on unsafe requests.", "properties": {"user": r("User"), "csrf_token": text(), "expires_at": time()}},
         "Me": {"type": "object", "properties": {"user": r("User"), "via": words(&["session", "token"]), "scope": words(Scope::NAMES), "csrf_token": nullable(text())}},
@@ -509,6 +511,14 @@ pub const OPS: &[Op] = &[
         "Delete a custom field definition",
         None,
         (204, None),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/assets/{id}/reveal",
+        "Reveal a secret field (an audited read; owners, delegates, managers and admins)",
+        Some("Reveal"),
+        (200, Some("Revealed")),
         &[],
     ),
     op(

@@ -687,7 +687,97 @@ async fn every_route_answers_each_role_as_designed(backend: &str) {
     assert_eq!(checked, custodian_web::openapi::OPS.len() * callers.len());
 }
 
+async fn secrets_are_sealed_and_revealed_on_request(backend: &str) {
+    let s = start(backend).await;
+    let owner = person(&s, "Sam Owner").await;
+    let a = s
+        .post(
+            "/api/v1/assets",
+            json!({"kind": "software", "name": "CAD suite", "owner_id": owner, "importance": "medium",
+                   "classification": "internal", "licence_key": "LK-SECRET-4711"}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert!(!a.body.to_string().contains("LK-SECRET-4711"));
+    let id = a.body["id"].as_str().expect("id").to_string();
+    // At rest the key is sealed: the database never holds it in clear.
+    let leaked = s
+        .app
+        .store()
+        .find_assets(custodian_store::MatchKey::Id, &[id.clone()])
+        .await
+        .expect("read");
+    let stored = leaked[0].attrs["licence_key"]
+        .as_str()
+        .expect("stored")
+        .to_string();
+    assert!(
+        stored.starts_with("v1:") && !stored.contains("LK-SECRET"),
+        "{stored}"
+    );
+
+    let revealed = s
+        .post(
+            &format!("/api/v1/assets/{id}/reveal"),
+            json!({"field": "licence_key"}),
+        )
+        .await;
+    assert_eq!(revealed.status, 200, "{}", revealed.body);
+    assert_eq!(revealed.body["value"], "LK-SECRET-4711");
+    s.post(
+        &format!("/api/v1/assets/{id}/reveal"),
+        json!({"field": "name"}),
+    )
+    .await
+    .problem(422);
+
+    account(&s.app, "aud@test.example", "auditor", None).await;
+    let t = token(&s.app, "aud@test.example", "write").await;
+    s.call_bare(
+        Method::POST,
+        &format!("/api/v1/assets/{id}/reveal"),
+        Some(json!({"field": "licence_key"})),
+        &[("authorization", &bearer(&t))],
+    )
+    .await
+    .problem(403);
+
+    // Replacing the key is recorded as replaced, never with a value.
+    let p = s
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/assets/{id}"),
+            Some(json!({"licence_key": "LK-NEW-0815"})),
+            &[],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let same = s
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/assets/{id}"),
+            Some(json!({"licence_key": "LK-NEW-0815"})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        same.body["version"], p.body["version"],
+        "the same key is no change"
+    );
+    let h = s.get(&format!("/api/v1/assets/{id}/history")).await.body;
+    let text = h.to_string();
+    assert!(
+        !text.contains("LK-SECRET") && !text.contains("LK-NEW"),
+        "{text}"
+    );
+    assert!(text.contains("(secret, replaced)"), "{text}");
+    let events = s.get("/api/v1/audit?limit=500").await.body.to_string();
+    assert!(events.contains("asset.secret_revealed"));
+    assert!(!events.contains("LK-SECRET") && !events.contains("LK-NEW"));
+}
+
 on_both!(
+    secrets_are_sealed_and_revealed_on_request,
     nobody_gets_in_without_credentials,
     sessions_sign_in_renew_and_end,
     repeated_failures_lock_the_account,

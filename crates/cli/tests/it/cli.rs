@@ -18,7 +18,8 @@ crate::on_both!(
     audit_verify_detects_alteration,
     audit_verify_detects_removal,
     audit_verify_detects_reordering,
-    demo_fills_an_empty_register
+    demo_fills_an_empty_register,
+    accounts_and_tokens_from_the_command_line
 );
 
 fn custodian(db: &TestDb, args: &[&str]) -> Output {
@@ -27,8 +28,21 @@ fn custodian(db: &TestDb, args: &[&str]) -> Output {
         .arg("--database")
         .arg(&db.url)
         .env_remove("CUSTODIAN_DATABASE")
+        // SQLite keeps its generated key beside the database; PostgreSQL tests share one.
+        .env("CUSTODIAN_DATA_DIR", data_dir(db))
         .output()
         .expect("custodian runs")
+}
+
+fn data_dir(db: &TestDb) -> std::path::PathBuf {
+    if db.backend == "postgres" {
+        std::env::temp_dir().join("custodian-test-keys")
+    } else {
+        std::path::Path::new(&db.url)
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default()
+    }
 }
 
 fn text(o: &Output) -> (String, String) {
@@ -58,6 +72,8 @@ fn every_command_has_help_and_usage_errors_exit_2() {
         &["export", "--help"],
         &["audit", "--help"],
         &["audit", "verify", "--help"],
+        &["user", "create", "--help"],
+        &["token", "create", "--help"],
     ] {
         let o = Command::new(env!("CARGO_BIN_EXE_custodian"))
             .args(args)
@@ -75,6 +91,15 @@ fn every_command_has_help_and_usage_errors_exit_2() {
         &["export", "--format", "pdf"],
         &["import", "x.csv", "--match", "colour"],
         &["frobnicate"],
+        &["user", "create", "a@b.example", "--role", "king"],
+        &[
+            "token",
+            "create",
+            "--user",
+            "a@b.example",
+            "--expires-in",
+            "400",
+        ],
     ] {
         let o = Command::new(env!("CARGO_BIN_EXE_custodian"))
             .args(args)
@@ -504,4 +529,71 @@ async fn import_numbering_continues_and_refusals_store_nothing(backend: &str) {
     assert_eq!(app.store().count_assets().await.expect("count"), 5);
     let o = custodian(&db, &["audit", "verify"]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+}
+
+async fn accounts_and_tokens_from_the_command_line(backend: &str) {
+    let db = TestDb::new(backend).await;
+    // The demo gives each persona an account and says how to sign in.
+    let o = custodian(&db, &["demo"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    for role in ["admin", "manager", "auditor", "member"] {
+        assert!(
+            out.lines()
+                .any(|l| l.trim_start().starts_with(role) && l.contains('@')),
+            "no {role} account in {out}"
+        );
+    }
+    let o = custodian(
+        &db,
+        &["user", "create", "Kim@Example.org", "--role", "auditor"],
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(out.contains("auditor account kim@example.org"), "{out}");
+    let o = custodian(
+        &db,
+        &["user", "create", "kim@example.org", "--role", "member"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a second account for one address is refused"
+    );
+    assert!(text(&o).1.contains("email"), "{:?}", text(&o));
+
+    let o = custodian(
+        &db,
+        &[
+            "token",
+            "create",
+            "--user",
+            "kim@example.org",
+            "--expires-in",
+            "3",
+        ],
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let token = out.lines().last().expect("a last line").trim().to_string();
+    assert!(token.starts_with("cust_") && !token.contains(' '), "{out}");
+    let o = custodian(&db, &["token", "create", "--user", "nobody@example.org"]);
+    assert_eq!(o.status.code(), Some(1));
+
+    // The token works against a server on the same database.
+    let app = app(&db).await;
+    let p = app
+        .token_principal(&token)
+        .await
+        .expect("lookup")
+        .expect("valid");
+    assert_eq!(p.scope, custodian_domain::access::Scope::Read);
+    assert_eq!(p.role, custodian_domain::access::Role::Auditor);
+
+    // The generated secret key is private to its owner.
+    let key = data_dir(&db).join("custodian.key");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&key).expect("the key file").permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "{}", key.display());
 }

@@ -249,3 +249,18 @@ pub async fn unlink(
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+/// `POST /assets/{id}/reveal` with `{"field": "licence_key"}`: the secret, as an audited read.
+pub async fn reveal(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Response> {
+    let field = body.get("field").and_then(Value::as_str).map(String::from);
+    let v = s
+        .app
+        .reveal_secret(&ctx, path_id("asset", &id)?, field.as_deref())
+        .await?;
+    Ok(axum::Json(v).into_response())
+}
