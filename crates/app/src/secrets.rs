@@ -377,6 +377,105 @@ fn sync_parent(path: &Path) -> Result<(), SecretError> {
     Ok(())
 }
 
+impl crate::App {
+    /// Seals the secret fields of an asset about to be written, so that no secret reaches
+    /// the database in clear. A value equal to the one already stored keeps its sealed form;
+    /// the answer names the secret fields that changed (their change is recorded as
+    /// "replaced", never with a value).
+    pub(crate) fn seal_asset_secrets(
+        &self,
+        next: &mut custodian_domain::asset::Asset,
+        prev: Option<&custodian_domain::asset::Asset>,
+    ) -> crate::Result<Vec<String>> {
+        use custodian_domain::fields::{field, FieldType};
+        let mut changed = Vec::new();
+        let secret_keys: Vec<String> = next
+            .attrs
+            .keys()
+            .chain(prev.map(|p| p.attrs.keys()).into_iter().flatten())
+            .filter(|k| field(k).is_some_and(|d| d.ty == FieldType::Secret))
+            .cloned()
+            .collect();
+        for k in secret_keys {
+            if changed.contains(&k) {
+                continue;
+            }
+            let context = format!("asset:{}:{k}", next.id);
+            let old = prev.and_then(|p| p.attrs.get(&k)).and_then(|v| v.as_str());
+            match next
+                .attrs
+                .get(&k)
+                .and_then(|v| v.as_str())
+                .map(String::from)
+            {
+                Some(v) if is_sealed(&v) => {
+                    if old != Some(v.as_str()) {
+                        changed.push(k);
+                    }
+                }
+                Some(plain) => {
+                    let same = old.is_some_and(|o| {
+                        self.open_secret(o, &context).ok().as_deref() == Some(plain.as_str())
+                    });
+                    if same {
+                        if let Some(o) = old {
+                            next.attrs
+                                .insert(k.clone(), serde_json::Value::String(o.to_string()));
+                        }
+                    } else {
+                        let sealed = self.sealer().seal(&plain, &context).map_err(secret_error)?;
+                        next.attrs
+                            .insert(k.clone(), serde_json::Value::String(sealed));
+                        changed.push(k);
+                    }
+                }
+                None => {
+                    if old.is_some() {
+                        changed.push(k);
+                    }
+                }
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Opens a stored secret; a value stored before secrets were sealed reads as it is.
+    pub(crate) fn open_secret(&self, stored: &str, context: &str) -> crate::Result<String> {
+        if is_sealed(stored) {
+            self.sealer().open(stored, context).map_err(secret_error)
+        } else {
+            Ok(stored.to_string())
+        }
+    }
+}
+
+/// How a secret-handling failure reaches the caller: as a storage-side error that names no
+/// secret material.
+fn secret_error(e: SecretError) -> crate::AppError {
+    crate::AppError::Store(custodian_store::StoreError::Other(format!(
+        "a secret could not be processed: {e}"
+    )))
+}
+
+/// The change entry of a secret field: that it was set, replaced or removed, never a value.
+pub(crate) fn secret_change(had: bool, has: bool) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    if had {
+        m.insert("before".into(), serde_json::json!("(secret)"));
+    }
+    if has {
+        m.insert(
+            "after".into(),
+            serde_json::json!(if had {
+                "(secret, replaced)"
+            } else {
+                "(secret)"
+            }),
+        );
+    }
+    serde_json::Value::Object(m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -640,103 +739,4 @@ mod tests {
         assert!(msg.contains(&path.display().to_string()), "{msg}");
         assert!(!msg.contains("hunter2"), "{msg}");
     }
-}
-
-impl crate::App {
-    /// Seals the secret fields of an asset about to be written, so that no secret reaches
-    /// the database in clear. A value equal to the one already stored keeps its sealed form;
-    /// the answer names the secret fields that changed (their change is recorded as
-    /// "replaced", never with a value).
-    pub(crate) fn seal_asset_secrets(
-        &self,
-        next: &mut custodian_domain::asset::Asset,
-        prev: Option<&custodian_domain::asset::Asset>,
-    ) -> crate::Result<Vec<String>> {
-        use custodian_domain::fields::{field, FieldType};
-        let mut changed = Vec::new();
-        let secret_keys: Vec<String> = next
-            .attrs
-            .keys()
-            .chain(prev.map(|p| p.attrs.keys()).into_iter().flatten())
-            .filter(|k| field(k).is_some_and(|d| d.ty == FieldType::Secret))
-            .cloned()
-            .collect();
-        for k in secret_keys {
-            if changed.contains(&k) {
-                continue;
-            }
-            let context = format!("asset:{}:{k}", next.id);
-            let old = prev.and_then(|p| p.attrs.get(&k)).and_then(|v| v.as_str());
-            match next
-                .attrs
-                .get(&k)
-                .and_then(|v| v.as_str())
-                .map(String::from)
-            {
-                Some(v) if is_sealed(&v) => {
-                    if old != Some(v.as_str()) {
-                        changed.push(k);
-                    }
-                }
-                Some(plain) => {
-                    let same = old.is_some_and(|o| {
-                        self.open_secret(o, &context).ok().as_deref() == Some(plain.as_str())
-                    });
-                    if same {
-                        if let Some(o) = old {
-                            next.attrs
-                                .insert(k.clone(), serde_json::Value::String(o.to_string()));
-                        }
-                    } else {
-                        let sealed = self.sealer().seal(&plain, &context).map_err(secret_error)?;
-                        next.attrs
-                            .insert(k.clone(), serde_json::Value::String(sealed));
-                        changed.push(k);
-                    }
-                }
-                None => {
-                    if old.is_some() {
-                        changed.push(k);
-                    }
-                }
-            }
-        }
-        Ok(changed)
-    }
-
-    /// Opens a stored secret; a value stored before secrets were sealed reads as it is.
-    pub(crate) fn open_secret(&self, stored: &str, context: &str) -> crate::Result<String> {
-        if is_sealed(stored) {
-            self.sealer().open(stored, context).map_err(secret_error)
-        } else {
-            Ok(stored.to_string())
-        }
-    }
-}
-
-/// How a secret-handling failure reaches the caller: as a storage-side error that names no
-/// secret material.
-fn secret_error(e: SecretError) -> crate::AppError {
-    crate::AppError::Store(custodian_store::StoreError::Other(format!(
-        "a secret could not be processed: {e}"
-    )))
-}
-
-/// The change entry of a secret field: that it was set, replaced or removed, never a value.
-pub(crate) fn secret_change(had: bool, has: bool) -> serde_json::Value {
-    let mut m = serde_json::Map::new();
-    if had {
-        m.insert("before".into(), serde_json::json!("(secret)"));
-    }
-    if has {
-        m.insert(
-            "after".into(),
-            serde_json::json!(if had {
-                "(secret, replaced)"
-            } else {
-                "(secret)"
-            }),
-        );
-    }
-    serde_json::Value::Object(m)
 }
