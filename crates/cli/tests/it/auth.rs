@@ -704,7 +704,7 @@ async fn secrets_are_sealed_and_revealed_on_request(backend: &str) {
     let leaked = s
         .app
         .store()
-        .find_assets(custodian_store::MatchKey::Id, &[id.clone()])
+        .find_assets(custodian_store::MatchKey::Id, std::slice::from_ref(&id))
         .await
         .expect("read");
     let stored = leaked[0].attrs["licence_key"]
