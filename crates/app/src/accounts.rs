@@ -20,6 +20,7 @@ use custodian_domain::account::{
     SESSION_IDLE, TOKEN_PREFIX,
 };
 use custodian_domain::audit::{self, NewEvent};
+use custodian_domain::totp;
 use custodian_store::{ChangeSet, Cursor, Page, StoreError, Write};
 
 use crate::{check_version, race, Access, App, AppError, Ctx, Result};
@@ -27,6 +28,16 @@ use crate::{check_version, race, Access, App, AppError, Ctx, Result};
 /// The one answer to every failed sign-in.
 const SIGN_IN_FAILED: &str =
     "sign-in failed: the e-mail address or password is wrong, or the account is locked for a while";
+/// The answer when the password was right but the second factor's code is missing.
+pub const TOTP_REQUIRED: &str =
+    "this account has a second factor: send its current 6-digit code as totp";
+/// The setting that makes a second factor compulsory for admins.
+pub const REQUIRE_TOTP_FOR_ADMINS: &str = "require_totp_for_admins";
+/// The issuer name authenticator apps show.
+const TOTP_ISSUER: &str = "Custodian";
+/// How long an enrolment may wait for its confirming code.
+const TOTP_ENROL_LIFE: TimeDelta = TimeDelta::minutes(15);
+
 /// How long a one-time setup link works.
 const SETUP_LIFE: TimeDelta = TimeDelta::hours(24);
 /// How often a session's or token's last use is written down.
@@ -139,6 +150,7 @@ impl App {
         ctx: &Ctx,
         email: &str,
         password: &str,
+        totp: Option<&str>,
         previous_cookie: Option<&str>,
     ) -> Result<SignedIn> {
         let now = custodian_domain::now();
@@ -166,12 +178,21 @@ impl App {
                 .await?;
             return Err(AppError::Unauthorized(SIGN_IN_FAILED.into()));
         };
+        let mut step = None;
         let reason = if user.locked(now) {
             Some("locked")
         } else if user.disabled {
             Some("disabled")
         } else if !ok {
             Some("wrong password")
+        } else if let Some(sealed) = &user.totp_secret {
+            let Some(code) = totp.filter(|c| !c.trim().is_empty()) else {
+                // The password was right: say what else is needed (no failure counted).
+                return Err(AppError::Unauthorized(TOTP_REQUIRED.into()));
+            };
+            let secret = self.totp_secret(user.id, sealed)?;
+            step = totp::verify(&secret, code, now.timestamp(), user.totp_last_step);
+            step.is_none().then_some("wrong password")
         } else {
             None
         };
@@ -232,7 +253,12 @@ impl App {
             }
             return Err(AppError::Unauthorized(SIGN_IN_FAILED.into()));
         }
-        self.start_session(ctx, user, "password", previous_cookie)
+        let method = if step.is_some() {
+            "password and second factor"
+        } else {
+            "password"
+        };
+        self.start_session(ctx, user, method, step, previous_cookie)
             .await
     }
 
@@ -242,6 +268,7 @@ impl App {
         ctx: &Ctx,
         user: User,
         method: &str,
+        totp_step: Option<i64>,
         previous_cookie: Option<&str>,
     ) -> Result<SignedIn> {
         let now = custodian_domain::now();
@@ -260,9 +287,12 @@ impl App {
             writes.push(Write::DeleteSession(credential_hash(old)));
         }
         let mut next = user.clone();
-        if next.failed_logins != 0 || next.locked_until.is_some() {
-            next.failed_logins = 0;
-            next.locked_until = None;
+        next.failed_logins = 0;
+        next.locked_until = None;
+        if totp_step.is_some() {
+            next.totp_last_step = totp_step;
+        }
+        if next != user {
             next.version += 1;
             writes.push(Write::UpdateUser {
                 user: Box::new(next.clone()),
@@ -320,6 +350,7 @@ impl App {
                 role: u.role,
                 scope: Scope::Write,
                 via: Via::Session,
+                must_enrol_totp: self.must_enrol_totp(&u).await?,
             },
             s,
         )))
@@ -350,6 +381,7 @@ impl App {
             role: u.role,
             scope: t.scope,
             via: Via::Token(t.id),
+            must_enrol_totp: self.must_enrol_totp(&u).await?,
         }))
     }
 
@@ -880,5 +912,225 @@ fn setup_write(token: &str, user: Uuid, now: DateTime<Utc>) -> Write {
             "{user} {}",
             custodian_domain::value::format_timestamp(&(now + SETUP_LIFE))
         )),
+    }
+}
+
+/// A second factor being enrolled: the secret to add to an authenticator app.
+#[derive(Debug)]
+pub struct TotpEnrolment {
+    /// The secret, base32 (for typing in).
+    pub secret: String,
+    /// The `otpauth://` URI (for a QR code).
+    pub uri: String,
+}
+
+impl App {
+    fn totp_context(user: Uuid) -> String {
+        format!("user:{user}:totp")
+    }
+
+    /// Opens a user's sealed second-factor secret.
+    fn totp_secret(&self, user: Uuid, sealed: &str) -> Result<Vec<u8>> {
+        let text = self.open_secret(sealed, &Self::totp_context(user))?;
+        totp::base32_decode(&text).map_err(|e| {
+            AppError::Store(StoreError::Other(format!(
+                "the stored second factor is unreadable: {e}"
+            )))
+        })
+    }
+
+    /// Whether an account must enrol a second factor before doing anything else.
+    async fn must_enrol_totp(&self, u: &User) -> Result<bool> {
+        if u.role != Role::Admin || u.totp_secret.is_some() {
+            return Ok(false);
+        }
+        Ok(self
+            .store
+            .setting(REQUIRE_TOTP_FOR_ADMINS)
+            .await?
+            .as_deref()
+            == Some("true"))
+    }
+
+    /// Starts enrolling a second factor for the caller: a new secret, confirmed by
+    /// [`App::confirm_totp`] with a code from the authenticator app.
+    pub async fn enrol_totp(&self, ctx: &Ctx) -> Result<TotpEnrolment> {
+        let p = self.signed_in(ctx)?.clone();
+        if let Err(d) = p.check_write() {
+            return Err(self.refused(ctx, d, "enrol a second factor").await);
+        }
+        let user = self.load_user(p.user_id).await?;
+        let mut raw = [0u8; totp::SECRET_BYTES];
+        getrandom::getrandom(&mut raw)
+            .map_err(|e| AppError::Store(StoreError::Other(format!("random source: {e}"))))?;
+        let secret = totp::base32_encode(&raw);
+        let sealed = self
+            .sealer()
+            .seal(&secret, &Self::totp_context(user.id))
+            .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
+        let until =
+            custodian_domain::value::format_timestamp(&(custodian_domain::now() + TOTP_ENROL_LIFE));
+        let ev = self.event(
+            ctx,
+            "auth.totp_enrolment_started",
+            "user",
+            user.id,
+            json!({"client": ctx.client_json()}),
+        );
+        self.store
+            .commit(ChangeSet::one(
+                Write::SetSetting {
+                    key: format!("totp_pending:{}", user.id),
+                    value: Some(format!("{until} {sealed}")),
+                },
+                ev,
+            ))
+            .await?;
+        Ok(TotpEnrolment {
+            uri: totp::otpauth_uri(TOTP_ISSUER, &user.email, &raw),
+            secret,
+        })
+    }
+
+    /// Confirms an enrolment with a current code; the second factor is then required at
+    /// every sign-in.
+    pub async fn confirm_totp(&self, ctx: &Ctx, code: Option<&str>) -> Result<User> {
+        let p = self.signed_in(ctx)?.clone();
+        if let Err(d) = p.check_write() {
+            return Err(self.refused(ctx, d, "enrol a second factor").await);
+        }
+        let code = code.ok_or_else(|| AppError::invalid("code", "is required"))?;
+        let user = self.load_user(p.user_id).await?;
+        let key = format!("totp_pending:{}", user.id);
+        let none = || {
+            AppError::invalid(
+                "code",
+                "no enrolment is waiting: start one with POST /api/v1/session/totp",
+            )
+        };
+        let pending = self.store.setting(&key).await?.ok_or_else(none)?;
+        let (until, sealed) = pending.split_once(' ').ok_or_else(none)?;
+        if custodian_domain::value::parse_timestamp(until)
+            .map_or(true, |t| t < custodian_domain::now())
+        {
+            return Err(none());
+        }
+        let secret = self.totp_secret(user.id, sealed)?;
+        let now = custodian_domain::now();
+        let Some(step) = totp::verify(&secret, code, now.timestamp(), None) else {
+            return Err(AppError::invalid(
+                "code",
+                "is not the authenticator's current code",
+            ));
+        };
+        let mut next = user.clone();
+        next.totp_secret = Some(sealed.to_string());
+        next.totp_last_step = Some(step);
+        next.version += 1;
+        next.updated_at = now;
+        let ev = self.event(
+            ctx,
+            "auth.totp_enabled",
+            "user",
+            user.id,
+            json!({"client": ctx.client_json()}),
+        );
+        self.store
+            .commit(ChangeSet {
+                writes: vec![
+                    Write::UpdateUser {
+                        user: Box::new(next.clone()),
+                        expected_version: user.version,
+                    },
+                    Write::SetSetting { key, value: None },
+                ],
+                events: vec![ev],
+            })
+            .await?;
+        Ok(next)
+    }
+
+    /// Removes a user's second factor (admins, for a lost device); their sessions end.
+    pub async fn reset_totp(&self, ctx: &Ctx, id: Uuid) -> Result<User> {
+        self.allow(ctx, Action::ManageUsers).await?;
+        let user = self.load_user(id).await?;
+        if user.totp_secret.is_none() {
+            return Ok(user);
+        }
+        let mut next = user.clone();
+        next.totp_secret = None;
+        next.totp_last_step = None;
+        next.version += 1;
+        next.updated_at = custodian_domain::now();
+        let ev = self.event(
+            ctx,
+            "auth.totp_reset",
+            "user",
+            id,
+            json!({"totp_enabled": {"before": true, "after": false}, "client": ctx.client_json()}),
+        );
+        self.store
+            .commit(ChangeSet {
+                writes: vec![
+                    Write::UpdateUser {
+                        user: Box::new(next.clone()),
+                        expected_version: user.version,
+                    },
+                    Write::DeleteUserSessions(id),
+                ],
+                events: vec![ev],
+            })
+            .await?;
+        Ok(next)
+    }
+
+    /// The security settings (admins and auditors).
+    pub async fn security_settings(&self, ctx: &Ctx) -> Result<Value> {
+        self.allow(ctx, Action::ReadUsers).await?;
+        let required = self
+            .store
+            .setting(REQUIRE_TOTP_FOR_ADMINS)
+            .await?
+            .as_deref()
+            == Some("true");
+        Ok(json!({ REQUIRE_TOTP_FOR_ADMINS: required }))
+    }
+
+    /// Changes the security settings (admins): `{"require_totp_for_admins": bool}`.
+    pub async fn update_security_settings(
+        &self,
+        ctx: &Ctx,
+        body: &Map<String, Value>,
+    ) -> Result<Value> {
+        self.allow(ctx, Action::ManageUsers).await?;
+        let mut r = custodian_domain::input::Input::new(body);
+        r.reject_unknown(&[REQUIRE_TOTP_FOR_ADMINS], &[], "the security settings");
+        let required = r
+            .optional(REQUIRE_TOTP_FOR_ADMINS, custodian_domain::value::boolean)
+            .flatten();
+        if !r.problems.is_empty() {
+            return Err(AppError::Invalid(r.problems));
+        }
+        if let Some(req) = required {
+            let before = self
+                .store
+                .setting(REQUIRE_TOTP_FOR_ADMINS)
+                .await?
+                .as_deref()
+                == Some("true");
+            if before != req {
+                let ev = self.event(ctx, "settings.updated", "settings", "security", json!({REQUIRE_TOTP_FOR_ADMINS: {"before": before, "after": req}, "client": ctx.client_json()}));
+                self.store
+                    .commit(ChangeSet::one(
+                        Write::SetSetting {
+                            key: REQUIRE_TOTP_FOR_ADMINS.into(),
+                            value: req.then(|| "true".to_string()),
+                        },
+                        ev,
+                    ))
+                    .await?;
+            }
+        }
+        self.security_settings(ctx).await
     }
 }

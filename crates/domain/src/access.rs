@@ -57,6 +57,9 @@ pub struct Principal {
     pub scope: Scope,
     /// The credential used.
     pub via: Via,
+    /// An admin without a second factor while admins must have one: only enrolling it is
+    /// open to them.
+    pub must_enrol_totp: bool,
 }
 
 /// An action on the register, as the rules name it.
@@ -335,6 +338,7 @@ mod tests {
             role,
             scope,
             via: Via::Session,
+            must_enrol_totp: false,
         }
     }
 

@@ -98,6 +98,18 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     } else {
         Ctx::anonymous(rid, client)
     };
+    if ctx.principal().is_some_and(|p| p.must_enrol_totp) {
+        let path = req.uri().path();
+        if !path.starts_with("/api/v1/session") {
+            return Problem::new(
+                StatusCode::FORBIDDEN,
+                "totp-enrolment-required",
+                "Enrol a second factor first",
+                "admins must have a second factor: enrol one with POST /api/v1/session/totp and confirm it with POST /api/v1/session/totp/confirm",
+            )
+            .into_response();
+        }
+    }
     req.extensions_mut().insert(ctx);
     next.run(req).await
 }

@@ -168,6 +168,9 @@ fn schemas() -> Value {
         "CustomFieldList": page_of("CustomField"),
         "Reveal": {"type": "object", "required": ["field"], "properties": {"field": {"type": "string", "enum": ["licence_key"]}}},
         "Revealed": {"type": "object", "required": ["field", "value"], "properties": {"field": text(), "value": text()}},
+        "TotpEnrolment": {"type": "object", "required": ["secret", "otpauth_uri"], "properties": {"secret": {"type": "string", "description": "Base32, for typing into an authenticator app."}, "otpauth_uri": text()}},
+        "TotpCode": {"type": "object", "required": ["code"], "properties": {"code": {"type": "string", "pattern": "^[0-9]{6}$"}}},
+        "SecuritySettings": {"type": "object", "properties": {"require_totp_for_admins": {"type": "boolean"}}},
         "SignIn": {"type": "object", "required": ["email", "password"], "properties": {"email": text(), "password": {"type": "string", "format": "password"}, "totp": {"type": "string", "description": "The second factor's 6-digit code, when the account has one."}}},
         "SignedIn": {"type": "object", "required": ["user", "csrf_token", "expires_at"], "description": "The session cookie is set; send csrf_token as X-CSRF-Token on unsafe requests.", "properties": {"user": r("User"), "csrf_token": text(), "expires_at": time()}},
         "Me": {"type": "object", "properties": {"user": r("User"), "via": words(&["session", "token"]), "scope": words(Scope::NAMES), "csrf_token": nullable(text())}},
@@ -555,6 +558,38 @@ pub const OPS: &[Op] = &[
     ),
     op(
         "post",
+        "/api/v1/session/totp",
+        "Start enrolling a second factor (TOTP): the secret and its otpauth URI",
+        None,
+        (201, Some("TotpEnrolment")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/session/totp/confirm",
+        "Confirm the enrolment with a current code; sign-ins then need one",
+        Some("TotpCode"),
+        (200, Some("User")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/settings/security",
+        "Security settings",
+        None,
+        (200, Some("SecuritySettings")),
+        &[],
+    ),
+    op(
+        "patch",
+        "/api/v1/settings/security",
+        "Change security settings (admins)",
+        Some("SecuritySettings"),
+        (200, Some("SecuritySettings")),
+        &[],
+    ),
+    op(
+        "post",
         "/api/v1/setup",
         "Create the first admin with the one-time token printed by serve",
         Some("FirstAdmin"),
@@ -607,6 +642,14 @@ pub const OPS: &[Op] = &[
         "End every session of an account",
         None,
         (204, None),
+        &[],
+    ),
+    op(
+        "delete",
+        "/api/v1/users/{id}/totp",
+        "Remove an account's second factor (a lost device); ends its sessions",
+        None,
+        (200, Some("User")),
         &[],
     ),
     op(
@@ -751,6 +794,7 @@ const LIMITED: &[(&str, &str)] = &[
     ("post", "/api/v1/setup"),
     ("post", "/api/v1/setup/{token}"),
     ("post", "/api/v1/tokens"),
+    ("post", "/api/v1/session/totp/confirm"),
 ];
 
 /// Whether an operation is open to anyone.

@@ -553,7 +553,7 @@ fn want(role: Option<&str>, read_only: bool, method: &str, path: &str) -> Want {
     match role {
         "manager" => match area {
             "classifications" | "custom_fields" if reading => Allowed,
-            "classifications" | "custom_fields" | "users" | "audit" => Forbidden,
+            "classifications" | "custom_fields" | "users" | "audit" | "settings" => Forbidden,
             _ => Allowed,
         },
         "auditor" => {
@@ -776,7 +776,156 @@ async fn secrets_are_sealed_and_revealed_on_request(backend: &str) {
     assert!(!events.contains("LK-SECRET") && !events.contains("LK-NEW"));
 }
 
+async fn a_second_factor_guards_sign_in(backend: &str) {
+    use custodian_domain::totp;
+    let s = start(backend).await;
+    account(&s.app, "ada@test.example", "admin", None).await;
+    let a = sign_in(&s, "ada@test.example", PASSWORD, None).await;
+    let (cookie, csrf) = (
+        session_cookie(&a),
+        a.body["csrf_token"].as_str().expect("csrf").to_string(),
+    );
+    let h = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
+    let e = s
+        .call_bare(Method::POST, "/api/v1/session/totp", None, &h)
+        .await;
+    assert_eq!(e.status, 201, "{}", e.body);
+    let uri = e.body["otpauth_uri"].as_str().expect("uri");
+    assert!(
+        uri.starts_with("otpauth://totp/Custodian:ada%40test.example?secret="),
+        "{uri}"
+    );
+    let secret = totp::base32_decode(e.body["secret"].as_str().expect("secret")).expect("base32");
+    let now = chrono::Utc::now().timestamp();
+    let wrong = format!(
+        "{:06}",
+        (totp::code_at(&secret, now).parse::<u32>().unwrap_or(0) + 1) % 1_000_000
+    );
+    s.call_bare(
+        Method::POST,
+        "/api/v1/session/totp/confirm",
+        Some(json!({"code": wrong})),
+        &h,
+    )
+    .await
+    .problem(422);
+    let ok = s
+        .call_bare(
+            Method::POST,
+            "/api/v1/session/totp/confirm",
+            Some(json!({"code": totp::code_at(&secret, now)})),
+            &h,
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.body["totp_enabled"], true);
+    // The stored secret is sealed.
+    let stored = s
+        .app
+        .store()
+        .user_by_email("ada@test.example")
+        .await
+        .expect("read")
+        .expect("user");
+    assert!(stored
+        .totp_secret
+        .as_deref()
+        .is_some_and(|t| t.starts_with("v1:")));
+
+    // Now the password alone is not enough; a used or wrong code is refused.
+    let a = sign_in(&s, "ada@test.example", PASSWORD, None).await;
+    a.problem(401);
+    assert!(a.body["detail"]
+        .as_str()
+        .unwrap_or("")
+        .contains("6-digit code"));
+    let with = |code: String| {
+        let s = &s;
+        async move {
+            s.call_bare(
+                Method::POST,
+                "/api/v1/session",
+                Some(json!({"email": "ada@test.example", "password": PASSWORD, "totp": code})),
+                &[],
+            )
+            .await
+        }
+    };
+    with(totp::code_at(&secret, now)).await.problem(401);
+    let signed = with(totp::code_at(&secret, now + 30)).await;
+    assert_eq!(signed.status, 201, "{}", signed.body);
+
+    // Admins may be required to have one: until they enrol, nothing else is open to them.
+    let set = s
+        .call(
+            Method::PATCH,
+            "/api/v1/settings/security",
+            Some(json!({"require_totp_for_admins": true})),
+            &[],
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    account(&s.app, "bo@test.example", "admin", None).await;
+    let bo = token(&s.app, "bo@test.example", "write").await;
+    let auth = bearer(&bo);
+    let a = s
+        .call_bare(
+            Method::GET,
+            "/api/v1/assets",
+            None,
+            &[("authorization", &auth)],
+        )
+        .await;
+    a.problem(403);
+    assert_eq!(a.body["type"], "/problems/totp-enrolment-required");
+    assert_eq!(
+        s.call_bare(
+            Method::GET,
+            "/api/v1/session",
+            None,
+            &[("authorization", &auth)]
+        )
+        .await
+        .status,
+        200
+    );
+    // Ada has hers, so she works as before; the test's own admin token is refused now too.
+    s.get("/api/v1/assets").await.problem(403);
+
+    // Ada, who has a second factor, lifts the requirement; the others work again.
+    let ada_token = token(&s.app, "ada@test.example", "write").await;
+    let ada = [("authorization", bearer(&ada_token))];
+    let ada: Vec<(&str, &str)> = ada.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let off = s
+        .call_bare(
+            Method::PATCH,
+            "/api/v1/settings/security",
+            Some(json!({"require_totp_for_admins": false})),
+            &ada,
+        )
+        .await;
+    assert_eq!(off.body["require_totp_for_admins"], false, "{}", off.body);
+    assert_eq!(s.get("/api/v1/assets").await.status, 200);
+
+    // An admin resets a lost second factor: ada signs in with her password alone again.
+    let r = s
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/{}/totp", stored.id),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["totp_enabled"], false);
+    assert_eq!(
+        sign_in(&s, "ada@test.example", PASSWORD, None).await.status,
+        201
+    );
+}
+
 on_both!(
+    a_second_factor_guards_sign_in,
     secrets_are_sealed_and_revealed_on_request,
     nobody_gets_in_without_credentials,
     sessions_sign_in_renew_and_end,

@@ -72,9 +72,10 @@ pub async fn sign_in(
         return Err(AppError::Invalid(problems).into());
     }
     let previous = cookie(&headers, SESSION_COOKIE);
+    let totp = body.get("totp").and_then(Value::as_str);
     let si = s
         .app
-        .sign_in(&ctx, &email, &password, previous.as_deref())
+        .sign_in(&ctx, &email, &password, totp, previous.as_deref())
         .await?;
     let mut r = (StatusCode::CREATED, Json(signed_in_json(&si))).into_response();
     r.headers_mut().insert(
@@ -281,4 +282,55 @@ pub async fn revoke_token(
 ) -> ApiResult<Response> {
     let t = s.app.revoke_token(&ctx, path_id("token", &id)?).await?;
     Ok(Json(t.to_json()).into_response())
+}
+
+/// `POST /session/totp`: starts enrolling a second factor.
+pub async fn enrol_totp(State(s): State<AppState>, Caller(ctx): Caller) -> ApiResult<Response> {
+    let e = s.app.enrol_totp(&ctx).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"secret": e.secret, "otpauth_uri": e.uri})),
+    )
+        .into_response())
+}
+
+/// `POST /session/totp/confirm`: `{code}` from the authenticator app turns it on.
+pub async fn confirm_totp(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Response> {
+    if let Some(r) = limit(&s, &ctx, "totp") {
+        return Ok(r);
+    }
+    let code = body.get("code").and_then(Value::as_str);
+    let u = s.app.confirm_totp(&ctx, code).await?;
+    Ok(one(u.version, u.to_json()))
+}
+
+/// `DELETE /users/{id}/totp`: removes a user's second factor (a lost device).
+pub async fn reset_totp(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let u = s.app.reset_totp(&ctx, path_id("user", &id)?).await?;
+    Ok(one(u.version, u.to_json()))
+}
+
+/// `GET /settings/security`.
+pub async fn security_settings(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Response> {
+    Ok(Json(s.app.security_settings(&ctx).await?).into_response())
+}
+
+/// `PATCH /settings/security`: `{"require_totp_for_admins": bool}`.
+pub async fn update_security_settings(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Response> {
+    Ok(Json(s.app.update_security_settings(&ctx, &body).await?).into_response())
 }

@@ -76,6 +76,12 @@ pub fn routes() -> Router<AppState> {
                 .delete(accounts::sign_out),
         )
         .route("/session/password", post(accounts::change_password))
+        .route("/session/totp", post(accounts::enrol_totp))
+        .route("/session/totp/confirm", post(accounts::confirm_totp))
+        .route(
+            "/settings/security",
+            get(accounts::security_settings).patch(accounts::update_security_settings),
+        )
         .route("/setup", post(accounts::bootstrap))
         .route("/setup/{token}", post(accounts::complete_setup))
         .route(
@@ -89,6 +95,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/users/{id}/sessions",
             axum::routing::delete(accounts::end_sessions),
+        )
+        .route(
+            "/users/{id}/totp",
+            axum::routing::delete(accounts::reset_totp),
         )
         .route(
             "/tokens",
