@@ -43,6 +43,24 @@ const SETUP_LIFE: TimeDelta = TimeDelta::hours(24);
 /// How often a session's or token's last use is written down.
 const TOUCH_EVERY: TimeDelta = TimeDelta::seconds(60);
 
+/// How long a resolved session or token is trusted without asking the database again.
+/// A change made through this process (sign-out, revocation, a role change, disabling)
+/// takes effect at once; one made through another instance sharing the database, within
+/// this time.
+pub const CREDENTIAL_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Credentials resolved recently, by the hash of the credential.
+#[derive(Default)]
+pub struct CredentialCache {
+    entries: std::collections::HashMap<String, (std::time::Instant, Cached)>,
+}
+
+#[derive(Clone)]
+enum Cached {
+    Session(Principal, Session),
+    Token(Principal),
+}
+
 /// A new session: the cookie's value (shown to the client once) and the record.
 #[derive(Debug)]
 pub struct SignedIn {
@@ -170,12 +188,11 @@ impl App {
                 "unknown",
                 json!({"email": email, "reason": "unknown account", "client": client}),
             );
-            self.store
-                .commit(ChangeSet {
-                    writes: vec![],
-                    events: vec![ev],
-                })
-                .await?;
+            self.commit_accounts(ChangeSet {
+                writes: vec![],
+                events: vec![ev],
+            })
+            .await?;
             return Err(AppError::Unauthorized(SIGN_IN_FAILED.into()));
         };
         let mut step = None;
@@ -234,8 +251,7 @@ impl App {
             };
             // A concurrent failure may have moved the version on: the event still counts.
             if let Err(e) = self
-                .store
-                .commit(ChangeSet {
+                .commit_accounts(ChangeSet {
                     writes,
                     events: events.clone(),
                 })
@@ -244,12 +260,11 @@ impl App {
                 if !matches!(e, StoreError::Stale { .. }) {
                     return Err(e.into());
                 }
-                self.store
-                    .commit(ChangeSet {
-                        writes: vec![],
-                        events,
-                    })
-                    .await?;
+                self.commit_accounts(ChangeSet {
+                    writes: vec![],
+                    events,
+                })
+                .await?;
             }
             return Err(AppError::Unauthorized(SIGN_IN_FAILED.into()));
         }
@@ -311,12 +326,11 @@ impl App {
             user.id,
             json!({"method": method, "client": ctx.client_json()}),
         );
-        self.store
-            .commit(ChangeSet {
-                writes,
-                events: vec![ev],
-            })
-            .await?;
+        self.commit_accounts(ChangeSet {
+            writes,
+            events: vec![ev],
+        })
+        .await?;
         Ok(SignedIn {
             cookie,
             session,
@@ -327,6 +341,18 @@ impl App {
     /// Resolves a session cookie: the user acting through it, or `None` when it is unknown,
     /// expired or its account is disabled.
     pub async fn session_principal(&self, cookie: &str) -> Result<Option<(Principal, Session)>> {
+        let key = format!("s:{}", credential_hash(cookie));
+        if let Some(Cached::Session(p, s)) = self.cached(&key) {
+            return Ok(Some((p, s)));
+        }
+        let found = self.resolve_session(cookie).await?;
+        if let Some((p, s)) = &found {
+            self.remember(key, Cached::Session(p.clone(), s.clone()));
+        }
+        Ok(found)
+    }
+
+    async fn resolve_session(&self, cookie: &str) -> Result<Option<(Principal, Session)>> {
         let now = custodian_domain::now();
         let Some(s) = self.store.session(&credential_hash(cookie)).await? else {
             return Ok(None);
@@ -359,10 +385,22 @@ impl App {
     /// Resolves a bearer token: the user acting through it, or `None` when it is unknown,
     /// expired, revoked or its account is disabled.
     pub async fn token_principal(&self, secret: &str) -> Result<Option<Principal>> {
-        let now = custodian_domain::now();
         if !secret.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
+        let key = format!("t:{}", credential_hash(secret));
+        if let Some(Cached::Token(p)) = self.cached(&key) {
+            return Ok(Some(p));
+        }
+        let found = self.resolve_token(secret).await?;
+        if let Some(p) = &found {
+            self.remember(key, Cached::Token(p.clone()));
+        }
+        Ok(found)
+    }
+
+    async fn resolve_token(&self, secret: &str) -> Result<Option<Principal>> {
+        let now = custodian_domain::now();
         let Some(t) = self.store.token_by_hash(&credential_hash(secret)).await? else {
             return Ok(None);
         };
@@ -395,12 +433,11 @@ impl App {
             p.user_id,
             json!({"client": ctx.client_json()}),
         );
-        self.store
-            .commit(ChangeSet::one(
-                Write::DeleteSession(credential_hash(cookie)),
-                ev,
-            ))
-            .await?;
+        self.commit_accounts(ChangeSet::one(
+            Write::DeleteSession(credential_hash(cookie)),
+            ev,
+        ))
+        .await?;
         Ok(())
     }
 
@@ -442,18 +479,17 @@ impl App {
             user.id,
             json!({"sessions": "ended", "client": ctx.client_json()}),
         );
-        self.store
-            .commit(ChangeSet {
-                writes: vec![
-                    Write::UpdateUser {
-                        user: Box::new(next),
-                        expected_version: user.version,
-                    },
-                    Write::DeleteUserSessions(user.id),
-                ],
-                events: vec![ev],
-            })
-            .await?;
+        self.commit_accounts(ChangeSet {
+            writes: vec![
+                Write::UpdateUser {
+                    user: Box::new(next),
+                    expected_version: user.version,
+                },
+                Write::DeleteUserSessions(user.id),
+            ],
+            events: vec![ev],
+        })
+        .await?;
         Ok(())
     }
 
@@ -491,15 +527,14 @@ impl App {
             ctx.request_id.as_deref(),
             now,
         );
-        self.store
-            .commit(ChangeSet {
-                writes: vec![
-                    Write::InsertUser(Box::new(user.clone())),
-                    setup_write(&setup, user.id, now),
-                ],
-                events: vec![ev],
-            })
-            .await?;
+        self.commit_accounts(ChangeSet {
+            writes: vec![
+                Write::InsertUser(Box::new(user.clone())),
+                setup_write(&setup, user.id, now),
+            ],
+            events: vec![ev],
+        })
+        .await?;
         Ok((user, setup))
     }
 
@@ -567,18 +602,17 @@ impl App {
             user.id,
             json!({"via": "setup link", "client": ctx.client_json()}),
         );
-        self.store
-            .commit(ChangeSet {
-                writes: vec![
-                    Write::UpdateUser {
-                        user: Box::new(next.clone()),
-                        expected_version: user.version,
-                    },
-                    Write::SetSetting { key, value: None },
-                ],
-                events: vec![ev],
-            })
-            .await?;
+        self.commit_accounts(ChangeSet {
+            writes: vec![
+                Write::UpdateUser {
+                    user: Box::new(next.clone()),
+                    expected_version: user.version,
+                },
+                Write::SetSetting { key, value: None },
+            ],
+            events: vec![ev],
+        })
+        .await?;
         Ok(next)
     }
 
@@ -599,17 +633,16 @@ impl App {
             None,
             now,
         );
-        self.store
-            .commit(ChangeSet::one(
-                Write::SetSetting {
-                    key: format!("bootstrap:{}", credential_hash(&token)),
-                    value: Some(custodian_domain::value::format_timestamp(
-                        &(now + SETUP_LIFE),
-                    )),
-                },
-                ev,
-            ))
-            .await?;
+        self.commit_accounts(ChangeSet::one(
+            Write::SetSetting {
+                key: format!("bootstrap:{}", credential_hash(&token)),
+                value: Some(custodian_domain::value::format_timestamp(
+                    &(now + SETUP_LIFE),
+                )),
+            },
+            ev,
+        ))
+        .await?;
         Ok(Some(token))
     }
 
@@ -682,8 +715,7 @@ impl App {
             user.id,
             json!({"client": ctx.client_json()}),
         );
-        self.store
-            .commit(ChangeSet::one(Write::SetSetting { key, value: None }, ev))
+        self.commit_accounts(ChangeSet::one(Write::SetSetting { key, value: None }, ev))
             .await?;
         Ok(user)
     }
@@ -757,13 +789,12 @@ impl App {
             "user.updated"
         };
         let ev = self.event(ctx, action, "user", id, Value::Object(changes));
-        self.store
-            .commit(ChangeSet {
-                writes,
-                events: vec![ev],
-            })
-            .await
-            .map_err(|e| race(e, if_match))?;
+        self.commit_accounts(ChangeSet {
+            writes,
+            events: vec![ev],
+        })
+        .await
+        .map_err(|e| race(e, if_match))?;
         Ok(next)
     }
 
@@ -783,8 +814,7 @@ impl App {
             id,
             json!({"client": ctx.client_json()}),
         );
-        self.store
-            .commit(ChangeSet::one(Write::DeleteUserSessions(id), ev))
+        self.commit_accounts(ChangeSet::one(Write::DeleteUserSessions(id), ev))
             .await?;
         Ok(())
     }
@@ -825,8 +855,7 @@ impl App {
             ctx.request_id.as_deref(),
             now,
         );
-        self.store
-            .commit(ChangeSet::one(Write::InsertToken(token.clone()), ev))
+        self.commit_accounts(ChangeSet::one(Write::InsertToken(token.clone()), ev))
             .await?;
         Ok(IssuedToken { secret, token })
     }
@@ -895,8 +924,7 @@ impl App {
         }
         let now = custodian_domain::now();
         let ev = self.event(ctx, "token.revoked", "token", id, json!({"revoked_at": {"after": now}, "user_id": t.user_id, "client": ctx.client_json()}));
-        self.store
-            .commit(ChangeSet::one(Write::RevokeToken { id, at: now }, ev))
+        self.commit_accounts(ChangeSet::one(Write::RevokeToken { id, at: now }, ev))
             .await?;
         Ok(ApiToken {
             revoked_at: Some(now),
@@ -977,15 +1005,14 @@ impl App {
             user.id,
             json!({"client": ctx.client_json()}),
         );
-        self.store
-            .commit(ChangeSet::one(
-                Write::SetSetting {
-                    key: format!("totp_pending:{}", user.id),
-                    value: Some(format!("{until} {sealed}")),
-                },
-                ev,
-            ))
-            .await?;
+        self.commit_accounts(ChangeSet::one(
+            Write::SetSetting {
+                key: format!("totp_pending:{}", user.id),
+                value: Some(format!("{until} {sealed}")),
+            },
+            ev,
+        ))
+        .await?;
         Ok(TotpEnrolment {
             uri: totp::otpauth_uri(TOTP_ISSUER, &user.email, &raw),
             secret,
@@ -1035,18 +1062,17 @@ impl App {
             user.id,
             json!({"client": ctx.client_json()}),
         );
-        self.store
-            .commit(ChangeSet {
-                writes: vec![
-                    Write::UpdateUser {
-                        user: Box::new(next.clone()),
-                        expected_version: user.version,
-                    },
-                    Write::SetSetting { key, value: None },
-                ],
-                events: vec![ev],
-            })
-            .await?;
+        self.commit_accounts(ChangeSet {
+            writes: vec![
+                Write::UpdateUser {
+                    user: Box::new(next.clone()),
+                    expected_version: user.version,
+                },
+                Write::SetSetting { key, value: None },
+            ],
+            events: vec![ev],
+        })
+        .await?;
         Ok(next)
     }
 
@@ -1069,18 +1095,17 @@ impl App {
             id,
             json!({"totp_enabled": {"before": true, "after": false}, "client": ctx.client_json()}),
         );
-        self.store
-            .commit(ChangeSet {
-                writes: vec![
-                    Write::UpdateUser {
-                        user: Box::new(next.clone()),
-                        expected_version: user.version,
-                    },
-                    Write::DeleteUserSessions(id),
-                ],
-                events: vec![ev],
-            })
-            .await?;
+        self.commit_accounts(ChangeSet {
+            writes: vec![
+                Write::UpdateUser {
+                    user: Box::new(next.clone()),
+                    expected_version: user.version,
+                },
+                Write::DeleteUserSessions(id),
+            ],
+            events: vec![ev],
+        })
+        .await?;
         Ok(next)
     }
 
@@ -1120,17 +1145,50 @@ impl App {
                 == Some("true");
             if before != req {
                 let ev = self.event(ctx, "settings.updated", "settings", "security", json!({REQUIRE_TOTP_FOR_ADMINS: {"before": before, "after": req}, "client": ctx.client_json()}));
-                self.store
-                    .commit(ChangeSet::one(
-                        Write::SetSetting {
-                            key: REQUIRE_TOTP_FOR_ADMINS.into(),
-                            value: req.then(|| "true".to_string()),
-                        },
-                        ev,
-                    ))
-                    .await?;
+                self.commit_accounts(ChangeSet::one(
+                    Write::SetSetting {
+                        key: REQUIRE_TOTP_FOR_ADMINS.into(),
+                        value: req.then(|| "true".to_string()),
+                    },
+                    ev,
+                ))
+                .await?;
             }
         }
         self.security_settings(ctx).await
+    }
+}
+
+impl App {
+    /// Commits a change to accounts, sessions, tokens or settings, and forgets the
+    /// credentials resolved before it.
+    async fn commit_accounts(&self, cs: ChangeSet) -> std::result::Result<(), StoreError> {
+        let r = self.store.commit(cs).await;
+        self.forget_credentials();
+        r
+    }
+
+    fn cached(&self, key: &str) -> Option<Cached> {
+        let c = self.credentials.lock().ok()?;
+        c.entries
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < CREDENTIAL_TTL)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn remember(&self, key: String, v: Cached) {
+        if let Ok(mut c) = self.credentials.lock() {
+            if c.entries.len() > 10_000 {
+                c.entries.retain(|_, (at, _)| at.elapsed() < CREDENTIAL_TTL);
+            }
+            c.entries.insert(key, (std::time::Instant::now(), v));
+        }
+    }
+
+    /// Forgets every resolved credential (after any change to accounts, sessions or tokens).
+    pub(crate) fn forget_credentials(&self) {
+        if let Ok(mut c) = self.credentials.lock() {
+            c.entries.clear();
+        }
     }
 }

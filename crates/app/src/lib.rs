@@ -248,6 +248,8 @@ pub struct App {
     numbers: Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
     /// Seals and opens secrets at rest.
     sealer: secrets::Sealer,
+    /// Credentials resolved in the last few seconds (see [`accounts::CREDENTIAL_TTL`]).
+    credentials: Arc<std::sync::Mutex<accounts::CredentialCache>>,
 }
 
 /// The scheme and when it was read.
@@ -271,6 +273,7 @@ impl App {
             store,
             settings,
             sealer,
+            credentials: Default::default(),
             scheme_cache: Default::default(),
             numbers: Default::default(),
         }
