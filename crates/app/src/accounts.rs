@@ -81,6 +81,18 @@ pub struct IssuedToken {
     pub token: ApiToken,
 }
 
+/// A string taken exactly as sent (passwords are not trimmed).
+pub fn raw_text(v: &Value) -> std::result::Result<String, String> {
+    match v.as_str() {
+        Some(s) if !s.is_empty() => Ok(s.to_string()),
+        Some(_) => Err("must not be empty".into()),
+        None => Err(format!(
+            "must be a string, not {}",
+            custodian_domain::value::type_name(v)
+        )),
+    }
+}
+
 /// Random bytes from the operating system, as URL-safe base64.
 pub fn random_text(bytes: usize) -> Result<String> {
     let mut buf = vec![0u8; bytes];
@@ -209,14 +221,15 @@ impl App {
             };
             let secret = self.totp_secret(user.id, sealed)?;
             step = totp::verify(&secret, code, now.timestamp(), user.totp_last_step);
-            step.is_none().then_some("wrong password")
+            step.is_none().then_some("wrong second-factor code")
         } else {
             None
         };
         if let Some(reason) = reason {
             let mut next = user.clone();
             let mut events = Vec::new();
-            if reason == "wrong password" {
+            // Wrong guesses count towards the lockout; a locked or disabled account's do not.
+            if matches!(reason, "wrong password" | "wrong second-factor code") {
                 next.failed_logins += 1;
                 if next.failed_logins >= LOCKOUT_AFTER {
                     next.failed_logins = 0;
@@ -649,31 +662,27 @@ impl App {
     /// Creates the first admin through the first-run link: `{token, email, name, password}`.
     /// A person record is created for them.
     pub async fn bootstrap(&self, ctx: &Ctx, body: &Map<String, Value>) -> Result<User> {
-        let mut problems = custodian_domain::Problems::new();
-        let text =
-            |k: &str, p: &mut custodian_domain::Problems| match body.get(k).and_then(Value::as_str)
-            {
-                Some(s) if !s.trim().is_empty() => Some(s.to_string()),
-                _ => {
-                    p.add(k, "is required");
-                    None
-                }
-            };
-        let token = text("token", &mut problems);
-        let email = text("email", &mut problems);
-        let name = text("name", &mut problems);
-        let password = text("password", &mut problems);
+        let mut r = custodian_domain::input::Input::new(body);
+        r.reject_unknown(
+            &["token", "email", "name", "password"],
+            &[],
+            "the first-run setup",
+        );
+        let token = r.required("token", |v| custodian_domain::value::text(v, 200));
+        let email = r.required("email", custodian_domain::party::parse_email);
+        let name = r.required("name", |v| custodian_domain::value::text(v, 200));
+        let password = r.required("password", raw_text);
         if let (Some(e), Some(p)) = (&email, &password) {
             if let Err(m) = access::check_password(p, e) {
-                problems.add("password", m);
+                r.add("password", m);
             }
         }
         let (Some(token), Some(email), Some(name), Some(password)) = (token, email, name, password)
         else {
-            return Err(AppError::Invalid(problems));
+            return Err(AppError::Invalid(r.problems));
         };
-        if !problems.is_empty() {
-            return Err(AppError::Invalid(problems));
+        if !r.problems.is_empty() {
+            return Err(AppError::Invalid(r.problems));
         }
         let key = format!("bootstrap:{}", credential_hash(&token));
         let valid = match self.store.setting(&key).await? {
@@ -883,25 +892,21 @@ impl App {
     /// Tokens: the caller's own, or everyone's (or one user's) for admins.
     pub async fn list_tokens(&self, ctx: &Ctx, user: Option<Uuid>) -> Result<Vec<ApiToken>> {
         let me = ctx.principal().map(|p| p.user_id);
-        let wanted = match (user, me) {
-            (Some(u), Some(m)) if u == m => Some(m),
-            (None, Some(m)) if self.allow_quiet(ctx, Action::ManageUsers).is_err() => Some(m),
-            (u, _) => {
-                self.allow(ctx, Action::ManageUsers).await?;
-                u
+        let everyone = match &ctx.access {
+            Access::System => true,
+            Access::User(p) => p.check(Action::ReadUsers).is_ok(),
+            Access::Anonymous => return Err(crate::authz::unauthenticated()),
+        };
+        let wanted = match user {
+            Some(u) if Some(u) == me => Some(u),
+            Some(u) => {
+                self.allow(ctx, Action::ReadUsers).await?;
+                Some(u)
             }
+            None if everyone => None,
+            None => me,
         };
         Ok(self.store.tokens(wanted).await?)
-    }
-
-    fn allow_quiet(&self, ctx: &Ctx, action: Action) -> Result<()> {
-        match &ctx.access {
-            Access::System => Ok(()),
-            Access::User(p) => p
-                .check(action)
-                .map_err(|_| AppError::Forbidden(String::new())),
-            Access::Anonymous => Err(crate::authz::unauthenticated()),
-        }
     }
 
     /// Revokes a token: the caller's own, or anyone's for admins.

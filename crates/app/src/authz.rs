@@ -131,8 +131,22 @@ impl App {
             Access::Anonymous => return Err(unauthenticated()),
             Access::User(p) => p,
         };
-        let reach = self.reach(ctx).await?.unwrap_or_default();
-        match access::asset_access(p, &reach, asset.id, asset.owner_id, wanted) {
+        let reach = self.reach(ctx).await?;
+        self.asset_allowed_within(ctx, p, reach.as_ref(), asset, wanted)
+            .await
+    }
+
+    /// [`App::asset_allowed`] for a caller whose reach is already known.
+    pub(crate) async fn asset_allowed_within(
+        &self,
+        ctx: &Ctx,
+        p: &custodian_domain::access::Principal,
+        reach: Option<&Reach>,
+        asset: &Asset,
+        wanted: AssetAccess,
+    ) -> Result<()> {
+        let none = Reach::default();
+        match access::asset_access(p, reach.unwrap_or(&none), asset.id, asset.owner_id, wanted) {
             Ok(()) => Ok(()),
             Err(Denied::Hidden) => Err(AppError::not_found("asset", asset.id)),
             Err(d) => Err(self.refused(ctx, d, "change this asset").await),

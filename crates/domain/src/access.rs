@@ -40,8 +40,6 @@ pub enum Via {
     Session,
     /// A personal API token (its id).
     Token(Uuid),
-    /// The command line on the server (full trust: whoever can run it owns the data).
-    System,
 }
 
 /// A signed-in user, as the rules see them.

@@ -26,9 +26,14 @@ pub const SESSION_COOKIE: &str = "custodian_session";
 /// The header that carries the CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// The session cookie a request carried, when it named a live session.
+/// The session a request's cookie named, when it is live.
 #[derive(Clone, Debug)]
-pub struct SessionCookie(pub String);
+pub struct SessionCookie {
+    /// The cookie's value.
+    pub cookie: String,
+    /// The session's CSRF token.
+    pub csrf: String,
+}
 
 /// Resolves the caller and puts a [`Ctx`] in the request.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -44,7 +49,16 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(300).collect()),
     };
-    let headers = req.headers().clone();
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().ok().map(String::from));
+    let session_cookie = cookie(req.headers(), SESSION_COOKIE);
+    let sent_csrf = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
     let public = req
         .extensions()
         .get::<axum::extract::MatchedPath>()
@@ -55,10 +69,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     // along must not stand in the way.
     let ctx = if public {
         Ctx::anonymous(rid, client)
-    } else if let Some(auth) = headers.get(header::AUTHORIZATION) {
+    } else if let Some(auth) = bearer {
         let secret = auth
-            .to_str()
-            .ok()
+            .as_deref()
             .and_then(|s| {
                 s.strip_prefix("Bearer ")
                     .or_else(|| s.strip_prefix("bearer "))
@@ -72,24 +85,25 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             Ok(None) => return unauthorized("the token is unknown, expired or revoked"),
             Err(e) => return Problem::from(e).into_response(),
         }
-    } else if let Some(cookie) = cookie(&headers, SESSION_COOKIE) {
+    } else if let Some(cookie) = session_cookie {
         match state.app.session_principal(&cookie).await {
             Ok(Some((p, session))) => {
-                if !safe(req.method()) {
-                    let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-                    if !sent.is_some_and(|s| {
-                        constant_time_eq(s.as_bytes(), session.csrf_token.as_bytes())
-                    }) {
-                        return Problem::new(
+                let echoed = sent_csrf
+                    .as_deref()
+                    .is_some_and(|s| constant_time_eq(s.as_bytes(), session.csrf_token.as_bytes()));
+                if !safe(req.method()) && !echoed {
+                    return Problem::new(
                             StatusCode::FORBIDDEN,
                             "csrf",
                             "Missing or wrong CSRF token",
                             format!("a change made with a session cookie must send the session's csrf_token in the {CSRF_HEADER} header"),
                         )
-                        .into_response();
-                    }
+                    .into_response();
                 }
-                req.extensions_mut().insert(SessionCookie(cookie));
+                req.extensions_mut().insert(SessionCookie {
+                    cookie,
+                    csrf: session.csrf_token,
+                });
                 Ctx::user(p, rid, client)
             }
             Ok(None) => Ctx::anonymous(rid, client),

@@ -655,7 +655,7 @@ pub const OPS: &[Op] = &[
     op(
         "get",
         "/api/v1/tokens",
-        "One's own tokens (admins: everyone's, or one user's)",
+        "One's own tokens (admins and auditors: everyone's, or one user's)",
         None,
         (200, Some("TokenList")),
         &["user_id"],

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use custodian_app::accounts::SignedIn;
+use custodian_app::accounts::{raw_text, SignedIn};
 use custodian_app::AppError;
 use custodian_domain::account::SESSION_ABSOLUTE;
 
@@ -16,10 +16,11 @@ use crate::extract::{path_id, Anyone, Caller, IfMatch, JsonObject, Params};
 use crate::problem::ApiResult;
 use crate::AppState;
 
+/// A required field taken exactly as sent.
 fn text(body: &Map<String, Value>, k: &str) -> Result<String, AppError> {
     match body.get(k) {
-        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-        _ => Err(AppError::invalid(k, "is required")),
+        None | Some(Value::Null) => Err(AppError::invalid(k, "is required")),
+        Some(v) => raw_text(v).map_err(|m| AppError::invalid(k, m)),
     }
 }
 
@@ -53,29 +54,27 @@ pub async fn sign_in(
     if let Some(r) = limit(&s, &ctx, "sign-in") {
         return Ok(r);
     }
-    let mut problems = custodian_domain::Problems::new();
-    let email = text(&body, "email")
-        .map_err(|e| problems_of(&mut problems, e))
-        .ok();
-    let password = text(&body, "password")
-        .map_err(|e| problems_of(&mut problems, e))
-        .ok();
-    for k in body.keys() {
-        if !["email", "password", "totp"].contains(&k.as_str()) {
-            problems.add(k.clone(), "is not a field of a sign-in");
-        }
-    }
+    let mut r = custodian_domain::input::Input::new(&body);
+    r.reject_unknown(&["email", "password", "totp"], &[], "a sign-in");
+    let email = r.required("email", raw_text);
+    let password = r.required("password", raw_text);
+    let totp = r.optional("totp", raw_text).flatten();
     let (Some(email), Some(password)) = (email, password) else {
-        return Err(AppError::Invalid(problems).into());
+        return Err(AppError::Invalid(r.problems).into());
     };
-    if !problems.is_empty() {
-        return Err(AppError::Invalid(problems).into());
+    if !r.problems.is_empty() {
+        return Err(AppError::Invalid(r.problems).into());
     }
     let previous = cookie(&headers, SESSION_COOKIE);
-    let totp = body.get("totp").and_then(Value::as_str);
     let si = s
         .app
-        .sign_in(&ctx, &email, &password, totp, previous.as_deref())
+        .sign_in(
+            &ctx,
+            &email,
+            &password,
+            totp.as_deref(),
+            previous.as_deref(),
+        )
         .await?;
     let mut r = (StatusCode::CREATED, Json(signed_in_json(&si))).into_response();
     r.headers_mut().insert(
@@ -85,12 +84,6 @@ pub async fn sign_in(
     Ok(r)
 }
 
-fn problems_of(p: &mut custodian_domain::Problems, e: AppError) {
-    if let AppError::Invalid(more) = e {
-        p.0.extend(more.0);
-    }
-}
-
 /// `GET /session`: who is signed in, and the CSRF token for their unsafe requests.
 pub async fn me(
     State(s): State<AppState>,
@@ -98,14 +91,7 @@ pub async fn me(
     session: Option<Extension<SessionCookie>>,
 ) -> ApiResult<Response> {
     let user = s.app.me(&ctx).await?;
-    let csrf = match &session {
-        Some(Extension(c)) => s
-            .app
-            .session_principal(&c.0)
-            .await?
-            .map(|(_, sess)| sess.csrf_token),
-        None => None,
-    };
+    let csrf = session.map(|Extension(c)| c.csrf);
     let via = ctx.principal().map(|p| match p.via {
         custodian_domain::access::Via::Token(_) => "token",
         _ => "session",
@@ -124,7 +110,7 @@ pub async fn sign_out(
             AppError::invalid("", "this request was not made with a session cookie").into(),
         );
     };
-    s.app.sign_out(&ctx, &c.0).await?;
+    s.app.sign_out(&ctx, &c.cookie).await?;
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut()
         .insert(header::SET_COOKIE, session_cookie(&s, "", 0));
