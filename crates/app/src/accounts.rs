@@ -154,7 +154,7 @@ fn dummy_hash() -> &'static str {
 }
 
 impl App {
-    fn event(
+    pub(crate) fn event(
         &self,
         ctx: &Ctx,
         action: &str,
@@ -973,8 +973,10 @@ impl App {
     }
 
     /// Whether an account must enrol a second factor before doing anything else.
+    /// Accounts without a password sign in through single sign-on only, where the
+    /// identity provider asks for the second factor.
     async fn must_enrol_totp(&self, u: &User) -> Result<bool> {
-        if u.role != Role::Admin || u.totp_secret.is_some() {
+        if u.role != Role::Admin || u.totp_secret.is_some() || u.password_hash.is_none() {
             return Ok(false);
         }
         Ok(self
@@ -1167,7 +1169,10 @@ impl App {
 impl App {
     /// Commits a change to accounts, sessions, tokens or settings, and forgets the
     /// credentials resolved before it.
-    async fn commit_accounts(&self, cs: ChangeSet) -> std::result::Result<(), StoreError> {
+    pub(crate) async fn commit_accounts(
+        &self,
+        cs: ChangeSet,
+    ) -> std::result::Result<(), StoreError> {
         let r = self.store.commit(cs).await;
         self.forget_credentials();
         r

@@ -21,6 +21,7 @@ pub mod import;
 pub mod parties;
 pub mod reference;
 pub mod secrets;
+pub mod sso;
 
 /// Who is acting, and for which request.
 #[derive(Clone, Debug)]

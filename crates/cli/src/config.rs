@@ -22,6 +22,80 @@ pub struct File {
     pub data_dir: Option<PathBuf>,
     /// The file holding the key secrets are sealed with.
     pub secret_key_file: Option<PathBuf>,
+    /// Single sign-on: the OpenID provider's issuer URL.
+    pub oidc_issuer: Option<String>,
+    /// Single sign-on: Custodian's client id at the provider.
+    pub oidc_client_id: Option<String>,
+    /// Single sign-on: the client secret (better given as `CUSTODIAN_OIDC_CLIENT_SECRET`).
+    pub oidc_client_secret: Option<String>,
+    /// Single sign-on: the claim matched against persons' e-mail addresses.
+    pub oidc_person_claim: Option<String>,
+    /// Single sign-on: the claim that carries the role (unset: roles are kept in Custodian).
+    pub oidc_role_claim: Option<String>,
+    /// Single sign-on: scopes asked for besides `openid`.
+    pub oidc_scopes: Option<Vec<String>>,
+    /// Single sign-on: role claim values that stand for a role (`"it-admins" = "admin"`).
+    pub oidc_roles: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// A setting from its environment variable, else from the file.
+fn setting(var: &str, file: &Option<String>) -> Option<String> {
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .or_else(|| file.clone())
+}
+
+impl File {
+    /// The single sign-on configuration, when an issuer is set; the redirect URI is the
+    /// callback under `public_url`.
+    pub fn sso(&self, public_url: &str) -> anyhow::Result<Option<custodian_oidc::Config>> {
+        let Some(issuer) = setting("CUSTODIAN_OIDC_ISSUER", &self.oidc_issuer) else {
+            return Ok(None);
+        };
+        let need = |var: &str, key: &str, v: Option<String>| {
+            v.ok_or_else(|| {
+                anyhow::anyhow!("single sign-on needs {key} (or {var}) as well as the issuer")
+            })
+        };
+        let client_id = need(
+            "CUSTODIAN_OIDC_CLIENT_ID",
+            "oidc_client_id",
+            setting("CUSTODIAN_OIDC_CLIENT_ID", &self.oidc_client_id),
+        )?;
+        let client_secret = need(
+            "CUSTODIAN_OIDC_CLIENT_SECRET",
+            "oidc_client_secret",
+            setting("CUSTODIAN_OIDC_CLIENT_SECRET", &self.oidc_client_secret),
+        )?;
+        let scopes = match std::env::var("CUSTODIAN_OIDC_SCOPES") {
+            Ok(s) => s.split_whitespace().map(String::from).collect(),
+            Err(_) => self
+                .oidc_scopes
+                .clone()
+                .unwrap_or_else(|| vec!["email".into(), "profile".into()]),
+        };
+        let roles = self.oidc_roles.clone().unwrap_or_default();
+        for (value, role) in &roles {
+            if !["admin", "manager", "auditor", "member"].contains(&role.as_str()) {
+                bail!("oidc_roles maps {value:?} to {role:?}: the roles are admin, manager, auditor and member");
+            }
+        }
+        Ok(Some(custodian_oidc::Config {
+            issuer,
+            client_id,
+            client_secret,
+            redirect_uri: format!(
+                "{}/api/v1/session/oidc/callback",
+                public_url.trim_end_matches('/')
+            ),
+            scopes,
+            person_claim: setting("CUSTODIAN_OIDC_PERSON_CLAIM", &self.oidc_person_claim)
+                .unwrap_or_else(|| "email".into()),
+            role_claim: setting("CUSTODIAN_OIDC_ROLE_CLAIM", &self.oidc_role_claim),
+            role_map: roles,
+        }))
+    }
 }
 
 impl File {

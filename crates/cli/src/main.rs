@@ -404,8 +404,23 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
                     "serving on {addr}, beyond this machine: put a TLS-terminating proxy in front"
                 );
             }
+            let options = custodian_web::Options {
+                sso: match env.file.sso(&app.settings().public_url)? {
+                    Some(c) => {
+                        let redirect = c.redirect_uri.clone();
+                        let client = custodian_oidc::Client::new(c)?;
+                        tracing::info!(
+                            "single sign-on through {}; register {redirect} as its redirect URI",
+                            client.config().issuer
+                        );
+                        Some(Arc::new(client))
+                    }
+                    None => None,
+                },
+            };
             custodian_web::serve(
                 app,
+                options,
                 addr,
                 |a| {
                     println!(

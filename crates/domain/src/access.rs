@@ -33,6 +33,19 @@ wire_enum! {
     }
 }
 
+impl Role {
+    /// The role given by an identity provider's role values: the most trusted one they
+    /// name (in the order admin, manager, auditor, member), else `member`. Values that
+    /// name no role are ignored.
+    pub fn from_claim_values<S: AsRef<str>>(values: &[S]) -> Role {
+        values
+            .iter()
+            .filter_map(|v| Role::parse(v.as_ref().trim()))
+            .min()
+            .unwrap_or(Role::Member)
+    }
+}
+
 /// How a request proved who it comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Via {
@@ -338,6 +351,17 @@ mod tests {
             via: Via::Session,
             must_enrol_totp: false,
         }
+    }
+
+    #[test]
+    fn provider_role_values_give_the_most_trusted_role_named() {
+        assert_eq!(
+            Role::from_claim_values(&["member", "manager", "staff"]),
+            Role::Manager
+        );
+        assert_eq!(Role::from_claim_values(&["auditor", "admin"]), Role::Admin);
+        assert_eq!(Role::from_claim_values(&["staff", "Admin"]), Role::Member);
+        assert_eq!(Role::from_claim_values::<&str>(&[]), Role::Member);
     }
 
     #[test]

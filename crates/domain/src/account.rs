@@ -185,6 +185,7 @@ impl User {
         m.insert("person_id".into(), json!(self.person_id));
         m.insert("disabled".into(), json!(self.disabled));
         m.insert("totp_enabled".into(), json!(self.totp_secret.is_some()));
+        m.insert("sso_linked".into(), json!(self.oidc_subject.is_some()));
         m
     }
 }

@@ -599,6 +599,19 @@ impl Store for SqlStore {
         Ok(self.parties(&[id]).await?.into_iter().next())
     }
 
+    async fn person_by_email(&self, email: &str) -> Result<Option<Party>> {
+        let sql = Sql::new(format!(
+            "SELECT {PARTY_COLS} FROM parties p WHERE p.email = $1 AND p.kind = 'person'"
+        ))
+        .bind(email.to_string());
+        let Some(r) = self.pools.fetch_optional(sql).await? else {
+            return Ok(None);
+        };
+        let mut found = vec![rows::party(&r)?.1];
+        self.fill_members(&mut found).await?;
+        Ok(found.pop())
+    }
+
     async fn parties(&self, ids: &[Uuid]) -> Result<Vec<Party>> {
         if ids.is_empty() {
             return Ok(vec![]);

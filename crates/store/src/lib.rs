@@ -371,6 +371,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// One party.
     async fn party(&self, id: Uuid) -> Result<Option<Party>>;
+    /// The person with this (lower-case) e-mail address.
+    async fn person_by_email(&self, email: &str) -> Result<Option<Party>>;
     /// Several parties.
     async fn parties(&self, ids: &[Uuid]) -> Result<Vec<Party>>;
     /// A filtered page of parties.

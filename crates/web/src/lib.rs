@@ -43,14 +43,24 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Attempts on sign-in and token endpoints, per client address.
     pub limiter: Arc<auth::Limiter>,
+    /// Single sign-on through an OpenID provider, when configured.
+    pub sso: Option<Arc<custodian_oidc::Client>>,
+}
+
+/// How the HTTP edge is set up beyond the application services.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Single sign-on through an OpenID provider.
+    pub sso: Option<Arc<custodian_oidc::Client>>,
 }
 
 /// The whole HTTP service.
-pub fn router(app: App) -> Router {
+pub fn router(app: App, options: Options) -> Router {
     let state = AppState {
         app,
         metrics: Arc::new(metrics::Metrics::default()),
         limiter: Arc::new(auth::Limiter::default()),
+        sso: options.sso,
     };
     Router::new()
         .route("/healthz", axum::routing::get(ops::healthz))
@@ -134,6 +144,7 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
 /// Serves until `shutdown` resolves. Returns the bound address through `on_bound` first.
 pub async fn serve(
     app: App,
+    options: Options,
     addr: SocketAddr,
     on_bound: impl FnOnce(SocketAddr),
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -142,7 +153,7 @@ pub async fn serve(
     on_bound(listener.local_addr()?);
     axum::serve(
         listener,
-        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+        router(app, options).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await

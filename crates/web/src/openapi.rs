@@ -549,6 +549,22 @@ pub const OPS: &[Op] = &[
         &[],
     ),
     op(
+        "get",
+        "/api/v1/session/oidc",
+        "Single sign-on: redirects (303) to the identity provider; return_to is where to land afterwards",
+        None,
+        (303, None),
+        &["return_to"],
+    ),
+    op(
+        "get",
+        "/api/v1/session/oidc/callback",
+        "Single sign-on: where the identity provider sends the browser back; sets the session cookie and redirects (303)",
+        None,
+        (303, None),
+        &["code", "state", "error", "error_description"],
+    ),
+    op(
         "post",
         "/api/v1/session/password",
         "Change one's password; ends every session of the account",
@@ -783,6 +799,8 @@ pub const PUBLIC: &[(&str, &str)] = &[
     ("get", "/readyz"),
     ("get", "/api/v1/openapi.json"),
     ("post", "/api/v1/session"),
+    ("get", "/api/v1/session/oidc"),
+    ("get", "/api/v1/session/oidc/callback"),
     ("post", "/api/v1/setup"),
     ("post", "/api/v1/setup/{token}"),
 ];
@@ -791,6 +809,7 @@ pub const PUBLIC: &[(&str, &str)] = &[
 const LIMITED: &[(&str, &str)] = &[
     ("post", "/api/v1/session"),
     ("post", "/api/v1/session/password"),
+    ("get", "/api/v1/session/oidc/callback"),
     ("post", "/api/v1/setup"),
     ("post", "/api/v1/setup/{token}"),
     ("post", "/api/v1/tokens"),

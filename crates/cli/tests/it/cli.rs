@@ -141,6 +141,36 @@ fn user_errors_exit_1_with_one_line() {
 }
 
 #[test]
+fn a_broken_single_sign_on_configuration_stops_serve() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("c.db");
+    let serve = |env: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_custodian"));
+        c.args(["serve", "--bind", "127.0.0.1:0", "--database"])
+            .arg(&db);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let o = c.output().expect("runs");
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, err) = serve(&[("CUSTODIAN_OIDC_ISSUER", "https://id.example.com")]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("oidc_client_id"), "{err}");
+    let (code, err) = serve(&[
+        ("CUSTODIAN_OIDC_ISSUER", "http://id.example.com"),
+        ("CUSTODIAN_OIDC_CLIENT_ID", "custodian"),
+        ("CUSTODIAN_OIDC_CLIENT_SECRET", "do-not-print-this-secret"),
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("https"), "{err}");
+    assert!(!err.contains("do-not-print-this-secret"), "{err}");
+}
+
+#[test]
 fn serve_answers_on_the_address_it_prints() {
     let dir = tempfile::tempdir().expect("dir");
     let mut child = Command::new(env!("CARGO_BIN_EXE_custodian"))

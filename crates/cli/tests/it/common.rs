@@ -129,9 +129,34 @@ async fn admin_token(app: &App) -> String {
 }
 
 pub async fn start(backend: &str) -> Server {
+    start_with(
+        backend,
+        0,
+        Settings::default(),
+        custodian_web::Options::default(),
+    )
+    .await
+}
+
+/// A free port on the loopback interface (for a server whose public URL must be known
+/// before it starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A server on `port` (0: any) with these settings and edge options.
+pub async fn start_with(
+    backend: &str,
+    port: u16,
+    settings: Settings,
+    options: custodian_web::Options,
+) -> Server {
     let db = TestDb::new(backend).await;
     let store = SqlStore::open(&db.url).await.expect("open the database");
-    let app = App::new(Arc::new(store), Settings::default());
+    let app = App::new(Arc::new(store), settings);
     app.ensure_defaults(&Ctx::system()).await.expect("defaults");
     let admin_token = admin_token(&app).await;
     let app_handle = app.clone();
@@ -140,7 +165,8 @@ pub async fn start(backend: &str) -> Server {
     tokio::spawn(async move {
         let _ = custodian_web::serve(
             app,
-            "127.0.0.1:0".parse().expect("addr"),
+            options,
+            std::net::SocketAddr::from(([127, 0, 0, 1], port)),
             move |a| {
                 let _ = addr_tx.send(a);
             },

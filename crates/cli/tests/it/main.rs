@@ -7,3 +7,4 @@ mod auth;
 mod cli;
 mod common;
 mod ops;
+mod sso;

@@ -24,16 +24,27 @@ fn text(body: &Map<String, Value>, k: &str) -> Result<String, AppError> {
     }
 }
 
-fn session_cookie(s: &AppState, value: &str, max_age: i64) -> HeaderValue {
+/// A `Set-Cookie` value: HttpOnly, `SameSite=Lax` (a provider's redirect back is a
+/// top-level navigation from another site), `Secure` behind HTTPS.
+pub(crate) fn set_cookie(
+    s: &AppState,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: i64,
+) -> HeaderValue {
     let secure = if s.app.settings().https() {
         "; Secure"
     } else {
         ""
     };
-    let v = format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
-    );
+    let v =
+        format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
     HeaderValue::from_str(&v).unwrap_or(HeaderValue::from_static(""))
+}
+
+pub(crate) fn session_cookie(s: &AppState, value: &str, max_age: i64) -> HeaderValue {
+    set_cookie(s, SESSION_COOKIE, value, "/", max_age)
 }
 
 fn signed_in_json(si: &SignedIn) -> Value {

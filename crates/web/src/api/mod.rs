@@ -15,6 +15,7 @@ pub mod assets;
 pub mod audit;
 pub mod parties;
 pub mod reference;
+pub mod sso;
 
 /// Every API route.
 pub fn routes() -> Router<AppState> {
@@ -75,6 +76,8 @@ pub fn routes() -> Router<AppState> {
                 .post(accounts::sign_in)
                 .delete(accounts::sign_out),
         )
+        .route("/session/oidc", get(sso::start))
+        .route("/session/oidc/callback", get(sso::callback))
         .route("/session/password", post(accounts::change_password))
         .route("/session/totp", post(accounts::enrol_totp))
         .route("/session/totp/confirm", post(accounts::confirm_totp))
