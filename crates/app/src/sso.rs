@@ -27,6 +27,8 @@ pub struct ExternalIdentity {
     pub email: String,
     /// Role values from the configured role claim (`None`: roles are kept in Custodian).
     pub roles: Option<Vec<String>>,
+    /// Whether the provider says the user signed in with a second factor.
+    pub mfa: bool,
 }
 
 /// The method recorded for single sign-on sessions.
@@ -42,9 +44,8 @@ impl App {
         previous_cookie: Option<&str>,
     ) -> Result<SignedIn> {
         let email = id.email.trim().to_lowercase();
-        let (user, mut next, created) = match self.store.user_by_oidc_subject(&id.subject).await?
-        {
-            Some(u) => (Some(u.clone()), u, false),
+        let (user, mut next) = match self.store.user_by_oidc_subject(&id.subject).await? {
+            Some(u) => (Some(u.clone()), u),
             None => match self.store.user_by_email(&email).await? {
                 Some(u) if u.oidc_subject.is_some() => {
                     return self
@@ -53,16 +54,17 @@ impl App {
                             &u.id.to_string(),
                             &email,
                             "linked to another identity",
-                            format!("the account {email} is linked to another identity at the provider: ask an admin"),
+                            "this account cannot sign in through single sign-on: ask an admin"
+                                .into(),
                         )
                         .await
                 }
                 Some(u) => {
                     let mut next = u.clone();
                     next.oidc_subject = Some(id.subject.clone());
-                    (Some(u), next, false)
+                    (Some(u), next)
                 }
-                None => (None, self.provision(ctx, &id, &email).await?, true),
+                None => (None, self.provision(ctx, &id, &email).await?),
             },
         };
         if next.disabled {
@@ -93,6 +95,29 @@ impl App {
         }
         if let Some(values) = &id.roles {
             next.role = Role::from_claim_values(values);
+        }
+        // The second factor is not lost on the way: an account that has one, or an admin
+        // when admins must have one, signs in only when the provider vouches for one.
+        if !id.mfa {
+            let needs = next.totp_secret.is_some()
+                || (next.role == Role::Admin
+                    && self
+                        .store
+                        .setting(crate::accounts::REQUIRE_TOTP_FOR_ADMINS)
+                        .await?
+                        .as_deref()
+                        == Some("true"));
+            if needs {
+                return self
+                    .refuse(
+                        ctx,
+                        &next.id.to_string(),
+                        &email,
+                        "no second factor at the provider",
+                        "this account needs a second factor, and the identity provider does not say one was used (amr): sign in there with one, or with your password and code here".into(),
+                    )
+                    .await;
+            }
         }
         let as_user = Ctx {
             actor: Actor::User(next.id),
@@ -138,19 +163,24 @@ impl App {
             Some(_) => {}
         }
         if !writes.is_empty() {
-            self.commit_accounts(ChangeSet { writes, events })
-                .await
-                .map_err(|e| match e {
-                    // Two first sign-ins at once: the other one made the account.
-                    custodian_store::StoreError::Duplicate { .. } if created => {
-                        AppError::Conflict {
-                            message: "the account was being created by another sign-in: try again"
-                                .into(),
+            match self.commit_accounts(ChangeSet { writes, events }).await {
+                Ok(()) => {}
+                // Two first sign-ins (or role updates) at once: the other one got there
+                // first, and its account is the one to sign in to.
+                Err(custodian_store::StoreError::Duplicate { .. })
+                | Err(custodian_store::StoreError::Stale { .. }) => {
+                    match self.store.user_by_oidc_subject(&id.subject).await? {
+                        Some(u) if !u.disabled => next = u,
+                        _ => return Err(AppError::Conflict {
+                            message:
+                                "another sign-in changed this account at the same moment: try again"
+                                    .into(),
                             field: None,
-                        }
+                        }),
                     }
-                    e => e.into(),
-                })?;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         self.start_session(ctx, next, METHOD, None, previous_cookie)
             .await

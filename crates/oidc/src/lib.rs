@@ -33,6 +33,11 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 const METADATA_TTL: Duration = Duration::from_secs(3600);
 /// The keys are not fetched again sooner than this, whatever tokens arrive.
 const JWKS_MIN_REFRESH: Duration = Duration::from_secs(10);
+/// How long fetched keys are trusted (a key the provider withdraws stops working then).
+const JWKS_TTL: Duration = Duration::from_secs(3600);
+/// After the provider failed to answer, callers get the same failure for this long
+/// instead of another outbound request each.
+const FAILURE_PAUSE: Duration = Duration::from_secs(30);
 /// How long a user has to sign in at the provider.
 pub const FLOW_LIFE_SECS: i64 = 600;
 
@@ -118,6 +123,24 @@ pub struct Identity {
     /// Role names read from the role claim, through the role map (`None`: no role claim
     /// is configured). Empty when the claim is absent or names no role.
     pub roles: Option<Vec<String>>,
+    /// Whether the provider says the user signed in with more than a password (the `amr`
+    /// claim, RFC 8176).
+    pub mfa: bool,
+}
+
+/// Whether the `amr` claim shows a second factor: `mfa`, or a method that is one.
+pub fn multi_factor(claims: &Map<String, Value>) -> bool {
+    const SECOND: &[&str] = &[
+        "mfa", "otp", "hwk", "swk", "sc", "fpt", "face", "iris", "retina", "vbm", "sms", "tel",
+    ];
+    claims
+        .get("amr")
+        .and_then(Value::as_array)
+        .is_some_and(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .any(|m| SECOND.contains(&m))
+        })
 }
 
 /// The provider's endpoints, from its discovery document.
@@ -134,6 +157,8 @@ struct Metadata {
 struct Cache {
     metadata: Option<(Instant, Arc<Metadata>)>,
     keys: Option<(Instant, Arc<Vec<Jwk>>)>,
+    /// The provider's last failure to answer, repeated for [`FAILURE_PAUSE`].
+    failed: Option<(Instant, String)>,
 }
 
 /// The relying party for one provider.
@@ -366,13 +391,20 @@ impl Client {
             now,
         };
         let keys = self.keys(false).await?;
-        match verify_id_token(token, &keys, &expect) {
-            Err(jwt::Failure::UnknownKey) => {
-                let keys = self.keys(true).await?;
-                verify_id_token(token, &keys, &expect).map_err(|f| Error::Invalid(f.to_string()))
-            }
-            other => other.map_err(|f| Error::Invalid(f.to_string())),
+        let first = verify_id_token(token, &keys, &expect);
+        // A key not seen yet, or (with no key id to tell) a signature no cached key
+        // checks: the provider may have rotated its keys.
+        let rotated = match &first {
+            Err(jwt::Failure::UnknownKey) => true,
+            Err(jwt::Failure::Signature) => jwt::key_id(token).is_none(),
+            _ => false,
+        };
+        if rotated {
+            let keys = self.keys(true).await?;
+            return verify_id_token(token, &keys, &expect)
+                .map_err(|f| Error::Invalid(f.to_string()));
         }
+        first.map_err(|f| Error::Invalid(f.to_string()))
     }
 
     /// Reads the configured claims.
@@ -391,31 +423,40 @@ impl Client {
                 )))
             }
         };
-        let person = if person.contains('@') {
-            if person_claim == "email" && claims.get("email_verified") == Some(&Value::Bool(false))
-            {
+        // An address the provider has not verified could be anyone's: it would let a user
+        // who may set their own address at the provider take over a Custodian account.
+        if person_claim == "email" {
+            let verified = matches!(claims.get("email_verified"), Some(Value::Bool(true)))
+                || claims.get("email_verified").and_then(Value::as_str) == Some("true");
+            if !verified {
                 return Err(Error::Invalid(format!(
-                    "the identity provider has not verified the e-mail address {person}"
+                    "the identity provider does not say it has verified the e-mail address {person} (email_verified)"
                 )));
             }
+        }
+        let person = if person.contains('@') {
             person.to_lowercase()
         } else {
             person
         };
         let roles = self.config.role_claim.as_ref().map(|claim| {
+            let map = &self.config.role_map;
             let values: Vec<&str> = match claims.get(claim) {
+                Some(Value::String(s)) if map.contains_key(s.as_str()) => vec![s.as_str()],
                 Some(Value::String(s)) => s.split_whitespace().collect(),
                 Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
                 _ => vec![],
             };
             values
                 .into_iter()
-                .map(|v| {
-                    self.config
-                        .role_map
-                        .get(v)
-                        .cloned()
-                        .unwrap_or_else(|| v.to_string())
+                .filter_map(|v| {
+                    // With a map, only the groups it names count: a group that merely
+                    // happens to be called "admin" grants nothing.
+                    if map.is_empty() {
+                        Some(v.to_string())
+                    } else {
+                        map.get(v).cloned()
+                    }
                 })
                 .collect()
         });
@@ -424,6 +465,7 @@ impl Client {
             person,
             name: claims.get("name").and_then(Value::as_str).map(String::from),
             roles,
+            mfa: multi_factor(claims),
         })
     }
 
@@ -436,14 +478,40 @@ impl Client {
                 }
             }
         }
+        if let Ok(c) = self.cache.lock() {
+            if let Some((at, why)) = &c.failed {
+                if at.elapsed() < FAILURE_PAUSE {
+                    return Err(Error::Provider(why.clone()));
+                }
+            }
+        }
         let base = self.config.issuer.trim_end_matches('/');
         let url = format!("{base}/.well-known/openid-configuration");
-        let doc = self.get_json(&url, "the discovery document").await?;
-        let meta = Arc::new(self.read_metadata(&doc)?);
-        if let Ok(mut c) = self.cache.lock() {
-            c.metadata = Some((Instant::now(), meta.clone()));
+        let fetched = match self.get_json(&url, "the discovery document").await {
+            Ok(doc) => self.read_metadata(&doc),
+            Err(e) => Err(e),
+        };
+        let Ok(mut c) = self.cache.lock() else {
+            return fetched.map(Arc::new);
+        };
+        match fetched {
+            Ok(meta) => {
+                let meta = Arc::new(meta);
+                c.metadata = Some((Instant::now(), meta.clone()));
+                c.failed = None;
+                Ok(meta)
+            }
+            Err(e) => {
+                let why = match &e {
+                    Error::Provider(m)
+                    | Error::Config(m)
+                    | Error::Invalid(m)
+                    | Error::Refused(m) => m.clone(),
+                };
+                c.failed = Some((Instant::now(), why));
+                Err(e)
+            }
         }
-        Ok(meta)
     }
 
     fn read_metadata(&self, doc: &Value) -> Result<Metadata, Error> {
@@ -489,7 +557,7 @@ impl Client {
     async fn keys(&self, fresh: bool) -> Result<Arc<Vec<Jwk>>, Error> {
         if let Ok(c) = self.cache.lock() {
             if let Some((at, k)) = &c.keys {
-                if !fresh || at.elapsed() < JWKS_MIN_REFRESH {
+                if (!fresh && at.elapsed() < JWKS_TTL) || at.elapsed() < JWKS_MIN_REFRESH {
                     return Ok(k.clone());
                 }
             }
@@ -632,22 +700,40 @@ mod tests {
     fn claims_become_an_identity() {
         let c = Client::new(config()).expect("client");
         let claims = serde_json::json!({
-            "sub": "u-1", "email": "Alice@Example.com", "name": "Alice",
-            "groups": ["it-admins", "staff"],
+            "sub": "u-1", "email": "Alice@Example.com", "email_verified": true, "name": "Alice",
+            "groups": ["it-admins", "staff", "admin"], "amr": ["pwd", "otp"],
         });
         let id = c
             .identity(claims.as_object().expect("object"))
             .expect("identity");
         assert_eq!(id.subject, "https://id.example.com|u-1");
         assert_eq!(id.person, "alice@example.com");
+        // With a role map, only mapped groups count: a group called "admin" grants nothing.
+        assert_eq!(id.roles, Some(vec!["admin".to_string()]));
+        assert!(id.mfa);
+
+        for unverified in [
+            serde_json::json!({"sub": "u-1", "email": "a@example.com", "email_verified": false}),
+            serde_json::json!({"sub": "u-1", "email": "a@example.com"}),
+            serde_json::json!({"sub": "u-1", "email": "a@example.com", "email_verified": "false"}),
+        ] {
+            let e = c
+                .identity(unverified.as_object().expect("object"))
+                .unwrap_err();
+            assert!(e.to_string().contains("verified"), "{e}");
+        }
+        let mut unmapped = config();
+        unmapped.role_map.clear();
+        let c2 = Client::new(unmapped).expect("client");
+        let claims = serde_json::json!({"sub": "u", "email": "a@x.example", "email_verified": true, "groups": "manager staff"});
+        let id = c2
+            .identity(claims.as_object().expect("object"))
+            .expect("identity");
         assert_eq!(
             id.roles,
-            Some(vec!["admin".to_string(), "staff".to_string()])
+            Some(vec!["manager".to_string(), "staff".to_string()])
         );
-
-        let unverified =
-            serde_json::json!({"sub": "u-1", "email": "a@example.com", "email_verified": false});
-        assert!(c.identity(unverified.as_object().expect("object")).is_err());
+        assert!(!id.mfa);
         let missing = serde_json::json!({"sub": "u-1"});
         let e = c
             .identity(missing.as_object().expect("object"))

@@ -197,7 +197,11 @@ async fn sso(backend: &str, accounts: &[&str]) -> Sso {
         scopes: vec!["email".into(), "profile".into()],
         person_claim: "email".into(),
         role_claim: Some("custodian_role".into()),
-        role_map: [("it-admins".to_string(), "admin".to_string())].into(),
+        role_map: [
+            ("it-admins".to_string(), "admin".to_string()),
+            ("it-ops".to_string(), "manager".to_string()),
+        ]
+        .into(),
     })
     .expect("client");
     let server = start_with(
@@ -294,7 +298,7 @@ async fn single_sign_on_signs_in_people_of_the_register(backend: &str) {
         backend,
         &[
             "sub=alice-1,email=Alice@Example.com,name=Alice Admin,role=it-admins",
-            "sub=bob-1,email=bob@example.com,name=Bob Manager,role=manager",
+            "sub=bob-1,email=bob@example.com,name=Bob Manager,role=it-ops",
             "sub=erin-1,email=erin@example.com,name=Erin Member",
         ],
     )
@@ -381,12 +385,14 @@ async fn single_sign_on_refuses_what_it_cannot_trust(backend: &str) {
             "sub=mallory-1,email=mallory@elsewhere.example,name=Mallory",
             "sub=carol-1,email=carol@example.com,name=Carol Leaver",
             "sub=dave-1,email=dave@example.com,name=Dave",
+            "sub=adam-1,email=adam@example.com,name=Adam Admin,role=it-admins",
         ],
     )
     .await;
     let s = &t.server;
     register_person(s, "Carol Leaver", "carol@example.com", "left").await;
     register_person(s, "Dave", "dave@example.com", "active").await;
+    register_person(s, "Adam Admin", "adam@example.com", "active").await;
     let callback = format!("{}/api/v1/session/oidc/callback", s.url);
 
     // Someone the register does not know.
@@ -475,6 +481,22 @@ async fn single_sign_on_refuses_what_it_cannot_trust(backend: &str) {
     let events = s.get("/api/v1/audit?limit=500").await.body.to_string();
     assert!(events.contains("no such person"), "{events}");
     assert!(events.contains("person has left"), "{events}");
+
+    // When admins must have a second factor, an admin gets in only when the provider
+    // says one was used (this provider does not).
+    s.app
+        .update_security_settings(
+            &custodian_app::Ctx::system(),
+            json!({"require_totp_for_admins": true})
+                .as_object()
+                .expect("object"),
+        )
+        .await
+        .expect("setting");
+    let mut b = Browser::new();
+    let got = t.sign_in(&mut b, "adam@example.com").await;
+    assert_eq!(got.status, StatusCode::FORBIDDEN, "{}", got.body);
+    assert!(got.body.contains("second factor"), "{}", got.body);
 }
 
 async fn without_configuration_single_sign_on_says_so(backend: &str) {

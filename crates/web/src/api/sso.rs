@@ -43,31 +43,64 @@ fn not_configured() -> Problem {
     )
 }
 
+/// The answer to a failed sign-in. What went wrong with the provider (addresses, network
+/// errors) goes to the log, not to the browser.
 fn oidc_problem(e: OidcError) -> Problem {
-    let (status, kind) = match &e {
-        OidcError::Config(_) | OidcError::Provider(_) => (StatusCode::BAD_GATEWAY, "sso-provider"),
-        OidcError::Refused(_) => (StatusCode::FORBIDDEN, "sso-refused"),
-        OidcError::Invalid(_) => (StatusCode::BAD_REQUEST, "sso-failed"),
-    };
-    if status == StatusCode::BAD_GATEWAY {
-        tracing::warn!(error = %e, "single sign-on: the identity provider");
+    tracing::warn!(error = %e, "single sign-on failed");
+    match e {
+        OidcError::Config(_) | OidcError::Provider(_) => Problem::new(
+            StatusCode::BAD_GATEWAY,
+            "sso-provider",
+            "Single sign-on failed",
+            "the identity provider cannot be reached or answered something unusable: try again later, or ask an admin to look at the server's log",
+        ),
+        OidcError::Refused(_) => Problem::new(
+            StatusCode::FORBIDDEN,
+            "sso-refused",
+            "Single sign-on failed",
+            "the identity provider refused the sign-in (it was cancelled, or is not allowed)",
+        ),
+        e @ OidcError::Invalid(_) => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "sso-failed",
+            "Single sign-on failed",
+            e.to_string(),
+        ),
     }
-    Problem::new(status, kind, "Single sign-on failed", e.to_string())
 }
 
 fn redirect(to: &str) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(to) {
+    // Anything outside visible ASCII is escaped, so the header is always valid.
+    let mut safe = String::with_capacity(to.len());
+    for c in to.chars() {
+        if c.is_ascii_graphic() {
+            safe.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                safe.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&safe) {
         r.headers_mut().insert(header::LOCATION, v);
     }
     r
 }
 
 /// `GET /session/oidc?return_to=/path`: sends the browser to the identity provider.
-pub async fn start(State(s): State<AppState>, Params(q): Params) -> ApiResult<Response> {
+pub async fn start(
+    State(s): State<AppState>,
+    Anyone(ctx): Anyone,
+    Params(q): Params,
+) -> ApiResult<Response> {
     let Some(client) = s.sso.clone() else {
         return Ok(not_configured().into_response());
     };
+    if let Some(r) = limit(&s, &ctx, "sso-start") {
+        return Ok(r);
+    }
     let return_to = q.get("return_to").map(String::as_str).unwrap_or("/");
     let (url, flow) = match client.begin(return_to).await {
         Ok(x) => x,
@@ -114,12 +147,6 @@ async fn finish(
     headers: &HeaderMap,
     q: &std::collections::HashMap<String, String>,
 ) -> Result<Response, Problem> {
-    if let Some(error) = q.get("error") {
-        let why = q.get("error_description").unwrap_or(error);
-        return Err(oidc_problem(OidcError::Refused(
-            why.chars().take(300).collect(),
-        )));
-    }
     let flow: Option<Flow> = cookie(headers, FLOW_COOKIE)
         .and_then(|c| s.app.open_from_client(&c, FLOW_CONTEXT))
         .and_then(|t| serde_json::from_str(&t).ok());
@@ -128,6 +155,19 @@ async fn finish(
             "this browser has no sign-in under way here (it expired, or was started elsewhere): start again".into(),
         )));
     };
+    // An error is believed only from the provider this browser was sent to: with this
+    // sign-in's state.
+    if let Some(error) = q.get("error") {
+        if q.get("state") != Some(&flow.state) {
+            return Err(oidc_problem(OidcError::Invalid(
+                "the state does not match this browser's sign-in: start again".into(),
+            )));
+        }
+        let why = q.get("error_description").unwrap_or(error);
+        return Err(oidc_problem(OidcError::Refused(
+            why.chars().take(300).collect(),
+        )));
+    }
     let (Some(code), Some(state)) = (q.get("code"), q.get("state")) else {
         return Err(Problem::bad_request(
             "code",
@@ -147,6 +187,7 @@ async fn finish(
                 subject: identity.subject,
                 email: identity.person,
                 roles: identity.roles,
+                mfa: identity.mfa,
             },
             previous.as_deref(),
         )
