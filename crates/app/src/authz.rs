@@ -153,6 +153,26 @@ impl App {
         }
     }
 
+    /// Whether the actor may edit an asset's record (to offer the edit form; nothing is
+    /// recorded, since nothing was attempted).
+    pub async fn may_edit_asset(&self, ctx: &Ctx, asset: &Asset) -> Result<bool> {
+        let p = match &ctx.access {
+            Access::System => return Ok(true),
+            Access::Anonymous => return Ok(false),
+            Access::User(p) => p,
+        };
+        let reach = self.reach(ctx).await?;
+        let none = Reach::default();
+        Ok(access::asset_access(
+            p,
+            reach.as_ref().unwrap_or(&none),
+            asset.id,
+            asset.owner_id,
+            AssetAccess::EditRecord,
+        )
+        .is_ok())
+    }
+
     /// Whether the actor may see a party: everyone's for roles that read the register, else
     /// themselves, their teams and their roles.
     pub(crate) async fn party_visible(&self, ctx: &Ctx, id: Uuid) -> Result<bool> {

@@ -22,6 +22,7 @@ pub mod parties;
 pub mod reference;
 pub mod secrets;
 pub mod sso;
+pub mod summary;
 
 /// Who is acting, and for which request.
 #[derive(Clone, Debug)]

@@ -122,6 +122,46 @@ impl App {
         }
     }
 
+    /// The parties the actor may pick from (owners in forms and filters): everyone for
+    /// those who read the whole register, a member's own record, teams and roles otherwise.
+    pub async fn party_choices(&self, ctx: &Ctx) -> Result<Vec<custodian_store::PartyRef>> {
+        match self.party_scope(ctx).await? {
+            None => Ok(self.store.party_directory().await?),
+            Some((_, within)) => Ok(self
+                .store
+                .parties(&within.parties)
+                .await?
+                .into_iter()
+                .map(|p| custodian_store::PartyRef {
+                    id: p.id,
+                    kind: p.kind,
+                    name: p.name,
+                    email: p.email,
+                })
+                .collect()),
+        }
+    }
+
+    /// The names of parties named by records the actor already sees (an asset's owner, a
+    /// reviewer), in one read.
+    pub async fn party_names(
+        &self,
+        ctx: &Ctx,
+        ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, String>> {
+        self.reach(ctx).await?;
+        let mut ids = ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        Ok(self
+            .store
+            .parties(&ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.name))
+            .collect())
+    }
+
     /// Changes a party. A person who leaves ends the delegations they give or hold.
     pub async fn update_party(
         &self,

@@ -132,44 +132,69 @@ async fn write_jsonl(
     Ok(n)
 }
 
-async fn write_csv(
-    app: &App,
-    ctx: &Ctx,
-    kind: Option<AssetKind>,
-    out: &mut (dyn Write + Send),
-) -> Result<u64, ExportError> {
-    let mut header: Vec<String> = Vec::new();
-    let mut sources: Vec<Source> = Vec::new();
-    for c in COMMON_COLUMNS {
-        header.push((*c).to_string());
-        sources.push(Source::Field(c));
-    }
-    for def in KIND_FIELDS {
-        let carried = kind.is_none_or(|k| def.kinds.contains(&k));
-        if carried && def.ty != FieldType::Secret {
-            header.push(def.name.to_string());
-            sources.push(Source::Field(def.name));
-        }
-    }
-    for def in app.list_custom_fields(ctx).await? {
-        let applies =
-            kind.is_none_or(|k| def.asset_kinds.is_empty() || def.asset_kinds.contains(&k));
-        if def.entity_type == EntityType::Asset && applies {
-            header.push(format!("custom.{}", def.key));
-            sources.push(Source::Custom(def.key));
-        }
-    }
-    header.push("external_ids".into());
-    sources.push(Source::ExternalIds);
+/// The columns of a CSV export, and how each row is written.
+pub struct CsvLayout {
+    header: Vec<String>,
+    sources: Vec<Source>,
+}
 
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(out);
-    w.write_record(&header).map_err(std::io::Error::from)?;
-    let mut record: Vec<String> = Vec::with_capacity(sources.len());
-    let n = for_each_asset(app, ctx, kind, |m| {
+impl CsvLayout {
+    /// The columns for assets of one kind (or all): the common fields, the kind-specific
+    /// ones (never the secrets), the register's asset custom fields and the external ids.
+    pub async fn new(app: &App, ctx: &Ctx, kind: Option<AssetKind>) -> Result<Self, AppError> {
+        let mut header: Vec<String> = Vec::new();
+        let mut sources: Vec<Source> = Vec::new();
+        for c in COMMON_COLUMNS {
+            header.push((*c).to_string());
+            sources.push(Source::Field(c));
+        }
+        for def in KIND_FIELDS {
+            let carried = kind.is_none_or(|k| def.kinds.contains(&k));
+            if carried && def.ty != FieldType::Secret {
+                header.push(def.name.to_string());
+                sources.push(Source::Field(def.name));
+            }
+        }
+        for def in app.list_custom_fields(ctx).await? {
+            let applies =
+                kind.is_none_or(|k| def.asset_kinds.is_empty() || def.asset_kinds.contains(&k));
+            if def.entity_type == EntityType::Asset && applies {
+                header.push(format!("custom.{}", def.key));
+                sources.push(Source::Custom(def.key));
+            }
+        }
+        header.push("external_ids".into());
+        sources.push(Source::ExternalIds);
+        Ok(Self { header, sources })
+    }
+
+    fn writer(out: Vec<u8>) -> csv::Writer<Vec<u8>> {
+        csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(out)
+    }
+
+    /// The header row, as bytes.
+    pub fn header(&self) -> Vec<u8> {
+        let mut w = Self::writer(Vec::new());
+        let _ = w.write_record(&self.header);
+        w.into_inner().unwrap_or_default()
+    }
+
+    /// Rows for assets as the API shows them, as bytes.
+    pub fn rows<'a>(&self, assets: impl IntoIterator<Item = &'a Map<String, Value>>) -> Vec<u8> {
+        let mut w = Self::writer(Vec::new());
+        let mut record: Vec<String> = Vec::with_capacity(self.sources.len());
+        for m in assets {
+            self.record(m, &mut record);
+            let _ = w.write_record(&record);
+        }
+        w.into_inner().unwrap_or_default()
+    }
+
+    fn record(&self, m: &Map<String, Value>, record: &mut Vec<String>) {
         record.clear();
-        for s in &sources {
+        for s in &self.sources {
             record.push(match s {
                 Source::Field(k) => cell(m.get(*k)),
                 Source::Custom(k) => cell(
@@ -180,6 +205,24 @@ async fn write_csv(
                 Source::ExternalIds => cell(m.get("external_ids")),
             });
         }
+    }
+}
+
+async fn write_csv(
+    app: &App,
+    ctx: &Ctx,
+    kind: Option<AssetKind>,
+    out: &mut (dyn Write + Send),
+) -> Result<u64, ExportError> {
+    let layout = CsvLayout::new(app, ctx, kind).await?;
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
+    w.write_record(&layout.header)
+        .map_err(std::io::Error::from)?;
+    let mut record: Vec<String> = Vec::with_capacity(layout.sources.len());
+    let n = for_each_asset(app, ctx, kind, |m| {
+        layout.record(m, &mut record);
         w.write_record(&record).map_err(std::io::Error::from)?;
         Ok(())
     })

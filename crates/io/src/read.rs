@@ -80,6 +80,61 @@ pub fn csv_rows_with<R: Read + Send>(
     CsvRows::new(r, defs)
 }
 
+/// Reads an HTML form's text fields into an asset's wire fields, the way CSV cells are
+/// read (lists separated by `;`, `custom.KEY` and `external_ids.SYSTEM` names, booleans as
+/// `true`/`false`). A blank field is left out, or, with `blank_clears`, sent as `null` so
+/// that an edit clears it. Answers every field that cannot be read, by name.
+pub fn form_fields(
+    fields: &[(String, String)],
+    custom_fields: &[CustomFieldDef],
+    blank_clears: bool,
+) -> Result<Map<String, Value>, Vec<(String, String)>> {
+    let defs: Vec<CustomFieldDef> = custom_fields
+        .iter()
+        .filter(|d| d.entity_type == EntityType::Asset)
+        .cloned()
+        .collect();
+    let mut row = Parts::default();
+    let mut errors = Vec::new();
+    for (name, raw) in fields {
+        let cell = raw.trim();
+        let col = match Column::parse(name, &defs) {
+            Ok(c) => c,
+            Err(m) => {
+                errors.push((name.clone(), m));
+                continue;
+            }
+        };
+        if cell.is_empty() {
+            if blank_clears {
+                match &col {
+                    Column::Custom(key, _) => {
+                        row.custom.insert(key.clone(), Value::Null);
+                    }
+                    Column::ExternalId(system) => {
+                        row.external_ids.insert(system.clone(), Value::Null);
+                    }
+                    Column::Tags => {
+                        row.fields.insert("tags".into(), Value::Array(vec![]));
+                    }
+                    _ => {
+                        row.fields.insert(name.clone(), Value::Null);
+                    }
+                }
+            }
+            continue;
+        }
+        if let Err(m) = col.put(cell, &mut row) {
+            errors.push((name.clone(), m));
+        }
+    }
+    if errors.is_empty() {
+        Ok(row.finish())
+    } else {
+        Err(errors)
+    }
+}
+
 /// How a column's cells are read.
 #[derive(Debug)]
 enum Column {

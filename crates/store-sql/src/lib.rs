@@ -542,6 +542,42 @@ impl Store for SqlStore {
             .get("n")
     }
 
+    async fn asset_counts(&self, today: chrono::NaiveDate) -> Result<custodian_store::AssetCounts> {
+        let mut out = custodian_store::AssetCounts::default();
+        for (col, into) in [
+            ("kind", &mut out.by_kind),
+            ("status", &mut out.by_status),
+            ("classification", &mut out.by_classification),
+        ] {
+            let sql = Sql::new(format!(
+                "SELECT {col} AS k, COUNT(*) AS n FROM assets GROUP BY {col} ORDER BY n DESC, k"
+            ));
+            for r in self.pools.fetch_all(sql).await? {
+                into.push((r.get("k")?, r.get("n")?));
+            }
+        }
+        out.total = out.by_kind.iter().map(|(_, n)| n).sum();
+        let mut sql = Sql::new("");
+        let cond = format!(
+            "SELECT COUNT(*) AS n FROM assets WHERE next_review_at < {} AND status <> 'disposed'",
+            sql.arg(today)
+        );
+        sql.push(&cond);
+        out.overdue = self.pools.fetch_one(sql).await?.get("n")?;
+        Ok(out)
+    }
+
+    async fn count_assets_owned_by(&self, owners: &[Uuid]) -> Result<i64> {
+        let mut n = 0;
+        for chunk in owners.chunks(400) {
+            let mut sql = Sql::new("SELECT COUNT(*) AS n FROM assets WHERE owner_id IN ");
+            sql.push_list(chunk.iter().copied());
+            let c: i64 = self.pools.fetch_one(sql).await?.get("n")?;
+            n += c;
+        }
+        Ok(n)
+    }
+
     async fn relations_of(&self, ids: &[Uuid]) -> Result<Vec<Relation>> {
         if ids.is_empty() {
             return Ok(vec![]);

@@ -195,6 +195,21 @@ impl ChangeSet {
     }
 }
 
+/// How the register's assets divide up, for the home page.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AssetCounts {
+    /// All assets.
+    pub total: i64,
+    /// By kind (wire name), largest first.
+    pub by_kind: Vec<(String, i64)>,
+    /// By status (wire name), largest first.
+    pub by_status: Vec<(String, i64)>,
+    /// By classification level key, largest first.
+    pub by_classification: Vec<(String, i64)>,
+    /// Assets not disposed of whose next review is before the day asked about.
+    pub overdue: i64,
+}
+
 /// A page of a list.
 #[derive(Clone, Debug)]
 pub struct Page<T> {
@@ -360,6 +375,11 @@ pub trait Store: Send + Sync + 'static {
     async fn list_assets(&self, q: &AssetQuery) -> Result<Page<Asset>>;
     /// Counts assets (for metrics).
     async fn count_assets(&self) -> Result<i64>;
+    /// How the register divides by kind, status and classification, and how many reviews
+    /// are overdue on `today`.
+    async fn asset_counts(&self, today: NaiveDate) -> Result<AssetCounts>;
+    /// How many assets these parties own.
+    async fn count_assets_owned_by(&self, owners: &[Uuid]) -> Result<i64>;
     /// Every relation that starts or ends at one of these assets.
     async fn relations_of(&self, ids: &[Uuid]) -> Result<Vec<Relation>>;
     /// One relation.

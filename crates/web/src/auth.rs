@@ -88,9 +88,26 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     } else if let Some(cookie) = session_cookie {
         match state.app.session_principal(&cookie).await {
             Ok(Some((p, session))) => {
-                let echoed = sent_csrf
+                let mut echoed = sent_csrf
                     .as_deref()
                     .is_some_and(|s| constant_time_eq(s.as_bytes(), session.csrf_token.as_bytes()));
+                if !safe(req.method()) && !echoed && is_form(req.headers()) {
+                    // A form carries the token as its `_csrf` field.
+                    let (parts, body) = req.into_parts();
+                    let Ok(bytes) = axum::body::to_bytes(body, crate::BODY_LIMIT).await else {
+                        return Problem::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "too-large",
+                            "The body is too large",
+                            format!("the body exceeds the limit of {} bytes", crate::BODY_LIMIT),
+                        )
+                        .into_response();
+                    };
+                    echoed = crate::extract::form_field(&bytes, "_csrf").is_some_and(|s| {
+                        constant_time_eq(s.as_bytes(), session.csrf_token.as_bytes())
+                    });
+                    req = Request::from_parts(parts, axum::body::Body::from(bytes));
+                }
                 if !safe(req.method()) && !echoed {
                     return Problem::new(
                             StatusCode::FORBIDDEN,
@@ -114,7 +131,11 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     };
     if ctx.principal().is_some_and(|p| p.must_enrol_totp) {
         let path = req.uri().path();
-        if !path.starts_with("/api/v1/session") {
+        let pages_allowed = ["/account", "/sign-in", "/sign-out", "/static/"];
+        if !path.starts_with("/api/") && !pages_allowed.iter().any(|p| path.starts_with(p)) {
+            return axum::response::Redirect::to("/account").into_response();
+        }
+        if path.starts_with("/api/") && !path.starts_with("/api/v1/session") {
             return Problem::new(
                 StatusCode::FORBIDDEN,
                 "totp-enrolment-required",
@@ -126,6 +147,18 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     }
     req.extensions_mut().insert(ctx);
     next.run(req).await
+}
+
+/// Whether the body is an HTML form's.
+pub fn is_form(h: &HeaderMap) -> bool {
+    h.get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        })
 }
 
 fn safe(m: &Method) -> bool {

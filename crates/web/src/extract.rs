@@ -94,7 +94,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     }
 }
 
-fn form_urlencoded(q: &str) -> Result<Vec<(String, String)>, Problem> {
+/// One field of an `application/x-www-form-urlencoded` body.
+pub fn form_field(body: &[u8], name: &str) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    form_urlencoded(text)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+/// The fields of an `application/x-www-form-urlencoded` text, in order.
+pub fn form_urlencoded(q: &str) -> Result<Vec<(String, String)>, Problem> {
     let mut out = Vec::new();
     for pair in q.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));

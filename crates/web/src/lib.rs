@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod ops;
 pub mod problem;
+pub mod ui;
 
 use extract::RequestId;
 use problem::Problem;
@@ -67,6 +68,7 @@ pub fn router(app: App, options: Options) -> Router {
         .route("/readyz", axum::routing::get(ops::readyz))
         .route("/metrics", axum::routing::get(ops::metrics))
         .nest("/api/v1", api::routes())
+        .merge(ui::routes())
         .fallback(|req: Request| async move { Problem::no_route(req.uri().path()) })
         .method_not_allowed_fallback(|method: Method, req: Request| async move {
             Problem::new(

@@ -1,0 +1,110 @@
+//! The home page: each person's own work, and the register's state for those who run it.
+
+use axum::extract::State;
+use axum::response::Response;
+use maud::html;
+
+use custodian_app::assets::AssetView;
+use custodian_store::AssetQuery;
+
+use super::{badge, error_page, ok, page, words, Nav, Viewer};
+use crate::AppState;
+
+fn asset_rows(items: &[AssetView], empty: &str) -> maud::Markup {
+    html! {
+        @if items.is_empty() { p.muted { (empty) } } @else {
+            ul {
+                @for a in items {
+                    li {
+                        a href={ "/assets/" (a.asset.id) } { span.mono { (a.asset.asset_number) } " " (a.asset.name) }
+                        " " (badge("status", a.asset.status.as_str()))
+                        @if let Some(d) = a.asset.next_review_at { " · review due " (d) }
+                        @if !a.completeness.complete { " · lacks " (a.completeness.missing.iter().map(|m| words(m)).collect::<Vec<_>>().join(", ")) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /`.
+pub async fn home(State(s): State<AppState>, v: Viewer) -> Response {
+    let today = chrono::Utc::now().date_naive();
+    // A member's lists are their reach already; for others, what their person owns.
+    let owner = if v.reads_all() {
+        v.principal.person_id
+    } else {
+        None
+    };
+    let mine = if v.reads_all() && owner.is_none() {
+        Ok(custodian_store::Page {
+            items: vec![],
+            next_cursor: None,
+        })
+    } else {
+        s.app
+            .list_assets(
+                &v.ctx,
+                &AssetQuery {
+                    limit: 200,
+                    owner_id: owner,
+                    ..Default::default()
+                },
+            )
+            .await
+    };
+    let mine = match mine {
+        Ok(p) => p.items,
+        Err(e) => return error_page(Some(&v), e),
+    };
+    let due: Vec<AssetView> = mine
+        .iter()
+        .filter(|a| a.asset.next_review_at.is_some_and(|d| d < today))
+        .cloned()
+        .collect();
+    let incomplete: Vec<AssetView> = mine
+        .iter()
+        .filter(|a| !a.completeness.complete)
+        .cloned()
+        .collect();
+    let summary = if v.reads_all() {
+        match s.app.register_summary(&v.ctx).await {
+            Ok(x) => Some(x),
+            Err(e) => return error_page(Some(&v), e),
+        }
+    } else {
+        None
+    };
+    let body = html! {
+        h1 { "Hello, " (v.user.email) }
+        @if let Some(sm) = &summary {
+            h2 { "The register" }
+            div.cards {
+                div.card id="total" { h3 { "Assets" } p.big { (sm.counts.total) } }
+                div.card id="orphaned" { h3 { "Orphaned" } p.big { (sm.orphaned) } p.muted { "owned by someone who left, an empty team or a vacant role" } }
+                div.card id="overdue" { h3 { "Reviews overdue" } p.big { a href="/assets?review_overdue=true" { (sm.counts.overdue) } } }
+            }
+            div.cards {
+                div.card { h3 { "By kind" } ul.counts { @for (k, n) in &sm.counts.by_kind { li { a href={ "/assets?kind=" (k) } { (words(k)) } span { (n) } } } } }
+                div.card { h3 { "By status" } ul.counts { @for (k, n) in &sm.counts.by_status { li { a href={ "/assets?status=" (k) } { (words(k)) } span { (n) } } } } }
+                div.card { h3 { "By classification" } ul.counts { @for (k, n) in &sm.counts.by_classification { li { a href={ "/assets?classification=" (k) } { (words(k)) } span { (n) } } } } }
+            }
+            @if !sm.orphan_owners.is_empty() {
+                h3 { "Owners who cannot be accountable" }
+                ul { @for (p, why) in &sm.orphan_owners { li { a href={ "/assets?owner_id=" (p.id) } { (p.name) } " — " (why) } } }
+            }
+        }
+        h2 { "Your work" }
+        @if v.principal.person_id.is_none() && v.reads_all() {
+            p.muted { "Your account is not linked to a person, so nothing is yours to own." }
+        } @else {
+            h3 { "Assets you own" }
+            (asset_rows(&mine, "You own no assets."))
+            h3 { "Reviews due" }
+            (asset_rows(&due, "No review is overdue."))
+            h3 { "Records to complete" }
+            (asset_rows(&incomplete, "Every record you own is complete."))
+        }
+    };
+    ok(page(Some(&v), "Home", Nav::Home, body))
+}

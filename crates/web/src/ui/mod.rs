@@ -1,0 +1,548 @@
+//! The web interface: server-rendered HTML over the same application services as the API.
+//!
+//! Every page works without JavaScript; `app.js` only adds conveniences. Forms post
+//! `application/x-www-form-urlencoded` with the session's CSRF token as `_csrf` (checked
+//! in [`crate::auth`]); a successful change answers `303 See Other` to the page that shows
+//! it, a refused one renders the form again with the errors beside their fields.
+//! Markup is built with `maud`, which escapes every interpolated value.
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use maud::{html, Markup, DOCTYPE};
+
+use custodian_app::{AppError, Ctx};
+use custodian_domain::access::{Principal, Role, Via};
+use custodian_domain::account::User;
+use custodian_domain::FieldError;
+
+use crate::auth::SessionCookie;
+use crate::problem::Problem;
+use crate::AppState;
+
+mod accounts;
+mod assets;
+mod home;
+mod people;
+mod reference;
+
+/// The stylesheet.
+const CSS: &str = include_str!("../../static/app.css");
+/// Progressive enhancements.
+const JS: &str = include_str!("../../static/app.js");
+
+/// The pages.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route(
+            "/sign-in",
+            get(accounts::sign_in_page).post(accounts::sign_in),
+        )
+        .route("/sign-out", post(accounts::sign_out))
+        .route("/account", get(accounts::account_page))
+        .route("/account/password", post(accounts::change_password))
+        .route("/account/totp", post(accounts::enrol_totp))
+        .route("/account/totp/confirm", post(accounts::confirm_totp))
+        .route("/assets", get(assets::list))
+        .route("/assets/export.csv", get(assets::export_csv))
+        .route("/assets/new", get(assets::new_form).post(assets::create))
+        .route("/assets/{id}", get(assets::show))
+        .route(
+            "/assets/{id}/edit",
+            get(assets::edit_form).post(assets::update),
+        )
+        .route("/assets/{id}/transition", post(assets::transition))
+        .route("/assets/{id}/dispose", get(assets::dispose_form))
+        .route("/people", get(people::list))
+        .route("/people/new", get(people::new_form).post(people::create))
+        .route("/people/{id}", get(people::show))
+        .route(
+            "/locations",
+            get(reference::locations).post(reference::create_location),
+        )
+        .route("/classifications", get(reference::classifications))
+        .route("/custom-fields", get(reference::custom_fields))
+        .route("/users", get(accounts::users).post(accounts::create_user))
+        .route(
+            "/tokens",
+            get(accounts::tokens).post(accounts::create_token),
+        )
+        .route("/tokens/{id}/revoke", post(accounts::revoke_token))
+        .route("/audit", get(reference::audit))
+        .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
+}
+
+async fn css() -> Response {
+    asset(CSS, "text/css; charset=utf-8")
+}
+
+async fn js() -> Response {
+    asset(JS, "text/javascript; charset=utf-8")
+}
+
+fn asset(body: &'static str, ty: &'static str) -> Response {
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ty));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    r
+}
+
+/// A signed-in person looking at a page.
+pub struct Viewer {
+    /// The request's context (for the services).
+    pub ctx: Ctx,
+    /// Who they are.
+    pub principal: Principal,
+    /// Their account.
+    pub user: User,
+    /// The CSRF token their forms carry.
+    pub csrf: String,
+}
+
+impl Viewer {
+    /// Whether the viewer has this role or a more trusted one for the register
+    /// (admin, manager).
+    pub fn manages(&self) -> bool {
+        matches!(self.principal.role, Role::Admin | Role::Manager)
+    }
+
+    /// Whether the viewer reads everything (admin, manager, auditor).
+    pub fn reads_all(&self) -> bool {
+        self.principal.role != Role::Member
+    }
+
+    /// An admin.
+    pub fn admin(&self) -> bool {
+        self.principal.role == Role::Admin
+    }
+
+    /// Reads the audit trail and accounts (admins and auditors).
+    pub fn audits(&self) -> bool {
+        matches!(self.principal.role, Role::Admin | Role::Auditor)
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        let to_sign_in = || {
+            let here = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into());
+            Redirect::to(&format!("/sign-in?return_to={}", encode(&here))).into_response()
+        };
+        let Some(ctx) = parts.extensions.get::<Ctx>().cloned() else {
+            return Err(to_sign_in());
+        };
+        let Some(principal) = ctx.principal().cloned() else {
+            return Err(to_sign_in());
+        };
+        let csrf = match (&principal.via, parts.extensions.get::<SessionCookie>()) {
+            (Via::Session, Some(c)) => c.csrf.clone(),
+            // Pages are for browsers: a token in a browser is not a session.
+            _ => return Err(to_sign_in()),
+        };
+        let user = match s.app.me(&ctx).await {
+            Ok(u) => u,
+            Err(_) => return Err(to_sign_in()),
+        };
+        Ok(Viewer {
+            ctx,
+            principal,
+            user,
+            csrf,
+        })
+    }
+}
+
+/// An HTML form's fields (`application/x-www-form-urlencoded`), several values per name
+/// kept in order.
+pub struct Form(pub Vec<(String, String)>);
+
+impl Form {
+    /// The first value of a field, trimmed; `None` when absent or blank.
+    pub fn get(&self, k: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Every value of a field.
+    pub fn all(&self, k: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The fields as a map of first values (blank ones included, for re-rendering).
+    pub fn values(&self) -> HashMap<String, String> {
+        let mut m = HashMap::new();
+        for (k, v) in &self.0 {
+            m.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        m
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Form {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // A form posted from another site is refused even before its CSRF token is looked
+        // at: this also covers the sign-in form, which has no session yet.
+        let origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok());
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok());
+        if let (Some(origin), Some(host)) = (origin, host) {
+            let authority = origin.split("://").nth(1).unwrap_or("");
+            if origin == "null" || !authority.eq_ignore_ascii_case(host) {
+                return Err(Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "cross-site",
+                    "Cross-site form",
+                    "this form was posted from another site",
+                )
+                .into_response());
+            }
+        }
+        if !crate::auth::is_form(req.headers()) {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "The body must be a form",
+                "send the body as application/x-www-form-urlencoded",
+            )
+            .into_response());
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| Problem::bad_request("", "the form is not UTF-8 text").into_response())?;
+        crate::extract::form_urlencoded(text)
+            .map(Form)
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A query string from pairs, leaving out empty values.
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+/// Where a page sits in the navigation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Home,
+    Assets,
+    People,
+    Locations,
+    Classifications,
+    CustomFields,
+    Users,
+    Tokens,
+    Audit,
+    Account,
+    None,
+}
+
+/// A whole page: the shell around `body`.
+pub fn page(v: Option<&Viewer>, title: &str, nav: Nav, body: Markup) -> Markup {
+    let item = |n: Nav, href: &str, label: &str| {
+        html! {
+            li { a href=(href) aria-current=[(nav == n).then_some("page")] { (label) } }
+        }
+    };
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Custodian" }
+                link rel="stylesheet" href="/static/app.css";
+                script src="/static/app.js" defer {}
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.top {
+                    a.brand href="/" { "Custodian" }
+                    @if let Some(v) = v {
+                        nav aria-label="Main" {
+                            ul {
+                                (item(Nav::Home, "/", "Home"))
+                                (item(Nav::Assets, "/assets", "Assets"))
+                                (item(Nav::People, "/people", "People"))
+                                (item(Nav::Locations, "/locations", "Locations"))
+                                (item(Nav::Classifications, "/classifications", "Classification"))
+                                (item(Nav::CustomFields, "/custom-fields", "Custom fields"))
+                                @if v.audits() {
+                                    (item(Nav::Users, "/users", "Users"))
+                                    (item(Nav::Audit, "/audit", "Audit trail"))
+                                }
+                                (item(Nav::Tokens, "/tokens", "Tokens"))
+                            }
+                        }
+                        div.who {
+                            a href="/account" aria-current=[(nav == Nav::Account).then_some("page")] {
+                                (v.user.email) " (" (v.principal.role) ")"
+                            }
+                            form method="post" action="/sign-out" {
+                                (csrf(v))
+                                button.link type="submit" { "Sign out" }
+                            }
+                        }
+                    }
+                }
+                main id="main" tabindex="-1" {
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+/// The hidden CSRF field every form carries.
+pub fn csrf(v: &Viewer) -> Markup {
+    html! { input type="hidden" name="_csrf" value=(v.csrf); }
+}
+
+/// An HTML answer.
+pub fn html_response(status: StatusCode, m: Markup) -> Response {
+    let mut r = (status, m.into_string()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    r
+}
+
+/// 200 with a page.
+pub fn ok(m: Markup) -> Response {
+    html_response(StatusCode::OK, m)
+}
+
+/// `303 See Other` to `to`.
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// An error as a page of its own.
+pub fn error_page(v: Option<&Viewer>, e: AppError) -> Response {
+    let p = Problem::from(e);
+    let body = html! {
+        h1 { (p.title) }
+        p.error-detail { (p.detail) }
+        @if !p.errors.is_empty() {
+            ul { @for e in &p.errors { li { strong { (e.field) } " " (e.message) } } }
+        }
+        p { a href="/" { "Back to the home page" } }
+    };
+    html_response(p.status, page(v, p.title, Nav::None, body))
+}
+
+/// Field errors by field name, for inline display.
+pub struct Errors(pub Vec<FieldError>);
+
+impl Errors {
+    /// None.
+    pub fn none() -> Self {
+        Errors(vec![])
+    }
+
+    /// From a refused change: the field errors, or one general error.
+    pub fn from_app(e: &AppError) -> Self {
+        match e {
+            AppError::Invalid(p) => Errors(p.0.clone()),
+            other => Errors(vec![FieldError::new("", other.to_string())]),
+        }
+    }
+
+    /// The messages for a field (and its sub-fields, `field.x`, `field[0]`).
+    pub fn of(&self, field: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|e| {
+                e.field == field
+                    || e.field.starts_with(&format!("{field}."))
+                    || e.field.starts_with(&format!("{field}["))
+            })
+            .map(|e| e.message.as_str())
+            .collect()
+    }
+
+    /// Whether there are any.
+    pub fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+
+    /// The summary shown above a refused form: every error, each linking to its field.
+    pub fn summary(&self) -> Markup {
+        html! {
+            @if self.any() {
+                div.error-summary role="alert" tabindex="-1" id="errors" {
+                    h2 { "The form needs correcting" }
+                    ul {
+                        @for e in &self.0 {
+                            li {
+                                @if e.field.is_empty() {
+                                    (e.message)
+                                } @else {
+                                    a href={ "#f-" (field_anchor(&e.field)) } { (e.field) } " " (e.message)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The id of a field's control: the field name without an item index (`tags[2]` →
+/// `tags`), other characters made safe (`disposal.method` → `disposal_method`).
+pub fn field_anchor(field: &str) -> String {
+    field.split('[').next().unwrap_or(field).replace(
+        |c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-',
+        "_",
+    )
+}
+
+/// How a form control is drawn.
+pub enum Control<'a> {
+    /// A one-line text box of this input type (`text`, `date`, `email`, `url`, `number`).
+    Input(&'a str),
+    /// A paragraph.
+    TextArea,
+    /// A choice among `(value, label)`; `allow_blank` adds an empty first option.
+    Select(Vec<(String, String)>, bool),
+    /// A checkbox (value `true`).
+    Check,
+}
+
+/// A labelled control with its hint and errors.
+pub fn field(
+    name: &str,
+    label: &str,
+    hint: Option<&str>,
+    control: Control<'_>,
+    value: &str,
+    required: bool,
+    errors: &Errors,
+) -> Markup {
+    let id = format!("f-{}", field_anchor(name));
+    let errs = errors.of(name);
+    let described = if errs.is_empty() && hint.is_none() {
+        None
+    } else {
+        Some(format!("{id}-help"))
+    };
+    html! {
+        div.field.invalid[!errs.is_empty()] {
+            @match &control {
+                Control::Check => {
+                    input type="checkbox" id=(id) name=(name) value="true" checked[value == "true"]
+                        aria-describedby=[described.as_deref()];
+                    label for=(id) { (label) }
+                }
+                _ => {
+                    label for=(id) {
+                        (label)
+                        @if required { span.req aria-hidden="true" { " *" } }
+                    }
+                }
+            }
+            @if hint.is_some() || !errs.is_empty() {
+                div id=[described.as_deref()] {
+                    @if let Some(h) = hint { p.hint { (h) } }
+                    @for e in &errs { p.field-error { span.visually-hidden { "Error: " } (e) } }
+                }
+            }
+            @match control {
+                Control::Input(ty) => {
+                    input type=(ty) id=(id) name=(name) value=(value) required[required]
+                        aria-invalid=[(!errs.is_empty()).then_some("true")]
+                        aria-describedby=[described.as_deref()]
+                        step=[(ty == "number").then_some("any")];
+                }
+                Control::TextArea => {
+                    textarea id=(id) name=(name) rows="3" required[required]
+                        aria-invalid=[(!errs.is_empty()).then_some("true")]
+                        aria-describedby=[described.as_deref()] { (value) }
+                }
+                Control::Select(options, blank) => {
+                    select id=(id) name=(name) required[required]
+                        aria-invalid=[(!errs.is_empty()).then_some("true")]
+                        aria-describedby=[described.as_deref()] {
+                        @if blank { option value="" { "—" } }
+                        @for (v, l) in &options {
+                            option value=(v) selected[v == value] { (l) }
+                        }
+                    }
+                }
+                Control::Check => {}
+            }
+        }
+    }
+}
+
+/// A word from the wire made readable (`in_use` → `in use`).
+pub fn words(s: &str) -> String {
+    s.replace('_', " ")
+}
+
+/// A status badge.
+pub fn badge(kind: &str, text: &str) -> Markup {
+    html! { span class={ "badge badge-" (kind) } { (words(text)) } }
+}
+
+/// Shows a date-time as `YYYY-MM-DD HH:MM UTC`.
+pub fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}

@@ -1,0 +1,210 @@
+//! People, teams and roles: the list, a party's page (what they own, where they belong) and
+//! registering a new one.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{html, Markup};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use custodian_app::AppError;
+use custodian_domain::party::{EmploymentType, PartyKind, PersonStatus};
+use custodian_store::{AssetQuery, PartyQuery};
+
+use super::{
+    badge, csrf, error_page, field, html_response, ok, page, query_string, see_other, words,
+    Control, Errors, Form, Nav, Viewer,
+};
+use crate::extract::Params;
+use crate::AppState;
+
+/// `GET /people`: persons, teams and roles, filtered.
+pub async fn list(State(s): State<AppState>, v: Viewer, Params(q): Params) -> Response {
+    let kind = q.get("kind").and_then(|k| PartyKind::parse(k));
+    let status = q.get("status").and_then(|k| PersonStatus::parse(k));
+    let text = q.get("q").cloned().filter(|t| !t.trim().is_empty());
+    let cursor = match q.get("cursor").map(|c| custodian_store::Cursor::decode(c)) {
+        Some(Ok(c)) => Some(c),
+        Some(Err(_)) => {
+            return error_page(
+                Some(&v),
+                AppError::invalid("cursor", "is not a cursor this list gave"),
+            )
+        }
+        None => None,
+    };
+    let query = PartyQuery {
+        limit: 100,
+        cursor,
+        kind,
+        status,
+        q: text.clone(),
+        within: None,
+    };
+    let page_ = match s.app.list_parties(&v.ctx, &query).await {
+        Ok(p) => p,
+        Err(e) => return error_page(Some(&v), e),
+    };
+    let kind_s = kind.map(|k| k.as_str()).unwrap_or("");
+    let status_s = status.map(|k| k.as_str()).unwrap_or("");
+    let text_s = text.clone().unwrap_or_default();
+    let next = page_.next_cursor.as_ref().map(|c| {
+        let enc = c.encode();
+        format!(
+            "/people{}",
+            query_string(&[
+                ("kind", kind_s),
+                ("status", status_s),
+                ("q", &text_s),
+                ("cursor", &enc)
+            ])
+        )
+    });
+    let body = html! {
+        h1 { "People, teams and roles" }
+        @if v.manages() { p.actions { a.button href="/people/new" { "Register a person, team or role" } } }
+        form.filters method="get" action="/people" role="search" aria-label="Filter people" {
+            div { label for="q" { "Name or e-mail" } input type="search" id="q" name="q" value=(text_s); }
+            div { label for="kind" { "Kind" } select id="kind" name="kind" data-autosubmit {
+                option value="" { "Any" }
+                @for k in PartyKind::NAMES { option value=(k) selected[*k == kind_s] { (k) } }
+            } }
+            div { label for="status" { "Status (persons)" } select id="status" name="status" data-autosubmit {
+                option value="" { "Any" }
+                @for k in PersonStatus::NAMES { option value=(k) selected[*k == status_s] { (k) } }
+            } }
+            div.actions { button type="submit" { "Apply" } }
+        }
+        div.table-wrap { table.responsive {
+            thead { tr { th scope="col" { "Name" } th scope="col" { "Kind" } th scope="col" { "E-mail" } th scope="col" { "Status" } } }
+            tbody { @for p in &page_.items { tr {
+                td data-label="Name" { a href={ "/people/" (p.id) } { (p.name) } }
+                td data-label="Kind" { (p.kind) }
+                td data-label="E-mail" { @if let Some(e) = &p.email { (e) } }
+                td data-label="Status" { @if let Some(st) = p.status { (badge("status", st.as_str())) } }
+            } } }
+        } }
+        @if let Some(n) = next { nav.pager aria-label="Pages" { a href=(n) rel="next" { "Next page" } } }
+    };
+    ok(page(Some(&v), "People", Nav::People, body))
+}
+
+/// `GET /people/{id}`: a person's (team's, role's) page.
+pub async fn show(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(Some(&v), AppError::not_found("party", id));
+    };
+    let p = match s.app.get_party(&v.ctx, id).await {
+        Ok(p) => p,
+        Err(e) => return error_page(Some(&v), e),
+    };
+    let owned = match s
+        .app
+        .list_assets(
+            &v.ctx,
+            &AssetQuery {
+                limit: 200,
+                owner_id: Some(id),
+                ..Default::default()
+            },
+        )
+        .await
+    {
+        Ok(x) => x,
+        Err(e) => return error_page(Some(&v), e),
+    };
+    let mut related: Vec<Uuid> = p.member_ids.clone();
+    related.extend(p.holder_id);
+    related.extend(p.manager_id);
+    let names = s
+        .app
+        .party_names(&v.ctx, &related)
+        .await
+        .unwrap_or_default();
+    let name = |i: &Uuid| names.get(i).cloned().unwrap_or_else(|| i.to_string());
+    let body = html! {
+        h1 { (p.name) " " span.muted { "(" (p.kind) ")" } }
+        dl.record {
+            @if let Some(e) = &p.email { dt { "E-mail" } dd { (e) } }
+            @if let Some(t) = p.employment_type { dt { "Employment" } dd { (t) } }
+            @if let Some(st) = p.status { dt { "Status" } dd { (badge("status", st.as_str())) } }
+            @if let Some(d) = p.start_date { dt { "First day" } dd { (d) } }
+            @if let Some(d) = p.end_date { dt { "Last day" } dd { (d) } }
+            @if let Some(m) = p.manager_id { dt { "Manager" } dd { a href={ "/people/" (m) } { (name(&m)) } } }
+            @if let Some(h) = p.holder_id { dt { "Held by" } dd { a href={ "/people/" (h) } { (name(&h)) } } }
+            @if p.kind == PartyKind::Role && p.holder_id.is_none() { dt { "Held by" } dd { (badge("missing", "vacant")) } }
+            @if !p.member_ids.is_empty() { dt { "Members" } dd { @for (i, m) in p.member_ids.iter().enumerate() { @if i > 0 { ", " } a href={ "/people/" (m) } { (name(m)) } } } }
+        }
+        h2 { "Assets owned (" (owned.items.len()) @if owned.next_cursor.is_some() { "+" } ")" }
+        @if owned.items.is_empty() { p.muted { "None." } } @else {
+            ul { @for a in &owned.items { li { a href={ "/assets/" (a.asset.id) } { span.mono { (a.asset.asset_number) } " " (a.asset.name) } " " (badge("status", a.asset.status.as_str())) } } }
+            p { a href={ "/assets?owner_id=" (p.id) } { "All of them in the asset list" } }
+        }
+    };
+    ok(page(Some(&v), &p.name, Nav::People, body))
+}
+
+fn party_form(v: &Viewer, values: &HashMap<String, String>, errors: &Errors) -> Markup {
+    let get = |k: &str| values.get(k).cloned().unwrap_or_default();
+    let opts = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| (n.to_string(), words(n)))
+            .collect::<Vec<_>>()
+    };
+    html! {
+        (errors.summary())
+        form.stack method="post" action="/people/new" novalidate {
+            (csrf(v))
+            (field("kind", "Kind", None, Control::Select(opts(PartyKind::NAMES), false), &get("kind"), true, errors))
+            (field("name", "Name", None, Control::Input("text"), &get("name"), true, errors))
+            (field("email", "E-mail (persons)", None, Control::Input("email"), &get("email"), false, errors))
+            (field("employment_type", "Employment (persons)", None, Control::Select(opts(EmploymentType::NAMES), true), &get("employment_type"), false, errors))
+            (field("status", "Status (persons)", None, Control::Select(opts(PersonStatus::NAMES), true), &get("status"), false, errors))
+            (field("start_date", "First day (persons)", None, Control::Input("date"), &get("start_date"), false, errors))
+            div.actions { button type="submit" { "Register" } a href="/people" { "Cancel" } }
+        }
+    }
+}
+
+/// `GET /people/new`.
+pub async fn new_form(v: Viewer) -> Response {
+    let body = html! { h1 { "Register a person, team or role" } (party_form(&v, &HashMap::new(), &Errors::none())) };
+    ok(page(Some(&v), "Register", Nav::People, body))
+}
+
+/// `POST /people/new`.
+pub async fn create(State(s): State<AppState>, v: Viewer, form: Form) -> Response {
+    let mut input = Map::new();
+    for k in [
+        "kind",
+        "name",
+        "email",
+        "employment_type",
+        "status",
+        "start_date",
+    ] {
+        if let Some(val) = form.get(k) {
+            input.insert(k.into(), json!(val));
+        }
+    }
+    if input.get("kind") != Some(&Value::String("person".into())) {
+        for k in ["email", "employment_type", "status", "start_date"] {
+            input.remove(k);
+        }
+    }
+    match s.app.create_party(&v.ctx, input).await {
+        Ok(p) => see_other(&format!("/people/{}", p.id)),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
+            let body = html! { h1 { "Register a person, team or role" } (party_form(&v, &form.values(), &Errors::from_app(&e))) };
+            html_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(Some(&v), "Register", Nav::People, body),
+            )
+        }
+        Err(e) => error_page(Some(&v), e),
+    }
+}

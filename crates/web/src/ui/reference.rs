@@ -1,0 +1,209 @@
+//! Reference pages: locations, the classification scheme with its handling rules, custom
+//! field definitions, and the audit trail with its verification.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{html, Markup};
+use serde_json::{json, Map};
+
+use custodian_app::audit::Verification;
+use custodian_app::AppError;
+use custodian_domain::location::LocationKind;
+
+use super::{
+    csrf, error_page, field, html_response, ok, page, see_other, when, words, Control, Errors,
+    Form, Nav, Viewer,
+};
+use crate::extract::Params;
+use crate::AppState;
+
+async fn locations_page(
+    s: &AppState,
+    v: &Viewer,
+    values: &HashMap<String, String>,
+    errors: &Errors,
+) -> Result<Markup, AppError> {
+    let all = s.app.list_locations(&v.ctx, 500, None).await?.items;
+    let names: HashMap<_, _> = all.iter().map(|l| (l.id, l.name.clone())).collect();
+    let get = |k: &str| values.get(k).cloned().unwrap_or_default();
+    let parents: Vec<(String, String)> = all
+        .iter()
+        .map(|l| (l.id.to_string(), l.name.clone()))
+        .collect();
+    let kinds: Vec<(String, String)> = LocationKind::NAMES
+        .iter()
+        .map(|k| (k.to_string(), words(k)))
+        .collect();
+    Ok(html! {
+        h1 { "Locations" }
+        div.table-wrap { table.responsive {
+            thead { tr { th scope="col" { "Name" } th scope="col" { "Kind" } th scope="col" { "Within" } th scope="col" { "On premises" } th scope="col" { "Address" } } }
+            tbody { @for l in &all { tr {
+                td data-label="Name" { a href={ "/assets?location_id=" (l.id) } { (l.name) } }
+                td data-label="Kind" { (l.kind) }
+                td data-label="Within" { @if let Some(p) = l.parent_id { (names.get(&p).cloned().unwrap_or_default()) } }
+                td data-label="On premises" { @if l.on_premises { "yes" } @else { "no" } }
+                td data-label="Address" { @if let Some(a) = &l.address { (a) } }
+            } } }
+        } }
+        @if v.manages() {
+            h2 { "Add a location" }
+            (errors.summary())
+            form.stack method="post" action="/locations" novalidate {
+                (csrf(v))
+                (field("name", "Name", None, Control::Input("text"), &get("name"), true, errors))
+                (field("kind", "Kind", None, Control::Select(kinds, true), &get("kind"), false, errors))
+                (field("parent_id", "Within", None, Control::Select(parents, true), &get("parent_id"), false, errors))
+                (field("on_premises", "On the organisation's premises", None, Control::Select(vec![("true".into(), "yes".into()), ("false".into(), "no".into())], true), &get("on_premises"), false, errors))
+                (field("address", "Address", None, Control::Input("text"), &get("address"), false, errors))
+                div.actions { button type="submit" { "Add" } }
+            }
+        }
+    })
+}
+
+/// `GET /locations`.
+pub async fn locations(State(s): State<AppState>, v: Viewer) -> Response {
+    match locations_page(&s, &v, &HashMap::new(), &Errors::none()).await {
+        Ok(m) => ok(page(Some(&v), "Locations", Nav::Locations, m)),
+        Err(e) => error_page(Some(&v), e),
+    }
+}
+
+/// `POST /locations`.
+pub async fn create_location(State(s): State<AppState>, v: Viewer, form: Form) -> Response {
+    let mut input = Map::new();
+    for k in ["name", "kind", "parent_id", "address"] {
+        if let Some(val) = form.get(k) {
+            input.insert(k.into(), json!(val));
+        }
+    }
+    if let Some(b) = form.get("on_premises") {
+        input.insert("on_premises".into(), json!(b == "true"));
+    }
+    match s.app.create_location(&v.ctx, input).await {
+        Ok(_) => see_other("/locations"),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
+            match locations_page(&s, &v, &form.values(), &Errors::from_app(&e)).await {
+                Ok(m) => html_response(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    page(Some(&v), "Locations", Nav::Locations, m),
+                ),
+                Err(e) => error_page(Some(&v), e),
+            }
+        }
+        Err(e) => error_page(Some(&v), e),
+    }
+}
+
+/// `GET /classifications`: the scheme and what each level asks.
+pub async fn classifications(State(s): State<AppState>, v: Viewer) -> Response {
+    let levels = match s.app.list_classifications(&v.ctx).await {
+        Ok(l) => l,
+        Err(e) => return error_page(Some(&v), e),
+    };
+    let body = html! {
+        h1 { "Classification scheme" }
+        p { "Each level says how information and the assets holding it are handled." }
+        div.table-wrap { table.responsive id="levels" {
+            thead { tr {
+                th scope="col" { "Level" } th scope="col" { "Encryption" } th scope="col" { "Off premises" }
+                th scope="col" { "External sharing" } th scope="col" { "Label" } th scope="col" { "Disposal at least" } th scope="col" { "Review every" }
+            } }
+            tbody { @for l in &levels { tr {
+                td data-label="Level" { strong { (l.name) } " " span.mono.muted { (l.key) } @if let Some(d) = &l.description { br; span.muted { (d) } } }
+                td data-label="Encryption" { @if l.encryption_required { "required" } @else { "not required" } }
+                td data-label="Off premises" { (words(l.off_premises.as_str())) }
+                td data-label="External sharing" { (words(l.external_sharing.as_str())) }
+                td data-label="Label" { @if l.label_required { "required" } @else { "not required" } }
+                td data-label="Disposal at least" { (words(l.disposal_method.as_str())) }
+                td data-label="Review every" { (l.review_interval_days) " days" }
+            } } }
+        } }
+    };
+    ok(page(Some(&v), "Classification", Nav::Classifications, body))
+}
+
+/// `GET /custom-fields`: the register's own fields.
+pub async fn custom_fields(State(s): State<AppState>, v: Viewer) -> Response {
+    let defs = match s.app.list_custom_fields(&v.ctx).await {
+        Ok(d) => d,
+        Err(e) => return error_page(Some(&v), e),
+    };
+    let body = html! {
+        h1 { "Custom fields" }
+        @if defs.is_empty() { p.muted { "None defined. Admins define them through the API (POST /api/v1/custom_fields)." } } @else {
+            div.table-wrap { table.responsive {
+                thead { tr { th scope="col" { "Label" } th scope="col" { "Key" } th scope="col" { "For" } th scope="col" { "Type" } th scope="col" { "Required" } } }
+                tbody { @for d in &defs { tr {
+                    td data-label="Label" { (d.label) @if let Some(x) = &d.description { br; span.muted { (x) } } }
+                    td data-label="Key" { span.mono { (d.key) } }
+                    td data-label="For" { (d.entity_type.as_str()) @if !d.asset_kinds.is_empty() { " (" (d.asset_kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")) ")" } }
+                    td data-label="Type" { (d.field_type.as_str()) @if !d.choices.is_empty() { ": " (d.choices.join(", ")) } }
+                    td data-label="Required" { @if d.required { "yes" } @else { "no" } }
+                } } }
+            } }
+        }
+    };
+    ok(page(Some(&v), "Custom fields", Nav::CustomFields, body))
+}
+
+/// `GET /audit[?after=SEQ][&verify=1]`: the trail, oldest first, and on request the
+/// result of checking its hash chain.
+pub async fn audit(State(s): State<AppState>, v: Viewer, Params(q): Params) -> Response {
+    let after = q
+        .get("after")
+        .and_then(|a| a.parse::<i64>().ok())
+        .unwrap_or(0);
+    let events = match s.app.audit_events(&v.ctx, after, 100).await {
+        Ok(e) => e,
+        Err(e) => return error_page(Some(&v), e),
+    };
+    let verification = if q.contains_key("verify") {
+        match s.app.verify_audit(&v.ctx).await {
+            Ok(r) => Some(r),
+            Err(e) => return error_page(Some(&v), e),
+        }
+    } else {
+        None
+    };
+    let next = events.last().filter(|_| events.len() == 100).map(|e| e.seq);
+    let body = html! {
+        h1 { "Audit trail" }
+        @match &verification {
+            Some(Verification::Intact { events, head_hash }) => div.notice id="verification" role="status" {
+                p { strong { "The chain is intact." } " " (events) " events checked; the last hash is " span.mono { (head_hash) } "." }
+            },
+            Some(Verification::Broken(b)) => div.error-summary id="verification" role="alert" {
+                h2 { "The chain is broken" }
+                p { "At event " (b.seq) ": " (b.reason) }
+            },
+            None => form method="get" action="/audit" {
+                input type="hidden" name="after" value=(after);
+                button type="submit" name="verify" value="1" { "Verify the chain" }
+            },
+        }
+        div.table-wrap { table.responsive id="events" {
+            thead { tr { th scope="col" { "#" } th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "What" } th scope="col" { "Record" } } }
+            tbody { @for e in &events { tr {
+                td data-label="#" { (e.seq) }
+                td data-label="When" { (when(&e.occurred_at)) }
+                td data-label="Who" { span.mono { (e.actor) } }
+                td data-label="What" { (e.action) }
+                td data-label="Record" {
+                    @if e.entity_type == "asset" { a href={ "/assets/" (e.entity_id) } { "asset " (e.entity_id) } }
+                    @else if e.entity_type == "party" { a href={ "/people/" (e.entity_id) } { "party " (e.entity_id) } }
+                    @else { (e.entity_type) " " (e.entity_id) }
+                }
+            } } }
+        } }
+        nav.pager aria-label="Pages" {
+            @if after > 0 { a href="/audit" { "From the start" } }
+            @if let Some(n) = next { a href={ "/audit?after=" (n) } rel="next" { "Later events" } }
+        }
+    };
+    ok(page(Some(&v), "Audit trail", Nav::Audit, body))
+}

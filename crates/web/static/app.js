@@ -1,0 +1,19 @@
+// Custodian: progressive enhancements only; every page works without this file.
+"use strict";
+document.addEventListener("DOMContentLoaded", () => {
+  // Bring a refused form's error summary into view and focus, for keyboard and screen
+  // reader users.
+  const summary = document.getElementById("errors");
+  if (summary) summary.focus();
+  // Ask before irreversible actions (forms marked data-confirm).
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", (e) => {
+      if (!window.confirm(form.dataset.confirm)) e.preventDefault();
+    });
+  }
+  // Filters apply as soon as a choice changes (the Apply button stays for keyboards
+  // and for browsers without scripts).
+  for (const select of document.querySelectorAll("form.filters select[data-autosubmit]")) {
+    select.addEventListener("change", () => select.form.requestSubmit());
+  }
+});
