@@ -4,7 +4,9 @@
 mod api_assets;
 mod api_reference;
 mod auth;
+mod browser;
 mod cli;
 mod common;
 mod ops;
 mod sso;
+mod webdriver;

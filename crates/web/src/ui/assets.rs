@@ -1087,7 +1087,10 @@ fn asset_form(
     let creating = version.is_none();
     html! {
         @if let Some(cf) = conflict { (cf) }
-        (errors.summary())
+        (errors.summary_with(|f| {
+            let l = label_of(kind, f);
+            if l == words(f) { f.to_string() } else { l }
+        }))
         form.stack method="post" action=(action) novalidate id="asset-form" {
             (csrf(v))
             input type="hidden" name="kind" value=(kind.as_str());

@@ -424,6 +424,11 @@ impl Errors {
 
     /// The summary shown above a refused form: every error, each linking to its field.
     pub fn summary(&self) -> Markup {
+        self.summary_with(|f| f.to_string())
+    }
+
+    /// [`Errors::summary`] naming each field by the label its form shows.
+    pub fn summary_with(&self, label: impl Fn(&str) -> String) -> Markup {
         html! {
             @if self.any() {
                 div.error-summary role="alert" tabindex="-1" id="errors" {
@@ -434,7 +439,7 @@ impl Errors {
                                 @if e.field.is_empty() {
                                     (e.message)
                                 } @else {
-                                    a href={ "#f-" (field_anchor(&e.field)) } { (e.field) } " " (e.message)
+                                    a href={ "#f-" (field_anchor(&e.field)) } { (label(&e.field)) } " " (e.message)
                                 }
                             }
                         }

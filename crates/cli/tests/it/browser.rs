@@ -1,0 +1,319 @@
+//! The web interface in a real headless Chromium, driven through WebDriver: what a manager
+//! and a member do, the refusals they meet, and screenshots of the main pages.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::common::{account, start, Server, PASSWORD};
+use crate::on_both;
+use crate::webdriver::Browser;
+
+/// Signs in through the form.
+async fn sign_in(b: &Browser, s: &Server, email: &str, return_to: &str) {
+    b.goto(&format!("{}{return_to}", s.url)).await;
+    // Not signed in: the page sends the browser to the form, which knows where to return.
+    assert!(
+        b.url().await.contains("/sign-in?return_to="),
+        "{}",
+        b.url().await
+    );
+    b.fill("#f-email", email).await;
+    b.fill("#f-password", PASSWORD).await;
+    b.submit_via("#sign-in button[type=submit]").await;
+    assert!(
+        b.url().await.ends_with(return_to),
+        "after signing in: {} ({})",
+        b.url().await,
+        b.title().await
+    );
+}
+
+/// Fills the policy minimum of an asset form.
+async fn fill_minimum(b: &Browser, name: &str, owner: &str, classification: &str) {
+    b.fill("#f-name", name).await;
+    b.select("#f-owner_id", owner).await;
+    b.select("#f-importance", "high").await;
+    b.select("#f-classification", classification).await;
+}
+
+async fn a_manager_works_the_register_in_a_browser(backend: &str) {
+    let s = start(backend).await;
+    let me = s.person("Mara Manager").await;
+    let owner = s.person("Olga Owner").await;
+    account(
+        &s.app,
+        "mara@test.example",
+        "manager",
+        Some(me.parse().expect("uuid")),
+    )
+    .await;
+    let b = Browser::open().await;
+
+    // Signing in; the sign-in page first.
+    b.goto(&format!("{}/sign-in", s.url)).await;
+    b.screenshot(&format!("sign-in-{backend}")).await;
+    sign_in(&b, &s, "mara@test.example", "/").await;
+    assert!(b.text_of("h1").await.contains("mara@test.example"));
+
+    // A refused form names every missing field, beside the field and in a summary.
+    b.goto(&format!("{}/assets/new?kind=physical", s.url)).await;
+    b.submit_via("#asset-form button[type=submit]").await;
+    let summary = b.text_of("#errors").await;
+    for f in [
+        "Name",
+        "Owner (accountable)",
+        "Importance",
+        "Classification",
+    ] {
+        assert!(summary.contains(f), "{f} in {summary}");
+    }
+    assert!(b.find_all(".field.invalid").await.len() >= 4);
+    assert_eq!(
+        b.find("#f-name")
+            .await
+            .attr("aria-invalid")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    b.screenshot(&format!("form-errors-{backend}")).await;
+
+    // One asset of each kind.
+    let kinds = [
+        ("physical", "Laptop of Olga"),
+        ("virtual", "Build server VM"),
+        ("data", "Customer records"),
+        ("software", "Design suite"),
+        ("service", "Payroll service"),
+        ("intangible", "Brand trademark"),
+    ];
+    let mut pages = Vec::new();
+    for (kind, name) in kinds {
+        b.goto(&format!("{}/assets/new?kind={kind}", s.url)).await;
+        // The laptop is confidential: its disposal must at least purge it.
+        let level = if kind == "physical" {
+            "confidential"
+        } else {
+            "internal"
+        };
+        fill_minimum(&b, name, &owner, level).await;
+        if kind == "software" {
+            b.fill("#f-licences_purchased", "5").await;
+            b.fill("#f-licences_used", "7").await;
+        }
+        b.submit_via("#asset-form button[type=submit]").await;
+        let h1 = b.text_of("h1").await;
+        assert!(h1.contains(name), "{kind}: {h1}");
+        pages.push(b.url().await);
+    }
+    b.goto(&pages[3]).await;
+    assert!(b
+        .text_of("#licence-position")
+        .await
+        .contains("7 used of 5 purchased"));
+    b.goto(&pages[2]).await;
+    assert!(b.source().await.contains("Purpose of processing"));
+    b.screenshot(&format!("asset-page-{backend}")).await;
+
+    // The list: filter by kind, then search.
+    b.goto(&format!("{}/assets", s.url)).await;
+    assert_eq!(b.find_all("#asset-list tbody tr").await.len(), 6);
+    b.select("#kind", "software").await;
+    b.submit_via("form.filters button[type=submit]").await;
+    let rows = b.find_all("#asset-list tbody tr").await;
+    assert_eq!(rows.len(), 1, "{}", b.url().await);
+    assert!(b.text_of("#asset-list").await.contains("Design suite"));
+    b.goto(&format!("{}/assets", s.url)).await;
+    b.fill("#q", "payroll").await;
+    b.submit_via("form.filters button[type=submit]").await;
+    let text = b.text_of("#asset-list").await;
+    assert!(
+        text.contains("Payroll service") && !text.contains("Laptop"),
+        "{text}"
+    );
+    b.goto(&format!("{}/assets", s.url)).await;
+    b.screenshot(&format!("asset-list-{backend}")).await;
+
+    // Editing, and a conflict with someone who saved first.
+    let laptop = pages[0].rsplit('/').next().expect("id").to_string();
+    b.goto(&format!("{}/assets/{laptop}/edit", s.url)).await;
+    b.fill("#f-description", "Olga's everyday laptop").await;
+    b.submit_via("#asset-form button[type=submit]").await;
+    assert!(
+        b.source().await.contains("Olga&#39;s everyday laptop")
+            || b.source().await.contains("Olga's everyday laptop")
+    );
+    b.goto(&format!("{}/assets/{laptop}/edit", s.url)).await;
+    b.fill("#f-description", "Mine").await;
+    let other = s
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/assets/{laptop}"),
+            Some(json!({"description": "Theirs"})),
+            &[],
+        )
+        .await;
+    assert_eq!(other.status, 200, "{}", other.body);
+    b.submit_via("#asset-form button[type=submit]").await;
+    let conflict = b.text_of("#conflict").await;
+    assert!(
+        conflict.contains("Theirs") && conflict.contains("Mine"),
+        "{conflict}"
+    );
+    b.screenshot(&format!("conflict-{backend}")).await;
+    let stored = s.get(&format!("/api/v1/assets/{laptop}")).await;
+    assert_eq!(
+        stored.body["description"], "Theirs",
+        "nothing was overwritten"
+    );
+
+    // Retire, then dispose of it with its record; a method below the level's minimum is
+    // refused first.
+    b.goto(&pages[0]).await;
+    b.select("#f-to", "retired").await;
+    b.fill("#f-reason", "End of life").await;
+    b.submit_via("#transition button[type=submit]").await;
+    assert!(b.text_of("main").await.contains("retired"));
+    b.goto(&format!("{}/assets/{laptop}/dispose", s.url)).await;
+    b.select("#f-disposal_method", "clear").await;
+    b.fill("#f-disposal_performed_by", "Shred-it Ltd").await;
+    b.execute(
+        "document.getElementById('f-disposal_performed_at').value = arguments[0];",
+        vec![json!("2026-01-15T10:30")],
+    )
+    .await;
+    b.fill("#f-reason", "Worn out").await;
+    b.execute("window.confirm = () => true;", vec![]).await;
+    b.submit_via("form.stack button[type=submit]").await;
+    let errors = b.text_of("#errors").await;
+    assert!(
+        errors.contains("disposal.method"),
+        "the minimum is enforced: {errors}"
+    );
+    b.select("#f-disposal_method", "destroy").await;
+    b.fill("#f-disposal_certificate_ref", "CERT-42").await;
+    b.execute(
+        "document.getElementById('f-disposal_performed_at').value = arguments[0];",
+        vec![json!("2026-01-15T10:30")],
+    )
+    .await;
+    b.execute("window.confirm = () => true;", vec![]).await;
+    b.submit_via("form.stack button[type=submit]").await;
+    let main = b.text_of("main").await;
+    assert!(
+        main.contains("Disposal record") && main.contains("CERT-42"),
+        "{main}"
+    );
+
+    // The history reads as changes.
+    let history = b.text_of("#history").await;
+    assert!(history.contains("asset transitioned"), "{history}");
+    assert!(history.contains("Theirs"), "{history}");
+    b.screenshot(&format!("history-{backend}")).await;
+
+    // The home page shows the register's state; a phone's width still works.
+    b.goto(&format!("{}/", s.url)).await;
+    assert!(b.text_of("#total").await.contains('6'));
+    b.screenshot(&format!("home-{backend}")).await;
+    b.set_window_size(390, 844).await;
+    b.goto(&format!("{}/assets", s.url)).await;
+    b.screenshot(&format!("asset-list-phone-{backend}")).await;
+    b.close().await;
+}
+
+async fn a_member_sees_only_their_own_assets_in_a_browser(backend: &str) {
+    let s = start(backend).await;
+    let mine = s.person("Mo Member").await;
+    let theirs = s.person("Tess Other").await;
+    account(
+        &s.app,
+        "mo@test.example",
+        "member",
+        Some(mine.parse().expect("uuid")),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for (name, owner) in [("Mo's laptop", &mine), ("Tess's laptop", &theirs)] {
+        let a = s
+            .post(
+                "/api/v1/assets",
+                json!({"kind": "physical", "name": name, "owner_id": owner, "importance": "low", "classification": "internal"}),
+            )
+            .await;
+        assert_eq!(a.status, 201, "{}", a.body);
+        ids.push(a.body["id"].as_str().expect("id").to_string());
+    }
+    let b = Browser::open().await;
+    sign_in(&b, &s, "mo@test.example", "/assets").await;
+    let list = b.text_of("#asset-list").await;
+    assert!(
+        list.contains("Mo's laptop") && !list.contains("Tess"),
+        "{list}"
+    );
+    // Not even through a filter on the other owner.
+    b.goto(&format!("{}/assets?owner_id={theirs}", s.url)).await;
+    assert!(b.try_find("#asset-list").await.is_none());
+    // Nor by address: the other asset does not exist for them.
+    b.goto(&format!("{}/assets/{}", s.url, ids[1])).await;
+    assert!(b.text_of("h1").await.contains("Not found"));
+    // Their own asset's record they may edit, but not its lifecycle.
+    b.goto(&format!("{}/assets/{}", s.url, ids[0])).await;
+    assert!(b.try_find("#transition").await.is_none());
+    assert!(b.source().await.contains("Edit the record"));
+    b.goto(&format!("{}/", s.url)).await;
+    assert!(b.text_of("main").await.contains("Mo's laptop"));
+    assert!(
+        b.try_find("#total").await.is_none(),
+        "no register totals for members"
+    );
+    b.screenshot(&format!("member-home-{backend}")).await;
+    b.close().await;
+}
+
+async fn pages_work_by_keyboard_and_refuse_cross_site_forms(backend: &str) {
+    let s = start(backend).await;
+    account(&s.app, "kim@test.example", "auditor", None).await;
+    let b = Browser::open().await;
+    sign_in(&b, &s, "kim@test.example", "/").await;
+    // The first Tab reaches the skip link, which is visible when focused.
+    b.press_tab().await;
+    let first = b.active_element().await;
+    assert_eq!(first.text().await, "Skip to content");
+    assert!(first.is_displayed().await);
+    assert_ne!(first.css_value("outline-style").await, "none");
+    // Every control of the filter form has a label.
+    b.goto(&format!("{}/assets", s.url)).await;
+    let unlabelled = b
+        .execute(
+            "return [...document.querySelectorAll('main input:not([type=hidden]), main select, main textarea')]
+               .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map(e => e.name);",
+            vec![],
+        )
+        .await;
+    assert_eq!(unlabelled, json!([]));
+    // Auditors read the trail and its verification.
+    b.goto(&format!("{}/audit?verify=1", s.url)).await;
+    assert!(b.text_of("#verification").await.contains("intact"));
+    b.screenshot(&format!("audit-{backend}")).await;
+    b.close().await;
+
+    // A form posted from another origin is refused, signed in or not.
+    let a = s
+        .call_bare(
+            Method::POST,
+            "/sign-in",
+            None,
+            &[
+                ("origin", "https://evil.example"),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, 403);
+}
+
+on_both!(
+    a_manager_works_the_register_in_a_browser,
+    a_member_sees_only_their_own_assets_in_a_browser,
+    pages_work_by_keyboard_and_refuse_cross_site_forms,
+);
