@@ -224,6 +224,7 @@ pub struct Results {
     pub ready_seconds: f64,
     pub idle_rss_kib: Option<u64>,
     pub reads: Vec<ListRead>,
+    pub pages: Vec<ListRead>,
     pub get_by_id: Load,
     pub get_ids: usize,
     pub seq_creates: Load,
@@ -441,9 +442,13 @@ fn pg_database_size(rt: &tokio::runtime::Runtime, ctx: &Setup) -> Option<u64> {
     })
 }
 
-/// Creates the bench's admin account and a write token for it, through the CLI.
-fn bench_token(bin: &Path, db: &str) -> Result<String> {
-    let email = "bench-admin@bench.example.com";
+/// The bench's admin account.
+const BENCH_EMAIL: &str = "bench-admin@bench.example.com";
+
+/// Creates the bench's admin account and a write token for it, through the CLI; answers
+/// the token and the account's password.
+fn bench_token(bin: &Path, db: &str) -> Result<(String, String)> {
+    let email = BENCH_EMAIL;
     let run = |args: &[&str]| -> Result<String> {
         let out = std::process::Command::new(bin)
             .args(args)
@@ -459,7 +464,11 @@ fn bench_token(bin: &Path, db: &str) -> Result<String> {
         }
         Ok(String::from_utf8_lossy(&out.stdout).to_string())
     };
-    run(&["user", "create", email, "--role", "admin"])?;
+    let created = run(&["user", "create", email, "--role", "admin"])?;
+    let password = created
+        .lines()
+        .find_map(|l| l.split_once("): ").map(|(_, p)| p.trim().to_string()))
+        .context("custodian user create printed no password")?;
     let out = run(&[
         "token",
         "create",
@@ -470,11 +479,13 @@ fn bench_token(bin: &Path, db: &str) -> Result<String> {
         "--expires-in",
         "2",
     ])?;
-    out.lines()
+    let token = out
+        .lines()
         .last()
         .map(|l| l.trim().to_string())
         .filter(|l| l.starts_with("cust_"))
-        .context("custodian token create printed no token on its last line")
+        .context("custodian token create printed no token on its last line")?;
+    Ok((token, password))
 }
 
 fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<Results> {
@@ -482,7 +493,7 @@ fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<
     let n = ctx.data.assets;
     let (db, dir) = fresh_database(rt, ctx, b)?;
     let mut problems = Vec::new();
-    let token = bench_token(&ctx.bin, &db)?;
+    let (token, password) = bench_token(&ctx.bin, &db)?;
     let client = measure::client(&token)?;
 
     // 1. Persons through the API.
@@ -615,6 +626,33 @@ fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<
         reads.push(r);
     }
     check_reads(&reads, &ctx.data, &mut problems);
+    // The same lists as web pages, signed in with a browser session.
+    let browser = rt.block_on(measure::session_client(&base, BENCH_EMAIL, &password))?;
+    let mut pages = Vec::new();
+    for (label, path) in &reads_spec {
+        let page_path = path
+            .replace("/api/v1/assets?limit=50&", "/assets?")
+            .replace("/api/v1/assets?", "/assets?")
+            .replace("&limit=50", "")
+            .replace("?limit=50", "");
+        eprintln!("[bench] {name}: web page, {label}");
+        let r = rt
+            .block_on(measure::page_read(
+                &browser,
+                &base,
+                &format!("Web page: {label}"),
+                &page_path,
+                READ_WARMUP,
+                READ_REPS,
+            ))
+            .map_err(|e| with_log(e, &serve_log))?;
+        eprintln!(
+            "[bench] {name}:   p50 {:.2} ms, p99 {:.2} ms, {} rows",
+            r.latency.p50_ms, r.latency.p99_ms, r.items
+        );
+        pages.push(r);
+    }
+    check_reads(&pages, &ctx.data, &mut problems);
     // Ids from pages spread over the whole register.
     let spread = rt.block_on(async {
         let mut ids = Vec::new();
@@ -721,6 +759,7 @@ fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<
         ready_seconds,
         idle_rss_kib,
         reads,
+        pages,
         get_by_id,
         get_ids,
         seq_creates,

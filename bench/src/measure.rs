@@ -28,6 +28,93 @@ pub fn client(token: &str) -> Result<reqwest::Client> {
         .context("cannot build the HTTP client")
 }
 
+/// A client signed in with a browser session (for the web pages), as `email`.
+pub async fn session_client(base: &str, email: &str, password: &str) -> Result<reqwest::Client> {
+    let plain = reqwest::Client::new();
+    let r = plain
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .context("POST /api/v1/session")?;
+    if r.status().as_u16() != 201 {
+        bail!("signing in answered {}", r.status());
+    }
+    let cookie = r
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("custodian_session="))
+        .and_then(|c| c.split(';').next())
+        .context("signing in set no session cookie")?
+        .to_string();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::COOKIE,
+        cookie
+            .parse()
+            .context("the cookie is not a valid header value")?,
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(120))
+        .build()
+        .context("cannot build the HTTP client")
+}
+
+/// GETs a web page `warmup` times untimed, then `reps` times timed; counts the rows of
+/// its asset table.
+pub async fn page_read(
+    c: &reqwest::Client,
+    base: &str,
+    label: &str,
+    path: &str,
+    warmup: usize,
+    reps: usize,
+) -> Result<ListRead> {
+    let url = format!("{base}{path}");
+    let get = || async {
+        let started = Instant::now();
+        let r = c
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?;
+        let status = r.status();
+        let body = r
+            .text()
+            .await
+            .with_context(|| format!("GET {url}: reading the answer"))?;
+        let took = started.elapsed();
+        if status.as_u16() != 200 {
+            bail!("GET {url} answered {status}: {}", excerpt(&body));
+        }
+        Ok::<_, anyhow::Error>((took, body))
+    };
+    let (_, first) = get().await?;
+    let rows = first
+        .split("<tbody>")
+        .nth(1)
+        .map_or(0, |t| t.matches("<tr>").count());
+    let has_next = first.contains("rel=\"next\"");
+    for _ in 1..warmup {
+        get().await?;
+    }
+    let mut d = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        d.push(get().await?.0);
+    }
+    Ok(ListRead {
+        label: label.into(),
+        path: path.into(),
+        items: rows,
+        has_next,
+        latency: Latency::of(d),
+    })
+}
+
 /// Waits until `/readyz` answers 200; returns how long that took.
 pub async fn wait_ready(c: &reqwest::Client, base: &str, timeout: Duration) -> Result<Duration> {
     let started = Instant::now();

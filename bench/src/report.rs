@@ -90,7 +90,7 @@ pub fn markdown(r: &Results, m: &Machine, command: &str, version: &str, data: &D
         "Server idle RSS (2 s after ready)".into(),
         mib(r.idle_rss_kib),
     ));
-    for read in &r.reads {
+    for read in r.reads.iter().chain(&r.pages) {
         rows.push((
             format!(
                 "{} — `{}`",
@@ -224,6 +224,7 @@ pub fn json(
             "exit": r.server_exit,
         },
         "reads": r.reads.iter().map(|x| x.json()).collect::<Vec<_>>(),
+        "pages": r.pages.iter().map(|x| x.json()).collect::<Vec<_>>(),
         "get_by_id": {"workers": WORKERS, "seconds_target": GET_SECONDS, "ids": r.get_ids, "load": r.get_by_id.json()},
         "creates_sequential": {"count": SEQ_CREATES, "load": r.seq_creates.json()},
         "creates_concurrent": {"workers": WORKERS, "each": CONCURRENT_EACH, "load": r.concurrent_creates.json()},

@@ -21,7 +21,8 @@ use custodian_domain::lifecycle::{DisposalRecord, IncidentReport};
 use custodian_domain::location::Location;
 use custodian_domain::party::{Delegation, Party, PartyKind};
 use custodian_store::{
-    AssetQuery, Cursor, DelegationQuery, Page, PartyQuery, PartyRef, Result, Store, StoreError, Tx,
+    AssetQuery, AssetSort, Cursor, DelegationQuery, Page, PartyQuery, PartyRef, Result, Store,
+    StoreError, Tx,
 };
 
 mod bulk;
@@ -52,6 +53,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "accounts",
         sqlite: include_str!("schema/sqlite_002.sql"),
         postgres: include_str!("schema/postgres_002.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "sorted lists",
+        sqlite: include_str!("schema/sqlite_003.sql"),
+        postgres: include_str!("schema/postgres_003.sql"),
     },
 ];
 
@@ -304,6 +311,81 @@ struct Listing<'a> {
 }
 
 impl SqlStore {
+    /// An asset list in an order other than registration: keyset-paged on the sort value
+    /// and the row's position, which breaks ties.
+    async fn sorted_assets(
+        &self,
+        mut sql: Sql,
+        from: &str,
+        mut conds: Vec<String>,
+        q: &AssetQuery,
+        limit: u32,
+    ) -> Result<Page<Asset>> {
+        let bad_key = || StoreError::Other("the cursor does not fit this order".into());
+        let order = match q.sort {
+            AssetSort::Registered => "a.seq",
+            AssetSort::Newest => {
+                if let Some(c) = q.cursor {
+                    conds.push(format!("a.seq < {}", sql.arg(c.0)));
+                }
+                "a.seq DESC"
+            }
+            AssetSort::Number => {
+                if let Some(k) = &q.after_key {
+                    conds.push(format!("a.asset_number > {}", sql.arg(k.clone())));
+                }
+                "a.asset_number"
+            }
+            AssetSort::Name => {
+                // Byte order on both backends (PostgreSQL's index is built in it).
+                let name = if self.pg() {
+                    "a.name COLLATE \"C\""
+                } else {
+                    "a.name"
+                };
+                if let (Some(k), Some(c)) = (&q.after_key, q.cursor) {
+                    let (k1, k2, s) = (sql.arg(k.clone()), sql.arg(k.clone()), sql.arg(c.0));
+                    conds.push(format!(
+                        "({name} > {k1} OR ({name} = {k2} AND a.seq > {s}))"
+                    ));
+                }
+                if self.pg() {
+                    "a.name COLLATE \"C\", a.seq"
+                } else {
+                    "a.name, a.seq"
+                }
+            }
+            AssetSort::NextReview => {
+                conds.push("a.next_review_at IS NOT NULL".into());
+                if let (Some(k), Some(c)) = (&q.after_key, q.cursor) {
+                    let d: chrono::NaiveDate = k.parse().map_err(|_| bad_key())?;
+                    let (k1, k2, s) = (sql.arg(d), sql.arg(d), sql.arg(c.0));
+                    conds.push(format!(
+                        "(a.next_review_at > {k1} OR (a.next_review_at = {k2} AND a.seq > {s}))"
+                    ));
+                }
+                "a.next_review_at, a.seq"
+            }
+        };
+        let filter = if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        };
+        sql.text = format!(
+            "SELECT {ASSET_COLS} FROM {from}{filter} ORDER BY {order} LIMIT {}",
+            limit + 1
+        );
+        let rows = self
+            .pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(rows::asset)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(page(rows, limit))
+    }
+
     /// Runs a listing: the rows after the cursor, in key order, one page long.
     async fn fetch_page<T>(
         &self,
@@ -523,6 +605,9 @@ impl Store for SqlStore {
         }
         if let Some(w) = &q.within {
             conds.push(within(&mut sql, w, &["a.owner_id"], "a.id"));
+        }
+        if q.sort != AssetSort::Registered {
+            return self.sorted_assets(sql, &from, conds, q, limit).await;
         }
         let listing = Listing {
             cols: ASSET_COLS,

@@ -19,7 +19,8 @@ use custodian_domain::location::Location;
 use custodian_domain::party::{Delegation, Party, PartyKind, PersonStatus};
 
 use crate::{
-    AssetQuery, ChangeSet, Cursor, DelegationQuery, MatchKey, PartyQuery, Store, StoreError, Write,
+    AssetQuery, AssetSort, ChangeSet, Cursor, DelegationQuery, MatchKey, PartyQuery, Store,
+    StoreError, Write,
 };
 
 /// Instantiates every check as a `#[tokio::test]` for a store factory (`async fn() -> Arc<dyn Store>`).
@@ -32,7 +33,7 @@ macro_rules! conformance_tests {
             text_search, relations, parties_teams_and_roles, delegations, locations,
             classifications_and_custom_fields, audit_chain_and_history, import_matching,
             disposal_and_incident_records, concurrent_commits_fail_alone, search_pages_through_common_words,
-            bulk_load_into_empty_register);
+            bulk_load_into_empty_register, sorted_lists_page_by_keyset);
     };
     (@each $make:path; $($name:ident),+) => {
         $(
@@ -1263,4 +1264,129 @@ pub async fn bulk_load_into_empty_register(s: &dyn Store) {
     assert_eq!(h.items[0].action, "asset.created");
     assert_eq!(s.count_assets().await.expect("count"), 3);
     assert_ne!(loaded.id, first.id);
+}
+
+/// Reads a whole list in `sort` order, `limit` rows a page, as a client would.
+async fn read_sorted(
+    s: &dyn Store,
+    sort: AssetSort,
+    limit: u32,
+    kind: Option<AssetKind>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    let mut after_key = None;
+    loop {
+        let p = s
+            .list_assets(&AssetQuery {
+                limit,
+                cursor,
+                after_key: after_key.clone(),
+                sort,
+                kind,
+                ..Default::default()
+            })
+            .await
+            .expect("page");
+        out.extend(numbers(&p.items));
+        match p.next_cursor {
+            Some(c) => {
+                cursor = Some(c);
+                after_key = p.items.last().and_then(|a| sort.key_of(a));
+            }
+            None => return out,
+        }
+    }
+}
+
+/// Every order pages through the whole list exactly once, ties broken by position,
+/// filters applied.
+pub async fn sorted_lists_page_by_keyset(s: &dyn Store) {
+    let owner = setup(s).await;
+    // Names with ties, reviews with ties and one without a date.
+    let specs = [
+        ("AST-000005", "Bravo", Some("2027-03-01")),
+        ("AST-000002", "alpha", Some("2027-01-01")),
+        ("AST-000009", "Bravo", Some("2027-01-01")),
+        ("AST-000001", "Charlie", None),
+        ("AST-000007", "Bravo", Some("2027-02-01")),
+        ("AST-000003", "Delta", Some("2027-01-01")),
+    ];
+    for (n, name, review) in specs {
+        let mut v = json!({"name": name});
+        if let Some(r) = review {
+            v["next_review_at"] = json!(r);
+        }
+        add_asset(s, owner.id, n, v).await;
+    }
+    let all = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    for limit in [1, 2, 4, 50] {
+        assert_eq!(
+            read_sorted(s, AssetSort::Registered, limit, None).await,
+            all(&[
+                "AST-000005",
+                "AST-000002",
+                "AST-000009",
+                "AST-000001",
+                "AST-000007",
+                "AST-000003"
+            ])
+        );
+        assert_eq!(
+            read_sorted(s, AssetSort::Newest, limit, None).await,
+            all(&[
+                "AST-000003",
+                "AST-000007",
+                "AST-000001",
+                "AST-000009",
+                "AST-000002",
+                "AST-000005"
+            ])
+        );
+        assert_eq!(
+            read_sorted(s, AssetSort::Number, limit, None).await,
+            all(&[
+                "AST-000001",
+                "AST-000002",
+                "AST-000003",
+                "AST-000005",
+                "AST-000007",
+                "AST-000009"
+            ])
+        );
+        // Byte order (upper case first), ties in order of registration.
+        assert_eq!(
+            read_sorted(s, AssetSort::Name, limit, None).await,
+            all(&[
+                "AST-000005",
+                "AST-000009",
+                "AST-000007",
+                "AST-000001",
+                "AST-000003",
+                "AST-000002"
+            ])
+        );
+        assert_eq!(
+            read_sorted(s, AssetSort::NextReview, limit, None).await,
+            all(&[
+                "AST-000002",
+                "AST-000009",
+                "AST-000003",
+                "AST-000007",
+                "AST-000005"
+            ])
+        );
+    }
+    // A filter narrows a sorted list too.
+    add_asset(
+        s,
+        owner.id,
+        "AST-000010",
+        json!({"name": "Bravo", "kind": "virtual"}),
+    )
+    .await;
+    assert_eq!(
+        read_sorted(s, AssetSort::Name, 1, Some(AssetKind::Virtual)).await,
+        all(&["AST-000010"])
+    );
 }

@@ -259,6 +259,70 @@ pub struct AssetQuery {
     pub review_overdue: Option<NaiveDate>,
     /// Only what the caller may see (members): assets of these owners or these assets.
     pub within: Option<Within>,
+    /// The order of the list.
+    pub sort: AssetSort,
+    /// With a sort other than the default: the sort value of the last row of the page
+    /// before (`cursor` is that row's position; both come from [`AssetSort::key_of`]).
+    pub after_key: Option<String>,
+}
+
+/// The orders an asset list can be read in, each paged by keyset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AssetSort {
+    /// Oldest first (the order of registration).
+    #[default]
+    Registered,
+    /// Newest first.
+    Newest,
+    /// By asset number.
+    Number,
+    /// By name, A to Z.
+    Name,
+    /// Soonest review first (assets without a review date are left out).
+    NextReview,
+}
+
+impl AssetSort {
+    /// Every order with its wire name.
+    pub const ALL: &'static [(AssetSort, &'static str)] = &[
+        (AssetSort::Registered, "registered"),
+        (AssetSort::Newest, "newest"),
+        (AssetSort::Number, "asset_number"),
+        (AssetSort::Name, "name"),
+        (AssetSort::NextReview, "next_review_at"),
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map(|(_, n)| *n)
+            .unwrap_or("registered")
+    }
+
+    /// Parses the wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(_, n)| *n == s).map(|(x, _)| *x)
+    }
+
+    /// Whether the order needs the last row's sort value besides its position.
+    pub fn keyed(self) -> bool {
+        matches!(
+            self,
+            AssetSort::Number | AssetSort::Name | AssetSort::NextReview
+        )
+    }
+
+    /// The sort value of an asset, which the next page starts after.
+    pub fn key_of(self, a: &Asset) -> Option<String> {
+        match self {
+            AssetSort::Registered | AssetSort::Newest => None,
+            AssetSort::Number => Some(a.asset_number.clone()),
+            AssetSort::Name => Some(a.name.clone()),
+            AssetSort::NextReview => a.next_review_at.map(|d| d.to_string()),
+        }
+    }
 }
 
 /// The part of the register a caller may see: records tied to these parties, or these

@@ -715,6 +715,9 @@ fn param_schema(name: &str) -> Value {
         "limit" => json!({"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
         "after" => json!({"type": "integer"}),
         "kind" => json!({"type": "string"}),
+        "sort" => {
+            json!({"enum": custodian_store::AssetSort::ALL.iter().map(|(_, n)| *n).collect::<Vec<_>>(), "default": "registered"})
+        }
         "owner_id" | "location_id" | "delegate_id" => id(),
         "review_overdue" | "active" => json!({"type": "boolean"}),
         _ => text(),

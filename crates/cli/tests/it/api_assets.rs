@@ -15,6 +15,7 @@ crate::on_both!(
     bulk_create_answers_per_item,
     lists_filter_search_and_page,
     concurrent_creates_get_distinct_numbers,
+    sorted_lists_page_with_their_own_cursors,
 );
 
 async fn create_read_and_the_policy_minimum(backend: &str) {
@@ -595,4 +596,38 @@ async fn concurrent_creates_get_distinct_numbers(backend: &str) {
     }
     let v = s.get("/api/v1/audit/verify").await;
     assert_eq!(v.body["intact"], true, "{}", v.body);
+}
+
+async fn sorted_lists_page_with_their_own_cursors(backend: &str) {
+    let s = start(backend).await;
+    let owner = s.person("Ada Owner").await;
+    for name in ["Zulu", "Alpha", "Mike", "Alpha"] {
+        s.asset(&owner, json!({"name": name})).await;
+    }
+    let mut names = Vec::new();
+    let mut path = "/api/v1/assets?sort=name&limit=1".to_string();
+    loop {
+        let a = s.get(&path).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        for i in a.body["items"].as_array().expect("items") {
+            names.push(i["name"].as_str().expect("name").to_string());
+        }
+        match a.body["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/assets?sort=name&limit=1&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(names, ["Alpha", "Alpha", "Mike", "Zulu"]);
+    // A cursor of another order is refused rather than misread.
+    let plain = s.get("/api/v1/assets?limit=1").await;
+    let c = plain.body["next_cursor"]
+        .as_str()
+        .expect("cursor")
+        .to_string();
+    s.get(&format!("/api/v1/assets?sort=name&cursor={c}"))
+        .await
+        .problem(400);
+    let bad = s.get("/api/v1/assets?sort=price").await;
+    bad.problem(400);
+    assert!(bad.body["detail"].as_str().unwrap_or("").contains("sort"));
 }

@@ -131,6 +131,14 @@ async fn a_manager_works_the_register_in_a_browser(backend: &str) {
         text.contains("Payroll service") && !text.contains("Laptop"),
         "{text}"
     );
+    // Sorted by name, with a column chosen away.
+    b.goto(&format!("{}/assets", s.url)).await;
+    b.select("#sort", "name").await;
+    b.click("input[name=col][value=kind]").await;
+    b.submit_via("form.filters button[type=submit]").await;
+    let first = b.text_of("#asset-list tbody tr").await;
+    assert!(first.contains("Brand trademark"), "{first}");
+    assert!(!b.text_of("#asset-list thead").await.contains("Kind"));
     b.goto(&format!("{}/assets", s.url)).await;
     b.screenshot(&format!("asset-list-{backend}")).await;
 

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use custodian_app::assets::BulkItem;
 use custodian_domain::asset::{AssetKind, Importance};
 use custodian_domain::lifecycle::Status;
-use custodian_store::AssetQuery;
+use custodian_store::{AssetQuery, AssetSort, Cursor};
 
 use super::{created, one, page};
 use crate::extract::{path_id, Caller, IfMatch, JsonObject, Params};
@@ -29,6 +29,7 @@ pub const FILTERS: &[&str] = &[
     "location_id",
     "q",
     "review_overdue",
+    "sort",
 ];
 
 fn word<T>(
@@ -41,9 +42,39 @@ fn word<T>(
 /// Reads the list's query parameters.
 pub fn query(p: &Params) -> Result<AssetQuery, Problem> {
     p.only(FILTERS)?;
+    let sort = p
+        .parse("sort", |v| {
+            AssetSort::parse(v).ok_or_else(|| {
+                let names: Vec<&str> = AssetSort::ALL.iter().map(|(_, n)| *n).collect();
+                format!("must be one of {}, not {v:?}", names.join(", "))
+            })
+        })?
+        .unwrap_or_default();
+    let (cursor, after_key) = match p.parse("cursor", Cursor::decode_keyed)? {
+        Some((c, k)) => (Some(c), k),
+        None => (None, None),
+    };
+    if sort.keyed() && cursor.is_some() && after_key.is_none() {
+        return Err(Problem::bad_request(
+            "cursor",
+            "comes from a list in another order: start again without it",
+        ));
+    }
+    if sort == AssetSort::NextReview
+        && after_key
+            .as_deref()
+            .is_some_and(|k| k.parse::<chrono::NaiveDate>().is_err())
+    {
+        return Err(Problem::bad_request(
+            "cursor",
+            "comes from a list in another order: start again without it",
+        ));
+    }
     Ok(AssetQuery {
         limit: p.limit()?,
-        cursor: p.cursor()?,
+        cursor,
+        after_key,
+        sort,
         kind: p.parse("kind", word(AssetKind::parse, AssetKind::NAMES))?,
         status: p.parse("status", word(Status::parse, Status::NAMES))?,
         owner_id: p.id("owner_id")?,
@@ -66,6 +97,19 @@ pub fn query(p: &Params) -> Result<AssetQuery, Problem> {
     })
 }
 
+/// The next page's cursor of a list in `sort` order: with the last row's sort value when
+/// the order needs it.
+pub fn next_cursor(
+    sort: AssetSort,
+    page: &custodian_store::Page<custodian_app::assets::AssetView>,
+) -> Option<String> {
+    let c = page.next_cursor?;
+    match page.items.last().and_then(|v| sort.key_of(&v.asset)) {
+        Some(k) if sort.keyed() => Some(c.encode_keyed(&k)),
+        _ => Some(c.encode()),
+    }
+}
+
 pub async fn list(
     State(s): State<AppState>,
     Caller(ctx): Caller,
@@ -73,7 +117,12 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let q = query(&p)?;
     let res = s.app.list_assets(&ctx, &q).await?;
-    Ok(page(res, |v| v.to_json()))
+    let next = next_cursor(q.sort, &res);
+    Ok(Json(json!({
+        "items": res.items.iter().map(|v| v.to_json()).collect::<Vec<_>>(),
+        "next_cursor": next,
+    }))
+    .into_response())
 }
 
 pub async fn create(

@@ -54,6 +54,15 @@ const DEFAULT_COLUMNS: &[&str] = &[
     "next_review_at",
     "completeness",
 ];
+/// The orders the list offers.
+const SORTS: &[(&str, &str)] = &[
+    ("", "Oldest first"),
+    ("newest", "Newest first"),
+    ("asset_number", "Asset number"),
+    ("name", "Name, A to Z"),
+    ("next_review_at", "Next review, soonest first"),
+];
+
 /// The list's filters, in the order the form shows them.
 const FILTER_KEYS: &[&str] = &[
     "q",
@@ -65,6 +74,7 @@ const FILTER_KEYS: &[&str] = &[
     "location_id",
     "tag",
     "review_overdue",
+    "sort",
 ];
 
 /// The label of a common field, as a policy reader knows it.
@@ -253,8 +263,7 @@ pub async fn list(State(s): State<AppState>, v: Viewer, uri: Uri) -> Response {
                 .collect::<Vec<_>>()
         )
     );
-    let next_href = page_.next_cursor.as_ref().map(|c| {
-        let enc = c.encode();
+    let next_href = crate::api::assets::next_cursor(q.sort, &page_).map(|enc| {
         let mut p = keep.clone();
         p.push(("cursor", enc.as_str()));
         format!("/assets{}", query_string(&p))
@@ -286,6 +295,14 @@ pub async fn list(State(s): State<AppState>, v: Viewer, uri: Uri) -> Response {
                 select id="review_overdue" name="review_overdue" {
                     option value="" { "Any" }
                     option value="true" selected[get("review_overdue") == "true"] { "Overdue" }
+                }
+            }
+            div {
+                label for="sort" { "Order" }
+                select id="sort" name="sort" data-autosubmit {
+                    @for (value, label) in SORTS {
+                        option value=(value) selected[get("sort") == *value || (get("sort").is_empty() && value.is_empty())] { (label) }
+                    }
                 }
             }
             fieldset {

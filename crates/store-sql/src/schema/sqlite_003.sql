@@ -1,0 +1,4 @@
+-- Sorted asset lists: by name, and by next review, each with the keyset tie-breaker.
+CREATE INDEX assets_name ON assets (name, seq);
+DROP INDEX assets_next_review;
+CREATE INDEX assets_next_review ON assets (next_review_at, seq);
