@@ -367,13 +367,29 @@ impl SqlStore {
                 "a.next_review_at, a.seq"
             }
         };
+        self.fetch_ordered(sql, ASSET_COLS, from, conds, order, limit, rows::asset)
+            .await
+    }
+
+    /// Runs `SELECT cols FROM from WHERE conds ORDER BY order`, one page long.
+    #[allow(clippy::too_many_arguments)]
+    async fn fetch_ordered<T>(
+        &self,
+        mut sql: Sql,
+        cols: &str,
+        from: &str,
+        conds: Vec<String>,
+        order: &str,
+        limit: u32,
+        map: fn(&Row) -> Result<(i64, T)>,
+    ) -> Result<Page<T>> {
         let filter = if conds.is_empty() {
             String::new()
         } else {
             format!(" WHERE {}", conds.join(" AND "))
         };
         sql.text = format!(
-            "SELECT {ASSET_COLS} FROM {from}{filter} ORDER BY {order} LIMIT {}",
+            "SELECT {cols} FROM {from}{filter} ORDER BY {order} LIMIT {}",
             limit + 1
         );
         let rows = self
@@ -381,7 +397,7 @@ impl SqlStore {
             .fetch_all(sql)
             .await?
             .iter()
-            .map(rows::asset)
+            .map(map)
             .collect::<Result<Vec<_>>>()?;
         Ok(page(rows, limit))
     }
@@ -398,26 +414,8 @@ impl SqlStore {
         if let Some(c) = l.cursor {
             conds.push(format!("{} > {}", l.key, sql.arg(c.0)));
         }
-        let filter = if conds.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", conds.join(" AND "))
-        };
-        sql.text = format!(
-            "SELECT {} FROM {}{filter} ORDER BY {} LIMIT {}",
-            l.cols,
-            l.from,
-            l.key,
-            limit + 1
-        );
-        let rows = self
-            .pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(map)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(page(rows, limit))
+        self.fetch_ordered(sql, l.cols, l.from, conds, l.key, limit, map)
+            .await
     }
 }
 
