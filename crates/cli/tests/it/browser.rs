@@ -320,7 +320,43 @@ async fn pages_work_by_keyboard_and_refuse_cross_site_forms(backend: &str) {
     assert_eq!(a.status, 403);
 }
 
+async fn the_second_factor_is_set_up_and_asked_for_in_a_browser(backend: &str) {
+    use custodian_domain::totp;
+    let s = start(backend).await;
+    account(&s.app, "ted@test.example", "admin", None).await;
+    let b = Browser::open().await;
+    sign_in(&b, &s, "ted@test.example", "/account").await;
+    b.submit_via("form[action='/account/totp'] button").await;
+    let shown = b.text_of("#totp-secret").await;
+    let secret = totp::base32_decode(shown.trim()).expect("a base32 secret");
+    let now = chrono::Utc::now().timestamp();
+    b.fill("#f-code", &totp::code_at(&secret, now)).await;
+    b.submit_via("form[action='/account/totp/confirm'] button")
+        .await;
+    assert!(
+        b.text_of("dl.record").await.contains("Second factor\non"),
+        "{}",
+        b.text_of("dl.record").await
+    );
+    // Signing in again asks for a code, and takes a fresh one.
+    b.submit_via("form[action='/sign-out'] button").await;
+    b.goto(&format!("{}/assets", s.url)).await;
+    b.fill("#f-email", "ted@test.example").await;
+    b.fill("#f-password", PASSWORD).await;
+    b.submit_via("#sign-in button[type=submit]").await;
+    assert!(
+        b.try_find("#f-totp").await.is_some(),
+        "the form asks for the code"
+    );
+    b.fill("#f-password", PASSWORD).await;
+    b.fill("#f-totp", &totp::code_at(&secret, now + 30)).await;
+    b.submit_via("#sign-in button[type=submit]").await;
+    assert!(b.url().await.ends_with("/assets"), "{}", b.url().await);
+    b.close().await;
+}
+
 on_both!(
+    the_second_factor_is_set_up_and_asked_for_in_a_browser,
     a_manager_works_the_register_in_a_browser,
     a_member_sees_only_their_own_assets_in_a_browser,
     pages_work_by_keyboard_and_refuse_cross_site_forms,
