@@ -307,7 +307,7 @@ async fn users_body(
         div.table-wrap { table.responsive id="users" {
             thead { tr { th scope="col" { "E-mail" } th scope="col" { "Role" } th scope="col" { "Second factor" } th scope="col" { "Sign-on" } th scope="col" { "State" } } }
             tbody { @for u in &users { tr {
-                td data-label="E-mail" { (u.email) }
+                td data-label="E-mail" { @if v.admin() { a href={ "/users/" (u.id) } { (u.email) } } @else { (u.email) } }
                 td data-label="Role" { (u.role) }
                 td data-label="Second factor" { @if u.totp_secret.is_some() { "on" } @else { "off" } }
                 td data-label="Sign-on" { @if u.oidc_subject.is_some() { "single sign-on" } @else if u.password_hash.is_some() { "password" } @else { "not set up" } }

@@ -26,6 +26,7 @@ use crate::problem::Problem;
 use crate::AppState;
 
 mod accounts;
+mod admin;
 mod assets;
 mod home;
 mod people;
@@ -63,12 +64,30 @@ pub fn routes() -> Router<AppState> {
         .route("/people/new", get(people::new_form).post(people::create))
         .route("/people/{id}", get(people::show))
         .route(
+            "/people/{id}/edit",
+            get(people::edit_form).post(people::update),
+        )
+        .route(
             "/locations",
             get(reference::locations).post(reference::create_location),
         )
         .route("/classifications", get(reference::classifications))
-        .route("/custom-fields", get(reference::custom_fields))
+        .route(
+            "/custom-fields",
+            get(reference::custom_fields).post(admin::create_custom_field),
+        )
         .route("/users", get(accounts::users).post(accounts::create_user))
+        .route("/users/{id}", get(admin::user).post(admin::update_user))
+        .route("/users/{id}/sessions/end", post(admin::end_sessions))
+        .route("/users/{id}/totp/reset", post(admin::reset_totp))
+        .route(
+            "/classifications/new",
+            get(admin::new_level).post(admin::create_level),
+        )
+        .route(
+            "/classifications/{key}/edit",
+            get(admin::edit_level).post(admin::update_level),
+        )
         .route(
             "/tokens",
             get(accounts::tokens).post(accounts::create_token),

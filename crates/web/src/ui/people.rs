@@ -127,6 +127,7 @@ pub async fn show(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) 
     let name = |i: &Uuid| names.get(i).cloned().unwrap_or_else(|| i.to_string());
     let body = html! {
         h1 { (p.name) " " span.muted { "(" (p.kind) ")" } }
+        @if v.manages() { p.actions { a.button.secondary href={ "/people/" (p.id) "/edit" } { "Edit" } } }
         dl.record {
             @if let Some(e) = &p.email { dt { "E-mail" } dd { (e) } }
             @if let Some(t) = p.employment_type { dt { "Employment" } dd { (t) } }
@@ -205,6 +206,163 @@ pub async fn create(State(s): State<AppState>, v: Viewer, form: Form) -> Respons
                 page(Some(&v), "Register", Nav::People, body),
             )
         }
+        Err(e) => error_page(Some(&v), e),
+    }
+}
+
+async fn edit_page(
+    s: &AppState,
+    v: &Viewer,
+    p: &custodian_domain::party::Party,
+    values: &HashMap<String, String>,
+    members: &[String],
+    errors: &Errors,
+) -> Result<Markup, AppError> {
+    let choices = s.app.party_choices(&v.ctx).await?;
+    let mut persons: Vec<(String, String)> = choices
+        .iter()
+        .filter(|c| c.kind == PartyKind::Person && c.id != p.id)
+        .map(|c| (c.id.to_string(), c.name.clone()))
+        .collect();
+    persons.sort_by_key(|x| x.1.to_lowercase());
+    let get = |k: &str| values.get(k).cloned().unwrap_or_default();
+    let opts = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| (n.to_string(), words(n)))
+            .collect::<Vec<_>>()
+    };
+    Ok(html! {
+        h1 { "Edit " (p.name) }
+        (errors.summary())
+        form.stack method="post" action={ "/people/" (p.id) "/edit" } novalidate id="party-form" {
+            (csrf(v))
+            input type="hidden" name="version" value=(p.version);
+            (field("name", "Name", None, Control::Input("text"), &get("name"), true, errors))
+            @match p.kind {
+                PartyKind::Person => {
+                    (field("email", "E-mail", None, Control::Input("email"), &get("email"), true, errors))
+                    (field("employment_type", "Employment", None, Control::Select(opts(EmploymentType::NAMES), true), &get("employment_type"), false, errors))
+                    (field("status", "Status", Some("Moving someone to notice or left is what the return of assets starts from."), Control::Select(opts(PersonStatus::NAMES), true), &get("status"), false, errors))
+                    (field("start_date", "First day", None, Control::Input("date"), &get("start_date"), false, errors))
+                    (field("end_date", "Last day", None, Control::Input("date"), &get("end_date"), false, errors))
+                    (field("manager_id", "Manager", None, Control::Select(persons.clone(), true), &get("manager_id"), false, errors))
+                }
+                PartyKind::Team => {
+                    fieldset.field id="f-member_ids" {
+                        legend { "Members" }
+                        @for (id, name) in &persons {
+                            div { label { input type="checkbox" name="member_ids" value=(id) checked[members.contains(id)]; " " (name) } }
+                        }
+                    }
+                }
+                PartyKind::Role => {
+                    (field("holder_id", "Held by", Some("Empty when the role is vacant."), Control::Select(persons.clone(), true), &get("holder_id"), false, errors))
+                }
+            }
+            div.actions { button type="submit" { "Save" } a href={ "/people/" (p.id) } { "Cancel" } }
+        }
+    })
+}
+
+fn party_values(p: &custodian_domain::party::Party) -> HashMap<String, String> {
+    let mut m = HashMap::new();
+    m.insert("name".into(), p.name.clone());
+    let opt = |x: Option<String>| x.unwrap_or_default();
+    m.insert("email".into(), opt(p.email.clone()));
+    m.insert(
+        "employment_type".into(),
+        opt(p.employment_type.map(|e| e.as_str().to_string())),
+    );
+    m.insert(
+        "status".into(),
+        opt(p.status.map(|e| e.as_str().to_string())),
+    );
+    m.insert(
+        "start_date".into(),
+        opt(p.start_date.map(|d| d.to_string())),
+    );
+    m.insert("end_date".into(), opt(p.end_date.map(|d| d.to_string())));
+    m.insert(
+        "manager_id".into(),
+        opt(p.manager_id.map(|d| d.to_string())),
+    );
+    m.insert("holder_id".into(), opt(p.holder_id.map(|d| d.to_string())));
+    m
+}
+
+/// `GET /people/{id}/edit` (managers and admins).
+pub async fn edit_form(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(Some(&v), AppError::not_found("party", id));
+    };
+    let p = match s.app.get_party(&v.ctx, id).await {
+        Ok(p) => p,
+        Err(e) => return error_page(Some(&v), e),
+    };
+    let members: Vec<String> = p.member_ids.iter().map(Uuid::to_string).collect();
+    match edit_page(&s, &v, &p, &party_values(&p), &members, &Errors::none()).await {
+        Ok(m) => ok(page(Some(&v), "Edit", Nav::People, m)),
+        Err(e) => error_page(Some(&v), e),
+    }
+}
+
+/// `POST /people/{id}/edit`.
+pub async fn update(
+    State(s): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    form: Form,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(Some(&v), AppError::not_found("party", id));
+    };
+    let p = match s.app.get_party(&v.ctx, id).await {
+        Ok(p) => p,
+        Err(e) => return error_page(Some(&v), e),
+    };
+    let keys: &[&str] = match p.kind {
+        PartyKind::Person => &[
+            "name",
+            "email",
+            "employment_type",
+            "status",
+            "start_date",
+            "end_date",
+            "manager_id",
+        ],
+        PartyKind::Team => &["name"],
+        PartyKind::Role => &["name", "holder_id"],
+    };
+    let mut patch = Map::new();
+    for k in keys {
+        patch.insert(
+            (*k).into(),
+            form.get(k).map(|x| json!(x)).unwrap_or(Value::Null),
+        );
+    }
+    let members: Vec<String> = form
+        .all("member_ids")
+        .into_iter()
+        .map(String::from)
+        .collect();
+    if p.kind == PartyKind::Team {
+        patch.insert("member_ids".into(), json!(members));
+    }
+    let version = form.get("version").and_then(|x| x.parse::<i64>().ok());
+    match s.app.update_party(&v.ctx, id, patch, version).await {
+        Ok(_) => see_other(&format!("/people/{id}")),
+        Err(
+            e @ (AppError::Invalid(_)
+            | AppError::Conflict { .. }
+            | AppError::PreconditionFailed { .. }),
+        ) => match edit_page(&s, &v, &p, &form.values(), &members, &Errors::from_app(&e)).await {
+            Ok(m) => html_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(Some(&v), "Edit", Nav::People, m),
+            ),
+            Err(e) => error_page(Some(&v), e),
+        },
         Err(e) => error_page(Some(&v), e),
     }
 }

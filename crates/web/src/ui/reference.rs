@@ -108,13 +108,18 @@ pub async fn classifications(State(s): State<AppState>, v: Viewer) -> Response {
     let body = html! {
         h1 { "Classification scheme" }
         p { "Each level says how information and the assets holding it are handled." }
+        @if v.admin() { p.actions { a.button href="/classifications/new" { "Add a level" } } }
         div.table-wrap { table.responsive id="levels" {
             thead { tr {
                 th scope="col" { "Level" } th scope="col" { "Encryption" } th scope="col" { "Off premises" }
                 th scope="col" { "External sharing" } th scope="col" { "Label" } th scope="col" { "Disposal at least" } th scope="col" { "Review every" }
             } }
             tbody { @for l in &levels { tr {
-                td data-label="Level" { strong { (l.name) } " " span.mono.muted { (l.key) } @if let Some(d) = &l.description { br; span.muted { (d) } } }
+                td data-label="Level" {
+                    strong { (l.name) } " " span.mono.muted { (l.key) }
+                    @if let Some(d) = &l.description { br; span.muted { (d) } }
+                    @if v.admin() { br; a href={ "/classifications/" (l.key) "/edit" } { "Edit" span.visually-hidden { " " (l.name) } } }
+                }
                 td data-label="Encryption" { @if l.encryption_required { "required" } @else { "not required" } }
                 td data-label="Off premises" { (words(l.off_premises.as_str())) }
                 td data-label="External sharing" { (words(l.external_sharing.as_str())) }
@@ -129,13 +134,24 @@ pub async fn classifications(State(s): State<AppState>, v: Viewer) -> Response {
 
 /// `GET /custom-fields`: the register's own fields.
 pub async fn custom_fields(State(s): State<AppState>, v: Viewer) -> Response {
+    custom_fields_page(&s, &v, &HashMap::new(), &Errors::none(), StatusCode::OK).await
+}
+
+/// The custom fields page, with the definition form for admins.
+pub async fn custom_fields_page(
+    s: &AppState,
+    v: &Viewer,
+    values: &HashMap<String, String>,
+    errors: &Errors,
+    status: StatusCode,
+) -> Response {
     let defs = match s.app.list_custom_fields(&v.ctx).await {
         Ok(d) => d,
-        Err(e) => return error_page(Some(&v), e),
+        Err(e) => return error_page(Some(v), e),
     };
     let body = html! {
         h1 { "Custom fields" }
-        @if defs.is_empty() { p.muted { "None defined. Admins define them through the API (POST /api/v1/custom_fields)." } } @else {
+        @if defs.is_empty() { p.muted { "None defined yet." } } @else {
             div.table-wrap { table.responsive {
                 thead { tr { th scope="col" { "Label" } th scope="col" { "Key" } th scope="col" { "For" } th scope="col" { "Type" } th scope="col" { "Required" } } }
                 tbody { @for d in &defs { tr {
@@ -148,7 +164,14 @@ pub async fn custom_fields(State(s): State<AppState>, v: Viewer) -> Response {
             } }
         }
     };
-    ok(page(Some(&v), "Custom fields", Nav::CustomFields, body))
+    let body = html! {
+        (body)
+        @if v.admin() { (super::admin::custom_field_form(v, values, errors)) }
+    };
+    html_response(
+        status,
+        page(Some(v), "Custom fields", Nav::CustomFields, body),
+    )
 }
 
 /// `GET /audit[?after=SEQ][&verify=1]`: the trail, oldest first, and on request the
