@@ -318,6 +318,19 @@ async fn pages_work_by_keyboard_and_refuse_cross_site_forms(backend: &str) {
         )
         .await;
     assert_eq!(a.status, 403);
+    // Behind a proxy that rewrites the host, the public URL's origin is this site.
+    let a = s
+        .call_bare(
+            Method::POST,
+            "/sign-in",
+            None,
+            &[
+                ("origin", "http://127.0.0.1:8080"),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, 422);
 }
 
 async fn the_second_factor_is_set_up_and_asked_for_in_a_browser(backend: &str) {

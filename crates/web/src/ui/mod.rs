@@ -221,12 +221,14 @@ impl Form {
     }
 }
 
-impl<S: Send + Sync> FromRequest<S> for Form {
+impl FromRequest<AppState> for Form {
     type Rejection = Response;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         // A form posted from another site is refused even before its CSRF token is looked
-        // at: this also covers the sign-in form, which has no session yet.
+        // at: this also covers the sign-in form, which has no session yet. The origin must
+        // be the public URL's, or the host the request was sent to (a proxy in front may
+        // rewrite the latter).
         let origin = req
             .headers()
             .get(header::ORIGIN)
@@ -235,9 +237,18 @@ impl<S: Send + Sync> FromRequest<S> for Form {
             .headers()
             .get(header::HOST)
             .and_then(|v| v.to_str().ok());
-        if let (Some(origin), Some(host)) = (origin, host) {
+        if let Some(origin) = origin {
             let authority = origin.split("://").nth(1).unwrap_or("");
-            if origin == "null" || !authority.eq_ignore_ascii_case(host) {
+            let same_host = host.is_some_and(|h| authority.eq_ignore_ascii_case(h));
+            let public: String = state
+                .app
+                .settings()
+                .public_url
+                .split('/')
+                .take(3)
+                .collect::<Vec<_>>()
+                .join("/");
+            if origin == "null" || !(same_host || origin.eq_ignore_ascii_case(&public)) {
                 return Err(Problem::new(
                     StatusCode::FORBIDDEN,
                     "cross-site",
