@@ -603,6 +603,14 @@ fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<
             ),
             format!("/api/v1/assets?q={}&limit=50", gen::COMMON_WORD),
         ),
+        (
+            "Sorted by name".into(),
+            "/api/v1/assets?sort=name&limit=50".into(),
+        ),
+        (
+            "Sorted by next review, filtered (kind=software)".into(),
+            "/api/v1/assets?sort=next_review_at&kind=software&limit=50".into(),
+        ),
     ];
     let mut reads = Vec::new();
     let mut id_pool: Vec<String> = Vec::new();

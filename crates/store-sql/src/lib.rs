@@ -344,10 +344,9 @@ impl SqlStore {
                     "a.name"
                 };
                 if let (Some(k), Some(c)) = (&q.after_key, q.cursor) {
+                    // Written so that both planners start the index scan at the key.
                     let (k1, k2, s) = (sql.arg(k.clone()), sql.arg(k.clone()), sql.arg(c.0));
-                    conds.push(format!(
-                        "({name} > {k1} OR ({name} = {k2} AND a.seq > {s}))"
-                    ));
+                    conds.push(format!("{name} >= {k1} AND ({name} > {k2} OR a.seq > {s})"));
                 }
                 if self.pg() {
                     "a.name COLLATE \"C\", a.seq"
@@ -361,7 +360,7 @@ impl SqlStore {
                     let d: chrono::NaiveDate = k.parse().map_err(|_| bad_key())?;
                     let (k1, k2, s) = (sql.arg(d), sql.arg(d), sql.arg(c.0));
                     conds.push(format!(
-                        "(a.next_review_at > {k1} OR (a.next_review_at = {k2} AND a.seq > {s}))"
+                        "a.next_review_at >= {k1} AND (a.next_review_at > {k2} OR a.seq > {s})"
                     ));
                 }
                 "a.next_review_at, a.seq"
