@@ -11,9 +11,4 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(form.dataset.confirm)) e.preventDefault();
     });
   }
-  // Filters apply as soon as a choice changes (the Apply button stays for keyboards
-  // and for browsers without scripts).
-  for (const select of document.querySelectorAll("form.filters select[data-autosubmit]")) {
-    select.addEventListener("change", () => select.form.requestSubmit());
-  }
 });

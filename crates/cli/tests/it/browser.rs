@@ -242,10 +242,13 @@ async fn a_member_sees_only_their_own_assets_in_a_browser(backend: &str) {
     .await;
     let mut ids = Vec::new();
     for (name, owner) in [("Mo's laptop", &mine), ("Tess's laptop", &theirs)] {
+        // Tess checked both: Mo's form must keep her as the reviewer, though Mo may not
+        // pick her.
         let a = s
             .post(
                 "/api/v1/assets",
-                json!({"kind": "physical", "name": name, "owner_id": owner, "importance": "low", "classification": "internal"}),
+                json!({"kind": "physical", "name": name, "owner_id": owner, "importance": "low", "classification": "internal",
+                       "last_reviewed_by": theirs, "last_reviewed_at": "2026-03-04T14:22:00Z"}),
             )
             .await;
         assert_eq!(a.status, 201, "{}", a.body);
@@ -268,6 +271,26 @@ async fn a_member_sees_only_their_own_assets_in_a_browser(backend: &str) {
     b.goto(&format!("{}/assets/{}", s.url, ids[0])).await;
     assert!(b.try_find("#transition").await.is_none());
     assert!(b.source().await.contains("Edit the record"));
+    b.goto(&format!("{}/assets/{}/edit", s.url, ids[0])).await;
+    b.fill("#f-description", "Mine, with stickers").await;
+    b.submit_via("#asset-form button[type=submit]").await;
+    let stored = s.get(&format!("/api/v1/assets/{}", ids[0])).await;
+    assert_eq!(
+        stored.body["description"],
+        "Mine, with stickers",
+        "{}",
+        b.text_of("main").await
+    );
+    assert_eq!(
+        stored.body["last_reviewed_by"],
+        theirs.as_str(),
+        "the reviewer is kept"
+    );
+    assert_eq!(
+        stored.body["last_reviewed_at"], "2026-03-04T14:22:00.000000Z",
+        "and the time of the review"
+    );
+    assert_eq!(stored.body["owner_id"], mine.as_str());
     b.goto(&format!("{}/", s.url)).await;
     assert!(b.text_of("main").await.contains("Mo's laptop"));
     assert!(

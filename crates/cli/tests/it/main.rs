@@ -8,5 +8,6 @@ mod browser;
 mod cli;
 mod common;
 mod ops;
+mod pages;
 mod sso;
 mod webdriver;

@@ -43,10 +43,10 @@ fn sign_in_form(
         (errors.summary())
         form.stack method="post" action="/sign-in" novalidate id="sign-in" {
             input type="hidden" name="return_to" value=(to);
-            (field("email", "E-mail address", None, Control::Input("email"), &get("email"), true, errors))
-            (field("password", "Password", None, Control::Input("password"), "", true, errors))
+            (field("email", "E-mail address", None, Control::Auto("email", "username"), &get("email"), true, errors))
+            (field("password", "Password", None, Control::Auto("password", "current-password"), "", true, errors))
             @if want_totp || !get("totp").is_empty() {
-                (field("totp", "Code from your authenticator app", Some("Six digits."), Control::Input("text"), "", true, errors))
+                (field("totp", "Code from your authenticator app", Some("Six digits."), Control::Auto("text", "one-time-code"), "", true, errors))
             }
             div.actions { button type="submit" { "Sign in" } }
         }
@@ -130,7 +130,10 @@ pub async fn sign_in(
                 want_totp,
             )
         }
-        Err(e) => refused(StatusCode::TOO_MANY_REQUESTS, Errors::from_app(&e), false),
+        Err(e @ AppError::TooManyRequests { .. }) => {
+            refused(StatusCode::TOO_MANY_REQUESTS, Errors::from_app(&e), false)
+        }
+        Err(e) => error_page(None, e),
     }
 }
 
@@ -174,8 +177,8 @@ fn account_body(
             h2 { "Change your password" }
             form.stack method="post" action="/account/password" novalidate {
                 (csrf(v))
-                (field("current_password", "Current password", None, Control::Input("password"), "", true, errors))
-                (field("new_password", "New password", Some("At least 12 characters. Every session ends; sign in again afterwards."), Control::Input("password"), "", true, errors))
+                (field("current_password", "Current password", None, Control::Auto("password", "current-password"), "", true, errors))
+                (field("new_password", "New password", Some("At least 12 characters. Every session ends; sign in again afterwards."), Control::Auto("password", "new-password"), "", true, errors))
                 button type="submit" { "Change password" }
             }
         }
@@ -188,7 +191,11 @@ fn account_body(
                     p { a href=(uri) { "Open in an authenticator app" } }
                     form.stack method="post" action="/account/totp/confirm" novalidate {
                         (csrf(v))
-                        (field("code", "Code", Some("Six digits."), Control::Input("text"), "", true, errors))
+                        // Only to show the key again if the code is refused; the key that
+                        // counts is the one kept on the server.
+                        input type="hidden" name="secret" value=(secret);
+                        input type="hidden" name="uri" value=(uri);
+                        (field("code", "Code", Some("Six digits."), Control::Auto("text", "one-time-code"), "", true, errors))
                         button type="submit" { "Turn on" }
                     }
                 }
@@ -265,20 +272,28 @@ pub async fn enrol_totp(State(s): State<AppState>, v: Viewer) -> Response {
 pub async fn confirm_totp(State(s): State<AppState>, v: Viewer, form: Form) -> Response {
     match s.app.confirm_totp(&v.ctx, form.get("code")).await {
         Ok(_) => see_other("/account"),
-        Err(e @ AppError::Invalid(_)) => html_response(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page(
-                Some(&v),
-                "Your account",
-                Nav::Account,
-                account_body(
-                    &v,
-                    &Errors::from_app(&e),
-                    None,
-                    Some("The code was not accepted: start again."),
+        Err(e @ AppError::Invalid(_)) => {
+            let pending = match (form.get("secret"), form.get("uri")) {
+                (Some(s), Some(u)) if u.starts_with("otpauth://") => {
+                    Some((s.to_string(), u.to_string()))
+                }
+                _ => None,
+            };
+            let note = if pending.is_some() {
+                None
+            } else {
+                Some("The code was not accepted: start again.")
+            };
+            html_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(
+                    Some(&v),
+                    "Error: your account",
+                    Nav::Account,
+                    account_body(&v, &Errors::from_app(&e), pending, note),
                 ),
-            ),
-        ),
+            )
+        }
         Err(e) => error_page(Some(&v), e),
     }
 }

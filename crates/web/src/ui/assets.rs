@@ -135,6 +135,27 @@ impl Choices {
         })
     }
 
+    /// Adds the parties an asset names (its owner, its reviewer) when the viewer's own
+    /// choices lack them, so that its form shows and keeps them.
+    async fn with_named(mut self, s: &AppState, v: &Viewer, a: &Asset) -> Self {
+        let mut wanted = vec![a.owner_id];
+        wanted.extend(a.last_reviewed_by);
+        wanted.retain(|id| !self.parties.iter().any(|p| p.id == *id));
+        if !wanted.is_empty() {
+            if let Ok(names) = s.app.party_names(&v.ctx, &wanted).await {
+                for (id, name) in names {
+                    self.parties.push(PartyRef {
+                        id,
+                        kind: custodian_domain::party::PartyKind::Person,
+                        name,
+                        email: None,
+                    });
+                }
+            }
+        }
+        self
+    }
+
     fn party_options(&self, persons_only: bool) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = self
             .parties
@@ -254,6 +275,8 @@ pub async fn list(State(s): State<AppState>, v: Viewer, uri: Uri) -> Response {
         .collect();
     let col_pairs: Vec<(&str, &str)> = cols.iter().map(|c| ("col", c.as_str())).collect();
     keep.extend(col_pairs.iter().copied());
+    let limit = get("limit");
+    keep.push(("limit", limit.as_str()));
     let export_href = format!(
         "/assets/export.csv{}",
         query_string(
@@ -299,7 +322,7 @@ pub async fn list(State(s): State<AppState>, v: Viewer, uri: Uri) -> Response {
             }
             div {
                 label for="sort" { "Order" }
-                select id="sort" name="sort" data-autosubmit {
+                select id="sort" name="sort" {
                     @for (value, label) in SORTS {
                         option value=(value) selected[get("sort") == *value || (get("sort").is_empty() && value.is_empty())] { (label) }
                     }
@@ -354,7 +377,7 @@ fn filter_select(name: &str, label: &str, options: &[(String, String)], value: &
     html! {
         div {
             label for=(name) { (label) }
-            select id=(name) name=(name) data-autosubmit {
+            select id=(name) name=(name) {
                 option value="" { "Any" }
                 @for (v, l) in options { option value=(v) selected[v == value] { (l) } }
             }
@@ -454,6 +477,7 @@ pub async fn export_csv(State(s): State<AppState>, v: Viewer, uri: Uri) -> Respo
                 })
                 .collect();
             let bytes = layout.rows(maps.iter());
+            q.after_key = page.items.last().and_then(|v| q.sort.key_of(&v.asset));
             q.cursor = page.next_cursor;
             if q.cursor.is_none() && bytes.is_empty() {
                 return None;
@@ -550,7 +574,22 @@ async fn asset_page(
     let a = s.app.get_asset(&v.ctx, id).await?;
     let choices = Choices::load(s, v).await?;
     let relations = s.app.asset_relations(&v.ctx, id).await?;
-    let history = s.app.asset_history(&v.ctx, id, 200, None).await?;
+    // The newest events, however long the history: read to its end, keep the last 200.
+    let mut history = Vec::new();
+    let mut cursor = None;
+    loop {
+        let p = s.app.asset_history(&v.ctx, id, 500, cursor).await?;
+        history.extend(p.items);
+        if history.len() > 400 {
+            history.drain(..history.len() - 200);
+        }
+        match p.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let shown_from = history.len().saturating_sub(200);
+    let history = &history[shown_from..];
     let x = &a.asset;
     let mut names_needed = vec![x.owner_id];
     names_needed.extend(x.last_reviewed_by);
@@ -647,7 +686,7 @@ async fn asset_page(
         }
         h2 { "History" }
         ol.history id="history" {
-            @for e in history.items.iter().rev() {
+            @for e in history.iter().rev() {
                 li {
                     strong { (words(&e.action.replace('.', " "))) }
                     " · " (when(&e.occurred_at)) " · " span.muted { (e.actor) }
@@ -911,7 +950,16 @@ async fn dispose_page(
             }
         }
     };
-    Ok(page(Some(v), "Dispose", Nav::Assets, body))
+    Ok(page(
+        Some(v),
+        &format!(
+            "{}Dispose of {}",
+            if errors.any() { "Error: " } else { "" },
+            x.asset_number
+        ),
+        Nav::Assets,
+        body,
+    ))
 }
 
 /// The fields a form for this kind shows, in order: `(name, label, control, required)`.
@@ -999,7 +1047,11 @@ fn form_fields<'a>(
         "Next review due".into(),
         Control::Input("date"),
         false,
-        Some("Left empty, it follows from the classification's review interval."),
+        if creating {
+            Some("Left empty, it follows from the classification's review interval.")
+        } else {
+            None
+        },
     ));
     for def in fields::fields_of(kind) {
         out.push(kind_control(def));
@@ -1038,7 +1090,8 @@ fn kind_control<'a>(def: &FieldDef) -> (String, String, Control<'a>, bool, Optio
         FieldType::Text => (Control::Input("text"), None),
         FieldType::Url => (Control::Input("url"), None),
         FieldType::Secret => (
-            Control::Input("password"),
+            // Never filled in by a password manager with the user's own password.
+            Control::Auto("password", "new-password"),
             Some("Stored sealed; left empty, the current value is kept."),
         ),
         FieldType::Bool => (
@@ -1173,7 +1226,6 @@ fn asset_pairs(form: &Form, creating: bool) -> Vec<(String, String)> {
         .map(|(k, val)| {
             let val = match (k.as_str(), val.as_str()) {
                 ("last_reviewed_at", d) if d.len() == 10 => format!("{d}T00:00:00Z"),
-                ("tags", t) => t.replace(',', ";"),
                 _ => val.clone(),
             };
             (k.clone(), val)
@@ -1239,12 +1291,18 @@ pub async fn edit_form(State(s): State<AppState>, v: Viewer, Path(id): Path<Stri
         (Ok(a), Ok(c)) => (a, c),
         (Err(e), _) | (_, Err(e)) => return error_page(Some(&v), e),
     };
+    let c = c.with_named(&s, &v, &a.asset).await;
     let x = &a.asset;
     let body = html! {
         h1 { "Edit " span.mono { (x.asset_number) } " " (x.name) }
         (asset_form(&v, x.kind, &c, &format!("/assets/{}/edit", x.id), &values_of(Some(x)), &Errors::none(), Some(x.version), None))
     };
-    ok(page(Some(&v), "Edit", Nav::Assets, body))
+    ok(page(
+        Some(&v),
+        &format!("Edit {}", x.asset_number),
+        Nav::Assets,
+        body,
+    ))
 }
 
 /// `POST /assets/{id}/edit`: saves the record, unless someone else changed it since the
@@ -1265,6 +1323,7 @@ pub async fn update(
         (Ok(a), Ok(c)) => (a.asset, c),
         (Err(e), _) | (_, Err(e)) => return error_page(Some(&v), e),
     };
+    let c = c.with_named(&s, &v, &cur).await;
     let version = form.get("version").and_then(|x| x.parse::<i64>().ok());
     let sent = form.values();
     let render = |errors: Errors, conflict: Option<Markup>, version: i64, status: StatusCode| {
@@ -1272,9 +1331,23 @@ pub async fn update(
             h1 { "Edit " span.mono { (cur.asset_number) } " " (cur.name) }
             (asset_form(&v, cur.kind, &c, &format!("/assets/{}/edit", cur.id), &sent, &errors, Some(version), conflict))
         };
-        html_response(status, page(Some(&v), "Edit", Nav::Assets, body))
+        html_response(
+            status,
+            page(
+                Some(&v),
+                &format!("Error: edit {}", cur.asset_number),
+                Nav::Assets,
+                body,
+            ),
+        )
     };
-    let patch = match custodian_io::read::form_fields(&asset_pairs(&form, false), &c.custom, true) {
+    // The form shows the review's date only: the same date keeps the stored time.
+    let mut pairs = asset_pairs(&form, false);
+    if let Some(t) = &cur.last_reviewed_at {
+        let stored = format!("{}T00:00:00Z", t.format("%Y-%m-%d"));
+        pairs.retain(|(k, val)| !(k == "last_reviewed_at" && *val == stored));
+    }
+    let patch = match custodian_io::read::form_fields(&pairs, &c.custom, true) {
         Ok(m) => m,
         Err(errs) => {
             return render(

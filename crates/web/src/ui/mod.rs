@@ -237,6 +237,19 @@ impl FromRequest<AppState> for Form {
             .headers()
             .get(header::HOST)
             .and_then(|v| v.to_str().ok());
+        let fetch_site = req
+            .headers()
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok());
+        if fetch_site == Some("cross-site") {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "cross-site",
+                "Cross-site form",
+                "this form was posted from another site",
+            )
+            .into_response());
+        }
         if let Some(origin) = origin {
             let authority = origin.split("://").nth(1).unwrap_or("");
             let same_host = host.is_some_and(|h| authority.eq_ignore_ascii_case(h));
@@ -493,6 +506,9 @@ pub fn field_anchor(field: &str) -> String {
 pub enum Control<'a> {
     /// A one-line text box of this input type (`text`, `date`, `email`, `url`, `number`).
     Input(&'a str),
+    /// A text box of this type with an `autocomplete` purpose (`username`,
+    /// `current-password`, `new-password`, `one-time-code`).
+    Auto(&'a str, &'a str),
     /// A paragraph.
     TextArea,
     /// A choice among `(value, label)`; `allow_blank` adds an empty first option.
@@ -546,6 +562,12 @@ pub fn field(
                         aria-describedby=[described.as_deref()]
                         step=[(ty == "number").then_some("any")];
                 }
+                Control::Auto(ty, purpose) => {
+                    input type=(ty) id=(id) name=(name) value=(value) required[required]
+                        autocomplete=(purpose)
+                        aria-invalid=[(!errs.is_empty()).then_some("true")]
+                        aria-describedby=[described.as_deref()];
+                }
                 Control::TextArea => {
                     textarea id=(id) name=(name) rows="3" required[required]
                         aria-invalid=[(!errs.is_empty()).then_some("true")]
@@ -556,6 +578,11 @@ pub fn field(
                         aria-invalid=[(!errs.is_empty()).then_some("true")]
                         aria-describedby=[described.as_deref()] {
                         @if blank { option value="" { "—" } }
+                        // A stored value the options do not offer stays chosen, so that
+                        // saving the form never clears it unasked.
+                        @if !value.is_empty() && !options.iter().any(|(v, _)| v == value) {
+                            option value=(value) selected { (value) }
+                        }
                         @for (v, l) in &options {
                             option value=(v) selected[v == value] { (l) }
                         }

@@ -68,11 +68,11 @@ pub async fn list(State(s): State<AppState>, v: Viewer, Params(q): Params) -> Re
         @if v.manages() { p.actions { a.button href="/people/new" { "Register a person, team or role" } } }
         form.filters method="get" action="/people" role="search" aria-label="Filter people" {
             div { label for="q" { "Name or e-mail" } input type="search" id="q" name="q" value=(text_s); }
-            div { label for="kind" { "Kind" } select id="kind" name="kind" data-autosubmit {
+            div { label for="kind" { "Kind" } select id="kind" name="kind" {
                 option value="" { "Any" }
                 @for k in PartyKind::NAMES { option value=(k) selected[*k == kind_s] { (k) } }
             } }
-            div { label for="status" { "Status (persons)" } select id="status" name="status" data-autosubmit {
+            div { label for="status" { "Status (persons)" } select id="status" name="status" {
                 option value="" { "Any" }
                 @for k in PersonStatus::NAMES { option value=(k) selected[*k == status_s] { (k) } }
             } }

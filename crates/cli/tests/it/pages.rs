@@ -1,0 +1,110 @@
+//! Web pages over plain HTTP, where a browser is not needed to show the point: a sorted
+//! export that ends, signing in over a live session, refusals of cross-site forms.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::{account, start, Server, PASSWORD};
+use crate::on_both;
+
+/// Signs in through the API; answers the session cookie (`custodian_session=…`).
+async fn session(s: &Server, email: &str) -> String {
+    let a = s
+        .call_bare(
+            Method::POST,
+            "/api/v1/session",
+            Some(json!({"email": email, "password": PASSWORD})),
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    a.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("custodian_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_string()
+}
+
+async fn get_text(s: &Server, path: &str, cookie: &str) -> (StatusCode, String) {
+    let r = s
+        .bare
+        .get(format!("{}{path}", s.url))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("request");
+    (r.status(), r.text().await.unwrap_or_default())
+}
+
+async fn a_sorted_export_holds_every_asset_once(backend: &str) {
+    let s = start(backend).await;
+    let owner = s.person("Ada Owner").await;
+    // More than one page of the export (500 rows a page), with names that tie.
+    for batch in 0..2 {
+        let items: Vec<_> = (0..300)
+            .map(|i| json!({"kind": "physical", "name": format!("Laptop {}", (batch * 300 + i) % 97), "owner_id": owner, "importance": "low", "classification": "internal"}))
+            .collect();
+        let a = s.post("/api/v1/assets/bulk", json!({"items": items})).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+    }
+    account(&s.app, "mia@test.example", "manager", None).await;
+    let cookie = session(&s, "mia@test.example").await;
+    for sort in ["name", "asset_number", "next_review_at", "newest", ""] {
+        let (status, csv) = get_text(&s, &format!("/assets/export.csv?sort={sort}"), &cookie).await;
+        assert_eq!(status, 200, "{csv}");
+        let rows: Vec<&str> = csv.lines().skip(1).collect();
+        assert_eq!(rows.len(), 600, "sort={sort}");
+        let mut numbers: Vec<&str> = rows
+            .iter()
+            .map(|r| r.split(',').nth(1).unwrap_or(""))
+            .collect();
+        numbers.sort();
+        numbers.dedup();
+        assert_eq!(numbers.len(), 600, "sort={sort}: every asset once");
+    }
+    // The list page links to the next page in the same order and size.
+    let (_, html) = get_text(&s, "/assets?sort=name&limit=7", &cookie).await;
+    assert!(html.contains("limit=7"), "the page size is kept");
+    assert!(html.contains("sort=name"), "the order is kept");
+}
+
+async fn signing_in_over_a_live_session_replaces_it(backend: &str) {
+    let s = start(backend).await;
+    account(&s.app, "mia@test.example", "manager", None).await;
+    let old = session(&s, "mia@test.example").await;
+    let r = s
+        .bare
+        .post(format!("{}/sign-in", s.url))
+        .header("cookie", &old)
+        .form(&[
+            ("email", "mia@test.example"),
+            ("password", PASSWORD),
+            ("return_to", "/assets"),
+        ])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/assets");
+    // The old session is gone.
+    let (status, _) = get_text(&s, "/assets", &old).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // A form another site's page posts is refused, whatever it carries.
+    let r = s
+        .bare
+        .post(format!("{}/sign-in", s.url))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("email", "mia@test.example"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+on_both!(
+    a_sorted_export_holds_every_asset_once,
+    signing_in_over_a_live_session_replaces_it,
+);
