@@ -142,6 +142,17 @@ impl App {
         }
     }
 
+    /// The parties the signed-in person acts as an owner through: themselves, their teams
+    /// and the roles they hold (empty for an account without a person).
+    pub async fn own_parties(&self, ctx: &Ctx) -> Result<Vec<Uuid>> {
+        let Some(person) = ctx.principal().and_then(|p| p.person_id) else {
+            return Ok(vec![]);
+        };
+        let mut out = vec![person];
+        out.extend(self.store.memberships(person).await?);
+        Ok(out)
+    }
+
     /// The names of parties named by records the actor already sees (an asset's owner, a
     /// reviewer), in one read.
     pub async fn party_names(

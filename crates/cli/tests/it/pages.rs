@@ -104,7 +104,51 @@ async fn signing_in_over_a_live_session_replaces_it(backend: &str) {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
+async fn home_shows_what_ones_teams_own(backend: &str) {
+    let s = start(backend).await;
+    let me = s.person("Mia Manager").await;
+    let team = s
+        .post(
+            "/api/v1/parties",
+            json!({"kind": "team", "name": "IT operations", "member_ids": [me]}),
+        )
+        .await;
+    assert_eq!(team.status, 201, "{}", team.body);
+    let team = team.body["id"].as_str().expect("id").to_string();
+    s.asset(
+        &team,
+        json!({"name": "Core switch", "next_review_at": "2020-01-01"}),
+    )
+    .await;
+    s.asset(
+        &s.person("Someone Else").await,
+        json!({"name": "Other kit"}),
+    )
+    .await;
+    account(
+        &s.app,
+        "mia@test.example",
+        "manager",
+        Some(me.parse().expect("uuid")),
+    )
+    .await;
+    let cookie = session(&s, "mia@test.example").await;
+    let (status, html) = get_text(&s, "/", &cookie).await;
+    assert_eq!(status, 200);
+    let work = html.split("Your work").nth(1).unwrap_or("");
+    assert!(work.contains("Core switch"), "owned through the team");
+    assert!(!work.contains("Other kit"));
+    assert!(
+        work.split("Reviews due")
+            .nth(1)
+            .unwrap_or("")
+            .contains("Core switch"),
+        "its review is overdue"
+    );
+}
+
 on_both!(
+    home_shows_what_ones_teams_own,
     a_sorted_export_holds_every_asset_once,
     signing_in_over_a_live_session_replaces_it,
 );

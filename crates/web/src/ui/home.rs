@@ -30,52 +30,36 @@ fn asset_rows(items: &[AssetView], empty: &str) -> maud::Markup {
 /// `GET /`.
 pub async fn home(State(s): State<AppState>, v: Viewer) -> Response {
     let today = chrono::Utc::now().date_naive();
-    // A member's lists are their reach already; for others, what their person owns.
-    let owner = if v.reads_all() {
-        v.principal.person_id
-    } else {
-        None
-    };
-    let mine = if v.reads_all() && owner.is_none() {
-        Ok(custodian_store::Page {
-            items: vec![],
-            next_cursor: None,
-        })
-    } else {
-        s.app
-            .list_assets(
-                &v.ctx,
-                &AssetQuery {
-                    limit: 200,
-                    owner_id: owner,
-                    ..Default::default()
-                },
-            )
-            .await
-    };
-    let mine = match mine {
-        Ok(p) => p.items,
+    // What the person owns: themselves, their teams and the roles they hold. A member's
+    // lists are limited to that already; others read the whole register, so it is asked.
+    let own = match s.app.own_parties(&v.ctx).await {
+        Ok(o) => o,
         Err(e) => return error_page(Some(&v), e),
     };
-    let due = if v.reads_all() && owner.is_none() {
-        vec![]
-    } else {
-        match s
-            .app
-            .list_assets(
-                &v.ctx,
-                &AssetQuery {
-                    limit: 100,
-                    owner_id: owner,
-                    review_overdue: Some(today),
-                    ..Default::default()
-                },
-            )
-            .await
-        {
-            Ok(p) => p.items,
-            Err(e) => return error_page(Some(&v), e),
+    let within = v.reads_all().then(|| custodian_store::Within {
+        parties: own.clone(),
+        ids: vec![],
+    });
+    let nothing = v.reads_all() && own.is_empty();
+    let read = |limit: u32, overdue: Option<chrono::NaiveDate>| {
+        let q = AssetQuery {
+            limit,
+            review_overdue: overdue,
+            within: within.clone(),
+            ..Default::default()
+        };
+        let app = s.app.clone();
+        let ctx = v.ctx.clone();
+        async move {
+            if nothing {
+                return Ok(vec![]);
+            }
+            app.list_assets(&ctx, &q).await.map(|p| p.items)
         }
+    };
+    let (mine, due) = match (read(200, None).await, read(100, Some(today)).await) {
+        (Ok(m), Ok(d)) => (m, d),
+        (Err(e), _) | (_, Err(e)) => return error_page(Some(&v), e),
     };
     let incomplete: Vec<AssetView> = mine
         .iter()

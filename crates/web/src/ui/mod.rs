@@ -221,6 +221,17 @@ impl Form {
     }
 }
 
+/// The refusal of a form posted from another site.
+fn cross_site() -> Response {
+    Problem::new(
+        StatusCode::FORBIDDEN,
+        "cross-site",
+        "Cross-site form",
+        "this form was posted from another site",
+    )
+    .into_response()
+}
+
 impl FromRequest<AppState> for Form {
     type Rejection = Response;
 
@@ -242,13 +253,7 @@ impl FromRequest<AppState> for Form {
             .get("sec-fetch-site")
             .and_then(|v| v.to_str().ok());
         if fetch_site == Some("cross-site") {
-            return Err(Problem::new(
-                StatusCode::FORBIDDEN,
-                "cross-site",
-                "Cross-site form",
-                "this form was posted from another site",
-            )
-            .into_response());
+            return Err(cross_site());
         }
         if let Some(origin) = origin {
             let authority = origin.split("://").nth(1).unwrap_or("");
@@ -262,13 +267,7 @@ impl FromRequest<AppState> for Form {
                 .collect::<Vec<_>>()
                 .join("/");
             if origin == "null" || !(same_host || origin.eq_ignore_ascii_case(&public)) {
-                return Err(Problem::new(
-                    StatusCode::FORBIDDEN,
-                    "cross-site",
-                    "Cross-site form",
-                    "this form was posted from another site",
-                )
-                .into_response());
+                return Err(cross_site());
             }
         }
         if !crate::auth::is_form(req.headers()) {
