@@ -73,6 +73,40 @@ pub const MAX_PAGE: u32 = 500;
 pub struct SqlStore {
     pools: Pools,
     writer: writer::Writer,
+    /// SQLite: the connection that folds the write-ahead log back into the database, off
+    /// the writer's path.
+    checkpointer: Option<sqlx::SqlitePool>,
+}
+
+/// How often the write-ahead log is folded back into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// The writer folds the log back itself only past this many pages (a safety net for when
+/// the checkpointer falls behind).
+const WRITER_CHECKPOINT_PAGES: u32 = 8192;
+
+/// Folds the write-ahead log back into the database now and then (`PASSIVE`: never waits
+/// for the writer or readers), so that commits do not pay for it; ends when the pool is
+/// closed.
+fn start_checkpointer(pool: sqlx::SqlitePool) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if pool.is_closed() {
+                return;
+            }
+            if let Err(e) = sqlx::raw_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                if pool.is_closed() {
+                    return;
+                }
+                tracing::debug!("background checkpoint: {e}");
+            }
+        }
+    });
 }
 
 /// Where a database URL points.
@@ -118,6 +152,7 @@ impl SqlStore {
     /// Connects (creating a SQLite file if missing) without migrating.
     pub async fn connect(url: &str) -> Result<Self> {
         let target = Target::parse(url).map_err(StoreError::Unavailable)?;
+        let mut checkpointer = None;
         let pools = match target {
             Target::Postgres(url) => {
                 let opts = PgConnectOptions::from_str(&url)
@@ -152,7 +187,8 @@ impl SqlStore {
                         base.clone()
                             .create_if_missing(true)
                             .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
-                            .pragma("journal_size_limit", "67108864"),
+                            .pragma("journal_size_limit", "67108864")
+                            .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string()),
                     )
                     .await
                     .map_err(|e| StoreError::Unavailable(format!("cannot open {path}: {e}")))?;
@@ -162,12 +198,22 @@ impl SqlStore {
                 let read = SqlitePoolOptions::new()
                     .max_connections(readers)
                     .acquire_timeout(Duration::from_secs(30))
-                    .connect_lazy_with(base.read_only(true));
+                    .connect_lazy_with(base.clone().read_only(true));
+                let cp = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_lazy_with(base);
+                start_checkpointer(cp.clone());
+                checkpointer = Some(cp);
                 Pools::Sqlite { write, read }
             }
         };
         let writer = writer::Writer::start(pools.clone());
-        Ok(Self { pools, writer })
+        Ok(Self {
+            pools,
+            writer,
+            checkpointer,
+        })
     }
 
     /// Connects and applies pending migrations.
@@ -181,6 +227,9 @@ impl SqlStore {
     /// the connections. Call before the process exits.
     pub async fn close(&self) {
         if let Pools::Sqlite { write, read } = &self.pools {
+            if let Some(cp) = &self.checkpointer {
+                cp.close().await;
+            }
             read.close().await;
             if let Err(e) = sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)")
                 .execute(write)
