@@ -26,6 +26,13 @@ impl App {
         Ok(self.store.events_after(after, limit.clamp(1, 500)).await?)
     }
 
+    /// The sequence number of the newest event.
+    pub async fn audit_last_seq(&self, ctx: &Ctx) -> Result<i64> {
+        self.allow(ctx, custodian_domain::access::Action::ReadAudit)
+            .await?;
+        Ok(self.store.audit_head().await?.0)
+    }
+
     /// Walks the whole chain, recomputing every hash and link.
     pub async fn verify_audit(&self, ctx: &Ctx) -> Result<Verification> {
         self.allow(ctx, custodian_domain::access::Action::ReadAudit)

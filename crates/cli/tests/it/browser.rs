@@ -100,6 +100,7 @@ async fn a_manager_works_the_register_in_a_browser(backend: &str) {
         if kind == "software" {
             b.fill("#f-licences_purchased", "5").await;
             b.fill("#f-licences_used", "7").await;
+            b.fill("#f-licence_key", "LK-1234-SECRET").await;
         }
         b.submit_via("#asset-form button[type=submit]").await;
         let h1 = b.text_of("h1").await;
@@ -111,6 +112,18 @@ async fn a_manager_works_the_register_in_a_browser(backend: &str) {
         .text_of("#licence-position")
         .await
         .contains("7 used of 5 purchased"));
+    // The licence key is not on the page until asked for, and asking is recorded.
+    assert!(!b.source().await.contains("LK-1234-SECRET"));
+    b.submit_via("form[action$='/reveal'] button").await;
+    assert_eq!(b.text_of("#revealed-licence_key").await, "LK-1234-SECRET");
+    let software = pages[3].rsplit('/').next().expect("id").to_string();
+    let history = s
+        .get(&format!("/api/v1/assets/{software}/history"))
+        .await
+        .body
+        .to_string();
+    assert!(history.contains("asset.secret_revealed"), "{history}");
+    assert!(!history.contains("LK-1234-SECRET"));
     b.goto(&pages[2]).await;
     assert!(b.source().await.contains("Purpose of processing"));
     b.screenshot(&format!("asset-page-{backend}")).await;
@@ -323,6 +336,8 @@ async fn pages_work_by_keyboard_and_refuse_cross_site_forms(backend: &str) {
         .await;
     assert_eq!(unlabelled, json!([]));
     // Auditors read the trail and its verification.
+    b.goto(&format!("{}/audit?latest=1", s.url)).await;
+    assert!(b.text_of("#events").await.contains("auth.signed_in"));
     b.goto(&format!("{}/audit?verify=1", s.url)).await;
     assert!(b.text_of("#verification").await.contains("intact"));
     b.screenshot(&format!("audit-{backend}")).await;

@@ -558,7 +558,7 @@ pub async fn show(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) 
     let Ok(id) = Uuid::parse_str(&id) else {
         return error_page(Some(&v), AppError::not_found("asset", id));
     };
-    match asset_page(&s, &v, id, Errors::none(), &HashMap::new()).await {
+    match asset_page(&s, &v, id, Errors::none(), &HashMap::new(), None).await {
         Ok(m) => ok(m),
         Err(e) => error_page(Some(&v), e),
     }
@@ -570,6 +570,7 @@ async fn asset_page(
     id: Uuid,
     errors: Errors,
     sent: &HashMap<String, String>,
+    revealed: Option<(String, String)>,
 ) -> Result<Markup, AppError> {
     let a = s.app.get_asset(&v.ctx, id).await?;
     let choices = Choices::load(s, v).await?;
@@ -626,9 +627,26 @@ async fn asset_page(
                 dt { (def.label) }
                 dd {
                     @if def.ty == FieldType::Secret {
-                        @if x.attrs.contains_key(def.name) { "set (shown only on request)" } @else { span.muted { "not set" } }
+                        @match &revealed {
+                            Some((f, value)) if f == def.name => { span.mono.token-once id={ "revealed-" (def.name) } { (value) } }
+                            _ => {
+                                @if x.attrs.contains_key(def.name) {
+                                    "set "
+                                    @if may_edit {
+                                        form.inline method="post" action={ "/assets/" (x.id) "/reveal" } {
+                                            (csrf(v))
+                                            input type="hidden" name="field" value=(def.name);
+                                            button.link type="submit" { "Show it (the audit trail records who looked)" }
+                                        }
+                                    }
+                                } @else { span.muted { "not set" } }
+                            }
+                        }
                     } @else {
                         @match x.attrs.get(def.name) {
+                            Some(Value::String(u)) if def.ty == FieldType::Url && (u.starts_with("https://") || u.starts_with("http://")) => {
+                                a href=(u) rel="noopener noreferrer" { (u) }
+                            }
                             Some(val) => (shown_value(val)),
                             None => span.muted { "not recorded" },
                         }
@@ -813,6 +831,42 @@ fn utc(v: &str) -> String {
     }
 }
 
+/// `POST /assets/{id}/reveal`: shows a secret field once, on the asset's page; the
+/// request is an audit event.
+pub async fn reveal(
+    State(s): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    form: Form,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(Some(&v), AppError::not_found("asset", id));
+    };
+    let field = form.get("field").map(String::from);
+    let shown = match s.app.reveal_secret(&v.ctx, id, field.as_deref()).await {
+        Ok(r) => r,
+        Err(e) => return error_page(Some(&v), e),
+    };
+    let value = shown
+        .get("value")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    match asset_page(
+        &s,
+        &v,
+        id,
+        Errors::none(),
+        &HashMap::new(),
+        field.map(|f| (f, value)),
+    )
+    .await
+    {
+        Ok(m) => ok(m),
+        Err(e) => error_page(Some(&v), e),
+    }
+}
+
 /// `POST /assets/{id}/transition`.
 pub async fn transition(
     State(s): State<AppState>,
@@ -875,7 +929,7 @@ pub async fn transition(
                     Err(e) => error_page(Some(&v), e),
                 };
             }
-            match asset_page(&s, &v, id, errors, &sent).await {
+            match asset_page(&s, &v, id, errors, &sent, None).await {
                 Ok(m) => html_response(StatusCode::UNPROCESSABLE_ENTITY, m),
                 Err(e) => error_page(Some(&v), e),
             }

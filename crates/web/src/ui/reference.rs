@@ -177,10 +177,16 @@ pub async fn custom_fields_page(
 /// `GET /audit[?after=SEQ][&verify=1]`: the trail, oldest first, and on request the
 /// result of checking its hash chain.
 pub async fn audit(State(s): State<AppState>, v: Viewer, Params(q): Params) -> Response {
-    let after = q
-        .get("after")
-        .and_then(|a| a.parse::<i64>().ok())
-        .unwrap_or(0);
+    let after = if q.contains_key("latest") {
+        match s.app.audit_last_seq(&v.ctx).await {
+            Ok(last) => (last - 100).max(0),
+            Err(e) => return error_page(Some(&v), e),
+        }
+    } else {
+        q.get("after")
+            .and_then(|a| a.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
     let events = match s.app.audit_events(&v.ctx, after, 100).await {
         Ok(e) => e,
         Err(e) => return error_page(Some(&v), e),
@@ -225,6 +231,7 @@ pub async fn audit(State(s): State<AppState>, v: Viewer, Params(q): Params) -> R
         } }
         nav.pager aria-label="Pages" {
             @if after > 0 { a href="/audit" { "From the start" } }
+            a href="/audit?latest=1" { "The latest events" }
             @if let Some(n) = next { a href={ "/audit?after=" (n) } rel="next" { "Later events" } }
         }
     };
