@@ -183,7 +183,7 @@ impl App {
         }
     }
 
-    async fn views(&self, assets: Vec<Asset>) -> Result<Vec<AssetView>> {
+    pub(crate) async fn views(&self, assets: Vec<Asset>) -> Result<Vec<AssetView>> {
         let ids: Vec<Uuid> = assets.iter().map(|a| a.id).collect();
         let rels = self.store.relations_of(&ids).await?;
         Ok(assets

@@ -252,6 +252,8 @@ pub struct App {
     sealer: secrets::Sealer,
     /// Credentials resolved in the last few seconds (see [`accounts::CREDENTIAL_TTL`]).
     credentials: Arc<std::sync::Mutex<accounts::CredentialCache>>,
+    /// The last count of incomplete records (see [`summary`]).
+    incomplete: Arc<std::sync::Mutex<summary::IncompleteCount>>,
 }
 
 /// The scheme and when it was read.
@@ -276,6 +278,7 @@ impl App {
             settings,
             sealer,
             credentials: Default::default(),
+            incomplete: Default::default(),
             scheme_cache: Default::default(),
             numbers: Default::default(),
         }

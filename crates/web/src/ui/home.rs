@@ -82,6 +82,16 @@ pub async fn home(State(s): State<AppState>, v: Viewer) -> Response {
                 div.card id="total" { h3 { "Assets" } p.big { (sm.counts.total) } }
                 div.card id="orphaned" { h3 { "Orphaned" } p.big { (sm.orphaned) } p.muted { "owned by someone who left, an empty team or a vacant role" } }
                 div.card id="overdue" { h3 { "Reviews overdue" } p.big { a href="/assets?review_overdue=true" { (sm.counts.overdue) } } }
+                div.card id="incomplete" {
+                    h3 { "Incomplete records" }
+                    @match sm.incomplete {
+                        Some((n, at)) => {
+                            p.big { (n) }
+                            p.muted { "lacking what the policy asks of their kind; counted " (super::when(&at)) }
+                        }
+                        None => { p.muted { "Being counted: the register is large. Look again in a minute." } }
+                    }
+                }
             }
             div.cards {
                 div.card { h3 { "By kind" } ul.counts { @for (k, n) in &sm.counts.by_kind { li { a href={ "/assets?kind=" (k) } { (words(k)) } span { (n) } } } } }
