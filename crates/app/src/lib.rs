@@ -220,6 +220,9 @@ pub struct Settings {
     /// The key secrets are sealed with (`None`: a key that lives as long as the process,
     /// for tests; the command line always loads or creates a lasting one).
     pub sealer: Option<secrets::Sealer>,
+    /// Registers up to this many assets are counted for incomplete records on every view
+    /// of the home page; larger ones in the background.
+    pub count_incomplete_now_up_to: i64,
 }
 
 impl Default for Settings {
@@ -228,6 +231,7 @@ impl Default for Settings {
             asset_number_prefix: "AST".into(),
             public_url: "http://127.0.0.1:8080".into(),
             sealer: None,
+            count_incomplete_now_up_to: summary::COUNT_NOW_UP_TO,
         }
     }
 }

@@ -60,7 +60,7 @@ impl App {
             .collect();
         let ids: Vec<Uuid> = orphan_owners.iter().map(|(p, _)| p.id).collect();
         let orphaned = self.store.count_assets_owned_by(&ids).await?;
-        let incomplete = if counts.total <= COUNT_NOW_UP_TO {
+        let incomplete = if counts.total <= self.settings.count_incomplete_now_up_to {
             Some((self.count_incomplete().await?, Utc::now()))
         } else {
             self.incomplete_in_background()

@@ -265,6 +265,7 @@ impl Env {
                     .or_else(|| self.file.public_url.clone())
                     .unwrap_or_else(|| "http://127.0.0.1:8080".into()),
                 sealer: Some(sealer),
+                ..Settings::default()
             },
         );
         app.ensure_defaults(&Ctx::system()).await?;

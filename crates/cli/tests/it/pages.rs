@@ -147,7 +147,40 @@ async fn home_shows_what_ones_teams_own(backend: &str) {
     );
 }
 
+async fn a_large_register_is_counted_in_the_background(backend: &str) {
+    let s = crate::common::start_with(
+        backend,
+        0,
+        custodian_app::Settings {
+            count_incomplete_now_up_to: 0,
+            ..Default::default()
+        },
+        custodian_web::Options::default(),
+    )
+    .await;
+    let owner = s.person("Ada Owner").await;
+    s.asset(&owner, json!({"name": "Laptop"})).await;
+    account(&s.app, "mia@test.example", "manager", None).await;
+    let cookie = session(&s, "mia@test.example").await;
+    // The first view starts the count; a later one shows it, with when.
+    let (_, first) = get_text(&s, "/", &cookie).await;
+    assert!(first.contains("id=\"incomplete\""));
+    let mut shown = false;
+    for _ in 0..100 {
+        let (_, html) = get_text(&s, "/", &cookie).await;
+        let card = html.split("id=\"incomplete\"").nth(1).unwrap_or("");
+        if card.contains("counted ") {
+            assert!(card.contains("<p class=\"big\">1</p>"), "{card}");
+            shown = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(shown, "the background count finished");
+}
+
 on_both!(
+    a_large_register_is_counted_in_the_background,
     home_shows_what_ones_teams_own,
     a_sorted_export_holds_every_asset_once,
     signing_in_over_a_live_session_replaces_it,
