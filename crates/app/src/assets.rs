@@ -782,3 +782,106 @@ fn relation_json(r: &Relation, me: Uuid, other: Option<&Asset>) -> Value {
         "created_at": value::format_timestamp(&r.created_at),
     })
 }
+
+/// A recorded review: who, when, and when the next one falls due.
+#[derive(Clone, Debug)]
+pub struct Review {
+    /// The asset after the review.
+    pub asset: AssetView,
+    /// What the reviewer noted.
+    pub notes: Option<String>,
+}
+
+impl Review {
+    /// The JSON the API answers with.
+    pub fn to_json(&self) -> Value {
+        let a = &self.asset.asset;
+        json!({
+            "asset_id": a.id,
+            "reviewed_at": a.last_reviewed_at.as_ref().map(value::format_timestamp),
+            "reviewed_by": a.last_reviewed_by,
+            "next_review_at": a.next_review_at,
+            "notes": self.notes,
+            "asset": self.asset.to_json(),
+        })
+    }
+}
+
+impl App {
+    /// Records that the signed-in person reviewed an asset (SPEC §6.6): last reviewed now,
+    /// by them; the next review moves on by the classification's interval. Managers review
+    /// any asset; a member the assets they own or were delegated.
+    pub async fn review_asset(&self, ctx: &Ctx, body: Map<String, Value>) -> Result<Review> {
+        self.allow(ctx, Action::ReviewAssets).await?;
+        let mut r = custodian_domain::input::Input::new(&body);
+        r.reject_unknown(&["asset_id", "notes", "version"], &[], "a review");
+        let id = r.required("asset_id", value::id);
+        let notes = r.optional("notes", |v| value::text(v, 2000)).flatten();
+        let if_match = r
+            .optional("version", |v| {
+                v.as_i64()
+                    .ok_or_else(|| format!("must be a whole number, not {v}"))
+            })
+            .flatten();
+        let Some(id) = id else {
+            return Err(AppError::Invalid(r.problems));
+        };
+        if !r.problems.is_empty() {
+            return Err(AppError::Invalid(r.problems));
+        }
+        let cur = self.load(id).await?;
+        self.asset_allowed(ctx, &cur, AssetAccess::EditRecord)
+            .await?;
+        check_version("asset", id, if_match, cur.version)?;
+        let Some(reviewer) = ctx.principal().and_then(|p| p.person_id) else {
+            return Err(AppError::invalid(
+                "asset_id",
+                "a review is recorded in a person's name, and this account is not linked to a person",
+            ));
+        };
+        if cur.status == Status::Disposed {
+            return Err(AppError::invalid(
+                "asset_id",
+                "a disposed asset is not reviewed any more",
+            ));
+        }
+        let scheme = self.scheme().await?;
+        let level = scheme.level(&cur.classification)?;
+        let now = custodian_domain::now();
+        let mut next = cur.clone();
+        next.last_reviewed_at = Some(now);
+        next.last_reviewed_by = Some(reviewer);
+        next.next_review_at = now
+            .date_naive()
+            .checked_add_signed(TimeDelta::days(i64::from(level.review_interval_days)));
+        next.version += 1;
+        next.updated_at = now;
+        let mut changes = audit::diff(&cur.audit_view(), &next.audit_view());
+        if let Some(n) = &notes {
+            changes.insert("notes".into(), json!(n));
+        }
+        let ev = NewEvent::new(
+            &ctx.actor,
+            "asset.reviewed",
+            "asset",
+            id,
+            Value::Object(changes),
+            ctx.request_id.as_deref(),
+            now,
+        );
+        self.store
+            .commit(ChangeSet {
+                writes: vec![Write::UpdateAsset {
+                    asset: Box::new(next.clone()),
+                    expected_version: cur.version,
+                }],
+                events: vec![ev],
+            })
+            .await
+            .map_err(|e| race(e, if_match))?;
+        Ok(Review {
+            asset: self.view(next).await?,
+            notes,
+        })
+    }
+}

@@ -98,6 +98,8 @@ pub enum Action {
     ReadAudit,
     /// Read the service's metrics.
     ReadMetrics,
+    /// Record a review of an asset (members: of the assets they own or were delegated).
+    ReviewAssets,
 }
 
 impl Action {
@@ -127,6 +129,7 @@ impl Action {
             Action::ReadUsers => "read the user accounts",
             Action::ReadAudit => "read the audit trail",
             Action::ReadMetrics => "read the service's metrics",
+            Action::ReviewAssets => "review assets",
         }
     }
 }
@@ -149,6 +152,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
             action,
             ReadRegister
                 | ReadReference
+                | ReviewAssets
                 | ManageAssets
                 | Import
                 | ManageParties
@@ -159,7 +163,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
             action,
             ReadRegister | ReadReference | ReadAudit | ReadMetrics | ReadUsers
         ),
-        Role::Member => matches!(action, ReadReference),
+        Role::Member => matches!(action, ReadReference | ReviewAssets),
     }
 }
 
@@ -379,6 +383,7 @@ mod tests {
             ReadUsers,
             ReadAudit,
             ReadMetrics,
+            ReviewAssets,
         ];
         for a in all {
             assert!(role_allows(Role::Admin, a));
@@ -394,8 +399,10 @@ mod tests {
             .all(|a| !role_allows(Role::Auditor, *a)));
         assert!(all
             .iter()
-            .filter(|a| **a != ReadReference)
+            .filter(|a| !matches!(**a, ReadReference | ReviewAssets))
             .all(|a| !role_allows(Role::Member, *a)));
+        assert!(role_allows(Role::Member, ReviewAssets));
+        assert!(!role_allows(Role::Auditor, ReviewAssets));
     }
 
     #[test]

@@ -170,6 +170,17 @@ fn schemas() -> Value {
         "Revealed": {"type": "object", "required": ["field", "value"], "properties": {"field": text(), "value": text()}},
         "TotpEnrolment": {"type": "object", "required": ["secret", "otpauth_uri"], "properties": {"secret": {"type": "string", "description": "Base32, for typing into an authenticator app."}, "otpauth_uri": text()}},
         "TotpCode": {"type": "object", "required": ["code"], "properties": {"code": {"type": "string", "pattern": "^[0-9]{6}$"}}},
+        "ReviewInput": {"type": "object", "required": ["asset_id"], "additionalProperties": false, "properties": {
+            "asset_id": {"type": "string", "format": "uuid"},
+            "notes": {"type": ["string", "null"], "maxLength": 2000},
+            "version": {"type": "integer", "description": "The asset's version last seen; a stale one gets 412"}}},
+        "Review": {"type": "object", "properties": {
+            "asset_id": {"type": "string", "format": "uuid"},
+            "reviewed_at": {"type": "string", "format": "date-time"},
+            "reviewed_by": {"type": "string", "format": "uuid"},
+            "next_review_at": {"type": "string", "format": "date"},
+            "notes": {"type": ["string", "null"]},
+            "asset": {"$ref": "#/components/schemas/Asset"}}},
         "SecuritySettings": {"type": "object", "properties": {"require_totp_for_admins": {"type": "boolean"}}},
         "SignIn": {"type": "object", "required": ["email", "password"], "properties": {"email": text(), "password": {"type": "string", "format": "password"}, "totp": {"type": "string", "description": "The second factor's 6-digit code, when the account has one."}}},
         "SignedIn": {"type": "object", "required": ["user", "csrf_token", "expires_at"], "description": "The session cookie is set; send csrf_token as X-CSRF-Token on unsafe requests.", "properties": {"user": r("User"), "csrf_token": text(), "expires_at": time()}},
@@ -546,6 +557,14 @@ pub const OPS: &[Op] = &[
         "Sign out",
         None,
         (204, None),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/reviews",
+        "Record a review of an asset by the signed-in person; the next review moves on by the classification's interval",
+        Some("ReviewInput"),
+        (201, Some("Review")),
         &[],
     ),
     op(

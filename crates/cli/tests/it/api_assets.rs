@@ -16,6 +16,7 @@ crate::on_both!(
     lists_filter_search_and_page,
     concurrent_creates_get_distinct_numbers,
     sorted_lists_page_with_their_own_cursors,
+    reviews_record_who_and_move_the_date_on,
 );
 
 async fn create_read_and_the_policy_minimum(backend: &str) {
@@ -630,4 +631,98 @@ async fn sorted_lists_page_with_their_own_cursors(backend: &str) {
     let bad = s.get("/api/v1/assets?sort=price").await;
     bad.problem(400);
     assert!(bad.body["detail"].as_str().unwrap_or("").contains("sort"));
+}
+
+async fn reviews_record_who_and_move_the_date_on(backend: &str) {
+    let s = start(backend).await;
+    let mara = s.person("Mara Manager").await;
+    let olga = s.person("Olga Owner").await;
+    let mine = s
+        .asset(
+            &olga,
+            json!({"name": "Olga's laptop", "classification": "restricted"}),
+        )
+        .await;
+    let other = s.asset(&mara, json!({"name": "Mara's phone"})).await;
+    let id = mine["id"].as_str().expect("id").to_string();
+    crate::common::account(
+        &s.app,
+        "mara@test.example",
+        "manager",
+        Some(mara.parse().expect("uuid")),
+    )
+    .await;
+    crate::common::account(
+        &s.app,
+        "olga@test.example",
+        "member",
+        Some(olga.parse().expect("uuid")),
+    )
+    .await;
+    crate::common::account(&s.app, "nobody@test.example", "manager", None).await;
+    let bearer = |t: String| format!("Bearer {t}");
+    let olga_t = bearer(crate::common::token(&s.app, "olga@test.example", "write").await);
+    let mara_t = bearer(crate::common::token(&s.app, "mara@test.example", "write").await);
+    let none_t = bearer(crate::common::token(&s.app, "nobody@test.example", "write").await);
+    let review = |t: String, body: Value| {
+        let s = &s;
+        async move {
+            s.call_bare(
+                Method::POST,
+                "/api/v1/reviews",
+                Some(body),
+                &[("authorization", &t)],
+            )
+            .await
+        }
+    };
+
+    // The owner reviews their own asset: recorded in their name, due again after the
+    // restricted level's 180 days.
+    let r = review(
+        olga_t.clone(),
+        json!({"asset_id": id, "notes": "Checked the disk encryption"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["reviewed_by"], olga.as_str());
+    let due = chrono::Utc::now().date_naive() + chrono::TimeDelta::days(180);
+    assert_eq!(r.body["next_review_at"], due.to_string());
+    assert_eq!(r.body["asset"]["last_reviewed_by"], olga.as_str());
+    let history = s
+        .get(&format!("/api/v1/assets/{id}/history"))
+        .await
+        .body
+        .to_string();
+    assert!(
+        history.contains("asset.reviewed") && history.contains("Checked the disk encryption"),
+        "{history}"
+    );
+
+    // Not someone else's asset, nor without a person, nor with a stale version.
+    let other_id = other["id"].as_str().expect("id");
+    review(olga_t.clone(), json!({"asset_id": other_id}))
+        .await
+        .problem(404);
+    let r = review(none_t, json!({"asset_id": id})).await;
+    r.problem(422);
+    assert!(r.body["detail"].as_str().unwrap_or("").contains("person"));
+    review(mara_t.clone(), json!({"asset_id": id, "version": 1}))
+        .await
+        .problem(412);
+    let r = review(mara_t.clone(), json!({"asset_id": id})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        r.body["reviewed_by"],
+        mara.as_str(),
+        "a manager reviews any asset"
+    );
+    let r = review(mara_t, json!({"notes": 5, "extra": true})).await;
+    r.problem(422);
+    assert_eq!(
+        r.error_fields(),
+        ["extra", "asset_id", "notes"].map(String::from).to_vec(),
+        "{}",
+        r.body
+    );
 }

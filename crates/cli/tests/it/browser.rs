@@ -313,6 +313,13 @@ async fn a_member_sees_only_their_own_assets_in_a_browser(backend: &str) {
         "and the time of the review"
     );
     assert_eq!(stored.body["owner_id"], mine.as_str());
+    // The owner records a review in their own name.
+    b.goto(&format!("{}/assets/{}", s.url, ids[0])).await;
+    b.fill("#f-notes", "Sticker intact").await;
+    b.submit_via("#review button[type=submit]").await;
+    let record = b.text_of("dl.record").await;
+    assert!(record.contains("Last checked by\nMo Member"), "{record}");
+    assert!(b.text_of("#history").await.contains("Sticker intact"));
     b.goto(&format!("{}/", s.url)).await;
     assert!(b.text_of("main").await.contains("Mo's laptop"));
     assert!(

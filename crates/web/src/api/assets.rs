@@ -313,3 +313,17 @@ pub async fn reveal(
         .await?;
     Ok(axum::Json(v).into_response())
 }
+
+/// `POST /reviews`: records a review of an asset.
+pub async fn review(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Response> {
+    let r = s.app.review_asset(&ctx, body).await?;
+    let mut res = (StatusCode::CREATED, Json(r.to_json())).into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("\"{}\"", r.asset.asset.version)) {
+        res.headers_mut().insert(axum::http::header::ETAG, v);
+    }
+    Ok(res)
+}

@@ -79,6 +79,7 @@ pub fn routes() -> Router<AppState> {
         .route("/session/oidc", get(sso::start))
         .route("/session/oidc/callback", get(sso::callback))
         .route("/session/password", post(accounts::change_password))
+        .route("/reviews", post(assets::review))
         .route("/session/totp", post(accounts::enrol_totp))
         .route("/session/totp/confirm", post(accounts::confirm_totp))
         .route(

@@ -612,6 +612,14 @@ async fn asset_page(
                 @if may_edit && x.status != Status::Disposed { a.button href={ "/assets/" (x.id) "/edit" } { "Edit the record" } }
                 @if manages && x.status.can_become(Status::Disposed) { a.button.secondary href={ "/assets/" (x.id) "/dispose" } { "Dispose of it" } }
             }
+            @if may_edit && x.status != Status::Disposed && v.principal.person_id.is_some() {
+                form.stack method="post" action={ "/assets/" (x.id) "/review" } id="review" {
+                    (csrf(v))
+                    input type="hidden" name="version" value=(x.version);
+                    (field("notes", "Review notes", Some("Recording a review puts your name and today's date on it and moves the next review on by the classification's interval."), Control::Input("text"), "", false, &errors))
+                    button.secondary type="submit" { "Record a review" }
+                }
+            }
         }
         (errors.summary())
         h2 { "Record" }
@@ -863,6 +871,36 @@ pub async fn reveal(
     .await
     {
         Ok(m) => ok(m),
+        Err(e) => error_page(Some(&v), e),
+    }
+}
+
+/// `POST /assets/{id}/review`: records a review by the signed-in person.
+pub async fn review(
+    State(s): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    form: Form,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(Some(&v), AppError::not_found("asset", id));
+    };
+    let mut body = Map::new();
+    body.insert("asset_id".into(), json!(id));
+    if let Some(n) = form.get("notes") {
+        body.insert("notes".into(), json!(n));
+    }
+    if let Some(ver) = form.get("version").and_then(|x| x.parse::<i64>().ok()) {
+        body.insert("version".into(), json!(ver));
+    }
+    match s.app.review_asset(&v.ctx, body).await {
+        Ok(_) => see_other(&format!("/assets/{id}")),
+        Err(e @ (AppError::Invalid(_) | AppError::PreconditionFailed { .. })) => {
+            match asset_page(&s, &v, id, Errors::from_app(&e), &form.values(), None).await {
+                Ok(m) => html_response(StatusCode::UNPROCESSABLE_ENTITY, m),
+                Err(e) => error_page(Some(&v), e),
+            }
+        }
         Err(e) => error_page(Some(&v), e),
     }
 }

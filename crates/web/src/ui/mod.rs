@@ -60,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/assets/{id}/transition", post(assets::transition))
         .route("/assets/{id}/reveal", post(assets::reveal))
+        .route("/assets/{id}/review", post(assets::review))
         .route("/assets/{id}/dispose", get(assets::dispose_form))
         .route("/people", get(people::list))
         .route("/people/new", get(people::new_form).post(people::create))
