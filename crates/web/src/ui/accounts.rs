@@ -2,12 +2,11 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::Response;
 use maud::{html, Markup};
 use serde_json::{json, Map};
-use uuid::Uuid;
 
 use custodian_app::AppError;
 use custodian_domain::access::Role;
@@ -15,7 +14,7 @@ use custodian_domain::account::SESSION_ABSOLUTE;
 
 use super::{
     csrf, error_page, field, html_response, ok, page, see_other, when, Control, Errors, Form, Nav,
-    Viewer,
+    PageId, Viewer,
 };
 use crate::api::accounts::session_cookie;
 use crate::auth::{cookie, limit, Anyone, SESSION_COOKIE};
@@ -494,14 +493,7 @@ pub async fn create_token(State(s): State<AppState>, v: Viewer, form: Form) -> R
 }
 
 /// `POST /tokens/{id}/revoke`.
-pub async fn revoke_token(
-    State(s): State<AppState>,
-    v: Viewer,
-    Path(id): Path<String>,
-) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(Some(&v), AppError::not_found("token", id));
-    };
+pub async fn revoke_token(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> Response {
     match s.app.revoke_token(&v.ctx, id).await {
         Ok(_) => see_other("/tokens"),
         Err(e) => error_page(Some(&v), e),

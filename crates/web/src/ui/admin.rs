@@ -18,7 +18,7 @@ use custodian_domain::custom::{CustomType, EntityType};
 
 use super::{
     csrf, error_page, field, html_response, ok, page, see_other, words, Control, Errors, Form, Nav,
-    Viewer,
+    PageId, Viewer,
 };
 use crate::AppState;
 
@@ -137,29 +137,18 @@ async fn user_page(
     }
 }
 
-fn parse_id(v: &Viewer, id: &str, what: &'static str) -> Result<Uuid, Box<Response>> {
-    Uuid::parse_str(id).map_err(|_| Box::new(error_page(Some(v), AppError::not_found(what, id))))
-}
-
 /// `GET /users/{id}` (admins).
-pub async fn user(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
-    match parse_id(&v, &id, "user") {
-        Ok(id) => user_page(&s, &v, id, &Errors::none(), None, StatusCode::OK).await,
-        Err(r) => *r,
-    }
+pub async fn user(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> Response {
+    user_page(&s, &v, id, &Errors::none(), None, StatusCode::OK).await
 }
 
 /// `POST /users/{id}`: role and state.
 pub async fn update_user(
     State(s): State<AppState>,
     v: Viewer,
-    Path(id): Path<String>,
+    PageId(id): PageId,
     form: Form,
 ) -> Response {
-    let id = match parse_id(&v, &id, "user") {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
     let patch = typed(
         &form,
         &[("role", Typed::Text), ("disabled", Typed::Bool)],
@@ -191,15 +180,7 @@ pub async fn update_user(
 }
 
 /// `POST /users/{id}/sessions/end`.
-pub async fn end_sessions(
-    State(s): State<AppState>,
-    v: Viewer,
-    Path(id): Path<String>,
-) -> Response {
-    let id = match parse_id(&v, &id, "user") {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
+pub async fn end_sessions(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> Response {
     match s.app.end_sessions(&v.ctx, id).await {
         Ok(()) if id == v.user.id => see_other("/sign-in"),
         Ok(()) => {
@@ -218,11 +199,7 @@ pub async fn end_sessions(
 }
 
 /// `POST /users/{id}/totp/reset`.
-pub async fn reset_totp(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
-    let id = match parse_id(&v, &id, "user") {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
+pub async fn reset_totp(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> Response {
     match s.app.reset_totp(&v.ctx, id).await {
         Ok(_) => {
             user_page(

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
@@ -24,7 +24,7 @@ use custodian_store::{AssetQuery, PartyRef};
 
 use super::{
     badge, csrf, error_page, field, html_response, ok, page, query_string, see_other, when, words,
-    Control, Errors, Form, Nav, Viewer,
+    Control, Errors, Form, Nav, PageId, Viewer,
 };
 use crate::extract::Params;
 use crate::AppState;
@@ -554,10 +554,7 @@ fn date_only(v: &str) -> String {
 }
 
 /// `GET /assets/{id}`.
-pub async fn show(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(Some(&v), AppError::not_found("asset", id));
-    };
+pub async fn show(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> Response {
     match asset_page(&s, &v, id, Errors::none(), &HashMap::new(), None).await {
         Ok(m) => ok(m),
         Err(e) => error_page(Some(&v), e),
@@ -844,12 +841,9 @@ fn utc(v: &str) -> String {
 pub async fn reveal(
     State(s): State<AppState>,
     v: Viewer,
-    Path(id): Path<String>,
+    PageId(id): PageId,
     form: Form,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(Some(&v), AppError::not_found("asset", id));
-    };
     let field = form.get("field").map(String::from);
     let shown = match s.app.reveal_secret(&v.ctx, id, field.as_deref()).await {
         Ok(r) => r,
@@ -879,12 +873,9 @@ pub async fn reveal(
 pub async fn review(
     State(s): State<AppState>,
     v: Viewer,
-    Path(id): Path<String>,
+    PageId(id): PageId,
     form: Form,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(Some(&v), AppError::not_found("asset", id));
-    };
     let mut body = Map::new();
     body.insert("asset_id".into(), json!(id));
     if let Some(n) = form.get("notes") {
@@ -909,12 +900,9 @@ pub async fn review(
 pub async fn transition(
     State(s): State<AppState>,
     v: Viewer,
-    Path(id): Path<String>,
+    PageId(id): PageId,
     form: Form,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(Some(&v), AppError::not_found("asset", id));
-    };
     let to = form.get("to").unwrap_or("");
     let mut body = Map::new();
     body.insert("to".into(), json!(to));
@@ -986,14 +974,7 @@ const DISPOSAL_FIELDS: &[&str] = &[
 ];
 
 /// `GET /assets/{id}/dispose`: the disposal record form.
-pub async fn dispose_form(
-    State(s): State<AppState>,
-    v: Viewer,
-    Path(id): Path<String>,
-) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(Some(&v), AppError::not_found("asset", id));
-    };
+pub async fn dispose_form(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> Response {
     match dispose_page(&s, &v, id, Errors::none(), &HashMap::new()).await {
         Ok(m) => ok(m),
         Err(e) => error_page(Some(&v), e),
@@ -1372,10 +1353,7 @@ pub async fn create(State(s): State<AppState>, v: Viewer, form: Form) -> Respons
 }
 
 /// `GET /assets/{id}/edit`.
-pub async fn edit_form(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(Some(&v), AppError::not_found("asset", id));
-    };
+pub async fn edit_form(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> Response {
     let (a, c) = match (
         s.app.get_asset(&v.ctx, id).await,
         Choices::load(&s, &v).await,
@@ -1402,12 +1380,9 @@ pub async fn edit_form(State(s): State<AppState>, v: Viewer, Path(id): Path<Stri
 pub async fn update(
     State(s): State<AppState>,
     v: Viewer,
-    Path(id): Path<String>,
+    PageId(id): PageId,
     form: Form,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(Some(&v), AppError::not_found("asset", id));
-    };
     let (cur, c) = match (
         s.app.get_asset(&v.ctx, id).await,
         Choices::load(&s, &v).await,

@@ -190,6 +190,23 @@ impl FromRequestParts<AppState> for Viewer {
     }
 }
 
+/// A record's id from the path; anything that is not one is a page that does not exist.
+pub struct PageId(pub uuid::Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for PageId {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        uuid::Uuid::parse_str(&raw)
+            .map(PageId)
+            .map_err(|_| error_page(None, AppError::not_found("record", raw)))
+    }
+}
+
 /// An HTML form's fields (`application/x-www-form-urlencoded`), several values per name
 /// kept in order.
 pub struct Form(pub Vec<(String, String)>);

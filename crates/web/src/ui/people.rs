@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
@@ -16,7 +16,7 @@ use custodian_store::{AssetQuery, PartyQuery};
 
 use super::{
     badge, csrf, error_page, field, html_response, ok, page, query_string, see_other, words,
-    Control, Errors, Form, Nav, Viewer,
+    Control, Errors, Form, Nav, PageId, Viewer,
 };
 use crate::extract::Params;
 use crate::AppState;
@@ -93,10 +93,7 @@ pub async fn list(State(s): State<AppState>, v: Viewer, Params(q): Params) -> Re
 }
 
 /// `GET /people/{id}`: a person's (team's, role's) page.
-pub async fn show(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(Some(&v), AppError::not_found("party", id));
-    };
+pub async fn show(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> Response {
     let p = match s.app.get_party(&v.ctx, id).await {
         Ok(p) => p,
         Err(e) => return error_page(Some(&v), e),
@@ -292,10 +289,7 @@ fn party_values(p: &custodian_domain::party::Party) -> HashMap<String, String> {
 }
 
 /// `GET /people/{id}/edit` (managers and admins).
-pub async fn edit_form(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(Some(&v), AppError::not_found("party", id));
-    };
+pub async fn edit_form(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> Response {
     let p = match s.app.get_party(&v.ctx, id).await {
         Ok(p) => p,
         Err(e) => return error_page(Some(&v), e),
@@ -311,12 +305,9 @@ pub async fn edit_form(State(s): State<AppState>, v: Viewer, Path(id): Path<Stri
 pub async fn update(
     State(s): State<AppState>,
     v: Viewer,
-    Path(id): Path<String>,
+    PageId(id): PageId,
     form: Form,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(Some(&v), AppError::not_found("party", id));
-    };
     let p = match s.app.get_party(&v.ctx, id).await {
         Ok(p) => p,
         Err(e) => return error_page(Some(&v), e),
