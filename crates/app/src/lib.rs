@@ -220,8 +220,8 @@ pub struct Settings {
     /// The key secrets are sealed with (`None`: a key that lives as long as the process,
     /// for tests; the command line always loads or creates a lasting one).
     pub sealer: Option<secrets::Sealer>,
-    /// Registers up to this many assets are counted for incomplete records on every view
-    /// of the home page; larger ones in the background.
+    /// Registers up to this many assets are summed up (counts, orphaned, incomplete) on
+    /// every view of the home page; larger ones in the background.
     pub count_incomplete_now_up_to: i64,
 }
 
@@ -256,8 +256,8 @@ pub struct App {
     sealer: secrets::Sealer,
     /// Credentials resolved in the last few seconds (see [`accounts::CREDENTIAL_TTL`]).
     credentials: Arc<std::sync::Mutex<accounts::CredentialCache>>,
-    /// The last count of incomplete records (see [`summary`]).
-    incomplete: Arc<std::sync::Mutex<summary::IncompleteCount>>,
+    /// The last summary of the register (see [`summary`]).
+    summary: Arc<std::sync::Mutex<summary::SummaryCache>>,
 }
 
 /// The scheme and when it was read.
@@ -282,7 +282,7 @@ impl App {
             settings,
             sealer,
             credentials: Default::default(),
-            incomplete: Default::default(),
+            summary: Default::default(),
             scheme_cache: Default::default(),
             numbers: Default::default(),
         }

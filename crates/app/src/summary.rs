@@ -12,41 +12,60 @@ use custodian_store::{AssetCounts, AssetQuery, Cursor, PartyQuery};
 
 use crate::{App, Ctx, Result};
 
-/// Registers up to this size are counted for incomplete records on every request; larger
-/// ones in the background, at most every [`INCOMPLETE_EVERY`].
+/// Registers up to this size are summed up on every request; larger ones in the
+/// background, at most every [`SUMMARY_EVERY`], and shown with when.
 pub const COUNT_NOW_UP_TO: i64 = 20_000;
-/// How old a background count of incomplete records may grow before another starts.
-pub const INCOMPLETE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+/// How old the summary of a large register may grow before another is started.
+pub const SUMMARY_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
-/// The last count of records that lack what the policy asks of their kind.
+/// The last summary of a large register, and whether another is being made.
 #[derive(Clone, Debug, Default)]
-pub struct IncompleteCount {
-    /// Incomplete records, and when they were counted (`None`: not counted yet).
-    pub last: Option<(i64, DateTime<Utc>)>,
-    /// When a background count started, while it runs.
+pub struct SummaryCache {
+    last: Option<RegisterSummary>,
+    /// When a background summary started, while it runs.
     running_since: Option<std::time::Instant>,
 }
 
 /// The register's state, for those who read all of it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RegisterSummary {
     /// Counts by kind, status and classification, and overdue reviews.
     pub counts: AssetCounts,
-    /// Records that lack what the policy asks of their kind, and when they were counted
-    /// (`None`: the first count of a large register is still running).
-    pub incomplete: Option<(i64, DateTime<Utc>)>,
+    /// Records that lack what the policy asks of their kind.
+    pub incomplete: i64,
     /// Assets whose owner cannot be accountable (left, empty team, vacant role).
     pub orphaned: i64,
     /// The owners concerned, with why.
     pub orphan_owners: Vec<(Party, &'static str)>,
+    /// When it was summed up.
+    pub at: DateTime<Utc>,
 }
 
 impl App {
-    /// The state of the register (managers, admins and auditors).
-    pub async fn register_summary(&self, ctx: &Ctx) -> Result<RegisterSummary> {
+    /// The state of the register (managers, admins and auditors). A large register's is
+    /// the last one made in the background (`None` while the first is being made).
+    pub async fn register_summary(&self, ctx: &Ctx) -> Result<Option<RegisterSummary>> {
         self.allow(ctx, Action::ReadRegister).await?;
-        let today = chrono::Utc::now().date_naive();
-        let counts = self.store.asset_counts(today).await?;
+        let cached = self.summary.lock().ok().and_then(|c| c.last.clone());
+        let total = match &cached {
+            Some(s) => s.counts.total,
+            None => self.store.count_assets().await?,
+        };
+        if total <= self.settings.count_incomplete_now_up_to {
+            let s = self.sum_up().await?;
+            if let Ok(mut c) = self.summary.lock() {
+                c.last = Some(s.clone());
+            }
+            return Ok(Some(s));
+        }
+        self.sum_up_in_background();
+        Ok(cached)
+    }
+
+    /// Counts everything the summary shows: a few scans of the register.
+    async fn sum_up(&self) -> Result<RegisterSummary> {
+        let at = Utc::now();
+        let counts = self.store.asset_counts(at.date_naive()).await?;
         let parties = self.all_parties().await?;
         let people: HashMap<Uuid, Option<PersonStatus>> = parties
             .iter()
@@ -60,16 +79,13 @@ impl App {
             .collect();
         let ids: Vec<Uuid> = orphan_owners.iter().map(|(p, _)| p.id).collect();
         let orphaned = self.store.count_assets_owned_by(&ids).await?;
-        let incomplete = if counts.total <= self.settings.count_incomplete_now_up_to {
-            Some((self.count_incomplete().await?, Utc::now()))
-        } else {
-            self.incomplete_in_background()
-        };
+        let incomplete = self.count_incomplete().await?;
         Ok(RegisterSummary {
             counts,
             incomplete,
             orphaned,
             orphan_owners,
+            at,
         })
     }
 
@@ -99,15 +115,17 @@ impl App {
         }
     }
 
-    /// The last background count; starts another when it is old and none is running.
-    fn incomplete_in_background(&self) -> Option<(i64, DateTime<Utc>)> {
-        let Ok(mut state) = self.incomplete.lock() else {
-            return None;
+    /// Starts summing up in the background when the last summary is old and none is
+    /// being made.
+    fn sum_up_in_background(&self) {
+        let Ok(mut state) = self.summary.lock() else {
+            return;
         };
-        let stale = state.last.is_none_or(|(_, at)| {
-            (Utc::now() - at).to_std().unwrap_or_default() > INCOMPLETE_EVERY
-        });
-        // A count that has run for an hour has failed: another may start.
+        let stale = state
+            .last
+            .as_ref()
+            .is_none_or(|s| (Utc::now() - s.at).to_std().unwrap_or_default() > SUMMARY_EVERY);
+        // A summary that has run for an hour has failed: another may start.
         let running = state
             .running_since
             .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(3600));
@@ -115,17 +133,16 @@ impl App {
             state.running_since = Some(std::time::Instant::now());
             let app = self.clone();
             tokio::spawn(async move {
-                let counted = app.count_incomplete().await;
-                if let Ok(mut state) = app.incomplete.lock() {
+                let made = app.sum_up().await;
+                if let Ok(mut state) = app.summary.lock() {
                     state.running_since = None;
-                    // A failed count leaves the last one; the next view starts another.
-                    if let Ok(n) = counted {
-                        state.last = Some((n, Utc::now()));
+                    // A failed one leaves the last; the next view starts another.
+                    if let Ok(s) = made {
+                        state.last = Some(s);
                     }
                 }
             });
         }
-        state.last
     }
 
     async fn all_parties(&self) -> Result<Vec<Party>> {

@@ -147,7 +147,7 @@ async fn home_shows_what_ones_teams_own(backend: &str) {
     );
 }
 
-async fn a_large_register_is_counted_in_the_background(backend: &str) {
+async fn a_large_register_is_summed_up_in_the_background(backend: &str) {
     let s = crate::common::start_with(
         backend,
         0,
@@ -162,15 +162,20 @@ async fn a_large_register_is_counted_in_the_background(backend: &str) {
     s.asset(&owner, json!({"name": "Laptop"})).await;
     account(&s.app, "mia@test.example", "manager", None).await;
     let cookie = session(&s, "mia@test.example").await;
-    // The first view starts the count; a later one shows it, with when.
+    // The first view starts summing up; a later one shows the figures, with when.
     let (_, first) = get_text(&s, "/", &cookie).await;
-    assert!(first.contains("id=\"incomplete\""));
+    assert!(first.contains("id=\"summing-up\""), "{first}");
     let mut shown = false;
     for _ in 0..100 {
         let (_, html) = get_text(&s, "/", &cookie).await;
         let card = html.split("id=\"incomplete\"").nth(1).unwrap_or("");
-        if card.contains("counted ") {
+        if html.contains("Counted ") {
             assert!(card.contains("<p class=\"big\">1</p>"), "{card}");
+            assert!(html
+                .split("id=\"total\"")
+                .nth(1)
+                .unwrap_or("")
+                .contains("<p class=\"big\">1</p>"));
             shown = true;
             break;
         }
@@ -180,7 +185,7 @@ async fn a_large_register_is_counted_in_the_background(backend: &str) {
 }
 
 on_both!(
-    a_large_register_is_counted_in_the_background,
+    a_large_register_is_summed_up_in_the_background,
     home_shows_what_ones_teams_own,
     a_sorted_export_holds_every_asset_once,
     signing_in_over_a_live_session_replaces_it,

@@ -74,23 +74,25 @@ pub async fn home(State(s): State<AppState>, v: Viewer) -> Response {
     } else {
         None
     };
+    let large = v.reads_all() && summary.as_ref().is_some_and(Option::is_none);
+    let summary = summary.flatten();
     let body = html! {
         h1 { "Hello, " (v.user.email) }
+        @if large {
+            h2 { "The register" }
+            p.muted id="summing-up" { "The register is large: its figures are being counted. Look again in a minute." }
+        }
         @if let Some(sm) = &summary {
             h2 { "The register" }
+            p.muted { "Counted " (super::when(&sm.at)) "." }
             div.cards {
                 div.card id="total" { h3 { "Assets" } p.big { (sm.counts.total) } }
                 div.card id="orphaned" { h3 { "Orphaned" } p.big { (sm.orphaned) } p.muted { "owned by someone who left, an empty team or a vacant role" } }
                 div.card id="overdue" { h3 { "Reviews overdue" } p.big { a href="/assets?review_overdue=true" { (sm.counts.overdue) } } }
                 div.card id="incomplete" {
                     h3 { "Incomplete records" }
-                    @match sm.incomplete {
-                        Some((n, at)) => {
-                            p.big { (n) }
-                            p.muted { "lacking what the policy asks of their kind; counted " (super::when(&at)) }
-                        }
-                        None => { p.muted { "Being counted: the register is large. Look again in a minute." } }
-                    }
+                    p.big { (sm.incomplete) }
+                    p.muted { "lacking what the policy asks of their kind" }
                 }
             }
             div.cards {
