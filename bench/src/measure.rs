@@ -74,31 +74,50 @@ pub async fn page_read(
     warmup: usize,
     reps: usize,
 ) -> Result<ListRead> {
-    let url = format!("{base}{path}");
+    let (first, latency) = timed_gets(c, &format!("{base}{path}"), warmup, reps).await?;
+    let first = String::from_utf8_lossy(&first);
+    Ok(ListRead {
+        label: label.into(),
+        path: path.into(),
+        items: first
+            .split("<tbody>")
+            .nth(1)
+            .map_or(0, |t| t.matches("<tr>").count()),
+        has_next: first.contains("rel=\"next\""),
+        latency,
+    })
+}
+
+/// GETs `url` once for its answer, `warmup - 1` more times untimed, then `reps` times
+/// timed, sequentially; any answer but 200 is an error.
+async fn timed_gets(
+    c: &reqwest::Client,
+    url: &str,
+    warmup: usize,
+    reps: usize,
+) -> Result<(Vec<u8>, Latency)> {
     let get = || async {
         let started = Instant::now();
         let r = c
-            .get(&url)
+            .get(url)
             .send()
             .await
             .with_context(|| format!("GET {url}"))?;
         let status = r.status();
         let body = r
-            .text()
+            .bytes()
             .await
             .with_context(|| format!("GET {url}: reading the answer"))?;
         let took = started.elapsed();
         if status.as_u16() != 200 {
-            bail!("GET {url} answered {status}: {}", excerpt(&body));
+            bail!(
+                "GET {url} answered {status}: {}",
+                excerpt(&String::from_utf8_lossy(&body))
+            );
         }
         Ok::<_, anyhow::Error>((took, body))
     };
-    let (_, first) = get().await?;
-    let rows = first
-        .split("<tbody>")
-        .nth(1)
-        .map_or(0, |t| t.matches("<tr>").count());
-    let has_next = first.contains("rel=\"next\"");
+    let first = get().await?.1.to_vec();
     for _ in 1..warmup {
         get().await?;
     }
@@ -106,13 +125,7 @@ pub async fn page_read(
     for _ in 0..reps {
         d.push(get().await?.0);
     }
-    Ok(ListRead {
-        label: label.into(),
-        path: path.into(),
-        items: rows,
-        has_next,
-        latency: Latency::of(d),
-    })
+    Ok((first, Latency::of(d)))
 }
 
 /// Waits until `/readyz` answers 200; returns how long that took.
@@ -278,28 +291,7 @@ pub async fn list_read(
     reps: usize,
 ) -> Result<(ListRead, Value)> {
     let url = format!("{base}{path}");
-    let get = || async {
-        let started = Instant::now();
-        let r = c
-            .get(&url)
-            .send()
-            .await
-            .with_context(|| format!("GET {url}"))?;
-        let status = r.status();
-        let body = r
-            .bytes()
-            .await
-            .with_context(|| format!("GET {url}: reading the answer"))?;
-        let took = started.elapsed();
-        if status.as_u16() != 200 {
-            bail!(
-                "GET {url} answered {status}: {}",
-                excerpt(&String::from_utf8_lossy(&body))
-            );
-        }
-        Ok::<_, anyhow::Error>((took, body))
-    };
-    let (_, first) = get().await?;
+    let (first, latency) = timed_gets(c, &url, warmup, reps).await?;
     let page: Value = serde_json::from_slice(&first)
         .with_context(|| format!("GET {url} answered invalid JSON"))?;
     let items = page
@@ -307,20 +299,13 @@ pub async fn list_read(
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
     let has_next = page.get("next_cursor").is_some_and(|v| !v.is_null());
-    for _ in 1..warmup {
-        get().await?;
-    }
-    let mut d = Vec::with_capacity(reps);
-    for _ in 0..reps {
-        d.push(get().await?.0);
-    }
     Ok((
         ListRead {
             label: label.into(),
             path: path.into(),
             items,
             has_next,
-            latency: Latency::of(d),
+            latency,
         },
         page,
     ))
