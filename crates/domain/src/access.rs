@@ -100,6 +100,12 @@ pub enum Action {
     ReadMetrics,
     /// Record a review of an asset (members: of the assets they own or were delegated).
     ReviewAssets,
+    /// Draft and approve policy versions; record acknowledgements for others (imports).
+    ManagePolicies,
+    /// Ask for a policy exception (members: for assets they own or were delegated).
+    RequestExceptions,
+    /// Approve, reject or revoke policy exceptions.
+    DecideExceptions,
 }
 
 impl Action {
@@ -130,6 +136,9 @@ impl Action {
             Action::ReadAudit => "read the audit trail",
             Action::ReadMetrics => "read the service's metrics",
             Action::ReviewAssets => "review assets",
+            Action::ManagePolicies => "manage policy documents and acknowledgements",
+            Action::RequestExceptions => "ask for policy exceptions",
+            Action::DecideExceptions => "approve, reject or revoke policy exceptions",
         }
     }
 }
@@ -153,6 +162,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
             ReadRegister
                 | ReadReference
                 | ReviewAssets
+                | RequestExceptions
                 | ManageAssets
                 | Import
                 | ManageParties
@@ -163,7 +173,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
             action,
             ReadRegister | ReadReference | ReadAudit | ReadMetrics | ReadUsers
         ),
-        Role::Member => matches!(action, ReadReference | ReviewAssets),
+        Role::Member => matches!(action, ReadReference | ReviewAssets | RequestExceptions),
     }
 }
 
@@ -225,6 +235,8 @@ pub struct Reach {
     pub own: HashSet<Uuid>,
     /// Delegations in force to any of `own`: (owner, asset or every asset of the owner).
     pub delegated: Vec<(Uuid, Option<Uuid>)>,
+    /// Assets in the person's custody (and software whose seat they have): read only.
+    pub held: HashSet<Uuid>,
 }
 
 impl Reach {
@@ -254,9 +266,10 @@ impl Reach {
         v
     }
 
-    /// Single assets reached by delegation only.
+    /// Single assets reached by delegation or custody only.
     pub fn single_assets(&self) -> Vec<Uuid> {
         let mut v: Vec<Uuid> = self.delegated.iter().filter_map(|(_, a)| *a).collect();
+        v.extend(self.held.iter().copied());
         v.sort();
         v.dedup();
         v
@@ -285,7 +298,7 @@ pub fn asset_access(
 ) -> Result<(), Denied> {
     let everything = p.reads_everything();
     let mine = reach.covers(asset_id, owner_id);
-    if !everything && !mine {
+    if !everything && !mine && !reach.held.contains(&asset_id) {
         return Err(Denied::Hidden);
     }
     match wanted {
@@ -421,9 +434,11 @@ mod tests {
         let other = Uuid::from_u128(4);
         let a1 = Uuid::from_u128(10);
         let a2 = Uuid::from_u128(11);
+        let held = Uuid::from_u128(12);
         let reach = Reach {
             own: [me, team].into_iter().collect(),
             delegated: vec![(boss, Some(a1))],
+            held: [held].into_iter().collect(),
         };
         let p = principal(Role::Member, Scope::Write);
         assert!(asset_access(&p, &reach, a2, team, AssetAccess::EditRecord).is_ok());
@@ -447,7 +462,12 @@ mod tests {
             Err(Denied::Forbidden(_))
         ));
         assert_eq!(reach.whole_owners(), vec![me, team]);
-        assert_eq!(reach.single_assets(), vec![a1]);
+        assert_eq!(reach.single_assets(), vec![a1, held]);
+        assert!(asset_access(&p, &reach, held, other, AssetAccess::Read).is_ok());
+        assert!(matches!(
+            asset_access(&p, &reach, held, other, AssetAccess::EditRecord),
+            Err(Denied::Forbidden(_))
+        ));
     }
 
     #[test]

@@ -264,6 +264,11 @@ fn event_hash(
     hex::encode(h.finalize())
 }
 
+/// The SHA-256 digest of some bytes, in lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// JSON text with object keys sorted, so that the same value always hashes the same.
 pub fn canonical(v: &Value) -> String {
     let mut out = String::with_capacity(256);

@@ -35,13 +35,16 @@ pub mod account;
 pub mod asset;
 pub mod audit;
 pub mod classification;
+pub mod custody;
 pub mod custom;
 pub mod error;
+pub mod exception;
 pub mod fields;
 pub mod input;
 pub mod lifecycle;
 pub mod location;
 pub mod party;
+pub mod policy;
 pub mod totp;
 pub mod value;
 

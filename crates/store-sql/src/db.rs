@@ -94,6 +94,12 @@ impl Sql {
         self
     }
 
+    /// Binds each value and returns `(p1, p2, …)`, to place in the text later.
+    pub fn list<A: Into<Arg>>(&mut self, items: impl IntoIterator<Item = A>) -> String {
+        let ps: Vec<String> = items.into_iter().map(|a| self.arg(a)).collect();
+        format!("({})", ps.join(", "))
+    }
+
     /// Appends `(p1, p2, …)` binding each value.
     pub fn push_list<A: Into<Arg>>(&mut self, items: impl IntoIterator<Item = A>) {
         let ps: Vec<String> = items.into_iter().map(|a| self.arg(a)).collect();
@@ -231,7 +237,24 @@ pub fn map_err(e: sqlx::Error) -> StoreError {
             let constraint = d.constraint().unwrap_or_default().to_string();
             let hay = format!("{msg} {constraint}");
             if d.is_unique_violation() {
-                let (field, what): (&'static str, &str) = if hay.contains("asset_number") {
+                let (field, what): (&'static str, &str) = if hay.contains("assignments") {
+                    (
+                        "asset_id",
+                        "the asset is in someone's custody already: take it back first",
+                    )
+                } else if hay.contains("acknowledgements") {
+                    (
+                        "policy_id",
+                        "this person has acknowledged this version already",
+                    )
+                } else if hay.contains("policies") && hay.contains("number") {
+                    ("number", "this document has a version with this number already")
+                } else if hay.contains("policies") {
+                    (
+                        "status",
+                        "another version of this document was approved meanwhile",
+                    )
+                } else if hay.contains("asset_number") {
                     (
                         "asset_number",
                         "this asset number is already used by another asset",

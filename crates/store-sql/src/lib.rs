@@ -19,10 +19,13 @@ use custodian_domain::classification::Classification;
 use custodian_domain::custom::CustomFieldDef;
 use custodian_domain::lifecycle::{DisposalRecord, IncidentReport};
 use custodian_domain::location::Location;
+use custodian_domain::custody::Assignment;
+use custodian_domain::exception::PolicyException;
 use custodian_domain::party::{Delegation, Party, PartyKind};
+use custodian_domain::policy::{Acknowledgement, PolicyDocument, PolicyVersion};
 use custodian_store::{
-    AssetQuery, AssetSort, Cursor, DelegationQuery, Page, PartyQuery, PartyRef, Result, Store,
-    StoreError, Tx,
+    AcknowledgementQuery, AssetQuery, AssetSort, AssignmentQuery, Cursor, DelegationQuery,
+    ExceptionQuery, Page, PartyQuery, PartyRef, Result, Store, StoreError, Tx,
 };
 
 mod bulk;
@@ -59,6 +62,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "sorted lists",
         sqlite: include_str!("schema/sqlite_003.sql"),
         postgres: include_str!("schema/postgres_003.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "policy workflows",
+        sqlite: include_str!("schema/sqlite_004.sql"),
+        postgres: include_str!("schema/postgres_004.sql"),
     },
 ];
 
@@ -1142,6 +1151,248 @@ impl Store for SqlStore {
             .iter()
             .map(|r| r.get("id"))
             .collect()
+    }
+    async fn policy(&self, id: Uuid) -> Result<Option<PolicyVersion>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM policies WHERE id = $1",
+            rows::POLICY_COLS
+        ))
+        .bind(id);
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| rows::policy(&r).map(|(_, p)| p))
+            .transpose()
+    }
+
+    async fn policies(&self, document: Option<PolicyDocument>) -> Result<Vec<PolicyVersion>> {
+        let mut sql = Sql::new(format!("SELECT {} FROM policies", rows::POLICY_COLS));
+        if let Some(d) = document {
+            let a = sql.arg(d.as_str());
+            sql.push(&format!(" WHERE document = {a}"));
+        }
+        sql.push(" ORDER BY seq");
+        self.pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(|r| rows::policy(r).map(|(_, p)| p))
+            .collect()
+    }
+
+    async fn list_acknowledgements(
+        &self,
+        q: &AcknowledgementQuery,
+    ) -> Result<Page<Acknowledgement>> {
+        let mut sql = Sql::new("");
+        let mut conds = Vec::new();
+        if !q.policy_ids.is_empty() {
+            conds.push(format!("policy_id IN {}", sql.list(q.policy_ids.clone())));
+        }
+        if let Some(p) = q.person_id {
+            conds.push(format!("person_id = {}", sql.arg(p)));
+        }
+        let listing = Listing {
+            cols: rows::ACK_COLS,
+            from: "acknowledgements",
+            key: "seq",
+            conds,
+            cursor: q.cursor,
+            limit: q.limit,
+        };
+        self.fetch_page(sql, listing, rows::acknowledgement).await
+    }
+
+    async fn acknowledgement_counts(&self, policy_ids: &[Uuid]) -> Result<(i64, i64)> {
+        let mut sql = Sql::new("");
+        let acked = if policy_ids.is_empty() {
+            "FALSE".to_string()
+        } else {
+            format!(
+                "EXISTS (SELECT 1 FROM acknowledgements k WHERE k.person_id = p.id AND k.policy_id IN {})",
+                sql.list(policy_ids.to_vec())
+            )
+        };
+        sql.text = format!(
+            "SELECT COALESCE(SUM(CASE WHEN {acked} THEN 1 ELSE 0 END), 0) AS done, COUNT(*) AS total \
+             FROM parties p WHERE p.kind = 'person' AND p.status <> 'left'"
+        );
+        let r = self.pools.fetch_one(sql).await?;
+        let (done, total): (i64, i64) = (r.get("done")?, r.get("total")?);
+        Ok((done, total - done))
+    }
+
+    async fn persons_without_acknowledgement(
+        &self,
+        policy_ids: &[Uuid],
+        limit: u32,
+    ) -> Result<Vec<Party>> {
+        let mut sql = Sql::new("");
+        let missing = if policy_ids.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " AND NOT EXISTS (SELECT 1 FROM acknowledgements k WHERE k.person_id = p.id AND k.policy_id IN {})",
+                sql.list(policy_ids.to_vec())
+            )
+        };
+        sql.text = format!(
+            "SELECT {PARTY_COLS} FROM parties p WHERE p.kind = 'person' AND p.status <> 'left'{missing} \
+             ORDER BY p.name, p.seq LIMIT {}",
+            clamp(limit)
+        );
+        self.pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(|r| rows::party(r).map(|(_, p)| p))
+            .collect()
+    }
+
+    async fn assignment(&self, id: Uuid) -> Result<Option<Assignment>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM assignments WHERE id = $1",
+            rows::ASSIGNMENT_COLS
+        ))
+        .bind(id);
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| rows::assignment(&r).map(|(_, a)| a))
+            .transpose()
+    }
+
+    async fn list_assignments(&self, q: &AssignmentQuery) -> Result<Page<Assignment>> {
+        let mut sql = Sql::new("");
+        let mut conds = Vec::new();
+        if let Some(a) = q.asset_id {
+            conds.push(format!("asset_id = {}", sql.arg(a)));
+        }
+        if let Some(p) = q.person_id {
+            conds.push(format!("person_id = {}", sql.arg(p)));
+        }
+        if let Some(h) = q.host_id {
+            conds.push(format!("host_id = {}", sql.arg(h)));
+        }
+        if let Some(k) = q.kind {
+            conds.push(format!("kind = {}", sql.arg(k.as_str())));
+        }
+        match q.open {
+            Some(true) => conds.push("returned_at IS NULL".into()),
+            Some(false) => conds.push("returned_at IS NOT NULL".into()),
+            None => {}
+        }
+        if let Some(off) = q.off_premises {
+            conds.push(format!("off_premises = {}", sql.arg(off)));
+        }
+        self.fetch_directed(
+            sql,
+            rows::ASSIGNMENT_COLS,
+            "assignments",
+            conds,
+            q.cursor,
+            q.limit,
+            q.newest_first,
+            rows::assignment,
+        )
+        .await
+    }
+
+    async fn count_open_assignments(&self, asset_id: Uuid) -> Result<i64> {
+        let sql = Sql::new(
+            "SELECT COUNT(*) AS n FROM assignments WHERE asset_id = $1 AND returned_at IS NULL",
+        )
+        .bind(asset_id);
+        self.pools.fetch_one(sql).await?.get("n")
+    }
+
+    async fn exception(&self, id: Uuid) -> Result<Option<PolicyException>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM exceptions WHERE id = $1",
+            rows::EXCEPTION_COLS
+        ))
+        .bind(id);
+        let Some(r) = self.pools.fetch_optional(sql).await? else {
+            return Ok(None);
+        };
+        let mut x = vec![rows::exception(&r)?.1];
+        self.fill_exception_assets(&mut x).await?;
+        Ok(x.pop())
+    }
+
+    async fn list_exceptions(&self, q: &ExceptionQuery) -> Result<Page<PolicyException>> {
+        let mut sql = Sql::new("");
+        let mut conds = Vec::new();
+        if let Some(a) = q.asset_id {
+            conds.push(format!(
+                "id IN (SELECT exception_id FROM exception_assets WHERE asset_id = {})",
+                sql.arg(a)
+            ));
+        }
+        if let Some(r) = q.rule {
+            conds.push(format!("rule = {}", sql.arg(r.as_str())));
+        }
+        if let Some(st) = q.status {
+            conds.push(format!("status = {}", sql.arg(st.as_str())));
+        }
+        let mut page = self
+            .fetch_directed(
+                sql,
+                rows::EXCEPTION_COLS,
+                "exceptions",
+                conds,
+                q.cursor,
+                q.limit,
+                q.newest_first,
+                rows::exception,
+            )
+            .await?;
+        self.fill_exception_assets(&mut page.items).await?;
+        Ok(page)
+    }
+}
+
+impl SqlStore {
+    /// A listing keyed on `seq`, oldest or newest first.
+    #[allow(clippy::too_many_arguments)]
+    async fn fetch_directed<T>(
+        &self,
+        mut sql: Sql,
+        cols: &str,
+        from: &str,
+        mut conds: Vec<String>,
+        cursor: Option<Cursor>,
+        limit: u32,
+        newest_first: bool,
+        map: fn(&Row) -> Result<(i64, T)>,
+    ) -> Result<Page<T>> {
+        let (op, order) = if newest_first {
+            ("<", "seq DESC")
+        } else {
+            (">", "seq")
+        };
+        if let Some(c) = cursor {
+            conds.push(format!("seq {op} {}", sql.arg(c.0)));
+        }
+        self.fetch_ordered(sql, cols, from, conds, order, clamp(limit), map)
+            .await
+    }
+
+    async fn fill_exception_assets(&self, xs: &mut [PolicyException]) -> Result<()> {
+        if xs.is_empty() {
+            return Ok(());
+        }
+        let mut sql =
+            Sql::new("SELECT exception_id, asset_id FROM exception_assets WHERE exception_id IN ");
+        sql.push_list(xs.iter().map(|x| x.id).collect::<Vec<_>>());
+        sql.push(" ORDER BY exception_id, position");
+        for r in self.pools.fetch_all(sql).await? {
+            let (x, a): (Uuid, Uuid) = (r.get("exception_id")?, r.get("asset_id")?);
+            if let Some(e) = xs.iter_mut().find(|e| e.id == x) {
+                e.asset_ids.push(a);
+            }
+        }
+        Ok(())
     }
 }
 

@@ -11,6 +11,11 @@ use custodian_domain::location::{Location, LocationKind};
 use custodian_domain::party::{
     Delegation, DelegationTask, EmploymentType, Party, PartyKind, PersonStatus,
 };
+use custodian_domain::custody::{Assignment, AssignmentKind, AssignmentOutcome};
+use custodian_domain::exception::{ExceptionRule, ExceptionStatus, PolicyException};
+use custodian_domain::policy::{
+    AckSource, Acknowledgement, PolicyDocument, PolicyStatus, PolicyVersion,
+};
 use custodian_store::{Result, StoreError};
 use serde_json::{Map, Value};
 
@@ -463,4 +468,183 @@ pub fn token(row: &Row) -> Result<ApiToken> {
         last_used_at: row.get("last_used_at")?,
         revoked_at: row.get("revoked_at")?,
     })
+}
+
+pub const POLICY_COLS: &str = "seq, id, document, number, title, body, effective_date, material, change_summary, author_id, status, approved_by, approved_at, next_review_at, version, created_at, updated_at";
+pub const ACK_COLS: &str =
+    "seq, id, policy_id, person_id, acknowledged_at, source, note, created_at";
+pub const ASSIGNMENT_COLS: &str = "seq, id, asset_id, kind, person_id, host_id, issued_at, issued_by, expected_return_at, off_premises, location_id, approved_by, exception_id, policy_id, warnings, notes, returned_at, received_by, condition, outcome, version, created_at, updated_at";
+pub const EXCEPTION_COLS: &str = "seq, id, rule, justification, compensating_controls, requester_id, approver_id, decided_at, decision_notes, expires_at, status, version, created_at, updated_at";
+
+pub fn policy_values(p: &PolicyVersion) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("id", p.id.into()),
+        ("document", p.document.as_str().into()),
+        ("number", p.number.clone().into()),
+        ("title", p.title.clone().into()),
+        ("body", p.body.clone().into()),
+        ("effective_date", p.effective_date.into()),
+        ("material", p.material.into()),
+        ("change_summary", p.change_summary.clone().into()),
+        ("author_id", p.author_id.into()),
+        ("status", p.status.as_str().into()),
+        ("approved_by", p.approved_by.into()),
+        ("approved_at", p.approved_at.into()),
+        ("next_review_at", p.next_review_at.into()),
+        ("version", p.version.into()),
+        ("created_at", p.created_at.into()),
+        ("updated_at", p.updated_at.into()),
+    ]
+}
+
+pub fn policy(row: &Row) -> Result<(i64, PolicyVersion)> {
+    Ok((
+        row.get("seq")?,
+        PolicyVersion {
+            id: row.get("id")?,
+            document: word(row, "document", PolicyDocument::parse)?,
+            number: row.get("number")?,
+            title: row.get("title")?,
+            body: row.get("body")?,
+            effective_date: row.get("effective_date")?,
+            material: row.get("material")?,
+            change_summary: row.get("change_summary")?,
+            author_id: row.get("author_id")?,
+            status: word(row, "status", PolicyStatus::parse)?,
+            approved_by: row.get("approved_by")?,
+            approved_at: row.get("approved_at")?,
+            next_review_at: row.get("next_review_at")?,
+            version: row.get("version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        },
+    ))
+}
+
+pub fn ack_values(a: &Acknowledgement) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("id", a.id.into()),
+        ("policy_id", a.policy_id.into()),
+        ("person_id", a.person_id.into()),
+        ("acknowledged_at", a.acknowledged_at.into()),
+        ("source", a.source.as_str().into()),
+        ("note", a.note.clone().into()),
+        ("created_at", a.created_at.into()),
+    ]
+}
+
+pub fn acknowledgement(row: &Row) -> Result<(i64, Acknowledgement)> {
+    Ok((
+        row.get("seq")?,
+        Acknowledgement {
+            id: row.get("id")?,
+            policy_id: row.get("policy_id")?,
+            person_id: row.get("person_id")?,
+            acknowledged_at: row.get("acknowledged_at")?,
+            source: word(row, "source", AckSource::parse)?,
+            note: row.get("note")?,
+            created_at: row.get("created_at")?,
+        },
+    ))
+}
+
+pub fn assignment_values(a: &Assignment) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("id", a.id.into()),
+        ("asset_id", a.asset_id.into()),
+        ("kind", a.kind.as_str().into()),
+        ("person_id", a.person_id.into()),
+        ("host_id", a.host_id.into()),
+        ("issued_at", a.issued_at.into()),
+        ("issued_by", a.issued_by.into()),
+        ("expected_return_at", a.expected_return_at.into()),
+        ("off_premises", a.off_premises.into()),
+        ("location_id", a.location_id.into()),
+        ("approved_by", a.approved_by.into()),
+        ("exception_id", a.exception_id.into()),
+        ("policy_id", a.policy_id.into()),
+        (
+            "warnings",
+            Value::Array(a.warnings.iter().cloned().map(Value::String).collect()).into(),
+        ),
+        ("notes", a.notes.clone().into()),
+        ("returned_at", a.returned_at.into()),
+        ("received_by", a.received_by.into()),
+        ("condition", a.condition.clone().into()),
+        ("outcome", a.outcome.map(|o| o.as_str()).into()),
+        ("version", a.version.into()),
+        ("created_at", a.created_at.into()),
+        ("updated_at", a.updated_at.into()),
+    ]
+}
+
+pub fn assignment(row: &Row) -> Result<(i64, Assignment)> {
+    Ok((
+        row.get("seq")?,
+        Assignment {
+            id: row.get("id")?,
+            asset_id: row.get("asset_id")?,
+            kind: word(row, "kind", AssignmentKind::parse)?,
+            person_id: row.get("person_id")?,
+            host_id: row.get("host_id")?,
+            issued_at: row.get("issued_at")?,
+            issued_by: row.get("issued_by")?,
+            expected_return_at: row.get("expected_return_at")?,
+            off_premises: row.get("off_premises")?,
+            location_id: row.get("location_id")?,
+            approved_by: row.get("approved_by")?,
+            exception_id: row.get("exception_id")?,
+            policy_id: row.get("policy_id")?,
+            warnings: strings(row, "warnings")?,
+            notes: row.get("notes")?,
+            returned_at: row.get("returned_at")?,
+            received_by: row.get("received_by")?,
+            condition: row.get("condition")?,
+            outcome: opt_word(row, "outcome", AssignmentOutcome::parse)?,
+            version: row.get("version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        },
+    ))
+}
+
+pub fn exception_values(x: &PolicyException) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("id", x.id.into()),
+        ("rule", x.rule.as_str().into()),
+        ("justification", x.justification.clone().into()),
+        ("compensating_controls", x.compensating_controls.clone().into()),
+        ("requester_id", x.requester_id.into()),
+        ("approver_id", x.approver_id.into()),
+        ("decided_at", x.decided_at.into()),
+        ("decision_notes", x.decision_notes.clone().into()),
+        ("expires_at", x.expires_at.into()),
+        ("status", x.status.as_str().into()),
+        ("version", x.version.into()),
+        ("created_at", x.created_at.into()),
+        ("updated_at", x.updated_at.into()),
+    ]
+}
+
+/// An exception without its assets (filled in by the caller).
+pub fn exception(row: &Row) -> Result<(i64, PolicyException)> {
+    Ok((
+        row.get("seq")?,
+        PolicyException {
+            id: row.get("id")?,
+            rule: word(row, "rule", ExceptionRule::parse)?,
+            asset_ids: vec![],
+            justification: row.get("justification")?,
+            compensating_controls: row.get("compensating_controls")?,
+            requester_id: row.get("requester_id")?,
+            approver_id: row.get("approver_id")?,
+            decided_at: row.get("decided_at")?,
+            decision_notes: row.get("decision_notes")?,
+            expires_at: row.get("expires_at")?,
+            status: word(row, "status", ExceptionStatus::parse)?,
+            version: row.get("version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        },
+    ))
 }

@@ -351,6 +351,41 @@ impl SqlTx {
             .await
     }
 
+    async fn insert_row(
+        &mut self,
+        table: &str,
+        values: Vec<(&'static str, crate::db::Arg)>,
+    ) -> Result<()> {
+        self.conn.execute(rows::insert(table, values)).await.map(drop)
+    }
+
+    /// Replaces the row with this id if its version is still `expected`.
+    async fn update_row(
+        &mut self,
+        table: &str,
+        entity: &'static str,
+        id: Uuid,
+        values: Vec<(&'static str, crate::db::Arg)>,
+        expected: i64,
+    ) -> Result<()> {
+        let n = self
+            .conn
+            .execute(rows::update_versioned(
+                table,
+                "id",
+                id.into(),
+                values,
+                expected,
+            ))
+            .await?;
+        if n == 0 {
+            return Err(self
+                .missing_or_stale(table, entity, id.into(), id.to_string(), expected)
+                .await);
+        }
+        Ok(())
+    }
+
     async fn missing_or_stale(
         &mut self,
         table: &str,
@@ -481,6 +516,64 @@ impl SqlTx {
                         .await);
                 }
                 self.set_members(party.id, &party.member_ids).await
+            }
+            Write::InsertPolicy(p) => self.insert_row("policies", rows::policy_values(&p)).await,
+            Write::UpdatePolicy {
+                policy,
+                expected_version,
+            } => {
+                self.update_row(
+                    "policies",
+                    "policy",
+                    policy.id,
+                    rows::policy_values(&policy),
+                    expected_version,
+                )
+                .await
+            }
+            Write::InsertAcknowledgement(a) => {
+                self.insert_row("acknowledgements", rows::ack_values(&a))
+                    .await
+            }
+            Write::InsertAssignment(a) => {
+                self.insert_row("assignments", rows::assignment_values(&a))
+                    .await
+            }
+            Write::UpdateAssignment {
+                assignment,
+                expected_version,
+            } => {
+                self.update_row(
+                    "assignments",
+                    "assignment",
+                    assignment.id,
+                    rows::assignment_values(&assignment),
+                    expected_version,
+                )
+                .await
+            }
+            Write::InsertException(x) => {
+                self.insert_row("exceptions", rows::exception_values(&x))
+                    .await?;
+                for (i, a) in x.asset_ids.iter().enumerate() {
+                    self.conn
+                        .execute(Sql::new("INSERT INTO exception_assets (exception_id, asset_id, position) VALUES ($1, $2, $3)").bind(x.id).bind(*a).bind(i as i64))
+                        .await?;
+                }
+                Ok(())
+            }
+            Write::UpdateException {
+                exception,
+                expected_version,
+            } => {
+                self.update_row(
+                    "exceptions",
+                    "exception",
+                    exception.id,
+                    rows::exception_values(&exception),
+                    expected_version,
+                )
+                .await
             }
             Write::InsertDelegation(d) => {
                 let sql = rows::insert(

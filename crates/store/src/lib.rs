@@ -12,10 +12,13 @@ use custodian_domain::account::{ApiToken, Session, User};
 use custodian_domain::asset::{Asset, AssetKind, Importance, Relation};
 use custodian_domain::audit::{Event, NewEvent};
 use custodian_domain::classification::Classification;
+use custodian_domain::custody::{Assignment, AssignmentKind};
 use custodian_domain::custom::CustomFieldDef;
+use custodian_domain::exception::{ExceptionRule, ExceptionStatus, PolicyException};
 use custodian_domain::lifecycle::{DisposalRecord, IncidentReport, Status};
 use custodian_domain::location::Location;
 use custodian_domain::party::{Delegation, Party, PartyKind, PersonStatus};
+use custodian_domain::policy::{Acknowledgement, PolicyDocument, PolicyVersion};
 
 pub mod conformance;
 mod cursor;
@@ -166,6 +169,35 @@ pub enum Write {
         user_id: Uuid,
         /// When.
         at: DateTime<Utc>,
+    },
+    /// Insert a policy version.
+    InsertPolicy(Box<PolicyVersion>),
+    /// Replace a policy version if its version is still `expected_version`.
+    UpdatePolicy {
+        /// The new record.
+        policy: Box<PolicyVersion>,
+        /// The version the change was based on.
+        expected_version: i64,
+    },
+    /// Record an acknowledgement.
+    InsertAcknowledgement(Acknowledgement),
+    /// Insert an assignment (custody or seat).
+    InsertAssignment(Box<Assignment>),
+    /// Replace an assignment if its version is still `expected_version`.
+    UpdateAssignment {
+        /// The new record.
+        assignment: Box<Assignment>,
+        /// The version the change was based on.
+        expected_version: i64,
+    },
+    /// Insert a policy exception with the assets it covers.
+    InsertException(Box<PolicyException>),
+    /// Replace an exception (not its assets) if its version is still `expected_version`.
+    UpdateException {
+        /// The new record.
+        exception: Box<PolicyException>,
+        /// The version the change was based on.
+        expected_version: i64,
     },
     /// Set a service setting.
     SetSetting {
@@ -369,6 +401,59 @@ pub struct DelegationQuery {
     pub within: Option<Within>,
 }
 
+/// Filters and paging of the assignment list.
+#[derive(Clone, Debug, Default)]
+pub struct AssignmentQuery {
+    /// Page size.
+    pub limit: u32,
+    /// Where the page starts.
+    pub cursor: Option<Cursor>,
+    /// Of this asset.
+    pub asset_id: Option<Uuid>,
+    /// To this person.
+    pub person_id: Option<Uuid>,
+    /// To this host.
+    pub host_id: Option<Uuid>,
+    /// Custody or seats.
+    pub kind: Option<AssignmentKind>,
+    /// `Some(true)`: not returned yet; `Some(false)`: ended.
+    pub open: Option<bool>,
+    /// Only assignments off the premises.
+    pub off_premises: Option<bool>,
+    /// Newest first instead of oldest first.
+    pub newest_first: bool,
+}
+
+/// Filters and paging of the acknowledgement list.
+#[derive(Clone, Debug, Default)]
+pub struct AcknowledgementQuery {
+    /// Page size.
+    pub limit: u32,
+    /// Where the page starts.
+    pub cursor: Option<Cursor>,
+    /// Of any of these versions (empty: all).
+    pub policy_ids: Vec<Uuid>,
+    /// By this person.
+    pub person_id: Option<Uuid>,
+}
+
+/// Filters and paging of the exception list.
+#[derive(Clone, Debug, Default)]
+pub struct ExceptionQuery {
+    /// Page size.
+    pub limit: u32,
+    /// Where the page starts.
+    pub cursor: Option<Cursor>,
+    /// Covering this asset.
+    pub asset_id: Option<Uuid>,
+    /// Setting this rule aside.
+    pub rule: Option<ExceptionRule>,
+    /// As stored (`approved` includes those past their expiry).
+    pub status: Option<ExceptionStatus>,
+    /// Newest first instead of oldest first.
+    pub newest_first: bool,
+}
+
 /// A party's name, kind and e-mail, for resolving references in imports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartyRef {
@@ -523,6 +608,33 @@ pub trait Store: Send + Sync + 'static {
     async fn touch_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<()>;
     /// A service setting.
     async fn setting(&self, key: &str) -> Result<Option<String>>;
+
+    /// One policy version.
+    async fn policy(&self, id: Uuid) -> Result<Option<PolicyVersion>>;
+    /// Every version of a document (or of all documents), oldest first.
+    async fn policies(&self, document: Option<PolicyDocument>) -> Result<Vec<PolicyVersion>>;
+    /// A filtered page of acknowledgements, oldest first.
+    async fn list_acknowledgements(&self, q: &AcknowledgementQuery)
+        -> Result<Page<Acknowledgement>>;
+    /// How many persons acknowledged any of these versions, and how many persons who have
+    /// not left did not.
+    async fn acknowledgement_counts(&self, policy_ids: &[Uuid]) -> Result<(i64, i64)>;
+    /// Persons who have not left and acknowledged none of these versions, by name.
+    async fn persons_without_acknowledgement(
+        &self,
+        policy_ids: &[Uuid],
+        limit: u32,
+    ) -> Result<Vec<Party>>;
+    /// One assignment.
+    async fn assignment(&self, id: Uuid) -> Result<Option<Assignment>>;
+    /// A filtered page of assignments.
+    async fn list_assignments(&self, q: &AssignmentQuery) -> Result<Page<Assignment>>;
+    /// How many assignments of an asset are open.
+    async fn count_open_assignments(&self, asset_id: Uuid) -> Result<i64>;
+    /// One exception.
+    async fn exception(&self, id: Uuid) -> Result<Option<PolicyException>>;
+    /// A filtered page of exceptions.
+    async fn list_exceptions(&self, q: &ExceptionQuery) -> Result<Page<PolicyException>>;
     /// The teams a person belongs to and the roles they hold.
     async fn memberships(&self, person_id: Uuid) -> Result<Vec<Uuid>>;
 }
