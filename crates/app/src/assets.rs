@@ -607,12 +607,21 @@ impl App {
         if_match: Option<i64>,
     ) -> Result<AssetView> {
         let cur = self.load(id).await?;
-        self.asset_allowed(ctx, &cur, AssetAccess::Manage).await?;
+        // A holder reports the asset in their custody lost or stolen themselves (A.5.11).
+        let reporting = matches!(
+            body.get("to").and_then(Value::as_str),
+            Some("lost" | "stolen")
+        ) && ctx.principal().is_some_and(|p| p.check_write().is_ok())
+            && self.holds(ctx, id).await?;
+        if !reporting {
+            self.asset_allowed(ctx, &cur, AssetAccess::Manage).await?;
+        }
         check_version("asset", id, if_match, cur.version)?;
         let scheme = self.scheme().await?;
         let level = scheme.level(&cur.classification)?;
         let now = custodian_domain::now();
         let t = lifecycle::plan_transition(&cur, level, &body, now)?;
+        let ended = self.end_custody_on_incident(ctx, id, t.to, now).await?;
         let mut next = cur.clone();
         next.status = t.to;
         next.version += 1;
@@ -639,11 +648,11 @@ impl App {
             ctx.request_id.as_deref(),
             now,
         );
+        let mut events = vec![ev];
+        writes.extend(ended.writes);
+        events.extend(ended.events);
         self.store
-            .commit(ChangeSet {
-                writes,
-                events: vec![ev],
-            })
+            .commit(ChangeSet { writes, events })
             .await
             .map_err(|e| race(e, if_match))?;
         self.view(next).await

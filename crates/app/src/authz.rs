@@ -92,6 +92,7 @@ impl App {
                 reach.delegated.push((d.owner_id, d.asset_id));
             }
         }
+        reach.held = self.held_by(person).await?.into_iter().collect();
         Ok(Some(reach))
     }
 
@@ -171,6 +172,25 @@ impl App {
             AssetAccess::EditRecord,
         )
         .is_ok())
+    }
+
+    /// Whose personal records (assignments, acknowledgements) a list may show: `asked`
+    /// for readers of the whole register; for others only their own, so `None` when they
+    /// asked for someone else's (or have no person).
+    pub(crate) async fn personal_filter(
+        &self,
+        ctx: &Ctx,
+        asked: Option<Uuid>,
+    ) -> Result<Option<Option<Uuid>>> {
+        if self.reach(ctx).await?.is_none() {
+            return Ok(Some(asked));
+        }
+        let me = ctx.principal().and_then(|p| p.person_id);
+        Ok(match (me, asked) {
+            (Some(me), None) => Some(Some(me)),
+            (Some(me), Some(p)) if p == me => Some(Some(me)),
+            _ => None,
+        })
     }
 
     /// Whether the actor may see a party: everyone's for roles that read the register, else

@@ -142,7 +142,10 @@ impl IssueRequest {
         let issued_at = r.optional("issued_at", value::timestamp);
         let notes = r.optional("notes", |v| value::text(v, 2000));
         if matches!((&person_id, &host_id), (Some(None), Some(None))) {
-            r.add("person_id", "is required: the person who holds it (or, for a software seat, host_id)");
+            r.add(
+                "person_id",
+                "is required: the person who holds it (or, for a software seat, host_id)",
+            );
         }
         if matches!((&person_id, &host_id), (Some(Some(_)), Some(Some(_)))) {
             r.add("host_id", "a seat goes to a person or to a host, not both");

@@ -178,7 +178,10 @@ impl PolicyException {
         if self.status != ExceptionStatus::Requested {
             p.add(
                 "status",
-                format!("the exception is {}, not requested", self.state(now.date_naive())),
+                format!(
+                    "the exception is {}, not requested",
+                    self.state(now.date_naive())
+                ),
             );
         }
         if to == ExceptionStatus::Approved {
@@ -267,13 +270,21 @@ mod tests {
         let now = crate::now();
         let today = now.date_naive();
         let e = PolicyException::from_input(
-            json!({"rule": "nope", "asset_ids": []}).as_object().unwrap(),
+            json!({"rule": "nope", "asset_ids": []})
+                .as_object()
+                .unwrap(),
             None,
             now,
         )
         .unwrap_err();
         let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
-        for f in ["rule", "asset_ids", "justification", "compensating_controls", "expires_at"] {
+        for f in [
+            "rule",
+            "asset_ids",
+            "justification",
+            "compensating_controls",
+            "expires_at",
+        ] {
             assert!(fields.contains(&f), "{f} in {fields:?}");
         }
         assert!(check_expiry(today + TimeDelta::days(366), today).is_err());
@@ -289,7 +300,9 @@ mod tests {
         let x = request(today + TimeDelta::days(30), Some(me));
         let asset = x.asset_ids[0];
         assert!(!x.covers(ExceptionRule::OffPremises, asset, today));
-        let own = x.decide(ExceptionStatus::Approved, me, None, now).unwrap_err();
+        let own = x
+            .decide(ExceptionStatus::Approved, me, None, now)
+            .unwrap_err();
         assert_eq!(own.0[0].field, "approver_id");
         let a = x
             .decide(ExceptionStatus::Approved, crate::new_id(), None, now)

@@ -167,7 +167,10 @@ impl PolicyVersion {
         let mut r = Input::new(obj);
         r.reject_unknown(&FIELDS[1..], READ_ONLY, "a policy version");
         if obj.contains_key("document") {
-            r.add("document", "cannot change: draft a version of the other document instead");
+            r.add(
+                "document",
+                "cannot change: draft a version of the other document instead",
+            );
         }
         if self.status != PolicyStatus::Draft {
             r.add(
@@ -332,8 +335,10 @@ mod tests {
 
     fn draft(number: &str, material: bool) -> PolicyVersion {
         PolicyVersion::from_input(
-            &obj(json!({"document": "acceptable_use", "number": number, "body": "# Use\nBe careful.",
-                "effective_date": "2026-01-01", "material": material})),
+            &obj(
+                json!({"document": "acceptable_use", "number": number, "body": "# Use\nBe careful.",
+                "effective_date": "2026-01-01", "material": material}),
+            ),
             crate::now(),
         )
         .expect("valid")
@@ -373,11 +378,20 @@ mod tests {
         let now = crate::now();
         let v1 = draft("1.0", false).approve(Uuid::nil(), None, now).unwrap();
         let v2 = draft("1.1", false).approve(Uuid::nil(), None, now).unwrap();
-        assert_eq!(accepted_versions(&[v1.clone(), v2.clone()]), vec![v1.id, v2.id]);
+        assert_eq!(
+            accepted_versions(&[v1.clone(), v2.clone()]),
+            vec![v1.id, v2.id]
+        );
         let v3 = draft("2.0", true).approve(Uuid::nil(), None, now).unwrap();
-        assert_eq!(accepted_versions(&[v1.clone(), v2.clone(), v3.clone()]), vec![v3.id]);
+        assert_eq!(
+            accepted_versions(&[v1.clone(), v2.clone(), v3.clone()]),
+            vec![v3.id]
+        );
         let v4 = draft("2.1", false).approve(Uuid::nil(), None, now).unwrap();
-        assert_eq!(accepted_versions(&[v1, v2, v3.clone(), v4.clone()]), vec![v3.id, v4.id]);
+        assert_eq!(
+            accepted_versions(&[v1, v2, v3.clone(), v4.clone()]),
+            vec![v3.id, v4.id]
+        );
         assert!(accepted_versions(&[draft("3.0", true)]).is_empty());
     }
 }

@@ -248,7 +248,10 @@ pub fn map_err(e: sqlx::Error) -> StoreError {
                         "this person has acknowledged this version already",
                     )
                 } else if hay.contains("policies") && hay.contains("number") {
-                    ("number", "this document has a version with this number already")
+                    (
+                        "number",
+                        "this document has a version with this number already",
+                    )
                 } else if hay.contains("policies") {
                     (
                         "status",

@@ -16,11 +16,11 @@ use custodian_domain::account::{ApiToken, Session, User};
 use custodian_domain::asset::{Asset, Relation};
 use custodian_domain::audit::Event;
 use custodian_domain::classification::Classification;
+use custodian_domain::custody::Assignment;
 use custodian_domain::custom::CustomFieldDef;
+use custodian_domain::exception::PolicyException;
 use custodian_domain::lifecycle::{DisposalRecord, IncidentReport};
 use custodian_domain::location::Location;
-use custodian_domain::custody::Assignment;
-use custodian_domain::exception::PolicyException;
 use custodian_domain::party::{Delegation, Party, PartyKind};
 use custodian_domain::policy::{Acknowledgement, PolicyDocument, PolicyVersion};
 use custodian_store::{

@@ -5,14 +5,14 @@ use custodian_domain::account::{ApiToken, Session, User};
 use custodian_domain::asset::{Asset, AssetKind, Importance, Relation, RelationType};
 use custodian_domain::audit::Event;
 use custodian_domain::classification::{Classification, DisposalRequirement, Handling};
+use custodian_domain::custody::{Assignment, AssignmentKind, AssignmentOutcome};
 use custodian_domain::custom::{CustomFieldDef, CustomType, EntityType};
+use custodian_domain::exception::{ExceptionRule, ExceptionStatus, PolicyException};
 use custodian_domain::lifecycle::{DisposalMethod, DisposalRecord, IncidentReport, Status};
 use custodian_domain::location::{Location, LocationKind};
 use custodian_domain::party::{
     Delegation, DelegationTask, EmploymentType, Party, PartyKind, PersonStatus,
 };
-use custodian_domain::custody::{Assignment, AssignmentKind, AssignmentOutcome};
-use custodian_domain::exception::{ExceptionRule, ExceptionStatus, PolicyException};
 use custodian_domain::policy::{
     AckSource, Acknowledgement, PolicyDocument, PolicyStatus, PolicyVersion,
 };
@@ -613,7 +613,10 @@ pub fn exception_values(x: &PolicyException) -> Vec<(&'static str, crate::db::Ar
         ("id", x.id.into()),
         ("rule", x.rule.as_str().into()),
         ("justification", x.justification.clone().into()),
-        ("compensating_controls", x.compensating_controls.clone().into()),
+        (
+            "compensating_controls",
+            x.compensating_controls.clone().into(),
+        ),
         ("requester_id", x.requester_id.into()),
         ("approver_id", x.approver_id.into()),
         ("decided_at", x.decided_at.into()),

@@ -356,7 +356,10 @@ impl SqlTx {
         table: &str,
         values: Vec<(&'static str, crate::db::Arg)>,
     ) -> Result<()> {
-        self.conn.execute(rows::insert(table, values)).await.map(drop)
+        self.conn
+            .execute(rows::insert(table, values))
+            .await
+            .map(drop)
     }
 
     /// Replaces the row with this id if its version is still `expected`.

@@ -13,11 +13,11 @@ use custodian_domain::asset::{
 };
 use custodian_domain::audit::{Actor, ChainVerifier, NewEvent};
 use custodian_domain::classification;
+use custodian_domain::custody::{Assignment, AssignmentKind, AssignmentOutcome};
 use custodian_domain::custom::CustomFieldDef;
+use custodian_domain::exception::{ExceptionRule, ExceptionStatus, PolicyException};
 use custodian_domain::lifecycle::{DisposalMethod, DisposalRecord, IncidentReport, Status};
 use custodian_domain::location::Location;
-use custodian_domain::custody::{Assignment, AssignmentKind, AssignmentOutcome};
-use custodian_domain::exception::{ExceptionRule, ExceptionStatus, PolicyException};
 use custodian_domain::party::{Delegation, Party, PartyKind, PersonStatus};
 use custodian_domain::policy::{AckSource, Acknowledgement, PolicyDocument, PolicyVersion};
 
@@ -1422,7 +1422,12 @@ pub async fn policy_workflow_records(s: &dyn Store) {
 
     let v1 = policy_draft("1.0", true);
     commit(s, Write::InsertPolicy(Box::new(v1.clone()))).await;
-    expect_duplicate(s, Write::InsertPolicy(Box::new(policy_draft("1.0", false))), "number").await;
+    expect_duplicate(
+        s,
+        Write::InsertPolicy(Box::new(policy_draft("1.0", false))),
+        "number",
+    )
+    .await;
     let v1a = v1.approve(ada.id, None, now).expect("approve");
     commit(
         s,
@@ -1488,7 +1493,10 @@ pub async fn policy_workflow_records(s: &dyn Store) {
         .persons_without_acknowledgement(&[v1.id], 10)
         .await
         .expect("missing");
-    assert_eq!(missing.iter().map(|p| p.id).collect::<Vec<_>>(), vec![bob.id]);
+    assert_eq!(
+        missing.iter().map(|p| p.id).collect::<Vec<_>>(),
+        vec![bob.id]
+    );
     let acks = s
         .list_acknowledgements(&AcknowledgementQuery {
             limit: 10,
@@ -1526,8 +1534,16 @@ pub async fn policy_workflow_records(s: &dyn Store) {
     };
     let first = issue(bob.id);
     commit(s, Write::InsertAssignment(Box::new(first.clone()))).await;
-    assert_eq!(s.assignment(first.id).await.expect("get"), Some(first.clone()));
-    expect_duplicate(s, Write::InsertAssignment(Box::new(issue(ada.id))), "asset_id").await;
+    assert_eq!(
+        s.assignment(first.id).await.expect("get"),
+        Some(first.clone())
+    );
+    expect_duplicate(
+        s,
+        Write::InsertAssignment(Box::new(issue(ada.id))),
+        "asset_id",
+    )
+    .await;
     assert_eq!(s.count_open_assignments(laptop.id).await.expect("count"), 1);
     let off = s
         .list_assignments(&AssignmentQuery {

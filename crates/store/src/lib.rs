@@ -614,8 +614,10 @@ pub trait Store: Send + Sync + 'static {
     /// Every version of a document (or of all documents), oldest first.
     async fn policies(&self, document: Option<PolicyDocument>) -> Result<Vec<PolicyVersion>>;
     /// A filtered page of acknowledgements, oldest first.
-    async fn list_acknowledgements(&self, q: &AcknowledgementQuery)
-        -> Result<Page<Acknowledgement>>;
+    async fn list_acknowledgements(
+        &self,
+        q: &AcknowledgementQuery,
+    ) -> Result<Page<Acknowledgement>>;
     /// How many persons acknowledged any of these versions, and how many persons who have
     /// not left did not.
     async fn acknowledgement_counts(&self, policy_ids: &[Uuid]) -> Result<(i64, i64)>;

@@ -9,11 +9,14 @@ use custodian_domain::access::{Role, Scope, MIN_PASSWORD_CHARS};
 use custodian_domain::account::{TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS};
 use custodian_domain::asset::{AssetKind, Importance, RelationType};
 use custodian_domain::classification::{DisposalRequirement, Handling};
+use custodian_domain::custody::AssignmentKind;
 use custodian_domain::custom::{CustomType, EntityType};
+use custodian_domain::exception::{ExceptionRule, ExceptionStatus};
 use custodian_domain::fields::{FieldType, KIND_FIELDS};
 use custodian_domain::lifecycle::{DisposalMethod, Status};
 use custodian_domain::location::LocationKind;
 use custodian_domain::party::{DelegationTask, EmploymentType, PartyKind, PersonStatus};
+use custodian_domain::policy::{AckSource, PolicyDocument, PolicyStatus};
 
 fn r(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
@@ -181,6 +184,53 @@ fn schemas() -> Value {
             "next_review_at": {"type": "string", "format": "date"},
             "notes": {"type": ["string", "null"]},
             "asset": {"$ref": "#/components/schemas/Asset"}}},
+        "PolicyVersion": {"type": "object", "properties": {"id": id(), "document": words(PolicyDocument::NAMES),
+            "number": {"type": "string", "description": "The version as people cite it (2.1); unique within the document."},
+            "title": text(), "body": {"type": "string", "description": "Markdown."}, "effective_date": date(),
+            "material": {"type": "boolean", "description": "A material change asks everyone to acknowledge again."},
+            "change_summary": nullable(text()), "author_id": nullable(id()), "status": words(PolicyStatus::NAMES),
+            "approved_by": nullable(id()), "approved_at": nullable(time()), "next_review_at": nullable(date()),
+            "version": {"type": "integer"}, "created_at": time(), "updated_at": time()}},
+        "PolicyInput": {"type": "object", "required": ["document", "number", "body", "effective_date"], "properties": {
+            "document": words(PolicyDocument::NAMES), "number": text(), "title": text(), "body": text(), "effective_date": date(),
+            "material": {"type": "boolean", "default": true}, "change_summary": text(), "author_id": id()},
+            "description": "Only drafts change; approve one with POST /api/v1/policies/{id}/approve."},
+        "PolicyApproval": {"type": "object", "properties": {"next_review_at": {"type": "string", "format": "date", "description": "At most a year after approval (the default)."}}},
+        "PolicyList": page_of("PolicyVersion"),
+        "Acknowledgement": {"type": "object", "properties": {"id": id(), "policy_id": id(), "person_id": id(), "acknowledged_at": time(),
+            "source": words(AckSource::NAMES), "note": nullable(text()), "created_at": time()}},
+        "AcknowledgementInput": {"type": "object", "description": "A person acknowledges the acceptable-use policy in force for themselves with {} (or its policy_id). An admin records a past acknowledgement for someone else with person_id (or email), policy_id (or number) and acknowledged_at.",
+            "properties": {"policy_id": id(), "person_id": id(), "email": text(), "number": text(), "acknowledged_at": time(), "note": text()}},
+        "AcknowledgementImport": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "maxItems": 5000, "items": r("AcknowledgementInput")},
+            "dry_run": {"type": "boolean", "default": false}}, "description": "All or nothing: every bad item is named as items[N].field."},
+        "AcknowledgementImported": {"type": "object", "properties": {"dry_run": {"type": "boolean"}, "created": {"type": "integer"}, "items": {"type": "array", "items": r("Acknowledgement")}}},
+        "AcknowledgementPage": page_of("Acknowledgement"),
+        "Assignment": {"type": "object", "properties": {"id": id(), "asset_id": id(), "kind": words(AssignmentKind::NAMES),
+            "person_id": nullable(id()), "host_id": nullable(id()), "issued_at": time(), "issued_by": nullable(id()),
+            "expected_return_at": nullable(date()), "off_premises": {"type": "boolean"}, "location_id": nullable(id()),
+            "approved_by": nullable(id()), "exception_id": nullable(id()), "policy_id": nullable(id()),
+            "warnings": {"type": "array", "items": text(), "description": "Rules set to warn that this assignment broke."},
+            "notes": nullable(text()), "returned_at": nullable(time()), "received_by": nullable(id()), "condition": nullable(text()),
+            "outcome": {"type": ["string", "null"], "enum": ["returned", "lost", "stolen", null]},
+            "open": {"type": "boolean"}, "overdue": {"type": "boolean"}, "version": {"type": "integer"}, "created_at": time(), "updated_at": time()}},
+        "AssignmentInput": {"type": "object", "required": ["asset_id"], "description": "Physical and virtual assets are issued to a person (one holder at a time); software seats go to a person or a host. Refused, naming the rule: a holder who has not acknowledged the acceptable-use policy in force (unless set to warn), off the premises where the classification forbids it (unless an approved exception covers the asset), without approved_by where it asks for approval, more seats than licences (when set to refuse).",
+            "properties": {"asset_id": id(), "person_id": id(), "host_id": id(), "expected_return_at": date(), "off_premises": {"type": "boolean", "default": false},
+                "location_id": id(), "approved_by": id(), "issued_at": time(), "notes": text()}},
+        "AssignmentReturn": {"type": "object", "properties": {"condition": text(), "returned_at": time()}},
+        "AssignmentPage": page_of("Assignment"),
+        "PolicyException": {"type": "object", "properties": {"id": id(), "rule": words(ExceptionRule::NAMES), "asset_ids": {"type": "array", "items": id()},
+            "justification": text(), "compensating_controls": text(), "requester_id": nullable(id()), "approver_id": nullable(id()),
+            "decided_at": nullable(time()), "decision_notes": nullable(text()), "expires_at": date(),
+            "status": words(ExceptionStatus::NAMES), "state": {"type": "string", "enum": ExceptionStatus::NAMES, "description": "The status today: an approved exception past its expiry is expired."},
+            "version": {"type": "integer"}, "created_at": time(), "updated_at": time()}},
+        "ExceptionInput": {"type": "object", "required": ["rule", "asset_ids", "justification", "compensating_controls", "expires_at"], "properties": {
+            "rule": words(ExceptionRule::NAMES), "asset_ids": {"type": "array", "minItems": 1, "maxItems": 500, "items": id()},
+            "justification": text(), "compensating_controls": text(), "expires_at": {"type": "string", "format": "date", "description": "Required; after today and at most a year away."}}},
+        "ExceptionDecision": {"type": "object", "properties": {"notes": text()}},
+        "ExceptionPage": page_of("PolicyException"),
+        "RuleSettings": {"type": "object", "properties": {
+            "acceptable_use_enforcement": {"enum": ["refuse", "warn"], "default": "refuse", "description": "Issuing to someone who has not acknowledged the acceptable-use policy in force."},
+            "licence_overallocation": {"enum": ["refuse", "warn"], "default": "warn", "description": "Assigning more seats than licences purchased."}}},
         "SecuritySettings": {"type": "object", "properties": {"require_totp_for_admins": {"type": "boolean"}}},
         "SignIn": {"type": "object", "required": ["email", "password"], "properties": {"email": text(), "password": {"type": "string", "format": "password"}, "totp": {"type": "string", "description": "The second factor's 6-digit code, when the account has one."}}},
         "SignedIn": {"type": "object", "required": ["user", "csrf_token", "expires_at"], "description": "The session cookie is set; send csrf_token as X-CSRF-Token on unsafe requests.", "properties": {"user": r("User"), "csrf_token": text(), "expires_at": time()}},
@@ -713,6 +763,166 @@ pub const OPS: &[Op] = &[
     ),
     op(
         "get",
+        "/api/v1/policies",
+        "Policy versions, oldest first",
+        None,
+        (200, Some("PolicyList")),
+        &["document", "status"],
+    ),
+    op(
+        "post",
+        "/api/v1/policies",
+        "Draft a policy version (admins)",
+        Some("PolicyInput"),
+        (201, Some("PolicyVersion")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/policies/{id}",
+        "One policy version",
+        None,
+        (200, Some("PolicyVersion")),
+        &[],
+    ),
+    op(
+        "patch",
+        "/api/v1/policies/{id}",
+        "Change a draft (admins)",
+        Some("PolicyInput"),
+        (200, Some("PolicyVersion")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/policies/{id}/approve",
+        "Approve a draft in the caller's name (admins); the version in force is superseded",
+        Some("PolicyApproval"),
+        (200, Some("PolicyVersion")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/acknowledgements",
+        "Acknowledgements (members: their own)",
+        None,
+        (200, Some("AcknowledgementPage")),
+        &["limit", "cursor", "policy_id", "person_id"],
+    ),
+    op(
+        "post",
+        "/api/v1/acknowledgements",
+        "Acknowledge the acceptable-use policy in force, or (admins) record a past acknowledgement",
+        Some("AcknowledgementInput"),
+        (201, Some("Acknowledgement")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/acknowledgements/bulk",
+        "Import past acknowledgements, all or nothing (admins)",
+        Some("AcknowledgementImport"),
+        (200, Some("AcknowledgementImported")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/assignments",
+        "Custody and seat assignments (members: their own)",
+        None,
+        (200, Some("AssignmentPage")),
+        &["limit", "cursor", "asset_id", "person_id", "host_id", "kind", "open", "off_premises"],
+    ),
+    op(
+        "post",
+        "/api/v1/assignments",
+        "Issue an asset to a person, or assign a software seat (managers)",
+        Some("AssignmentInput"),
+        (201, Some("Assignment")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/assignments/{id}",
+        "One assignment",
+        None,
+        (200, Some("Assignment")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/assignments/{id}/return",
+        "Take an asset back, with its condition (managers)",
+        Some("AssignmentReturn"),
+        (200, Some("Assignment")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/exceptions",
+        "Policy exceptions, newest first (members: those they asked for)",
+        None,
+        (200, Some("ExceptionPage")),
+        &["limit", "cursor", "asset_id", "rule", "status"],
+    ),
+    op(
+        "post",
+        "/api/v1/exceptions",
+        "Ask for a policy exception",
+        Some("ExceptionInput"),
+        (201, Some("PolicyException")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/exceptions/{id}",
+        "One exception",
+        None,
+        (200, Some("PolicyException")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/exceptions/{id}/approve",
+        "Approve a requested exception (admins; not one's own request)",
+        Some("ExceptionDecision"),
+        (200, Some("PolicyException")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/exceptions/{id}/reject",
+        "Reject a requested exception (admins)",
+        Some("ExceptionDecision"),
+        (200, Some("PolicyException")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/exceptions/{id}/revoke",
+        "Revoke an exception in force (admins)",
+        Some("ExceptionDecision"),
+        (200, Some("PolicyException")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/settings/policy",
+        "How strictly the policy rules are enforced",
+        None,
+        (200, Some("RuleSettings")),
+        &[],
+    ),
+    op(
+        "patch",
+        "/api/v1/settings/policy",
+        "Change how strictly the policy rules are enforced (admins)",
+        Some("RuleSettings"),
+        (200, Some("RuleSettings")),
+        &[],
+    ),
+    op(
+        "get",
         "/api/v1/audit",
         "Audit events in order",
         None,
@@ -737,10 +947,19 @@ fn param_schema(name: &str) -> Value {
         "sort" => {
             json!({"enum": custodian_store::AssetSort::ALL.iter().map(|(_, n)| *n).collect::<Vec<_>>(), "default": "registered"})
         }
-        "owner_id" | "location_id" | "delegate_id" => id(),
-        "review_overdue" | "active" => json!({"type": "boolean"}),
+        "owner_id" | "location_id" | "delegate_id" | "asset_id" | "person_id" | "host_id"
+        | "policy_id" => id(),
+        "review_overdue" | "active" | "open" | "off_premises" => json!({"type": "boolean"}),
         _ => text(),
     }
+}
+
+/// Whether an operation takes `If-Match`.
+fn versioned(o: &Op) -> bool {
+    matches!(o.method, "patch" | "delete")
+        || ["/transitions", "/approve", "/reject", "/revoke", "/return"]
+            .iter()
+            .any(|end| o.path.ends_with(end))
 }
 
 fn operation(o: &Op) -> Value {
@@ -753,7 +972,7 @@ fn operation(o: &Op) -> Value {
         params
             .push(json!({"name": q, "in": "query", "required": false, "schema": param_schema(q)}));
     }
-    if matches!(o.method, "patch" | "delete") || o.path.ends_with("/transitions") {
+    if versioned(o) {
         params.push(json!({"name": "If-Match", "in": "header", "required": false, "schema": text(), "description": "The ETag last seen; a stale one gets 412 and changes nothing."}));
     }
     let mut responses = Map::new();
@@ -778,7 +997,7 @@ fn operation(o: &Op) -> Value {
             problem("Invalid input; errors name every field"),
         );
     }
-    if matches!(o.method, "patch" | "delete") || o.path.ends_with("/transitions") {
+    if versioned(o) {
         responses.insert("412".into(), problem("If-Match is stale; nothing changed"));
     }
     let public = is_public(o.method, o.path);

@@ -550,6 +550,16 @@ fn want(role: Option<&str>, read_only: bool, method: &str, path: &str) -> Want {
         .split('/')
         .next()
         .unwrap_or("");
+    // Everyone reads the policies and the rule settings, and acknowledges the policy in
+    // force for themselves; only admins draft, approve, import or decide exceptions.
+    match (area, reading) {
+        ("policies", true) | ("acknowledgements", true) => return Allowed,
+        ("settings", true) if path.ends_with("/policy") => return Allowed,
+        ("acknowledgements", false) if path == "/api/v1/acknowledgements" => return Allowed,
+        ("policies" | "acknowledgements" | "settings", false) => return Forbidden,
+        ("exceptions", false) if path.contains("{id}") => return Forbidden,
+        _ => {}
+    }
     match role {
         "manager" => match area {
             "classifications" | "custom_fields" if reading => Allowed,
@@ -572,6 +582,9 @@ fn want(role: Option<&str>, read_only: bool, method: &str, path: &str) -> Want {
             "delegations" if method == "post" => Allowed,
             // Members review what they own (the probe's empty body is a 422).
             "reviews" => Allowed,
+            // They see their own assignments and ask for exceptions for what they own.
+            "assignments" | "exceptions" if reading => Allowed,
+            "exceptions" => Allowed,
             "locations" | "classifications" | "custom_fields" if reading => Allowed,
             _ => Forbidden,
         },

@@ -11,3 +11,4 @@ mod ops;
 mod pages;
 mod sso;
 mod webdriver;
+mod workflows;

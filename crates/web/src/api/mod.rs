@@ -16,6 +16,7 @@ pub mod audit;
 pub mod parties;
 pub mod reference;
 pub mod sso;
+pub mod workflows;
 
 /// Every API route.
 pub fn routes() -> Router<AppState> {
@@ -111,6 +112,47 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/tokens/{id}",
             axum::routing::delete(accounts::revoke_token),
+        )
+        .route(
+            "/policies",
+            get(workflows::list_policies).post(workflows::create_policy),
+        )
+        .route(
+            "/policies/{id}",
+            get(workflows::get_policy).patch(workflows::update_policy),
+        )
+        .route("/policies/{id}/approve", post(workflows::approve_policy))
+        .route(
+            "/acknowledgements",
+            get(workflows::list_acknowledgements).post(workflows::acknowledge),
+        )
+        .route(
+            "/acknowledgements/bulk",
+            post(workflows::import_acknowledgements),
+        )
+        .route(
+            "/assignments",
+            get(workflows::list_assignments).post(workflows::issue),
+        )
+        .route("/assignments/{id}", get(workflows::get_assignment))
+        .route(
+            "/assignments/{id}/return",
+            post(workflows::return_assignment),
+        )
+        .route(
+            "/exceptions",
+            get(workflows::list_exceptions).post(workflows::request_exception),
+        )
+        .route("/exceptions/{id}", get(workflows::get_exception))
+        .route(
+            "/exceptions/{id}/approve",
+            post(workflows::approve_exception),
+        )
+        .route("/exceptions/{id}/reject", post(workflows::reject_exception))
+        .route("/exceptions/{id}/revoke", post(workflows::revoke_exception))
+        .route(
+            "/settings/policy",
+            get(workflows::rule_settings).patch(workflows::update_rule_settings),
         )
         .route("/audit", get(audit::events))
         .route("/audit/verify", get(audit::verify))

@@ -554,6 +554,20 @@ fn date_only(v: &str) -> String {
 }
 
 /// `GET /assets/{id}`.
+/// The asset's page again, with a refused form's errors and what was sent (422).
+pub(super) async fn rerender(
+    s: &AppState,
+    v: &Viewer,
+    id: Uuid,
+    errors: Errors,
+    sent: &HashMap<String, String>,
+) -> Response {
+    match asset_page(s, v, id, errors, sent, None).await {
+        Ok(m) => html_response(StatusCode::UNPROCESSABLE_ENTITY, m),
+        Err(e) => error_page(Some(v), e),
+    }
+}
+
 pub async fn show(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> Response {
     match asset_page(&s, &v, id, Errors::none(), &HashMap::new(), None).await {
         Ok(m) => ok(m),
@@ -597,6 +611,16 @@ async fn asset_page(
     let may_edit = s.app.may_edit_asset(&v.ctx, x).await.unwrap_or(false);
     let manages = v.manages();
     let level = choices.levels.iter().find(|l| l.key == x.classification);
+    let custody = super::workflows::custody_section(
+        s,
+        v,
+        x,
+        &choices.parties,
+        &choices.locations,
+        &errors,
+        sent,
+    )
+    .await?;
     let body = html! {
         h1 { span.mono { (x.asset_number) } " " (x.name) }
         p {
@@ -695,6 +719,7 @@ async fn asset_page(
                 }
             }
         }
+        (custody)
         h2 { "Relations" }
         @if relations.is_empty() { p.muted { "No relations." } } @else {
             ul {

@@ -76,8 +76,12 @@ pub async fn home(State(s): State<AppState>, v: Viewer) -> Response {
     };
     let large = v.reads_all() && summary.as_ref().is_some_and(Option::is_none);
     let summary = summary.flatten();
+    let held = super::workflows::held_by_viewer(&s, &v).await;
+    let lost = super::workflows::lost_or_stolen(&s, &v).await;
     let body = html! {
         h1 { "Hello, " (v.user.email) }
+        (held)
+        (lost)
         @if large {
             h2 { "The register" }
             p.muted id="summing-up" { "The register is large: its figures are being counted. Look again in a minute." }

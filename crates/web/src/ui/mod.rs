@@ -31,6 +31,7 @@ mod assets;
 mod home;
 mod people;
 mod reference;
+mod workflows;
 
 /// The stylesheet.
 const CSS: &str = include_str!("../../static/app.css");
@@ -96,6 +97,32 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/tokens/{id}/revoke", post(accounts::revoke_token))
         .route("/audit", get(reference::audit))
+        .route(
+            "/acceptable-use",
+            get(workflows::acceptable_use).post(workflows::acknowledge),
+        )
+        .route("/policies", get(workflows::policies))
+        .route(
+            "/policies/new",
+            get(workflows::new_policy).post(workflows::create_policy),
+        )
+        .route("/policies/{id}", get(workflows::policy))
+        .route(
+            "/policies/{id}/edit",
+            get(workflows::edit_policy).post(workflows::update_policy),
+        )
+        .route("/policies/{id}/approve", post(workflows::approve_policy))
+        .route("/assets/{id}/issue", post(workflows::issue))
+        .route("/assets/{id}/report", post(workflows::report))
+        .route("/assignments/{id}/return", post(workflows::take_back))
+        .route("/off-premises", get(workflows::off_premises))
+        .route("/exceptions", get(workflows::exceptions))
+        .route(
+            "/exceptions/new",
+            get(workflows::new_exception).post(workflows::create_exception),
+        )
+        .route("/exceptions/{id}", get(workflows::exception))
+        .route("/exceptions/{id}/decide", post(workflows::decide))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
 }
@@ -350,6 +377,9 @@ pub enum Nav {
     Tokens,
     Audit,
     Account,
+    Policies,
+    Exceptions,
+    OffPremises,
     None,
 }
 
@@ -383,6 +413,11 @@ pub fn page(v: Option<&Viewer>, title: &str, nav: Nav, body: Markup) -> Markup {
                                 (item(Nav::Locations, "/locations", "Locations"))
                                 (item(Nav::Classifications, "/classifications", "Classification"))
                                 (item(Nav::CustomFields, "/custom-fields", "Custom fields"))
+                                (item(Nav::Policies, "/policies", "Policies"))
+                                (item(Nav::Exceptions, "/exceptions", "Exceptions"))
+                                @if v.reads_all() {
+                                    (item(Nav::OffPremises, "/off-premises", "Off premises"))
+                                }
                                 @if v.audits() {
                                     (item(Nav::Users, "/users", "Users"))
                                     (item(Nav::Audit, "/audit", "Audit trail"))

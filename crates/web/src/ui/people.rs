@@ -122,6 +122,11 @@ pub async fn show(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> R
         .await
         .unwrap_or_default();
     let name = |i: &Uuid| names.get(i).cloned().unwrap_or_else(|| i.to_string());
+    let custody = if p.kind == PartyKind::Person {
+        super::workflows::person_custody(&s, &v, p.id).await
+    } else {
+        html! {}
+    };
     let body = html! {
         h1 { (p.name) " " span.muted { "(" (p.kind) ")" } }
         @if v.manages() { p.actions { a.button.secondary href={ "/people/" (p.id) "/edit" } { "Edit" } } }
@@ -141,6 +146,7 @@ pub async fn show(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> R
             ul { @for a in &owned.items { li { a href={ "/assets/" (a.asset.id) } { span.mono { (a.asset.asset_number) } " " (a.asset.name) } " " (badge("status", a.asset.status.as_str())) } } }
             p { a href={ "/assets?owner_id=" (p.id) } { "All of them in the asset list" } }
         }
+        (custody)
     };
     ok(page(Some(&v), &p.name, Nav::People, body))
 }

@@ -1,0 +1,614 @@
+//! Policy versions and their acknowledgement (SPEC §6.2, §7; ISO/IEC 27001 A.5.10).
+
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use custodian_domain::access::Action;
+use custodian_domain::audit::{self, NewEvent};
+use custodian_domain::input::Input;
+use custodian_domain::party::{PartyKind, PersonStatus};
+use custodian_domain::policy::{
+    accepted_versions, AckSource, Acknowledgement, PolicyDocument, PolicyStatus, PolicyVersion,
+};
+use custodian_domain::{value, Problems};
+use custodian_store::{AcknowledgementQuery, ChangeSet, Page, Write};
+
+use crate::{check_version, object, race, App, AppError, Ctx, Result};
+
+/// The most acknowledgements one import takes.
+pub const MAX_IMPORT: usize = 5000;
+
+/// A person's standing against the acceptable-use policy in force.
+#[derive(Clone, Debug)]
+pub struct AupStanding {
+    /// The version in force (`None`: none approved yet, so nothing to acknowledge).
+    pub current: Option<PolicyVersion>,
+    /// The acknowledgement that still counts, if any.
+    pub acknowledgement: Option<Acknowledgement>,
+}
+
+impl AupStanding {
+    /// Whether the person has nothing to acknowledge.
+    pub fn up_to_date(&self) -> bool {
+        self.current.is_none() || self.acknowledgement.is_some()
+    }
+}
+
+/// The acknowledgement position of the version in force.
+#[derive(Clone, Debug)]
+pub struct AckSummary {
+    /// The version in force.
+    pub current: Option<PolicyVersion>,
+    /// Persons (not left) whose acknowledgement counts.
+    pub acknowledged: i64,
+    /// Persons (not left) who still have to acknowledge.
+    pub outstanding: i64,
+    /// Some of those, by name.
+    pub missing: Vec<custodian_domain::party::Party>,
+}
+
+/// The JSON of a policy version.
+pub fn policy_json(p: &PolicyVersion) -> Value {
+    serde_json::to_value(p).unwrap_or(Value::Null)
+}
+
+/// The JSON of an acknowledgement.
+pub fn ack_json(a: &Acknowledgement) -> Value {
+    serde_json::to_value(a).unwrap_or(Value::Null)
+}
+
+impl App {
+    async fn load_policy(&self, id: Uuid) -> Result<PolicyVersion> {
+        self.store
+            .policy(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("policy", id))
+    }
+
+    /// Every version of one document or of all, oldest first. Anyone signed in reads them:
+    /// everyone is bound by them.
+    pub async fn list_policies(
+        &self,
+        ctx: &Ctx,
+        document: Option<PolicyDocument>,
+    ) -> Result<Vec<PolicyVersion>> {
+        self.allow(ctx, Action::ReadReference).await?;
+        Ok(self.store.policies(document).await?)
+    }
+
+    /// One version.
+    pub async fn get_policy(&self, ctx: &Ctx, id: Uuid) -> Result<PolicyVersion> {
+        self.allow(ctx, Action::ReadReference).await?;
+        self.load_policy(id).await
+    }
+
+    /// The version of a document in force, if one is approved.
+    pub async fn policy_in_force(&self, document: PolicyDocument) -> Result<Option<PolicyVersion>> {
+        Ok(self
+            .store
+            .policies(Some(document))
+            .await?
+            .into_iter()
+            .find(|p| p.status == PolicyStatus::Approved))
+    }
+
+    /// Approved and superseded versions of a document in order of approval.
+    async fn approved_versions(&self, document: PolicyDocument) -> Result<Vec<PolicyVersion>> {
+        let mut v: Vec<PolicyVersion> = self
+            .store
+            .policies(Some(document))
+            .await?
+            .into_iter()
+            .filter(|p| p.status != PolicyStatus::Draft)
+            .collect();
+        v.sort_by_key(|p| p.approved_at);
+        Ok(v)
+    }
+
+    /// Drafts a new version (admins). The author defaults to the drafting person.
+    pub async fn create_policy(
+        &self,
+        ctx: &Ctx,
+        body: Map<String, Value>,
+    ) -> Result<PolicyVersion> {
+        self.allow(ctx, Action::ManagePolicies).await?;
+        let now = custodian_domain::now();
+        let mut p = PolicyVersion::from_input(&body, now)?;
+        if p.author_id.is_none() {
+            p.author_id = ctx.principal().and_then(|x| x.person_id);
+        }
+        if let Some(a) = p.author_id {
+            self.require_person("author_id", a, false).await?;
+        }
+        let view = p.audit_view();
+        self.write_created(
+            ctx,
+            "policy",
+            &p.id.to_string(),
+            &view,
+            Write::InsertPolicy(Box::new(p.clone())),
+            now,
+        )
+        .await?;
+        Ok(p)
+    }
+
+    /// Changes a draft (admins).
+    pub async fn update_policy(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        body: Map<String, Value>,
+        if_match: Option<i64>,
+    ) -> Result<PolicyVersion> {
+        self.allow(ctx, Action::ManagePolicies).await?;
+        let cur = self.load_policy(id).await?;
+        check_version("policy", id, if_match, cur.version)?;
+        let next = cur.patch(&body, custodian_domain::now())?;
+        if next.author_id != cur.author_id {
+            if let Some(a) = next.author_id {
+                self.require_person("author_id", a, false).await?;
+            }
+        }
+        let changes = audit::diff(&cur.audit_view(), &next.audit_view());
+        let changed = self
+            .write_update(
+                ctx,
+                "policy",
+                &id.to_string(),
+                changes,
+                Write::UpdatePolicy {
+                    policy: Box::new(next.clone()),
+                    expected_version: cur.version,
+                },
+                if_match,
+            )
+            .await?;
+        Ok(if changed { next } else { cur })
+    }
+
+    /// Approves a draft (admins, in their own name): it comes into force and the version in
+    /// force before it is superseded, in one change. A material version (or the first)
+    /// asks everyone to acknowledge again.
+    pub async fn approve_policy(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        body: Map<String, Value>,
+        if_match: Option<i64>,
+    ) -> Result<PolicyVersion> {
+        self.allow(ctx, Action::ManagePolicies).await?;
+        let mut r = Input::new(&body);
+        r.reject_unknown(&["next_review_at"], &[], "an approval");
+        let next_review = r.optional("next_review_at", value::date).flatten();
+        if !r.problems.is_empty() {
+            return Err(AppError::Invalid(r.problems));
+        }
+        let Some(approver) = ctx.principal().and_then(|p| p.person_id) else {
+            return Err(AppError::invalid(
+                "approved_by",
+                "an approval is recorded in a person's name, and this account is not linked to a person",
+            ));
+        };
+        let cur = self.load_policy(id).await?;
+        check_version("policy", id, if_match, cur.version)?;
+        let now = custodian_domain::now();
+        let next = cur.approve(approver, next_review, now)?;
+        let mut writes = Vec::new();
+        let mut events = Vec::new();
+        if let Some(old) = self.policy_in_force(cur.document).await? {
+            let sup = old.superseded(now);
+            events.push(self.event(
+                ctx,
+                "policy.superseded",
+                "policy",
+                old.id,
+                json!({"status": {"before": old.status, "after": sup.status}, "by": next.id}),
+            ));
+            writes.push(Write::UpdatePolicy {
+                policy: Box::new(sup),
+                expected_version: old.version,
+            });
+        }
+        events.push(self.event(
+            ctx,
+            "policy.approved",
+            "policy",
+            id,
+            Value::Object(audit::diff(&cur.audit_view(), &next.audit_view())),
+        ));
+        writes.push(Write::UpdatePolicy {
+            policy: Box::new(next.clone()),
+            expected_version: cur.version,
+        });
+        self.store
+            .commit(ChangeSet { writes, events })
+            .await
+            .map_err(|e| race(e, if_match))?;
+        Ok(next)
+    }
+
+    /// Checks that a party is a person (who has not left, when `active`).
+    pub(crate) async fn require_person(
+        &self,
+        field: &str,
+        id: Uuid,
+        active: bool,
+    ) -> Result<custodian_domain::party::Party> {
+        let Some(p) = self.store.party(id).await? else {
+            return Err(AppError::invalid(
+                field,
+                format!("no person has the id {id}"),
+            ));
+        };
+        if p.kind != PartyKind::Person {
+            return Err(AppError::invalid(
+                field,
+                format!("{} is a {}, not a person", p.name, p.kind),
+            ));
+        }
+        if active && p.status == Some(PersonStatus::Left) {
+            return Err(AppError::invalid(field, format!("{} has left", p.name)));
+        }
+        Ok(p)
+    }
+
+    /// A person's standing against the acceptable-use policy in force.
+    pub async fn aup_standing(&self, person_id: Uuid) -> Result<AupStanding> {
+        let versions = self
+            .approved_versions(PolicyDocument::AcceptableUse)
+            .await?;
+        let accepted = accepted_versions(&versions);
+        let current = versions
+            .into_iter()
+            .find(|p| p.status == PolicyStatus::Approved);
+        let acknowledgement = if accepted.is_empty() {
+            None
+        } else {
+            let q = AcknowledgementQuery {
+                limit: 1,
+                policy_ids: accepted,
+                person_id: Some(person_id),
+                cursor: None,
+            };
+            self.store.list_acknowledgements(&q).await?.items.pop()
+        };
+        Ok(AupStanding {
+            current,
+            acknowledgement,
+        })
+    }
+
+    /// The caller's own standing (for their acceptable-use page).
+    pub async fn my_aup_standing(&self, ctx: &Ctx) -> Result<(Uuid, AupStanding)> {
+        self.allow(ctx, Action::ReadReference).await?;
+        let Some(me) = ctx.principal().and_then(|p| p.person_id) else {
+            return Err(AppError::invalid(
+                "person_id",
+                "this account is not linked to a person, so it has nothing to acknowledge",
+            ));
+        };
+        Ok((me, self.aup_standing(me).await?))
+    }
+
+    /// Who acknowledged the acceptable-use policy in force and who has not (readers of the
+    /// whole register).
+    pub async fn acknowledgement_summary(&self, ctx: &Ctx, missing: u32) -> Result<AckSummary> {
+        self.allow(ctx, Action::ReadRegister).await?;
+        let versions = self
+            .approved_versions(PolicyDocument::AcceptableUse)
+            .await?;
+        let accepted = accepted_versions(&versions);
+        let current = versions
+            .into_iter()
+            .find(|p| p.status == PolicyStatus::Approved);
+        let (acknowledged, outstanding) = if current.is_some() {
+            self.store.acknowledgement_counts(&accepted).await?
+        } else {
+            (0, 0)
+        };
+        let missing = if current.is_some() && missing > 0 {
+            self.store
+                .persons_without_acknowledgement(&accepted, missing)
+                .await?
+        } else {
+            vec![]
+        };
+        Ok(AckSummary {
+            current,
+            acknowledged,
+            outstanding,
+            missing,
+        })
+    }
+
+    /// Acknowledgements: everyone's for readers of the register, else the caller's own.
+    pub async fn list_acknowledgements(
+        &self,
+        ctx: &Ctx,
+        mut q: AcknowledgementQuery,
+    ) -> Result<Page<Acknowledgement>> {
+        self.allow(ctx, Action::ReadReference).await?;
+        match self.personal_filter(ctx, q.person_id).await? {
+            Some(p) => q.person_id = p,
+            None => {
+                return Ok(Page {
+                    items: vec![],
+                    next_cursor: None,
+                })
+            }
+        }
+        Ok(self.store.list_acknowledgements(&q).await?)
+    }
+
+    /// Records an acknowledgement. A person acknowledges the version in force for
+    /// themselves (`{}` or `{"policy_id"}`); an admin records a past one for someone else
+    /// (`person_id`, `acknowledged_at`, `note`), which is marked imported.
+    pub async fn acknowledge(
+        &self,
+        ctx: &Ctx,
+        body: Map<String, Value>,
+    ) -> Result<Acknowledgement> {
+        let me = ctx.principal().and_then(|p| p.person_id);
+        let for_other = body
+            .get("person_id")
+            .filter(|v| !v.is_null())
+            .and_then(|v| value::id(v).ok())
+            .is_some_and(|p| Some(p) != me)
+            || body.contains_key("acknowledged_at");
+        if for_other {
+            self.allow(ctx, Action::ManagePolicies).await?;
+            let mut out = self
+                .import_acknowledgements(ctx, vec![Value::Object(body)], false)
+                .await?;
+            return out
+                .pop()
+                .ok_or_else(|| AppError::invalid("", "nothing was recorded"));
+        }
+        self.allow(ctx, Action::ReadReference).await?;
+        if let Some(p) = ctx.principal() {
+            if let Err(d) = p.check_write() {
+                return Err(self.refused(ctx, d, "acknowledge a policy").await);
+            }
+        }
+        let mut r = Input::new(&body);
+        r.reject_unknown(&["policy_id", "person_id"], &[], "an acknowledgement");
+        let policy_id = r.optional("policy_id", value::id).flatten();
+        if !r.problems.is_empty() {
+            return Err(AppError::Invalid(r.problems));
+        }
+        let Some(me) = me else {
+            return Err(AppError::invalid(
+                "person_id",
+                "this account is not linked to a person, so it has nothing to acknowledge",
+            ));
+        };
+        let Some(current) = self.policy_in_force(PolicyDocument::AcceptableUse).await? else {
+            return Err(AppError::invalid(
+                "policy_id",
+                "no acceptable-use policy is approved yet",
+            ));
+        };
+        if let Some(p) = policy_id {
+            if p != current.id {
+                return Err(AppError::invalid(
+                    "policy_id",
+                    format!(
+                        "only the version in force ({}) is acknowledged",
+                        current.number
+                    ),
+                ));
+            }
+        }
+        let now = custodian_domain::now();
+        let ack = Acknowledgement {
+            id: custodian_domain::new_id(),
+            policy_id: current.id,
+            person_id: me,
+            acknowledged_at: now,
+            source: AckSource::Person,
+            note: None,
+            created_at: now,
+        };
+        let ev = self.ack_event(ctx, &ack, &current);
+        self.store
+            .commit(ChangeSet::one(
+                Write::InsertAcknowledgement(ack.clone()),
+                ev,
+            ))
+            .await?;
+        Ok(ack)
+    }
+
+    fn ack_event(&self, ctx: &Ctx, a: &Acknowledgement, p: &PolicyVersion) -> NewEvent {
+        let mut view = match ack_json(a) {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        view.insert("document".into(), json!(p.document));
+        view.insert("number".into(), json!(p.number));
+        NewEvent::created(
+            &ctx.actor,
+            "acknowledgement.created",
+            "person",
+            a.person_id,
+            &view,
+            ctx.request_id.as_deref(),
+            a.created_at,
+        )
+    }
+
+    /// Records past acknowledgements (admins), all or nothing: every bad item is named as
+    /// `items[N].field`. Each item: `person_id` or `email`; `policy_id`, or `number` (of the
+    /// acceptable-use policy); `acknowledged_at`; optional `note`. With `dry_run`, nothing
+    /// is written.
+    pub async fn import_acknowledgements(
+        &self,
+        ctx: &Ctx,
+        items: Vec<Value>,
+        dry_run: bool,
+    ) -> Result<Vec<Acknowledgement>> {
+        self.allow(ctx, Action::ManagePolicies).await?;
+        if items.is_empty() {
+            return Err(AppError::invalid(
+                "items",
+                "must hold at least one acknowledgement",
+            ));
+        }
+        if items.len() > MAX_IMPORT {
+            return Err(AppError::invalid(
+                "items",
+                format!("must hold at most {MAX_IMPORT} acknowledgements; send them in parts"),
+            ));
+        }
+        let policies = self.store.policies(None).await?;
+        let now = custodian_domain::now();
+        let mut problems = Problems::new();
+        let mut out: Vec<(Acknowledgement, PolicyVersion)> = Vec::new();
+        let many = items.len() > 1;
+        let field = |i: usize, f: &str| {
+            if many {
+                format!("items[{i}].{f}")
+            } else {
+                f.to_string()
+            }
+        };
+        for (i, item) in items.into_iter().enumerate() {
+            let obj = match object(item) {
+                Ok(o) => o,
+                Err(_) => {
+                    problems.add(field(i, ""), "must be an object");
+                    continue;
+                }
+            };
+            let mut r = Input::new(&obj);
+            r.reject_unknown(
+                &[
+                    "person_id",
+                    "email",
+                    "policy_id",
+                    "number",
+                    "acknowledged_at",
+                    "note",
+                ],
+                &[],
+                "an acknowledgement",
+            );
+            let person_id = r.optional("person_id", value::id).flatten();
+            let email = r.optional("email", |v| value::text(v, 320)).flatten();
+            let policy_id = r.optional("policy_id", value::id).flatten();
+            let number = r.optional("number", |v| value::text(v, 40)).flatten();
+            let at = r.required("acknowledged_at", value::timestamp);
+            let note = r.optional("note", |v| value::text(v, 1000)).flatten();
+            let mut item_problems = r.problems;
+            let person = match (person_id, email) {
+                (Some(id), _) => match self.require_person("person_id", id, false).await {
+                    Ok(p) => Some(p),
+                    Err(_) => {
+                        item_problems.add("person_id", format!("no person has the id {id}"));
+                        None
+                    }
+                },
+                (None, Some(e)) => match self.store.person_by_email(&e.to_lowercase()).await? {
+                    Some(p) => Some(p),
+                    None => {
+                        item_problems.add("email", format!("no person has the address {e}"));
+                        None
+                    }
+                },
+                (None, None) => {
+                    item_problems.add("person_id", "is required (or email)");
+                    None
+                }
+            };
+            let policy = match (policy_id, number) {
+                (Some(id), _) => policies.iter().find(|p| p.id == id).or_else(|| {
+                    item_problems.add("policy_id", format!("no policy version has the id {id}"));
+                    None
+                }),
+                (None, Some(n)) => policies
+                    .iter()
+                    .find(|p| p.document == PolicyDocument::AcceptableUse && p.number == n)
+                    .or_else(|| {
+                        item_problems.add(
+                            "number",
+                            format!("the acceptable-use policy has no version {n}"),
+                        );
+                        None
+                    }),
+                (None, None) => {
+                    item_problems.add("policy_id", "is required (or number)");
+                    None
+                }
+            };
+            if let Some(p) = policy {
+                if p.status == PolicyStatus::Draft {
+                    item_problems.add(
+                        "policy_id",
+                        format!(
+                            "version {} is a draft: only approved versions are acknowledged",
+                            p.number
+                        ),
+                    );
+                }
+            }
+            if let Some(t) = at {
+                if t > now {
+                    item_problems.add("acknowledged_at", "must not be in the future");
+                }
+            }
+            if let (Some(person), Some(policy), Some(t)) = (&person, policy, at) {
+                if out
+                    .iter()
+                    .any(|(a, _)| a.person_id == person.id && a.policy_id == policy.id)
+                {
+                    item_problems.add("person_id", "appears twice for this version");
+                } else if item_problems.is_empty() {
+                    let q = AcknowledgementQuery {
+                        limit: 1,
+                        policy_ids: vec![policy.id],
+                        person_id: Some(person.id),
+                        cursor: None,
+                    };
+                    if !self.store.list_acknowledgements(&q).await?.items.is_empty() {
+                        item_problems.add(
+                            "person_id",
+                            format!(
+                                "{} has acknowledged version {} already",
+                                person.name, policy.number
+                            ),
+                        );
+                    } else {
+                        out.push((
+                            Acknowledgement {
+                                id: custodian_domain::new_id(),
+                                policy_id: policy.id,
+                                person_id: person.id,
+                                acknowledged_at: t,
+                                source: AckSource::Imported,
+                                note: note.clone(),
+                                created_at: now,
+                            },
+                            policy.clone(),
+                        ));
+                    }
+                }
+            }
+            for e in item_problems.0 {
+                problems.add(field(i, &e.field), e.message);
+            }
+        }
+        if !problems.is_empty() {
+            return Err(AppError::Invalid(problems));
+        }
+        if !dry_run {
+            let mut cs = ChangeSet::default();
+            for (a, p) in &out {
+                cs.events.push(self.ack_event(ctx, a, p));
+                cs.writes.push(Write::InsertAcknowledgement(a.clone()));
+            }
+            self.store.commit(cs).await?;
+        }
+        Ok(out.into_iter().map(|(a, _)| a).collect())
+    }
+}

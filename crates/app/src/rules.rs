@@ -1,0 +1,121 @@
+//! How strictly the register enforces its policy rules: whether issuing an asset to someone
+//! who has not acknowledged the acceptable-use policy is refused or only warned about, and
+//! the same for assigning more software seats than licences were purchased.
+
+use serde_json::{json, Map, Value};
+
+use custodian_domain::access::Action;
+use custodian_store::{ChangeSet, Write};
+
+use crate::{App, AppError, Ctx, Result};
+
+/// Setting: `refuse` (the default) or `warn`.
+pub const ACCEPTABLE_USE: &str = "acceptable_use_enforcement";
+/// Setting: `warn` (the default) or `refuse`.
+pub const LICENCE_OVERALLOCATION: &str = "licence_overallocation";
+
+/// What a rule does when it is broken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Enforcement {
+    /// The change is refused, naming the rule.
+    Refuse,
+    /// The change is made and the warning recorded with it.
+    Warn,
+}
+
+impl Enforcement {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "refuse" => Some(Enforcement::Refuse),
+            "warn" => Some(Enforcement::Warn),
+            _ => None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Enforcement::Refuse => "refuse",
+            Enforcement::Warn => "warn",
+        }
+    }
+}
+
+/// The rules with their defaults.
+const RULES: &[(&str, Enforcement)] = &[
+    (ACCEPTABLE_USE, Enforcement::Refuse),
+    (LICENCE_OVERALLOCATION, Enforcement::Warn),
+];
+
+impl App {
+    /// How a rule is enforced now.
+    pub(crate) async fn enforcement(&self, rule: &str) -> Result<Enforcement> {
+        let default = RULES
+            .iter()
+            .find(|(k, _)| *k == rule)
+            .map(|(_, e)| *e)
+            .unwrap_or(Enforcement::Refuse);
+        Ok(self
+            .store
+            .setting(rule)
+            .await?
+            .as_deref()
+            .and_then(Enforcement::parse)
+            .unwrap_or(default))
+    }
+
+    /// The policy rule settings (anyone signed in may read them: they decide what is refused).
+    pub async fn rule_settings(&self, ctx: &Ctx) -> Result<Value> {
+        self.allow(ctx, Action::ReadReference).await?;
+        let mut out = Map::new();
+        for (k, _) in RULES {
+            out.insert((*k).into(), json!(self.enforcement(k).await?.as_str()));
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// Changes the policy rule settings (admins): each `refuse` or `warn`.
+    pub async fn update_rule_settings(
+        &self,
+        ctx: &Ctx,
+        body: &Map<String, Value>,
+    ) -> Result<Value> {
+        self.allow(ctx, Action::ManagePolicies).await?;
+        let keys: Vec<&str> = RULES.iter().map(|(k, _)| *k).collect();
+        let mut r = custodian_domain::input::Input::new(body);
+        r.reject_unknown(&keys, &[], "the policy rule settings");
+        let mut wanted = Vec::new();
+        for k in &keys {
+            if let Some(Some(v)) = r.optional(k, |v| {
+                custodian_domain::value::choice(v, &["refuse", "warn"])
+            }) {
+                wanted.push((*k, v));
+            }
+        }
+        if !r.problems.is_empty() {
+            return Err(AppError::Invalid(r.problems));
+        }
+        for (k, v) in wanted {
+            let before = self.enforcement(k).await?.as_str();
+            if before == v {
+                continue;
+            }
+            let ev = self.event(
+                ctx,
+                "settings.updated",
+                "settings",
+                "policy_rules",
+                json!({ k: {"before": before, "after": v} }),
+            );
+            self.store
+                .commit(ChangeSet::one(
+                    Write::SetSetting {
+                        key: k.into(),
+                        value: Some(v),
+                    },
+                    ev,
+                ))
+                .await?;
+        }
+        self.rule_settings(ctx).await
+    }
+}

@@ -1,0 +1,831 @@
+//! The policy workflows over HTTP: acceptable use, custody, off-premises, exceptions,
+//! software seats, and a holder reporting a loss.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::common::{account, start, token, Answer, Server};
+
+crate::on_both!(
+    acceptable_use_versions_and_acknowledgements,
+    custody_is_issued_to_acknowledged_holders_and_taken_back,
+    off_premises_follows_the_classification_and_exceptions,
+    software_seats_count_licences,
+    holders_report_their_assets_lost_or_stolen,
+);
+
+/// A signed-in person: their party id and a bearer token.
+struct Person<'a> {
+    s: &'a Server,
+    id: String,
+    auth: String,
+}
+
+impl Person<'_> {
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        self.s
+            .call_bare(method, path, body, &[("authorization", &self.auth)])
+            .await
+    }
+    async fn get(&self, path: &str) -> Answer {
+        self.call(Method::GET, path, None).await
+    }
+    async fn post(&self, path: &str, body: Value) -> Answer {
+        self.call(Method::POST, path, Some(body)).await
+    }
+}
+
+/// Registers a person with an account of `role` and a write token.
+async fn person<'a>(s: &'a Server, name: &str, role: &str) -> Person<'a> {
+    let id = s.person(name).await;
+    let email = format!("{}@test.example", name.to_lowercase().replace(' ', "."));
+    account(&s.app, &email, role, Some(id.parse().expect("uuid"))).await;
+    let t = token(&s.app, &email, "write").await;
+    Person {
+        s,
+        id,
+        auth: format!("Bearer {t}"),
+    }
+}
+
+/// Drafts and approves a version of the acceptable-use policy; returns its id.
+async fn approve_aup(admin: &Person<'_>, number: &str, material: bool) -> String {
+    let d = admin
+        .post(
+            "/api/v1/policies",
+            json!({"document": "acceptable_use", "number": number, "material": material,
+                "body": format!("# Acceptable use {number}\n\nLock your screen."), "effective_date": "2026-01-01"}),
+        )
+        .await;
+    assert_eq!(d.status, 201, "{}", d.body);
+    let id = d.body["id"].as_str().expect("id").to_string();
+    let a = admin
+        .post(&format!("/api/v1/policies/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["status"], "approved");
+    assert_eq!(a.body["approved_by"], admin.id.as_str());
+    id
+}
+
+fn id_of(a: &Answer) -> String {
+    a.body["id"].as_str().expect("id").to_string()
+}
+
+async fn acceptable_use_versions_and_acknowledgements(backend: &str) {
+    let s = start(backend).await;
+    let ann = person(&s, "Ann Admin", "admin").await;
+    let bob = person(&s, "Bob Member", "member").await;
+    let cat = s.person("Cat Contractor").await;
+
+    // Nothing approved yet: nothing to acknowledge.
+    let e = bob.post("/api/v1/acknowledgements", json!({})).await;
+    e.problem(422);
+    assert_eq!(e.error_fields(), ["policy_id"]);
+
+    // Drafts name every bad field; members may not draft.
+    let e = ann
+        .post(
+            "/api/v1/policies",
+            json!({"document": "rules", "material": "yes"}),
+        )
+        .await;
+    e.problem(422);
+    let mut fields = e.error_fields();
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["body", "document", "effective_date", "material", "number"]
+    );
+    bob.post(
+        "/api/v1/policies",
+        json!({"document": "acceptable_use", "number": "9", "body": "x", "effective_date": "2026-01-01"}),
+    )
+    .await
+    .problem(403);
+
+    let v1 = approve_aup(&ann, "1.0", true).await;
+    // An approved version never changes: what people acknowledged stays what they read.
+    ann.call(
+        Method::PATCH,
+        &format!("/api/v1/policies/{v1}"),
+        Some(json!({"body": "changed"})),
+    )
+    .await
+    .problem(422);
+    // The same number twice is refused.
+    let dup = ann
+        .post(
+            "/api/v1/policies",
+            json!({"document": "acceptable_use", "number": "1.0", "body": "x", "effective_date": "2026-01-01"}),
+        )
+        .await;
+    dup.problem(409);
+
+    // Bob acknowledges the version in force, once.
+    let a = bob.post("/api/v1/acknowledgements", json!({})).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(a.body["policy_id"], v1.as_str());
+    assert_eq!(a.body["person_id"], bob.id.as_str());
+    assert_eq!(a.body["source"], "person");
+    bob.post("/api/v1/acknowledgements", json!({}))
+        .await
+        .problem(409);
+    // He sees his own acknowledgements only.
+    let mine = bob.get("/api/v1/acknowledgements").await;
+    assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(1));
+    let theirs = bob
+        .get(&format!("/api/v1/acknowledgements?person_id={}", ann.id))
+        .await;
+    assert_eq!(theirs.body["items"], json!([]));
+    // Recording for someone else is an admin's import.
+    bob.post(
+        "/api/v1/acknowledgements",
+        json!({"person_id": cat, "policy_id": v1, "acknowledged_at": "2026-02-01T09:00:00Z"}),
+    )
+    .await
+    .problem(403);
+
+    // Past acknowledgements are imported all or nothing, every bad item named.
+    let bad = ann
+        .post(
+            "/api/v1/acknowledgements/bulk",
+            json!({"items": [
+                {"email": "cat.contractor@example.com", "number": "1.0", "acknowledged_at": "2026-02-01T09:00:00Z"},
+                {"email": "nobody@example.com", "number": "1.0", "acknowledged_at": "2026-02-01T09:00:00Z"},
+                {"person_id": ann.id, "number": "7.7", "acknowledged_at": "2999-01-01T00:00:00Z"}
+            ]}),
+        )
+        .await;
+    bad.problem(422);
+    let mut fields = bad.error_fields();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "items[1].email",
+            "items[2].acknowledged_at",
+            "items[2].number"
+        ]
+    );
+    let none = ann
+        .get(&format!("/api/v1/acknowledgements?person_id={cat}"))
+        .await;
+    assert_eq!(none.body["items"], json!([]), "nothing was written");
+    let dry = ann
+        .post(
+            "/api/v1/acknowledgements/bulk",
+            json!({"dry_run": true, "items": [{"email": "cat.contractor@example.com", "number": "1.0", "acknowledged_at": "2026-02-01T09:00:00Z"}]}),
+        )
+        .await;
+    assert_eq!(dry.status, 200, "{}", dry.body);
+    assert_eq!(dry.body["created"], 0);
+    let ok = ann
+        .post(
+            "/api/v1/acknowledgements/bulk",
+            json!({"items": [{"email": "cat.contractor@example.com", "number": "1.0", "acknowledged_at": "2026-02-01T09:00:00Z", "note": "Signed paper form"}]}),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.body["created"], 1);
+    assert_eq!(ok.body["items"][0]["source"], "imported");
+
+    // A minor version keeps acknowledgements; a material one asks everyone again.
+    let v11 = approve_aup(&ann, "1.1", false).await;
+    let old = ann.get(&format!("/api/v1/policies/{v1}")).await;
+    assert_eq!(old.body["status"], "superseded");
+    let laptop = s
+        .asset(
+            &ann.id,
+            json!({"name": "Bob's laptop", "status": "in_stock"}),
+        )
+        .await;
+    let lid = laptop["id"].as_str().expect("id");
+    let issued = ann
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": lid, "person_id": bob.id}),
+        )
+        .await;
+    assert_eq!(issued.status, 201, "{}", issued.body);
+    assert_eq!(issued.body["policy_id"], v1.as_str());
+    let back = ann
+        .post(
+            &format!("/api/v1/assignments/{}/return", id_of(&issued)),
+            json!({}),
+        )
+        .await;
+    assert_eq!(back.status, 200, "{}", back.body);
+    approve_aup(&ann, "2.0", true).await;
+    let e = ann
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": lid, "person_id": bob.id}),
+        )
+        .await;
+    e.problem(422);
+    assert_eq!(e.error_fields(), ["person_id"]);
+    let detail = e.body["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(
+        detail.contains("Bob Member has not acknowledged") && detail.contains("2.0"),
+        "{detail}"
+    );
+    // Only the version in force is acknowledged.
+    bob.post("/api/v1/acknowledgements", json!({"policy_id": v11}))
+        .await
+        .problem(422);
+    let listed = bob
+        .get("/api/v1/policies?document=acceptable_use&status=approved")
+        .await;
+    assert_eq!(listed.body["items"][0]["number"], "2.0");
+    let history = ann.get("/api/v1/audit?limit=500").await.body.to_string();
+    for action in [
+        "policy.approved",
+        "policy.superseded",
+        "acknowledgement.created",
+    ] {
+        assert!(history.contains(action), "{action}");
+    }
+}
+
+async fn custody_is_issued_to_acknowledged_holders_and_taken_back(backend: &str) {
+    let s = start(backend).await;
+    let ann = person(&s, "Ann Admin", "admin").await;
+    let mara = person(&s, "Mara Manager", "manager").await;
+    let bob = person(&s, "Bob Member", "member").await;
+    let carl = s.person("Carl Colleague").await;
+    approve_aup(&ann, "1.0", true).await;
+    let laptop = s
+        .asset(
+            &ann.id,
+            json!({"name": "ThinkPad", "status": "in_stock", "serial_number": "TP-1"}),
+        )
+        .await;
+    let lid = laptop["id"].as_str().expect("id").to_string();
+
+    // Bad input is named; data assets are not issued; members do not issue.
+    let e = mara
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": "nope", "expected_return_at": "soon", "colour": 1}),
+        )
+        .await;
+    e.problem(422);
+    let mut fields = e.error_fields();
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["asset_id", "colour", "expected_return_at", "person_id"]
+    );
+    let data = s
+        .asset(&ann.id, json!({"kind": "data", "name": "Payroll"}))
+        .await;
+    let e = mara
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": data["id"], "person_id": bob.id}),
+        )
+        .await;
+    e.problem(422);
+    assert!(e.body.to_string().contains("not issued"), "{}", e.body);
+    bob.post(
+        "/api/v1/assignments",
+        json!({"asset_id": lid, "person_id": bob.id}),
+    )
+    .await
+    .problem(403);
+
+    // No acknowledgement: refused, naming the policy; nothing written.
+    let e = mara
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": lid, "person_id": bob.id}),
+        )
+        .await;
+    e.problem(422);
+    assert_eq!(e.error_fields(), ["person_id"]);
+    assert!(
+        e.body
+            .to_string()
+            .contains("Acceptable Use Policy version 1.0"),
+        "{}",
+        e.body
+    );
+    let still = s.get(&format!("/api/v1/assets/{lid}")).await;
+    assert_eq!(still.body["status"], "in_stock");
+    assert_eq!(still.body["version"], 1);
+
+    // Acknowledged: issued, in use, and visible to its holder.
+    assert_eq!(
+        bob.post("/api/v1/acknowledgements", json!({})).await.status,
+        201
+    );
+    bob.get(&format!("/api/v1/assets/{lid}")).await.problem(404);
+    let issued = mara
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": lid, "person_id": bob.id, "expected_return_at": "2027-06-30", "notes": "New starter kit"}),
+        )
+        .await;
+    assert_eq!(issued.status, 201, "{}", issued.body);
+    let aid = id_of(&issued);
+    assert_eq!(issued.body["kind"], "custody");
+    assert_eq!(issued.body["issued_by"], mara.id.as_str());
+    assert_eq!(issued.body["open"], true);
+    assert_eq!(issued.body["warnings"], json!([]));
+    let a = s.get(&format!("/api/v1/assets/{lid}")).await;
+    assert_eq!(a.body["status"], "in_use");
+    let seen = bob.get(&format!("/api/v1/assets/{lid}")).await;
+    assert_eq!(seen.status, 200, "the holder sees what they hold");
+    bob.call(
+        Method::PATCH,
+        &format!("/api/v1/assets/{lid}"),
+        Some(json!({"name": "Mine now"})),
+    )
+    .await
+    .problem(403);
+    let his = bob.get("/api/v1/assignments").await;
+    assert_eq!(his.body["items"][0]["id"], aid.as_str());
+
+    // One holder at a time.
+    let e = mara
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": lid, "person_id": ann.id}),
+        )
+        .await;
+    e.problem(409);
+    assert!(
+        e.body["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("held by Bob Member"),
+        "{}",
+        e.body
+    );
+
+    // Taken back with its condition: in stock again, free for the next holder.
+    let e = mara
+        .post(
+            &format!("/api/v1/assignments/{aid}/return"),
+            json!({"returned_at": "2001-01-01"}),
+        )
+        .await;
+    e.problem(422);
+    assert_eq!(e.error_fields(), ["returned_at"]);
+    let back = mara
+        .call(
+            Method::POST,
+            &format!("/api/v1/assignments/{aid}/return"),
+            Some(json!({"condition": "Scratched lid"})),
+        )
+        .await;
+    assert_eq!(back.status, 200, "{}", back.body);
+    assert_eq!(back.body["outcome"], "returned");
+    assert_eq!(back.body["received_by"], mara.id.as_str());
+    assert_eq!(back.body["condition"], "Scratched lid");
+    assert_eq!(back.body["open"], false);
+    mara.post(&format!("/api/v1/assignments/{aid}/return"), json!({}))
+        .await
+        .problem(409);
+    let a = s.get(&format!("/api/v1/assets/{lid}")).await;
+    assert_eq!(a.body["status"], "in_stock");
+    bob.get(&format!("/api/v1/assets/{lid}")).await.problem(404);
+
+    // Warn instead of refuse: issued, with the warning recorded.
+    mara.call(
+        Method::PATCH,
+        "/api/v1/settings/policy",
+        Some(json!({"acceptable_use_enforcement": "warn"})),
+    )
+    .await
+    .problem(403);
+    let set = ann
+        .call(
+            Method::PATCH,
+            "/api/v1/settings/policy",
+            Some(json!({"acceptable_use_enforcement": "warn"})),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    assert_eq!(set.body["acceptable_use_enforcement"], "warn");
+    let warned = mara
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": lid, "person_id": carl}),
+        )
+        .await;
+    assert_eq!(warned.status, 201, "{}", warned.body);
+    assert!(
+        warned.body["warnings"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("Carl Colleague has not acknowledged"),
+        "{}",
+        warned.body
+    );
+
+    // The custody history, on the asset and on the person.
+    let on_asset = s.get(&format!("/api/v1/assignments?asset_id={lid}")).await;
+    assert_eq!(on_asset.body["items"].as_array().map(Vec::len), Some(2));
+    let on_bob = s
+        .get(&format!("/api/v1/assignments?person_id={}", bob.id))
+        .await;
+    assert_eq!(on_bob.body["items"].as_array().map(Vec::len), Some(1));
+    let history = s
+        .get(&format!("/api/v1/assets/{lid}/history"))
+        .await
+        .body
+        .to_string();
+    assert!(
+        history.contains("asset.issued") && history.contains("asset.returned"),
+        "{history}"
+    );
+}
+
+async fn off_premises_follows_the_classification_and_exceptions(backend: &str) {
+    let s = start(backend).await;
+    let ann = person(&s, "Ann Admin", "admin").await;
+    let adam = person(&s, "Adam Admin", "admin").await;
+    let mara = person(&s, "Mara Manager", "manager").await;
+    let bob = person(&s, "Bob Member", "member").await;
+    approve_aup(&ann, "1.0", true).await;
+    assert_eq!(
+        bob.post("/api/v1/acknowledgements", json!({})).await.status,
+        201
+    );
+    let level = s
+        .post(
+            "/api/v1/classifications",
+            json!({"key": "secret", "name": "Secret", "rank": 4, "off_premises": "forbidden"}),
+        )
+        .await;
+    assert_eq!(level.status, 201, "{}", level.body);
+    let field = s
+        .post(
+            "/api/v1/locations",
+            json!({"name": "Customer site", "on_premises": false}),
+        )
+        .await;
+    let field_id = id_of(&field);
+
+    // An internal laptop that stores secret data is handled as secret.
+    let laptop = s
+        .asset(
+            &bob.id,
+            json!({"name": "Field laptop", "status": "in_stock"}),
+        )
+        .await;
+    let lid = laptop["id"].as_str().expect("id").to_string();
+    let data = s
+        .asset(
+            &ann.id,
+            json!({"kind": "data", "name": "Source code", "classification": "secret"}),
+        )
+        .await;
+    let link = s
+        .post(
+            &format!("/api/v1/assets/{lid}/relations"),
+            json!({"type": "stores", "to_id": data["id"]}),
+        )
+        .await;
+    assert_eq!(link.status, 201, "{}", link.body);
+    let e = mara
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": lid, "person_id": bob.id, "off_premises": true}),
+        )
+        .await;
+    e.problem(422);
+    assert_eq!(e.error_fields(), ["off_premises"]);
+    let why = e.body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        why.contains("secret") && why.contains("forbids") && why.contains("Source code"),
+        "{why}"
+    );
+    // Through an off-premises location too.
+    let e = mara
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": lid, "person_id": bob.id, "location_id": field_id}),
+        )
+        .await;
+    e.problem(422);
+    assert_eq!(e.error_fields(), ["location_id"]);
+
+    // An exception: expiry required and within a year; the requester cannot approve it.
+    let e = mara
+        .post(
+            "/api/v1/exceptions",
+            json!({"rule": "off_premises", "asset_ids": [lid], "justification": "On-site audit", "compensating_controls": "Full-disk encryption", "expires_at": "2099-01-01"}),
+        )
+        .await;
+    e.problem(422);
+    assert_eq!(e.error_fields(), ["expires_at"]);
+    let soon = (chrono::Utc::now().date_naive() + chrono::TimeDelta::days(30)).to_string();
+    let x = ann
+        .post(
+            "/api/v1/exceptions",
+            json!({"rule": "off_premises", "asset_ids": [lid], "justification": "On-site audit", "compensating_controls": "Full-disk encryption", "expires_at": soon}),
+        )
+        .await;
+    assert_eq!(x.status, 201, "{}", x.body);
+    assert_eq!(x.body["state"], "requested");
+    let xid = id_of(&x);
+    // Requested is not approved: still refused.
+    mara.post(
+        "/api/v1/assignments",
+        json!({"asset_id": lid, "person_id": bob.id, "off_premises": true}),
+    )
+    .await
+    .problem(422);
+    let own = ann
+        .post(&format!("/api/v1/exceptions/{xid}/approve"), json!({}))
+        .await;
+    own.problem(422);
+    assert_eq!(own.error_fields(), ["approver_id"]);
+    mara.post(&format!("/api/v1/exceptions/{xid}/approve"), json!({}))
+        .await
+        .problem(403);
+    let ok = adam
+        .post(
+            &format!("/api/v1/exceptions/{xid}/approve"),
+            json!({"notes": "Until the audit ends"}),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.body["state"], "approved");
+    assert_eq!(ok.body["approver_id"], adam.id.as_str());
+    let issued = mara
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": lid, "person_id": bob.id, "location_id": field_id, "expected_return_at": soon}),
+        )
+        .await;
+    assert_eq!(issued.status, 201, "{}", issued.body);
+    assert_eq!(issued.body["exception_id"], xid.as_str());
+    assert_eq!(issued.body["off_premises"], true);
+    // The off-premises register: with whom, where, until when, approved by whom.
+    let register = s
+        .get("/api/v1/assignments?open=true&off_premises=true")
+        .await;
+    let row = &register.body["items"][0];
+    assert_eq!(row["person_id"], bob.id.as_str());
+    assert_eq!(row["location_id"], field_id.as_str());
+    assert_eq!(row["expected_return_at"], soon.as_str());
+    assert_eq!(row["approved_by"], adam.id.as_str());
+    let aid = id_of(&issued);
+    assert_eq!(
+        mara.post(&format!("/api/v1/assignments/{aid}/return"), json!({}))
+            .await
+            .status,
+        200
+    );
+
+    // Expired: the exception no longer lifts the refusal.
+    let past = if backend == "postgres" {
+        format!("UPDATE exceptions SET expires_at = DATE '2020-01-01' WHERE id = '{xid}'")
+    } else {
+        format!(
+            "UPDATE exceptions SET expires_at = '2020-01-01' WHERE id = X'{}'",
+            xid.replace('-', "")
+        )
+    };
+    s.db().execute(&past).await.expect("expire the exception");
+    let x = s.get(&format!("/api/v1/exceptions/{xid}")).await;
+    assert_eq!(x.body["state"], "expired");
+    let e = mara
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": lid, "person_id": bob.id, "off_premises": true}),
+        )
+        .await;
+    e.problem(422);
+    assert_eq!(e.error_fields(), ["off_premises"]);
+
+    // Approval required (restricted): the approver is named and recorded.
+    let phone = s
+        .asset(
+            &bob.id,
+            json!({"name": "Phone", "classification": "restricted", "status": "in_stock"}),
+        )
+        .await;
+    let pid = phone["id"].as_str().expect("id").to_string();
+    let e = mara
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": pid, "person_id": bob.id, "off_premises": true}),
+        )
+        .await;
+    e.problem(422);
+    assert_eq!(e.error_fields(), ["approved_by"]);
+    let e = mara
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": pid, "person_id": bob.id, "off_premises": true, "approved_by": bob.id}),
+        )
+        .await;
+    e.problem(422);
+    let issued = mara
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": pid, "person_id": bob.id, "off_premises": true, "approved_by": mara.id}),
+        )
+        .await;
+    assert_eq!(issued.status, 201, "{}", issued.body);
+    assert_eq!(issued.body["approved_by"], mara.id.as_str());
+
+    // Members ask only for what they own; revoking ends an exception.
+    let e = bob
+        .post(
+            "/api/v1/exceptions",
+            json!({"rule": "off_premises", "asset_ids": [data["id"]], "justification": "x", "compensating_controls": "y", "expires_at": soon}),
+        )
+        .await;
+    e.problem(422);
+    assert_eq!(e.error_fields(), ["asset_ids[0]"]);
+    let mine = bob
+        .post(
+            "/api/v1/exceptions",
+            json!({"rule": "review_overdue", "asset_ids": [pid], "justification": "Travelling", "compensating_controls": "Remote check", "expires_at": soon}),
+        )
+        .await;
+    assert_eq!(mine.status, 201, "{}", mine.body);
+    let listed = bob.get("/api/v1/exceptions").await;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1));
+    let mid = id_of(&mine);
+    let rejected = ann
+        .post(
+            &format!("/api/v1/exceptions/{mid}/reject"),
+            json!({"notes": "Review it on return"}),
+        )
+        .await;
+    assert_eq!(rejected.body["state"], "rejected");
+    ann.post(&format!("/api/v1/exceptions/{mid}/revoke"), json!({}))
+        .await
+        .problem(422);
+}
+
+async fn software_seats_count_licences(backend: &str) {
+    let s = start(backend).await;
+    let ann = person(&s, "Ann Admin", "admin").await;
+    let bob = person(&s, "Bob Member", "member").await;
+    let sw = s
+        .asset(
+            &ann.id,
+            json!({"kind": "software", "name": "CAD Suite", "licences_purchased": 1, "licence_model": "subscription"}),
+        )
+        .await;
+    let sid = sw["id"].as_str().expect("id").to_string();
+    let host = s
+        .asset(&ann.id, json!({"name": "Build server", "kind": "virtual"}))
+        .await;
+    let data = s
+        .asset(&ann.id, json!({"kind": "data", "name": "Designs"}))
+        .await;
+
+    let seat = ann
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": sid, "person_id": bob.id}),
+        )
+        .await;
+    assert_eq!(seat.status, 201, "{}", seat.body);
+    assert_eq!(seat.body["kind"], "seat");
+    let e = ann
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": sid, "host_id": data["id"]}),
+        )
+        .await;
+    e.problem(422);
+    assert_eq!(e.error_fields(), ["host_id"]);
+    let e = ann
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": sid, "person_id": bob.id}),
+        )
+        .await;
+    e.problem(409);
+    // Beyond the licences purchased: flagged by default.
+    let over = ann
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": sid, "host_id": host["id"]}),
+        )
+        .await;
+    assert_eq!(over.status, 201, "{}", over.body);
+    assert!(
+        over.body["warnings"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("2 seats of"),
+        "{}",
+        over.body
+    );
+    let a = s.get(&format!("/api/v1/assets/{sid}")).await;
+    assert_eq!(a.body["licences_used"], 2);
+    // Or refused, by setting.
+    ann.call(
+        Method::PATCH,
+        "/api/v1/settings/policy",
+        Some(json!({"licence_overallocation": "refuse", "colour": "red"})),
+    )
+    .await
+    .problem(422);
+    ann.call(
+        Method::PATCH,
+        "/api/v1/settings/policy",
+        Some(json!({"licence_overallocation": "refuse"})),
+    )
+    .await;
+    let ann_seat = ann
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": sid, "person_id": ann.id}),
+        )
+        .await;
+    ann_seat.problem(422);
+    assert_eq!(ann_seat.error_fields(), ["asset_id"]);
+    // A seat taken back frees a licence.
+    let back = ann
+        .post(
+            &format!("/api/v1/assignments/{}/return", id_of(&over)),
+            json!({}),
+        )
+        .await;
+    assert_eq!(back.status, 200, "{}", back.body);
+    let a = s.get(&format!("/api/v1/assets/{sid}")).await;
+    assert_eq!(a.body["licences_used"], 1);
+}
+
+async fn holders_report_their_assets_lost_or_stolen(backend: &str) {
+    let s = start(backend).await;
+    let ann = person(&s, "Ann Admin", "admin").await;
+    let bob = person(&s, "Bob Member", "member").await;
+    let laptop = s
+        .asset(
+            &ann.id,
+            json!({"name": "Travel laptop", "status": "in_stock"}),
+        )
+        .await;
+    let other = s.asset(&ann.id, json!({"name": "Desk phone"})).await;
+    let lid = laptop["id"].as_str().expect("id").to_string();
+    let issued = ann
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": lid, "person_id": bob.id}),
+        )
+        .await;
+    assert_eq!(issued.status, 201, "{}", issued.body);
+
+    // The holder may report a loss, nothing else; nor for assets they do not hold.
+    bob.post(
+        &format!("/api/v1/assets/{lid}/transitions"),
+        json!({"to": "retired"}),
+    )
+    .await
+    .problem(403);
+    bob.post(
+        &format!(
+            "/api/v1/assets/{}/transitions",
+            other["id"].as_str().unwrap_or("")
+        ),
+        json!({"to": "lost", "incident_ref": "INC-1"}),
+    )
+    .await
+    .problem(404);
+    let e = bob
+        .post(
+            &format!("/api/v1/assets/{lid}/transitions"),
+            json!({"to": "stolen"}),
+        )
+        .await;
+    e.problem(422);
+    assert_eq!(e.error_fields(), ["incident_ref", "reported_at"]);
+    let r = bob
+        .post(
+            &format!("/api/v1/assets/{lid}/transitions"),
+            json!({"to": "stolen", "incident_ref": "INC-2041", "reported_at": chrono::Utc::now().to_rfc3339(), "notes": "Taken from a car"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "stolen");
+    // The custody ends with the loss; managers see the status at once.
+    let a = ann
+        .get(&format!("/api/v1/assignments/{}", id_of(&issued)))
+        .await;
+    assert_eq!(a.body["outcome"], "stolen");
+    assert_eq!(a.body["open"], false);
+    let stolen = ann.get("/api/v1/assets?status=stolen").await;
+    assert_eq!(stolen.body["items"][0]["id"], lid.as_str());
+    let history = ann
+        .get(&format!("/api/v1/assets/{lid}/history"))
+        .await
+        .body
+        .to_string();
+    assert!(history.contains("INC-2041"), "{history}");
+}
