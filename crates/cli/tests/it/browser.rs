@@ -487,4 +487,155 @@ on_both!(
     a_manager_works_the_register_in_a_browser,
     a_member_sees_only_their_own_assets_in_a_browser,
     pages_work_by_keyboard_and_refuse_cross_site_forms,
+    custody_and_acceptable_use_in_a_browser,
 );
+
+async fn custody_and_acceptable_use_in_a_browser(backend: &str) {
+    let s = start(backend).await;
+    let ann = s.person("Ann Admin").await;
+    let mara = s.person("Mara Manager").await;
+    let bob = s.person("Bob Member").await;
+    for (email, role, p) in [
+        ("ann@test.example", "admin", &ann),
+        ("mara@test.example", "manager", &mara),
+        ("bob@test.example", "member", &bob),
+    ] {
+        account(&s.app, email, role, Some(p.parse().expect("uuid"))).await;
+    }
+    let ann_t = format!(
+        "Bearer {}",
+        crate::common::token(&s.app, "ann@test.example", "write").await
+    );
+    let as_ann = |m: Method, path: &str, body: serde_json::Value| {
+        let (s, t) = (&s, ann_t.clone());
+        let path = path.to_string();
+        async move {
+            s.call_bare(m, &path, Some(body), &[("authorization", t.as_str())])
+                .await
+        }
+    };
+    let d = as_ann(
+        Method::POST,
+        "/api/v1/policies",
+        json!({"document": "acceptable_use", "number": "1.0", "effective_date": "2026-01-01",
+            "body": "# Acceptable use\n\nLock your screen. <script>alert(1)</script>\n\n[bad](javascript:alert(1))"}),
+    )
+    .await;
+    let pid = d.body["id"].as_str().expect("policy").to_string();
+    let a = as_ann(
+        Method::POST,
+        &format!("/api/v1/policies/{pid}/approve"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let laptop = s
+        .post(
+            "/api/v1/assets",
+            json!({"kind": "physical", "name": "Field laptop", "owner_id": mara, "importance": "high", "classification": "internal", "status": "in_stock"}),
+        )
+        .await;
+    let lid = laptop.body["id"].as_str().expect("id").to_string();
+    let b = Browser::open().await;
+
+    // Issuing to someone who has not acknowledged the policy is refused, with the reason.
+    sign_in(&b, &s, "mara@test.example", &format!("/assets/{lid}")).await;
+    b.select("#f-person_id", &bob).await;
+    b.submit_via("#issue button[type=submit]").await;
+    let errors = b.text_of("#errors").await;
+    assert!(
+        errors.contains("Bob Member has not acknowledged"),
+        "{errors}"
+    );
+
+    // Bob reads the policy, written for him, and acknowledges it.
+    b.delete_cookies().await;
+    sign_in(&b, &s, "bob@test.example", "/").await;
+    assert!(b.text_of("#aup-nag").await.contains("not acknowledged"));
+    b.goto(&format!("{}/acceptable-use", s.url)).await;
+    let policy = b.text_of("article.policy").await;
+    assert!(
+        policy.contains("Lock your screen") && policy.contains("<script>"),
+        "raw HTML is shown as text: {policy}"
+    );
+    assert!(b
+        .try_find("article.policy a[href^='javascript']")
+        .await
+        .is_none());
+    b.screenshot(&format!("acceptable-use-{backend}")).await;
+    b.submit_via("form[action='/acceptable-use'] button[type=submit]")
+        .await;
+    assert!(b
+        .text_of("#acknowledged")
+        .await
+        .contains("You acknowledged this version"));
+
+    // Now Mara issues it; the custody shows on the asset's page.
+    b.delete_cookies().await;
+    sign_in(&b, &s, "mara@test.example", &format!("/assets/{lid}")).await;
+    b.select("#f-person_id", &bob).await;
+    b.execute(
+        "document.getElementById('f-expected_return_at').value = arguments[0];",
+        vec![json!("2030-01-31")],
+    )
+    .await;
+    b.submit_via("#issue button[type=submit]").await;
+    let custody = b.text_of("table.custody").await;
+    assert!(
+        custody.contains("Bob Member") && custody.contains("2030-01-31"),
+        "{custody}"
+    );
+    b.screenshot(&format!("custody-{backend}")).await;
+
+    // Bob sees what he holds and reports it stolen from its page.
+    b.delete_cookies().await;
+    sign_in(&b, &s, "bob@test.example", "/").await;
+    assert!(b.text_of("#held").await.contains("(1)"));
+    assert!(b.text_of("main").await.contains("Field laptop"));
+    b.goto(&format!("{}/assets/{lid}", s.url)).await;
+    b.execute("window.confirm = () => true;", vec![]).await;
+    b.select("#f-to", "stolen").await;
+    b.submit_via("#report button[type=submit]").await;
+    assert!(b.text_of("#errors").await.contains("incident_ref"));
+    b.execute("window.confirm = () => true;", vec![]).await;
+    b.select("#f-to", "stolen").await;
+    b.fill("#f-incident_ref", "INC-77").await;
+    b.submit_via("#report button[type=submit]").await;
+    let stored = s.get(&format!("/api/v1/assets/{lid}")).await;
+    assert_eq!(
+        stored.body["status"],
+        "stolen",
+        "{}",
+        b.text_of("main").await
+    );
+
+    // Managers see it at once, and ask for exceptions through a form that names mistakes.
+    b.delete_cookies().await;
+    sign_in(&b, &s, "mara@test.example", "/").await;
+    assert!(b
+        .text_of("#lost-stolen")
+        .await
+        .contains("Reported lost or stolen"));
+    assert!(b.text_of("main").await.contains("Field laptop"));
+    b.goto(&format!("{}/exceptions/new", s.url)).await;
+    b.select("#f-rule", "off_premises").await;
+    b.fill("#f-asset_ids", "AST-000001\nAST-999999").await;
+    b.fill("#f-justification", "Customer visit").await;
+    b.fill("#f-compensating_controls", "Encrypted disk").await;
+    b.execute(
+        "document.getElementById('f-expires_at').value = arguments[0];",
+        vec![json!("2099-01-01")],
+    )
+    .await;
+    b.submit_via("#exception-form button[type=submit]").await;
+    let errors = b.text_of("#errors").await;
+    assert!(errors.contains("AST-999999"), "{errors}");
+    b.goto(&format!("{}/policies", s.url)).await;
+    assert!(b
+        .text_of("#ack-summary")
+        .await
+        .contains("1 people have acknowledged"));
+    b.goto(&format!("{}/off-premises", s.url)).await;
+    assert!(b.text_of("h1").await.contains("Off the premises"));
+    b.close().await;
+}
