@@ -32,7 +32,8 @@ pub const FILTERS: &[&str] = &[
     "sort",
 ];
 
-fn word<T>(
+/// A query parameter that must be one of a fixed set of words.
+pub(crate) fn word<T>(
     parse: fn(&str) -> Option<T>,
     names: &'static [&'static str],
 ) -> impl Fn(&str) -> Result<T, String> {

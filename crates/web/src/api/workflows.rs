@@ -14,17 +14,11 @@ use custodian_domain::exception::{ExceptionRule, ExceptionStatus};
 use custodian_domain::policy::PolicyDocument;
 use custodian_store::{AcknowledgementQuery, AssignmentQuery, ExceptionQuery};
 
+use super::assets::word;
 use super::{created, one, page};
 use crate::extract::{path_id, Caller, IfMatch, JsonObject, Params};
 use crate::problem::{ApiResult, Problem};
 use crate::AppState;
-
-fn word<T>(
-    parse: fn(&str) -> Option<T>,
-    names: &'static [&'static str],
-) -> impl Fn(&str) -> Result<T, String> {
-    move |v| parse(v).ok_or_else(|| format!("must be one of {}, not {v:?}", names.join(", ")))
-}
 
 pub async fn list_policies(
     State(s): State<AppState>,
