@@ -467,6 +467,23 @@ impl App {
                 ),
             ));
         }
+        let (next, mut cs) = self.returning(ctx, &cur, condition, at, now).await?;
+        self.settle_on_return(ctx, &cur, &next, &mut cs, now)
+            .await?;
+        self.store.commit(cs).await.map_err(|e| race(e, if_match))?;
+        Ok(next)
+    }
+
+    /// The change set that takes an assignment back: the assignment ends as returned, a
+    /// device goes back in stock, a seat is freed.
+    pub(crate) async fn returning(
+        &self,
+        ctx: &Ctx,
+        cur: &Assignment,
+        condition: Option<String>,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(Assignment, ChangeSet)> {
         let mut next = cur.clone();
         next.returned_at = Some(at);
         next.received_by = ctx.principal().and_then(|p| p.person_id);
@@ -474,7 +491,7 @@ impl App {
         next.outcome = Some(AssignmentOutcome::Returned);
         next.version += 1;
         next.updated_at = now;
-        let mut cs = self.ending(ctx, &cur, &next, "assignment.returned", now);
+        let mut cs = self.ending(ctx, cur, &next, "assignment.returned", now);
         if let Some(asset) = self.store.asset(cur.asset_id).await? {
             let mut na = asset.clone();
             match cur.kind {
@@ -510,8 +527,7 @@ impl App {
                 now,
             ));
         }
-        self.store.commit(cs).await.map_err(|e| race(e, if_match))?;
-        Ok(next)
+        Ok((next, cs))
     }
 
     /// The change set that ends an assignment, with its event.

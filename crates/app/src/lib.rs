@@ -15,11 +15,13 @@ use custodian_store::{Store, StoreError};
 
 pub mod accounts;
 pub mod assets;
+pub mod attestation;
 pub mod audit;
 pub mod authz;
 pub mod custody;
 pub mod exceptions;
 pub mod import;
+pub mod offboarding;
 pub mod parties;
 pub mod policies;
 pub mod reference;

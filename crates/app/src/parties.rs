@@ -173,7 +173,9 @@ impl App {
             .collect())
     }
 
-    /// Changes a party. A person who leaves ends the delegations they give or hold.
+    /// Changes a party. A person who enters notice or leaves gets an offboarding case, and
+    /// one who leaves ends the delegations they give or hold; a person who leaves a team or
+    /// gives up a role gets a handover case.
     pub async fn update_party(
         &self,
         ctx: &Ctx,
@@ -214,6 +216,9 @@ impl App {
                 now,
             ),
         );
+        let opened = self.cases_for_party_change(ctx, &cur, &next, now).await?;
+        cs.writes.extend(opened.writes);
+        cs.events.extend(opened.events);
         if next.status == Some(PersonStatus::Left) && cur.status != Some(PersonStatus::Left) {
             for q in [
                 DelegationQuery {

@@ -106,6 +106,10 @@ pub enum Action {
     RequestExceptions,
     /// Approve, reject or revoke policy exceptions.
     DecideExceptions,
+    /// Open, settle and close offboarding and handover cases.
+    ManageOffboarding,
+    /// Open and close attestation campaigns.
+    RunAttestations,
 }
 
 impl Action {
@@ -139,6 +143,8 @@ impl Action {
             Action::ManagePolicies => "manage policy documents and acknowledgements",
             Action::RequestExceptions => "ask for policy exceptions",
             Action::DecideExceptions => "approve, reject or revoke policy exceptions",
+            Action::ManageOffboarding => "run offboarding and handover cases",
+            Action::RunAttestations => "run attestation campaigns",
         }
     }
 }
@@ -168,6 +174,8 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | ManageParties
                 | ManageLocations
                 | ReadMetrics
+                | ManageOffboarding
+                | RunAttestations
         ),
         Role::Auditor => matches!(
             action,

@@ -33,6 +33,7 @@ macro_rules! wire_enum {
 pub mod access;
 pub mod account;
 pub mod asset;
+pub mod attestation;
 pub mod audit;
 pub mod classification;
 pub mod custody;
@@ -43,6 +44,7 @@ pub mod fields;
 pub mod input;
 pub mod lifecycle;
 pub mod location;
+pub mod offboarding;
 pub mod party;
 pub mod policy;
 pub mod totp;

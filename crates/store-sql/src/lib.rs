@@ -14,6 +14,7 @@ use uuid::Uuid;
 use chrono::{DateTime, Utc};
 use custodian_domain::account::{ApiToken, Session, User};
 use custodian_domain::asset::{Asset, Relation};
+use custodian_domain::attestation::{Attestation, AttestationStatus};
 use custodian_domain::audit::Event;
 use custodian_domain::classification::Classification;
 use custodian_domain::custody::Assignment;
@@ -21,11 +22,12 @@ use custodian_domain::custom::CustomFieldDef;
 use custodian_domain::exception::PolicyException;
 use custodian_domain::lifecycle::{DisposalRecord, IncidentReport};
 use custodian_domain::location::Location;
+use custodian_domain::offboarding::Offboarding;
 use custodian_domain::party::{Delegation, Party, PartyKind};
 use custodian_domain::policy::{Acknowledgement, PolicyDocument, PolicyVersion};
 use custodian_store::{
     AcknowledgementQuery, AssetQuery, AssetSort, AssignmentQuery, Cursor, DelegationQuery,
-    ExceptionQuery, Page, PartyQuery, PartyRef, Result, Store, StoreError, Tx,
+    ExceptionQuery, OffboardingQuery, Page, PartyQuery, PartyRef, Result, Store, StoreError, Tx,
 };
 
 mod bulk;
@@ -68,6 +70,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "policy workflows",
         sqlite: include_str!("schema/sqlite_004.sql"),
         postgres: include_str!("schema/postgres_004.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "offboarding and attestation",
+        sqlite: include_str!("schema/sqlite_005.sql"),
+        postgres: include_str!("schema/postgres_005.sql"),
     },
 ];
 
@@ -1320,6 +1328,102 @@ impl Store for SqlStore {
         Ok(x.pop())
     }
 
+    async fn offboarding(&self, id: Uuid) -> Result<Option<Offboarding>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM offboardings WHERE id = $1",
+            rows::OFFBOARDING_COLS
+        ))
+        .bind(id);
+        let Some(r) = self.pools.fetch_optional(sql).await? else {
+            return Ok(None);
+        };
+        let mut c = vec![rows::offboarding(&r)?.1];
+        self.fill_items(&mut c).await?;
+        Ok(c.pop())
+    }
+
+    async fn list_offboardings(&self, q: &OffboardingQuery) -> Result<Page<Offboarding>> {
+        let mut sql = Sql::new("");
+        let mut conds = Vec::new();
+        if let Some(p) = q.person_id {
+            conds.push(format!("person_id = {}", sql.arg(p)));
+        }
+        if let Some(st) = q.status {
+            conds.push(format!("status = {}", sql.arg(st.as_str())));
+        }
+        if let Some(k) = q.kind {
+            conds.push(format!("kind = {}", sql.arg(k.as_str())));
+        }
+        let mut page = self
+            .fetch_directed(
+                sql,
+                rows::OFFBOARDING_COLS,
+                "offboardings",
+                conds,
+                q.cursor,
+                q.limit,
+                q.newest_first,
+                rows::offboarding,
+            )
+            .await?;
+        self.fill_items(&mut page.items).await?;
+        Ok(page)
+    }
+
+    async fn attestation(&self, id: Uuid) -> Result<Option<Attestation>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM attestations WHERE id = $1",
+            rows::ATTESTATION_COLS
+        ))
+        .bind(id);
+        let Some(r) = self.pools.fetch_optional(sql).await? else {
+            return Ok(None);
+        };
+        let mut c = vec![rows::attestation(&r)?.1];
+        self.fill_owners(&mut c).await?;
+        Ok(c.pop())
+    }
+
+    async fn list_attestations(
+        &self,
+        status: Option<AttestationStatus>,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<Attestation>> {
+        let mut sql = Sql::new("");
+        let mut conds = Vec::new();
+        if let Some(st) = status {
+            conds.push(format!("status = {}", sql.arg(st.as_str())));
+        }
+        let mut page = self
+            .fetch_directed(
+                sql,
+                rows::ATTESTATION_COLS,
+                "attestations",
+                conds,
+                cursor,
+                limit,
+                true,
+                rows::attestation,
+            )
+            .await?;
+        self.fill_owners(&mut page.items).await?;
+        Ok(page)
+    }
+
+    async fn asset_owner_counts(&self) -> Result<Vec<(Uuid, i64)>> {
+        let sql = Sql::new(
+            "SELECT owner_id, COUNT(*) AS n FROM assets WHERE status <> 'disposed' \
+             GROUP BY owner_id ORDER BY owner_id",
+        );
+        self.pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(|r| Ok((r.get("owner_id")?, r.get("n")?)))
+            .collect()
+    }
+
     async fn list_exceptions(&self, q: &ExceptionQuery) -> Result<Page<PolicyException>> {
         let mut sql = Sql::new("");
         let mut conds = Vec::new();
@@ -1353,6 +1457,44 @@ impl Store for SqlStore {
 }
 
 impl SqlStore {
+    async fn fill_items(&self, cases: &mut [Offboarding]) -> Result<()> {
+        if cases.is_empty() {
+            return Ok(());
+        }
+        let mut sql = Sql::new(format!(
+            "SELECT {} FROM offboarding_items WHERE offboarding_id IN ",
+            rows::ITEM_COLS
+        ));
+        sql.push_list(cases.iter().map(|c| c.id).collect::<Vec<_>>());
+        sql.push(" ORDER BY offboarding_id, position");
+        for r in self.pools.fetch_all(sql).await? {
+            let (case, item) = rows::item(&r)?;
+            if let Some(c) = cases.iter_mut().find(|c| c.id == case) {
+                c.items.push(item);
+            }
+        }
+        Ok(())
+    }
+
+    async fn fill_owners(&self, campaigns: &mut [Attestation]) -> Result<()> {
+        if campaigns.is_empty() {
+            return Ok(());
+        }
+        let mut sql = Sql::new(format!(
+            "SELECT {} FROM attestation_owners WHERE attestation_id IN ",
+            rows::ATTESTATION_OWNER_COLS
+        ));
+        sql.push_list(campaigns.iter().map(|c| c.id).collect::<Vec<_>>());
+        sql.push(" ORDER BY attestation_id, position");
+        for r in self.pools.fetch_all(sql).await? {
+            let (campaign, owner) = rows::attestation_owner(&r)?;
+            if let Some(c) = campaigns.iter_mut().find(|c| c.id == campaign) {
+                c.owners.push(owner);
+            }
+        }
+        Ok(())
+    }
+
     /// A listing keyed on `seq`, oldest or newest first.
     #[allow(clippy::too_many_arguments)]
     async fn fetch_directed<T>(

@@ -3,6 +3,9 @@
 use custodian_domain::access::{Role, Scope};
 use custodian_domain::account::{ApiToken, Session, User};
 use custodian_domain::asset::{Asset, AssetKind, Importance, Relation, RelationType};
+use custodian_domain::attestation::{
+    Attestation, AttestationOwner, AttestationStatus, OwnerResponse,
+};
 use custodian_domain::audit::Event;
 use custodian_domain::classification::{Classification, DisposalRequirement, Handling};
 use custodian_domain::custody::{Assignment, AssignmentKind, AssignmentOutcome};
@@ -10,6 +13,9 @@ use custodian_domain::custom::{CustomFieldDef, CustomType, EntityType};
 use custodian_domain::exception::{ExceptionRule, ExceptionStatus, PolicyException};
 use custodian_domain::lifecycle::{DisposalMethod, DisposalRecord, IncidentReport, Status};
 use custodian_domain::location::{Location, LocationKind};
+use custodian_domain::offboarding::{
+    CaseItem, CaseKind, CaseStatus, ItemKind, ItemStatus, Offboarding,
+};
 use custodian_domain::party::{
     Delegation, DelegationTask, EmploymentType, Party, PartyKind, PersonStatus,
 };
@@ -18,6 +24,7 @@ use custodian_domain::policy::{
 };
 use custodian_store::{Result, StoreError};
 use serde_json::{Map, Value};
+use uuid::Uuid;
 
 use crate::db::{Row, Sql};
 
@@ -648,6 +655,194 @@ pub fn exception(row: &Row) -> Result<(i64, PolicyException)> {
             version: row.get("version")?,
             created_at: row.get("created_at")?,
             updated_at: row.get("updated_at")?,
+        },
+    ))
+}
+
+pub const OFFBOARDING_COLS: &str = "seq, id, person_id, kind, reason, from_party_id, end_date, successor_id, status, opened_by, closed_at, closed_by, notes, version, created_at, updated_at";
+pub const ITEM_COLS: &str = "offboarding_id, id, kind, asset_id, assignment_id, delegation_id, title, status, successor_id, settled_at, settled_by, evidence";
+pub const ATTESTATION_COLS: &str =
+    "seq, id, title, due_date, status, opened_by, closed_at, closed_by, version, created_at, updated_at";
+pub const ATTESTATION_OWNER_COLS: &str = "attestation_id, owner_id, asset_count, status, responded_at, responded_by, note, disputed_asset_ids";
+
+pub fn offboarding_values(c: &Offboarding) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("id", c.id.into()),
+        ("person_id", c.person_id.into()),
+        ("kind", c.kind.as_str().into()),
+        ("reason", c.reason.clone().into()),
+        ("from_party_id", c.from_party_id.into()),
+        ("end_date", c.end_date.into()),
+        ("successor_id", c.successor_id.into()),
+        ("status", c.status.as_str().into()),
+        ("opened_by", c.opened_by.into()),
+        ("closed_at", c.closed_at.into()),
+        ("closed_by", c.closed_by.into()),
+        ("notes", c.notes.clone().into()),
+        ("version", c.version.into()),
+        ("created_at", c.created_at.into()),
+        ("updated_at", c.updated_at.into()),
+    ]
+}
+
+pub fn offboarding(row: &Row) -> Result<(i64, Offboarding)> {
+    Ok((
+        row.get("seq")?,
+        Offboarding {
+            id: row.get("id")?,
+            person_id: row.get("person_id")?,
+            kind: word(row, "kind", CaseKind::parse)?,
+            reason: row.get("reason")?,
+            from_party_id: row.get("from_party_id")?,
+            end_date: row.get("end_date")?,
+            successor_id: row.get("successor_id")?,
+            status: word(row, "status", CaseStatus::parse)?,
+            opened_by: row.get("opened_by")?,
+            closed_at: row.get("closed_at")?,
+            closed_by: row.get("closed_by")?,
+            notes: row.get("notes")?,
+            items: Vec::new(),
+            version: row.get("version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        },
+    ))
+}
+
+/// The columns of an item that change when it is settled.
+pub fn item_state(i: &CaseItem) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("status", i.status.as_str().into()),
+        ("successor_id", i.successor_id.into()),
+        ("settled_at", i.settled_at.into()),
+        ("settled_by", i.settled_by.into()),
+        ("evidence", i.evidence.clone().into()),
+    ]
+}
+
+pub fn item_values(
+    case: Uuid,
+    position: usize,
+    i: &CaseItem,
+) -> Vec<(&'static str, crate::db::Arg)> {
+    let mut v = vec![
+        ("id", i.id.into()),
+        ("offboarding_id", case.into()),
+        ("position", (position as i64).into()),
+        ("kind", i.kind.as_str().into()),
+        ("asset_id", i.asset_id.into()),
+        ("assignment_id", i.assignment_id.into()),
+        ("delegation_id", i.delegation_id.into()),
+        ("title", i.title.clone().into()),
+    ];
+    v.extend(item_state(i));
+    v
+}
+
+/// An item and the case it belongs to.
+pub fn item(row: &Row) -> Result<(Uuid, CaseItem)> {
+    Ok((
+        row.get("offboarding_id")?,
+        CaseItem {
+            id: row.get("id")?,
+            kind: word(row, "kind", ItemKind::parse)?,
+            asset_id: row.get("asset_id")?,
+            assignment_id: row.get("assignment_id")?,
+            delegation_id: row.get("delegation_id")?,
+            title: row.get("title")?,
+            status: word(row, "status", ItemStatus::parse)?,
+            successor_id: row.get("successor_id")?,
+            settled_at: row.get("settled_at")?,
+            settled_by: row.get("settled_by")?,
+            evidence: row.get("evidence")?,
+        },
+    ))
+}
+
+pub fn attestation_values(a: &Attestation) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("id", a.id.into()),
+        ("title", a.title.clone().into()),
+        ("due_date", a.due_date.into()),
+        ("status", a.status.as_str().into()),
+        ("opened_by", a.opened_by.into()),
+        ("closed_at", a.closed_at.into()),
+        ("closed_by", a.closed_by.into()),
+        ("version", a.version.into()),
+        ("created_at", a.created_at.into()),
+        ("updated_at", a.updated_at.into()),
+    ]
+}
+
+pub fn attestation(row: &Row) -> Result<(i64, Attestation)> {
+    Ok((
+        row.get("seq")?,
+        Attestation {
+            id: row.get("id")?,
+            title: row.get("title")?,
+            due_date: row.get("due_date")?,
+            status: word(row, "status", AttestationStatus::parse)?,
+            opened_by: row.get("opened_by")?,
+            closed_at: row.get("closed_at")?,
+            closed_by: row.get("closed_by")?,
+            owners: Vec::new(),
+            version: row.get("version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        },
+    ))
+}
+
+/// The columns of an owner's row that change when they answer.
+pub fn answer_values(o: &AttestationOwner) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("status", o.status.as_str().into()),
+        ("responded_at", o.responded_at.into()),
+        ("responded_by", o.responded_by.into()),
+        ("note", o.note.clone().into()),
+        (
+            "disputed_asset_ids",
+            Value::Array(
+                o.disputed_asset_ids
+                    .iter()
+                    .map(|i| Value::String(i.to_string()))
+                    .collect(),
+            )
+            .into(),
+        ),
+    ]
+}
+
+pub fn attestation_owner_values(
+    campaign: Uuid,
+    position: usize,
+    o: &AttestationOwner,
+) -> Vec<(&'static str, crate::db::Arg)> {
+    let mut v = vec![
+        ("attestation_id", campaign.into()),
+        ("owner_id", o.owner_id.into()),
+        ("position", (position as i64).into()),
+        ("asset_count", o.asset_count.into()),
+    ];
+    v.extend(answer_values(o));
+    v
+}
+
+/// An owner's row and the campaign it belongs to.
+pub fn attestation_owner(row: &Row) -> Result<(Uuid, AttestationOwner)> {
+    Ok((
+        row.get("attestation_id")?,
+        AttestationOwner {
+            owner_id: row.get("owner_id")?,
+            asset_count: row.get("asset_count")?,
+            status: word(row, "status", OwnerResponse::parse)?,
+            responded_at: row.get("responded_at")?,
+            responded_by: row.get("responded_by")?,
+            note: row.get("note")?,
+            disputed_asset_ids: strings(row, "disputed_asset_ids")?
+                .iter()
+                .filter_map(|s| Uuid::parse_str(s).ok())
+                .collect(),
         },
     ))
 }

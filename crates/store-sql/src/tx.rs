@@ -578,6 +578,95 @@ impl SqlTx {
                 )
                 .await
             }
+            Write::InsertOffboarding(c) => {
+                self.insert_row("offboardings", rows::offboarding_values(&c))
+                    .await?;
+                for (i, item) in c.items.iter().enumerate() {
+                    self.insert_row("offboarding_items", rows::item_values(c.id, i, item))
+                        .await?;
+                }
+                Ok(())
+            }
+            Write::UpdateOffboarding {
+                case,
+                expected_version,
+            } => {
+                self.update_row(
+                    "offboardings",
+                    "offboarding case",
+                    case.id,
+                    rows::offboarding_values(&case),
+                    expected_version,
+                )
+                .await?;
+                for (i, item) in case.items.iter().enumerate() {
+                    let mut sql = Sql::new("");
+                    let sets: Vec<String> = rows::item_state(item)
+                        .into_iter()
+                        .map(|(c, v)| format!("{c} = {}", sql.arg(v)))
+                        .collect();
+                    let id = sql.arg(item.id);
+                    let case_id = sql.arg(case.id);
+                    sql.text = format!(
+                        "UPDATE offboarding_items SET {} WHERE id = {id} AND offboarding_id = {case_id}",
+                        sets.join(", ")
+                    );
+                    if self.conn.execute(sql).await? == 0 {
+                        self.insert_row("offboarding_items", rows::item_values(case.id, i, item))
+                            .await?;
+                    }
+                }
+                Ok(())
+            }
+            Write::InsertAttestation(a) => {
+                self.insert_row("attestations", rows::attestation_values(&a))
+                    .await?;
+                for (i, o) in a.owners.iter().enumerate() {
+                    self.insert_row(
+                        "attestation_owners",
+                        rows::attestation_owner_values(a.id, i, o),
+                    )
+                    .await?;
+                }
+                Ok(())
+            }
+            Write::UpdateAttestation {
+                id,
+                attestation,
+                owners,
+                expected_version,
+            } => {
+                if let Some(attestation) = attestation {
+                    self.update_row(
+                        "attestations",
+                        "attestation",
+                        id,
+                        rows::attestation_values(&attestation),
+                        expected_version,
+                    )
+                    .await?;
+                }
+                for o in &owners {
+                    let mut sql = Sql::new("");
+                    let sets: Vec<String> = rows::answer_values(o)
+                        .into_iter()
+                        .map(|(c, v)| format!("{c} = {}", sql.arg(v)))
+                        .collect();
+                    let a = sql.arg(id);
+                    let owner = sql.arg(o.owner_id);
+                    sql.text = format!(
+                        "UPDATE attestation_owners SET {} WHERE attestation_id = {a} AND owner_id = {owner}",
+                        sets.join(", ")
+                    );
+                    if self.conn.execute(sql).await? == 0 {
+                        return Err(StoreError::NotFound {
+                            entity: "attestation owner",
+                            id: o.owner_id.to_string(),
+                        });
+                    }
+                }
+                Ok(())
+            }
             Write::InsertDelegation(d) => {
                 let sql = rows::insert(
                     "delegations",

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use custodian_domain::account::{ApiToken, Session, User};
 use custodian_domain::asset::{Asset, AssetKind, Importance, Relation};
+use custodian_domain::attestation::{Attestation, AttestationOwner, AttestationStatus};
 use custodian_domain::audit::{Event, NewEvent};
 use custodian_domain::classification::Classification;
 use custodian_domain::custody::{Assignment, AssignmentKind};
@@ -17,6 +18,7 @@ use custodian_domain::custom::CustomFieldDef;
 use custodian_domain::exception::{ExceptionRule, ExceptionStatus, PolicyException};
 use custodian_domain::lifecycle::{DisposalRecord, IncidentReport, Status};
 use custodian_domain::location::Location;
+use custodian_domain::offboarding::{CaseKind, CaseStatus, Offboarding};
 use custodian_domain::party::{Delegation, Party, PartyKind, PersonStatus};
 use custodian_domain::policy::{Acknowledgement, PolicyDocument, PolicyVersion};
 
@@ -196,6 +198,31 @@ pub enum Write {
     UpdateException {
         /// The new record.
         exception: Box<PolicyException>,
+        /// The version the change was based on.
+        expected_version: i64,
+    },
+    /// Open an offboarding or handover case with its items.
+    InsertOffboarding(Box<Offboarding>),
+    /// Replace a case and its items (new items are added) if its version is still
+    /// `expected_version`.
+    UpdateOffboarding {
+        /// The new record.
+        case: Box<Offboarding>,
+        /// The version the change was based on.
+        expected_version: i64,
+    },
+    /// Open an attestation campaign with every owner it asks.
+    InsertAttestation(Box<Attestation>),
+    /// Record the answers of these owners and, if given, replace the campaign if its version
+    /// is still `expected_version` (answers alone do not change the campaign's version, so
+    /// owners answering at once do not collide).
+    UpdateAttestation {
+        /// The campaign.
+        id: Uuid,
+        /// The new record (its `owners` are not written), when the campaign itself changes.
+        attestation: Option<Box<Attestation>>,
+        /// The owners whose answers changed.
+        owners: Vec<AttestationOwner>,
         /// The version the change was based on.
         expected_version: i64,
     },
@@ -454,6 +481,23 @@ pub struct ExceptionQuery {
     pub newest_first: bool,
 }
 
+/// Filters and paging of the offboarding case list.
+#[derive(Clone, Debug, Default)]
+pub struct OffboardingQuery {
+    /// Page size.
+    pub limit: u32,
+    /// Where the page starts.
+    pub cursor: Option<Cursor>,
+    /// About this person.
+    pub person_id: Option<Uuid>,
+    /// Open or closed.
+    pub status: Option<CaseStatus>,
+    /// Leaver or mover.
+    pub kind: Option<CaseKind>,
+    /// Newest first instead of oldest first.
+    pub newest_first: bool,
+}
+
 /// A party's name, kind and e-mail, for resolving references in imports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartyRef {
@@ -639,4 +683,19 @@ pub trait Store: Send + Sync + 'static {
     async fn list_exceptions(&self, q: &ExceptionQuery) -> Result<Page<PolicyException>>;
     /// The teams a person belongs to and the roles they hold.
     async fn memberships(&self, person_id: Uuid) -> Result<Vec<Uuid>>;
+    /// One offboarding or handover case, with its items.
+    async fn offboarding(&self, id: Uuid) -> Result<Option<Offboarding>>;
+    /// A filtered page of cases, with their items.
+    async fn list_offboardings(&self, q: &OffboardingQuery) -> Result<Page<Offboarding>>;
+    /// One attestation campaign, with every owner it asks.
+    async fn attestation(&self, id: Uuid) -> Result<Option<Attestation>>;
+    /// A page of campaigns, newest first, with their owners.
+    async fn list_attestations(
+        &self,
+        status: Option<AttestationStatus>,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<Attestation>>;
+    /// Every owner of assets not disposed of, with how many they own, by owner id.
+    async fn asset_owner_counts(&self) -> Result<Vec<(Uuid, i64)>>;
 }

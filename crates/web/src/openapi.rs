@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 use custodian_domain::access::{Role, Scope, MIN_PASSWORD_CHARS};
 use custodian_domain::account::{TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS};
 use custodian_domain::asset::{AssetKind, Importance, RelationType};
+use custodian_domain::attestation::{AttestationStatus, OwnerResponse};
 use custodian_domain::classification::{DisposalRequirement, Handling};
 use custodian_domain::custody::AssignmentKind;
 use custodian_domain::custom::{CustomType, EntityType};
@@ -15,6 +16,7 @@ use custodian_domain::exception::{ExceptionRule, ExceptionStatus};
 use custodian_domain::fields::{FieldType, KIND_FIELDS};
 use custodian_domain::lifecycle::{DisposalMethod, Status};
 use custodian_domain::location::LocationKind;
+use custodian_domain::offboarding::{CaseKind, CaseStatus, ItemKind, ItemStatus};
 use custodian_domain::party::{DelegationTask, EmploymentType, PartyKind, PersonStatus};
 use custodian_domain::policy::{AckSource, PolicyDocument, PolicyStatus};
 
@@ -228,6 +230,38 @@ fn schemas() -> Value {
             "justification": text(), "compensating_controls": text(), "expires_at": {"type": "string", "format": "date", "description": "Required; after today and at most a year away."}}},
         "ExceptionDecision": {"type": "object", "properties": {"notes": text()}},
         "ExceptionPage": page_of("PolicyException"),
+        "Offboarding": {"type": "object", "description": "An offboarding (leaver) or handover (mover) case: everything the person has to settle.", "properties": {
+            "id": id(), "person_id": id(), "kind": words(CaseKind::NAMES), "reason": text(), "from_party_id": nullable(id()),
+            "end_date": nullable(date()), "successor_id": nullable(id()), "status": words(CaseStatus::NAMES),
+            "opened_by": nullable(id()), "closed_at": nullable(time()), "closed_by": nullable(id()), "notes": nullable(text()),
+            "items": {"type": "array", "items": r("OffboardingItem")},
+            "open_items": {"type": "integer"}, "overdue": {"type": "boolean", "description": "An item is open past the end date."},
+            "notice_controls": {"type": "array", "description": "While the person works their notice: the controls against unauthorised copying.", "items": {"type": "object", "properties": {"title": text(), "description": text()}}},
+            "version": {"type": "integer"}, "created_at": time(), "updated_at": time()}},
+        "OffboardingItem": {"type": "object", "properties": {"id": id(), "kind": words(ItemKind::NAMES), "asset_id": nullable(id()), "assignment_id": nullable(id()),
+            "delegation_id": nullable(id()), "title": text(), "status": words(ItemStatus::NAMES), "successor_id": nullable(id()),
+            "settled_at": nullable(time()), "settled_by": nullable(id()), "evidence": nullable(text()), "overdue": {"type": "boolean"}}},
+        "OffboardingInput": {"type": "object", "required": ["person_id"], "properties": {"person_id": id(), "end_date": date(), "successor_id": id(), "notes": text()}},
+        "OffboardingPatch": {"type": "object", "properties": {"end_date": nullable(date()), "successor_id": nullable(id()), "notes": nullable(text())}},
+        "OffboardingSettlement": {"type": "object", "required": ["evidence"], "properties": {"evidence": text(),
+            "successor_id": {"type": "string", "format": UUID, "description": "Hand-overs: who takes it over (defaults to the case's successor)."},
+            "condition": {"type": "string", "description": "Returns: the condition it came back in (defaults to the evidence)."},
+            "settled_at": time()}},
+        "OffboardingClosing": {"type": "object", "properties": {"notes": text()}},
+        "OffboardingPage": page_of("Offboarding"),
+        "Attestation": {"type": "object", "description": "An attestation campaign: every owner confirms or corrects the record of their assets.", "properties": {
+            "id": id(), "title": text(), "due_date": date(), "status": words(AttestationStatus::NAMES), "opened_by": nullable(id()),
+            "closed_at": nullable(time()), "closed_by": nullable(id()),
+            "owners": {"type": "array", "items": {"type": "object", "properties": {"owner_id": id(), "asset_count": {"type": "integer"},
+                "status": words(OwnerResponse::NAMES), "responded_at": nullable(time()), "responded_by": nullable(id()), "note": nullable(text()),
+                "disputed_asset_ids": {"type": "array", "items": id()}}}},
+            "completion": {"type": "object", "properties": {"owners": {"type": "integer"}, "answered": {"type": "integer"}, "corrected": {"type": "integer"},
+                "assets": {"type": "integer"}, "assets_attested": {"type": "integer"}, "percent": {"type": "number"}}},
+            "version": {"type": "integer"}, "created_at": time(), "updated_at": time()}},
+        "AttestationInput": {"type": "object", "required": ["title", "due_date"], "properties": {"title": text(), "due_date": date()}},
+        "AttestationAnswer": {"type": "object", "required": ["owner_id"], "properties": {"owner_id": id(), "note": text(),
+            "disputed_asset_ids": {"type": "array", "items": id(), "description": "Assets that are wrong or not the owner's; a note says what is wrong."}}},
+        "AttestationPage": page_of("Attestation"),
         "RuleSettings": {"type": "object", "properties": {
             "acceptable_use_enforcement": {"enum": ["refuse", "warn"], "default": "refuse", "description": "Issuing to someone who has not acknowledged the acceptable-use policy in force."},
             "licence_overallocation": {"enum": ["refuse", "warn"], "default": "warn", "description": "Assigning more seats than licences purchased."}}},
@@ -907,6 +941,102 @@ pub const OPS: &[Op] = &[
     ),
     op(
         "get",
+        "/api/v1/offboardings",
+        "Offboarding and handover cases, newest first (members: their own)",
+        None,
+        (200, Some("OffboardingPage")),
+        &["limit", "cursor", "person_id", "status", "kind"],
+    ),
+    op(
+        "post",
+        "/api/v1/offboardings",
+        "Open an offboarding case by hand (managers); a person entering notice or leaving gets one by themselves",
+        Some("OffboardingInput"),
+        (201, Some("Offboarding")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/offboardings/{id}",
+        "One case",
+        None,
+        (200, Some("Offboarding")),
+        &[],
+    ),
+    op(
+        "patch",
+        "/api/v1/offboardings/{id}",
+        "Change a case's end date, successor or notes (managers)",
+        Some("OffboardingPatch"),
+        (200, Some("Offboarding")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/offboardings/{id}/refresh",
+        "List what has come up since the case opened (managers)",
+        None,
+        (200, Some("Offboarding")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/offboardings/{id}/items/{item_id}/settle",
+        "Settle an item with evidence, doing the work where the register can (managers)",
+        Some("OffboardingSettlement"),
+        (200, Some("Offboarding")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/offboardings/{id}/close",
+        "Close a case whose items are all settled (managers)",
+        Some("OffboardingClosing"),
+        (200, Some("Offboarding")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/attestations",
+        "Attestation campaigns, newest first (members see the owners they answer for)",
+        None,
+        (200, Some("AttestationPage")),
+        &["limit", "cursor", "status"],
+    ),
+    op(
+        "post",
+        "/api/v1/attestations",
+        "Open a campaign asking every owner of assets (managers)",
+        Some("AttestationInput"),
+        (201, Some("Attestation")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/attestations/{id}",
+        "One campaign with its completion",
+        None,
+        (200, Some("Attestation")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/attestations/{id}/answers",
+        "Confirm, or correct, the record of an owner's assets",
+        Some("AttestationAnswer"),
+        (200, Some("Attestation")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/attestations/{id}/close",
+        "Close a campaign (managers)",
+        None,
+        (200, Some("Attestation")),
+        &[],
+    ),
+    op(
+        "get",
         "/api/v1/settings/policy",
         "How strictly the policy rules are enforced",
         None,
@@ -957,9 +1087,18 @@ fn param_schema(name: &str) -> Value {
 /// Whether an operation takes `If-Match`.
 fn versioned(o: &Op) -> bool {
     matches!(o.method, "patch" | "delete")
-        || ["/transitions", "/approve", "/reject", "/revoke", "/return"]
-            .iter()
-            .any(|end| o.path.ends_with(end))
+        || [
+            "/transitions",
+            "/approve",
+            "/reject",
+            "/revoke",
+            "/return",
+            "/refresh",
+            "/settle",
+            "/close",
+        ]
+        .iter()
+        .any(|end| o.path.ends_with(end))
 }
 
 fn operation(o: &Op) -> Value {

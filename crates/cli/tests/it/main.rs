@@ -5,6 +5,7 @@ mod api_assets;
 mod api_reference;
 mod auth;
 mod browser;
+mod cases;
 mod cli;
 mod common;
 mod ops;

@@ -13,6 +13,7 @@ use crate::AppState;
 pub mod accounts;
 pub mod assets;
 pub mod audit;
+pub mod cases;
 pub mod parties;
 pub mod reference;
 pub mod sso;
@@ -150,6 +151,33 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/exceptions/{id}/reject", post(workflows::reject_exception))
         .route("/exceptions/{id}/revoke", post(workflows::revoke_exception))
+        .route(
+            "/offboardings",
+            get(cases::list_offboardings).post(cases::open_offboarding),
+        )
+        .route(
+            "/offboardings/{id}",
+            get(cases::get_offboarding).patch(cases::update_offboarding),
+        )
+        .route(
+            "/offboardings/{id}/refresh",
+            post(cases::refresh_offboarding),
+        )
+        .route(
+            "/offboardings/{id}/items/{item_id}/settle",
+            post(cases::settle_item),
+        )
+        .route("/offboardings/{id}/close", post(cases::close_offboarding))
+        .route(
+            "/attestations",
+            get(cases::list_attestations).post(cases::open_attestation),
+        )
+        .route("/attestations/{id}", get(cases::get_attestation))
+        .route(
+            "/attestations/{id}/answers",
+            post(cases::answer_attestation),
+        )
+        .route("/attestations/{id}/close", post(cases::close_attestation))
         .route(
             "/settings/policy",
             get(workflows::rule_settings).patch(workflows::update_rule_settings),
