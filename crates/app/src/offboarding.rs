@@ -1030,6 +1030,19 @@ impl App {
 }
 
 impl App {
+    /// The id of the asset with this number, if the caller may see it (forms that take
+    /// asset numbers: an asset the caller may not see is as unknown as a missing one).
+    pub async fn find_asset_by_number(&self, ctx: &Ctx, number: &str) -> Result<Option<Uuid>> {
+        let Some(a) = self.store.asset_by_number(number).await? else {
+            return Ok(None);
+        };
+        match self.get_asset(ctx, a.id).await {
+            Ok(_) => Ok(Some(a.id)),
+            Err(AppError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The JSON of cases, reading in one go whether each person works their notice.
     pub async fn cases_json(&self, cases: &[Offboarding]) -> Result<Vec<Value>> {
         let ids: Vec<Uuid> = cases.iter().map(|c| c.person_id).collect();

@@ -585,6 +585,10 @@ fn want(role: Option<&str>, read_only: bool, method: &str, path: &str) -> Want {
             // They see their own assignments and ask for exceptions for what they own.
             "assignments" | "exceptions" if reading => Allowed,
             "exceptions" => Allowed,
+            // They see their own offboarding cases and the campaigns that ask them, and
+            // answer for what they own.
+            "offboardings" | "attestations" if reading => Allowed,
+            "attestations" if path.ends_with("/answers") => Allowed,
             "locations" | "classifications" | "custom_fields" if reading => Allowed,
             _ => Forbidden,
         },

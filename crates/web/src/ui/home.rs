@@ -78,8 +78,10 @@ pub async fn home(State(s): State<AppState>, v: Viewer) -> Response {
     let summary = summary.flatten();
     let held = super::workflows::held_by_viewer(&s, &v).await;
     let lost = super::workflows::lost_or_stolen(&s, &v).await;
+    let prompt = super::cases::attestation_prompt(&s, &v).await;
     let body = html! {
         h1 { "Hello, " (v.user.email) }
+        (prompt)
         (held)
         (lost)
         @if large {

@@ -28,6 +28,7 @@ use crate::AppState;
 mod accounts;
 mod admin;
 mod assets;
+mod cases;
 mod home;
 mod people;
 mod reference;
@@ -116,6 +117,22 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/{id}/report", post(workflows::report))
         .route("/assignments/{id}/return", post(workflows::take_back))
         .route("/off-premises", get(workflows::off_premises))
+        .route("/offboardings", get(cases::offboardings))
+        .route("/offboardings/{id}", get(cases::offboarding))
+        .route("/offboardings/{id}/close", post(cases::close))
+        .route("/offboardings/{id}/refresh", post(cases::refresh))
+        .route("/offboardings/{id}/edit", post(cases::edit))
+        .route(
+            "/offboardings/{id}/items/{item_id}/settle",
+            post(cases::settle),
+        )
+        .route(
+            "/attestations",
+            get(cases::attestations).post(cases::open_attestation),
+        )
+        .route("/attestations/{id}", get(cases::attestation))
+        .route("/attestations/{id}/answer", post(cases::answer))
+        .route("/attestations/{id}/close", post(cases::close_attestation))
         .route("/exceptions", get(workflows::exceptions))
         .route(
             "/exceptions/new",
@@ -380,6 +397,8 @@ pub enum Nav {
     Policies,
     Exceptions,
     OffPremises,
+    Offboarding,
+    Attestation,
     None,
 }
 
@@ -417,7 +436,9 @@ pub fn page(v: Option<&Viewer>, title: &str, nav: Nav, body: Markup) -> Markup {
                                 (item(Nav::Exceptions, "/exceptions", "Exceptions"))
                                 @if v.reads_all() {
                                     (item(Nav::OffPremises, "/off-premises", "Off premises"))
+                                    (item(Nav::Offboarding, "/offboardings", "Offboarding"))
                                 }
+                                (item(Nav::Attestation, "/attestations", "Attestation"))
                                 @if v.audits() {
                                     (item(Nav::Users, "/users", "Users"))
                                     (item(Nav::Audit, "/audit", "Audit trail"))

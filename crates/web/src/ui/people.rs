@@ -123,7 +123,10 @@ pub async fn show(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> R
         .unwrap_or_default();
     let name = |i: &Uuid| names.get(i).cloned().unwrap_or_else(|| i.to_string());
     let custody = if p.kind == PartyKind::Person {
-        super::workflows::person_custody(&s, &v, p.id).await
+        html! {
+            (super::workflows::person_custody(&s, &v, p.id).await)
+            (super::cases::person_cases(&s, &v, p.id).await)
+        }
     } else {
         html! {}
     };

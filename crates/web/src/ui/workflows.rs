@@ -954,11 +954,11 @@ pub async fn create_exception(State(s): State<AppState>, v: Viewer, form: Form) 
         .map(str::trim)
         .filter(|n| !n.is_empty())
     {
-        match s.app.store().asset_by_number(n).await {
-            Ok(Some(a)) => ids.push(json!(a.id)),
+        match s.app.find_asset_by_number(&v.ctx, n).await {
+            Ok(Some(a)) => ids.push(json!(a)),
             _ => errors.0.push(custodian_domain::FieldError::new(
                 "asset_ids",
-                format!("no asset has the number {n}"),
+                format!("no asset you can see has the number {n}"),
             )),
         }
     }
