@@ -488,6 +488,7 @@ on_both!(
     a_member_sees_only_their_own_assets_in_a_browser,
     pages_work_by_keyboard_and_refuse_cross_site_forms,
     custody_and_acceptable_use_in_a_browser,
+    offboarding_and_attestation_in_a_browser,
 );
 
 async fn custody_and_acceptable_use_in_a_browser(backend: &str) {
@@ -637,5 +638,128 @@ async fn custody_and_acceptable_use_in_a_browser(backend: &str) {
         .contains("1 people have acknowledged"));
     b.goto(&format!("{}/off-premises", s.url)).await;
     assert!(b.text_of("h1").await.contains("Off the premises"));
+    b.close().await;
+}
+
+async fn offboarding_and_attestation_in_a_browser(backend: &str) {
+    let s = start(backend).await;
+    let mara = s.person("Mara Manager").await;
+    let bob = s.person("Bob Member").await;
+    let lee = s.person("Lee Leaver").await;
+    let sam = s.person("Sam Successor").await;
+    account(
+        &s.app,
+        "mara@test.example",
+        "manager",
+        Some(mara.parse().expect("uuid")),
+    )
+    .await;
+    account(
+        &s.app,
+        "bob@test.example",
+        "member",
+        Some(bob.parse().expect("uuid")),
+    )
+    .await;
+    s.post(
+        "/api/v1/assets",
+        json!({"kind": "data", "name": "Budget 2027", "owner_id": lee, "importance": "high", "classification": "confidential"}),
+    )
+    .await;
+    s.post(
+        "/api/v1/assets",
+        json!({"kind": "physical", "name": "Bob's monitor", "owner_id": bob, "importance": "low", "classification": "internal"}),
+    )
+    .await;
+    let p = s
+        .patch(
+            &format!("/api/v1/parties/{lee}"),
+            json!({"status": "notice", "end_date": "2025-03-31"}),
+            None,
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let case = s
+        .get(&format!("/api/v1/offboardings?person_id={lee}"))
+        .await
+        .body["items"][0]
+        .clone();
+    let cid = case["id"].as_str().expect("case").to_string();
+    let item_id = |kind: &str| {
+        case["items"]
+            .as_array()
+            .and_then(|i| i.iter().find(|i| i["kind"] == kind))
+            .and_then(|i| i["id"].as_str())
+            .expect("item")
+            .to_string()
+    };
+    let b = Browser::open().await;
+
+    // The case lists what to settle, overdue, with the notice-period controls.
+    sign_in(&b, &s, "mara@test.example", "/offboardings").await;
+    assert!(b.text_of("#offboardings").await.contains("Lee Leaver"));
+    b.goto(&format!("{}/offboardings/{cid}", s.url)).await;
+    assert!(b
+        .text_of("#notice-controls")
+        .await
+        .contains("Removable media"));
+    assert!(b.text_of("#items").await.contains("overdue"));
+    b.screenshot(&format!("offboarding-{backend}")).await;
+
+    // It does not close while an item is open.
+    b.submit_via("#close-case button[type=submit]").await;
+    let errors = b.text_of("#errors").await;
+    assert!(errors.contains("still open"), "{errors}");
+
+    // Each item is settled with evidence; the hand-over names the successor.
+    let hand = item_id("hand_over_asset");
+    b.fill(
+        &format!("#item-{hand} input[name=evidence]"),
+        "Walked Sam through the budget",
+    )
+    .await;
+    b.select(&format!("#item-{hand} select[name=successor_id]"), &sam)
+        .await;
+    b.submit_via(&format!("#item-{hand} button[type=submit]"))
+        .await;
+    let row = b.text_of(&format!("#item-{hand}")).await;
+    assert!(
+        row.contains("settled") && row.contains("Sam Successor"),
+        "{row}"
+    );
+    let access = item_id("revoke_access");
+    b.fill(
+        &format!("#item-{access} input[name=evidence]"),
+        "SSO account disabled",
+    )
+    .await;
+    b.submit_via(&format!("#item-{access} button[type=submit]"))
+        .await;
+    b.submit_via("#close-case button[type=submit]").await;
+    assert!(b.source().await.contains("Closed"));
+    assert!(b.try_find("#close-case").await.is_none());
+
+    // An attestation campaign asks every owner; a member confirms from their home page.
+    b.goto(&format!("{}/attestations", s.url)).await;
+    b.fill("#f-title", "Asset attestation Q4").await;
+    let due = (chrono::Utc::now().date_naive() + chrono::TimeDelta::days(20)).to_string();
+    b.execute(
+        "document.getElementById('f-due_date').value = arguments[0];",
+        vec![json!(due)],
+    )
+    .await;
+    b.submit_via("#attestation-form button[type=submit]").await;
+    assert!(b.text_of("#completion").await.contains("0 of"));
+    b.delete_cookies().await;
+    sign_in(&b, &s, "bob@test.example", "/").await;
+    let prompt = b.text_of("#attestation-prompt").await;
+    assert!(prompt.contains("1 asset"), "{prompt}");
+    b.click("#attestation-prompt a").await;
+    b.submit_via(&format!("#owner-{bob} button[type=submit]"))
+        .await;
+    let row = b.text_of(&format!("#owner-{bob}")).await;
+    assert!(row.contains("confirmed"), "{row}");
+    b.goto(&format!("{}/", s.url)).await;
+    assert!(b.try_find("#attestation-prompt").await.is_none());
     b.close().await;
 }
