@@ -126,6 +126,7 @@ pub async fn populate(app: &App, ctx: &Ctx) -> Result<DemoSummary, AppError> {
     d.relations().await?;
     d.delegations().await?;
     d.leaver().await?;
+    d.notice_case().await?;
     Ok(d.summary)
 }
 
@@ -1798,6 +1799,18 @@ impl Demo<'_> {
                 obj(json!({"status": "left", "end_date": self.d(-45)})),
                 None,
             )
+            .await?;
+        Ok(())
+    }
+}
+
+impl Demo<'_> {
+    /// The person serving their notice: their offboarding case, opened now that what they
+    /// hold and own is registered.
+    async fn notice_case(&mut self) -> Result<(), AppError> {
+        let id = self.person(ON_NOTICE)?;
+        self.app
+            .open_offboarding(self.ctx, obj(json!({"person_id": id})))
             .await?;
         Ok(())
     }

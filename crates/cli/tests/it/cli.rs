@@ -459,6 +459,21 @@ async fn demo_fills_an_empty_register(backend: &str) {
     );
     let o = custodian(&db, &["audit", "verify"]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    // The person in notice and the leaver each have an offboarding case to work through.
+    let cases = app(&db)
+        .await
+        .list_offboardings(
+            &Ctx::system(),
+            custodian_store::OffboardingQuery {
+                limit: 10,
+                status: Some(custodian_domain::offboarding::CaseStatus::Open),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("cases");
+    assert_eq!(cases.items.len(), 2, "{:?}", cases.items);
+    assert!(cases.items.iter().all(|c| c.items.len() > 1));
 }
 
 async fn a_level_added_by_another_instance_is_known_at_once(backend: &str) {
