@@ -587,6 +587,9 @@ impl App {
         let Some(mut next) = next.filter(|_| problems.is_empty()) else {
             return Err(AppError::Invalid(problems));
         };
+        if next.location_id != cur.location_id {
+            self.check_move_off_premises(&next).await?;
+        }
         let changes = self.asset_changes(&cur, &mut next)?;
         let write = Write::UpdateAsset {
             asset: Box::new(next.clone()),
@@ -596,6 +599,57 @@ impl App {
             .write_update(ctx, "asset", &id.to_string(), changes, write, if_match)
             .await?;
         self.view(if changed { next } else { cur }).await
+    }
+
+    /// Moving an asset to a place off the premises follows the strictest classification it
+    /// carries (A.7.9), as issuing it off the premises does: `forbidden` needs an approved
+    /// `off_premises` exception; `approval_required` needs one, or a custody whose
+    /// off-premises move was approved.
+    async fn check_move_off_premises(&self, next: &Asset) -> Result<()> {
+        let Some(l) = next.location_id else {
+            return Ok(());
+        };
+        match self.store.location(l).await? {
+            Some(loc) if !loc.on_premises => {}
+            _ => return Ok(()),
+        }
+        let carried = self.carried_levels(next).await?;
+        let pairs: Vec<(String, &custodian_domain::classification::Classification)> = carried
+            .iter()
+            .map(|c| (c.because.clone(), &c.level))
+            .collect();
+        let Some(rule) = custodian_domain::custody::off_premises_rule(&pairs) else {
+            return Ok(());
+        };
+        use custodian_domain::classification::Handling;
+        if rule.handling == Handling::Allowed
+            || self
+                .exception_covering(
+                    custodian_domain::exception::ExceptionRule::OffPremises,
+                    next.id,
+                )
+                .await?
+                .is_some()
+        {
+            return Ok(());
+        }
+        if rule.handling == Handling::ApprovalRequired
+            && self
+                .holder_of(next.id)
+                .await?
+                .is_some_and(|a| a.off_premises && a.approved_by.is_some())
+        {
+            return Ok(());
+        }
+        let why = if rule.handling == Handling::ApprovalRequired {
+            format!(
+                "the {} classification ({}) may leave the premises only with approval: issue it through custody with an approver, or an admin approves an exception (rule off_premises)",
+                rule.level, rule.because
+            )
+        } else {
+            rule.describe()
+        };
+        Err(AppError::invalid("location_id", why))
     }
 
     /// Moves an asset along its lifecycle, with the disposal record or incident report it needs.

@@ -498,6 +498,18 @@ async fn off_premises_follows_the_classification_and_exceptions(backend: &str) {
         .await;
     e.problem(422);
     assert_eq!(e.error_fields(), ["off_premises"]);
+    // Moving the asset itself to a place off the premises is checked the same way.
+    let moved = s
+        .patch(
+            &format!("/api/v1/assets/{lid}"),
+            json!({"location_id": field_id}),
+            None,
+        )
+        .await;
+    moved.problem(422);
+    assert_eq!(moved.error_fields(), ["location_id"]);
+    assert!(moved.body.to_string().contains("forbids"), "{}", moved.body);
+    assert!(s.get(&format!("/api/v1/assets/{lid}")).await.body["location_id"].is_null());
     let why = e.body["errors"][0]["message"]
         .as_str()
         .unwrap_or("")
