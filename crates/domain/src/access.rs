@@ -106,6 +106,8 @@ pub enum Action {
     RequestExceptions,
     /// Approve, reject or revoke policy exceptions.
     DecideExceptions,
+    /// Start stocktakes, record scans and close them.
+    RunStocktakes,
 }
 
 impl Action {
@@ -139,6 +141,7 @@ impl Action {
             Action::ManagePolicies => "manage policy documents and acknowledgements",
             Action::RequestExceptions => "ask for policy exceptions",
             Action::DecideExceptions => "approve, reject or revoke policy exceptions",
+            Action::RunStocktakes => "run stocktakes",
         }
     }
 }
@@ -168,6 +171,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | ManageParties
                 | ManageLocations
                 | ReadMetrics
+                | RunStocktakes
         ),
         Role::Auditor => matches!(
             action,
@@ -397,11 +401,13 @@ mod tests {
             ReadAudit,
             ReadMetrics,
             ReviewAssets,
+            RunStocktakes,
         ];
         for a in all {
             assert!(role_allows(Role::Admin, a));
         }
         assert!(role_allows(Role::Manager, Import));
+        assert!(role_allows(Role::Manager, RunStocktakes));
         assert!(!role_allows(Role::Manager, ManageScheme));
         assert!(!role_allows(Role::Manager, ManageUsers));
         assert!(!role_allows(Role::Manager, ReadAudit));

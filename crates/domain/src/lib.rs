@@ -45,6 +45,7 @@ pub mod lifecycle;
 pub mod location;
 pub mod party;
 pub mod policy;
+pub mod stocktake;
 pub mod totp;
 pub mod value;
 

@@ -586,6 +586,8 @@ fn want(role: Option<&str>, read_only: bool, method: &str, path: &str) -> Want {
             "assignments" | "exceptions" if reading => Allowed,
             "exceptions" => Allowed,
             "locations" | "classifications" | "custom_fields" if reading => Allowed,
+            // Stocktakes are run by managers and read by auditors, not by members.
+            "stocktakes" => Forbidden,
             _ => Forbidden,
         },
     }

@@ -10,5 +10,6 @@ mod common;
 mod ops;
 mod pages;
 mod sso;
+mod stocktake;
 mod webdriver;
 mod workflows;

@@ -15,28 +15,28 @@ crate::on_both!(
 );
 
 /// A signed-in person: their party id and a bearer token.
-struct Person<'a> {
+pub(crate) struct Person<'a> {
     s: &'a Server,
-    id: String,
-    auth: String,
+    pub id: String,
+    pub auth: String,
 }
 
 impl Person<'_> {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
         self.s
             .call_bare(method, path, body, &[("authorization", &self.auth)])
             .await
     }
-    async fn get(&self, path: &str) -> Answer {
+    pub async fn get(&self, path: &str) -> Answer {
         self.call(Method::GET, path, None).await
     }
-    async fn post(&self, path: &str, body: Value) -> Answer {
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
         self.call(Method::POST, path, Some(body)).await
     }
 }
 
 /// Registers a person with an account of `role` and a write token.
-async fn person<'a>(s: &'a Server, name: &str, role: &str) -> Person<'a> {
+pub(crate) async fn person<'a>(s: &'a Server, name: &str, role: &str) -> Person<'a> {
     let id = s.person(name).await;
     let email = format!("{}@test.example", name.to_lowercase().replace(' ', "."));
     account(&s.app, &email, role, Some(id.parse().expect("uuid"))).await;
