@@ -29,8 +29,10 @@ mod accounts;
 mod admin;
 mod assets;
 mod home;
+mod labels;
 mod people;
 mod reference;
+mod stocktakes;
 mod workflows;
 
 /// The stylesheet.
@@ -123,6 +125,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/exceptions/{id}", get(workflows::exception))
         .route("/exceptions/{id}/decide", post(workflows::decide))
+        .route("/labels", get(labels::sheet))
+        .merge(stocktakes::routes())
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
 }
@@ -380,6 +384,7 @@ pub enum Nav {
     Policies,
     Exceptions,
     OffPremises,
+    Stocktakes,
     None,
 }
 
@@ -417,6 +422,7 @@ pub fn page(v: Option<&Viewer>, title: &str, nav: Nav, body: Markup) -> Markup {
                                 (item(Nav::Exceptions, "/exceptions", "Exceptions"))
                                 @if v.reads_all() {
                                     (item(Nav::OffPremises, "/off-premises", "Off premises"))
+                                    (item(Nav::Stocktakes, "/stocktakes", "Stocktakes"))
                                 }
                                 @if v.audits() {
                                     (item(Nav::Users, "/users", "Users"))
