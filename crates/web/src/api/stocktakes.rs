@@ -104,13 +104,9 @@ pub async fn report(
             "cursor pages one section: name it with section",
         ));
     }
-    let limit = match p.str("limit") {
-        Some(_) => p.limit()?,
-        None => 100,
-    };
     let r = s
         .app
-        .stocktake_report(&ctx, id, section, limit, cursor)
+        .stocktake_report(&ctx, id, section, p.limit()?, cursor)
         .await?;
     Ok(Json(r.to_json()).into_response())
 }
