@@ -911,14 +911,7 @@ impl App {
         let scheme = self.scheme().await?;
         let level = scheme.level(&cur.classification)?;
         let now = custodian_domain::now();
-        let mut next = cur.clone();
-        next.last_reviewed_at = Some(now);
-        next.last_reviewed_by = Some(reviewer);
-        next.next_review_at = now
-            .date_naive()
-            .checked_add_signed(TimeDelta::days(i64::from(level.review_interval_days)));
-        next.version += 1;
-        next.updated_at = now;
+        let next = cur.reviewed(reviewer, now, level.review_interval_days);
         let mut changes = audit::diff(&cur.audit_view(), &next.audit_view());
         if let Some(n) = &notes {
             changes.insert("notes".into(), json!(n));

@@ -28,6 +28,7 @@ pub mod reference;
 pub mod rules;
 pub mod secrets;
 pub mod sso;
+pub mod stocktakes;
 pub mod summary;
 
 /// Who is acting, and for which request.

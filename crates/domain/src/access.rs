@@ -110,6 +110,8 @@ pub enum Action {
     ManageOffboarding,
     /// Open and close attestation campaigns.
     RunAttestations,
+    /// Start stocktakes, record scans and close them.
+    RunStocktakes,
 }
 
 impl Action {
@@ -145,6 +147,7 @@ impl Action {
             Action::DecideExceptions => "approve, reject or revoke policy exceptions",
             Action::ManageOffboarding => "run offboarding and handover cases",
             Action::RunAttestations => "run attestation campaigns",
+            Action::RunStocktakes => "run stocktakes",
         }
     }
 }
@@ -176,6 +179,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | ReadMetrics
                 | ManageOffboarding
                 | RunAttestations
+                | RunStocktakes
         ),
         Role::Auditor => matches!(
             action,
@@ -405,11 +409,13 @@ mod tests {
             ReadAudit,
             ReadMetrics,
             ReviewAssets,
+            RunStocktakes,
         ];
         for a in all {
             assert!(role_allows(Role::Admin, a));
         }
         assert!(role_allows(Role::Manager, Import));
+        assert!(role_allows(Role::Manager, RunStocktakes));
         assert!(!role_allows(Role::Manager, ManageScheme));
         assert!(!role_allows(Role::Manager, ManageUsers));
         assert!(!role_allows(Role::Manager, ReadAudit));

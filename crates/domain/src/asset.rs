@@ -531,6 +531,20 @@ impl Asset {
         self.attrs.get(k).and_then(Value::as_bool)
     }
 
+    /// The record after a review by `by` at `now` (SPEC §6.6; for a device, a check):
+    /// last reviewed then, by them, and the next review `interval_days` later.
+    pub fn reviewed(&self, by: Uuid, now: DateTime<Utc>, interval_days: i32) -> Asset {
+        let mut next = self.clone();
+        next.last_reviewed_at = Some(now);
+        next.last_reviewed_by = Some(by);
+        next.next_review_at = now
+            .date_naive()
+            .checked_add_signed(chrono::TimeDelta::days(i64::from(interval_days)));
+        next.version += 1;
+        next.updated_at = now;
+        next
+    }
+
     /// The text the `q` search looks in.
     pub fn search_text(&self) -> String {
         let mut parts: Vec<&str> = vec![&self.asset_number, &self.name];

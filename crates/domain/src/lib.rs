@@ -47,6 +47,7 @@ pub mod location;
 pub mod offboarding;
 pub mod party;
 pub mod policy;
+pub mod stocktake;
 pub mod totp;
 pub mod value;
 

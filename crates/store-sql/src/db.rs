@@ -237,7 +237,9 @@ pub fn map_err(e: sqlx::Error) -> StoreError {
             let constraint = d.constraint().unwrap_or_default().to_string();
             let hay = format!("{msg} {constraint}");
             if d.is_unique_violation() {
-                let (field, what): (&'static str, &str) = if hay.contains("assignments") {
+                let (field, what): (&'static str, &str) = if hay.contains("stocktake_scans") {
+                    ("entry", "this asset was scanned in this stocktake already")
+                } else if hay.contains("assignments") {
                     (
                         "asset_id",
                         "the asset is in someone's custody already: take it back first",

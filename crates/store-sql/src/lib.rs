@@ -25,14 +25,17 @@ use custodian_domain::location::Location;
 use custodian_domain::offboarding::Offboarding;
 use custodian_domain::party::{Delegation, Party, PartyKind};
 use custodian_domain::policy::{Acknowledgement, PolicyDocument, PolicyVersion};
+use custodian_domain::stocktake::{Stocktake, StocktakeScan};
 use custodian_store::{
     AcknowledgementQuery, AssetQuery, AssetSort, AssignmentQuery, Cursor, DelegationQuery,
-    ExceptionQuery, OffboardingQuery, Page, PartyQuery, PartyRef, Result, Store, StoreError, Tx,
+    ExceptionQuery, OffboardingQuery, Page, PartyQuery, PartyRef, Result, ScanQuery,
+    StocktakeCounts, StocktakeQuery, Store, StoreError, Tx,
 };
 
 mod bulk;
 mod db;
 mod rows;
+mod stocktakes;
 mod tx;
 mod writer;
 
@@ -76,6 +79,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "offboarding and attestation",
         sqlite: include_str!("schema/sqlite_005.sql"),
         postgres: include_str!("schema/postgres_005.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "stocktakes",
+        sqlite: include_str!("schema/sqlite_006.sql"),
+        postgres: include_str!("schema/postgres_006.sql"),
     },
 ];
 
@@ -1453,6 +1462,39 @@ impl Store for SqlStore {
             .await?;
         self.fill_exception_assets(&mut page.items).await?;
         Ok(page)
+    }
+
+    async fn assets_by_number_nocase(&self, number: &str) -> Result<Vec<Asset>> {
+        self.assets_by_number_nocase_sql(number).await
+    }
+
+    async fn location_subtree(&self, root: Uuid) -> Result<Vec<Uuid>> {
+        self.location_subtree_sql(root).await
+    }
+
+    async fn stocktake(&self, id: Uuid) -> Result<Option<Stocktake>> {
+        self.stocktake_sql(id).await
+    }
+
+    async fn list_stocktakes(&self, q: &StocktakeQuery) -> Result<Page<Stocktake>> {
+        self.list_stocktakes_sql(q).await
+    }
+
+    async fn list_stocktake_scans(&self, q: &ScanQuery) -> Result<Page<StocktakeScan>> {
+        self.list_stocktake_scans_sql(q).await
+    }
+
+    async fn stocktake_missing(
+        &self,
+        stocktake: &Stocktake,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<Asset>> {
+        self.stocktake_missing_sql(stocktake, limit, cursor).await
+    }
+
+    async fn stocktake_counts(&self, stocktake: &Stocktake) -> Result<StocktakeCounts> {
+        self.stocktake_counts_sql(stocktake).await
     }
 }
 

@@ -667,6 +667,31 @@ impl SqlTx {
                 }
                 Ok(())
             }
+            Write::InsertStocktake(t) => {
+                self.insert_row("stocktakes", rows::stocktake_values(&t))
+                    .await
+            }
+            Write::CloseStocktake {
+                stocktake,
+                expected_version,
+            } => {
+                self.update_row(
+                    "stocktakes",
+                    "stocktake",
+                    stocktake.id,
+                    rows::stocktake_values(&stocktake),
+                    expected_version,
+                )
+                .await?;
+                self.conn
+                    .execute(crate::stocktakes::snapshot_missing(&stocktake))
+                    .await
+                    .map(drop)
+            }
+            Write::InsertStocktakeScan(x) => {
+                self.insert_row("stocktake_scans", rows::scan_values(&x))
+                    .await
+            }
             Write::InsertDelegation(d) => {
                 let sql = rows::insert(
                     "delegations",

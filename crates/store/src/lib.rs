@@ -21,6 +21,7 @@ use custodian_domain::location::Location;
 use custodian_domain::offboarding::{CaseKind, CaseStatus, Offboarding};
 use custodian_domain::party::{Delegation, Party, PartyKind, PersonStatus};
 use custodian_domain::policy::{Acknowledgement, PolicyDocument, PolicyVersion};
+use custodian_domain::stocktake::{ScanResult, Stocktake, StocktakeScan, StocktakeStatus};
 
 pub mod conformance;
 mod cursor;
@@ -226,6 +227,19 @@ pub enum Write {
         /// The version the change was based on.
         expected_version: i64,
     },
+    /// Start a stocktake.
+    InsertStocktake(Box<Stocktake>),
+    /// Close a stocktake if its version is still `expected_version`, and fix what was
+    /// expected and not found (the assets its report lists as missing) as of now.
+    CloseStocktake {
+        /// The closed record.
+        stocktake: Box<Stocktake>,
+        /// The version the change was based on.
+        expected_version: i64,
+    },
+    /// Record a scan (refused as a duplicate when the asset was scanned in this stocktake
+    /// already).
+    InsertStocktakeScan(Box<StocktakeScan>),
     /// Set a service setting.
     SetSetting {
         /// Setting name.
@@ -498,6 +512,49 @@ pub struct OffboardingQuery {
     pub newest_first: bool,
 }
 
+/// Filters and paging of the stocktake list (newest first).
+#[derive(Clone, Debug, Default)]
+pub struct StocktakeQuery {
+    /// Page size.
+    pub limit: u32,
+    /// Where the page starts.
+    pub cursor: Option<Cursor>,
+    /// Open or closed.
+    pub status: Option<StocktakeStatus>,
+    /// At this location.
+    pub location_id: Option<Uuid>,
+}
+
+/// Filters and paging of a stocktake's scans (in the order they were recorded).
+#[derive(Clone, Debug, Default)]
+pub struct ScanQuery {
+    /// Page size.
+    pub limit: u32,
+    /// Where the page starts.
+    pub cursor: Option<Cursor>,
+    /// The stocktake.
+    pub stocktake_id: Uuid,
+    /// Only scans with this result.
+    pub result: Option<ScanResult>,
+    /// Only scans of this asset.
+    pub asset_id: Option<Uuid>,
+}
+
+/// How a stocktake's report adds up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StocktakeCounts {
+    /// Assets expected at the location: found plus missing.
+    pub expected: i64,
+    /// Expected assets scanned.
+    pub found: i64,
+    /// Expected assets not scanned.
+    pub missing: i64,
+    /// Assets scanned that were not expected here.
+    pub unexpected: i64,
+    /// Entries that matched no asset.
+    pub unknown: i64,
+}
+
 /// A party's name, kind and e-mail, for resolving references in imports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartyRef {
@@ -698,4 +755,28 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Page<Attestation>>;
     /// Every owner of assets not disposed of, with how many they own, by owner id.
     async fn asset_owner_counts(&self) -> Result<Vec<(Uuid, i64)>>;
+
+    /// Assets whose number equals this one, whatever the case (at most two: enough to
+    /// tell a match from an ambiguous one).
+    async fn assets_by_number_nocase(&self, number: &str) -> Result<Vec<Asset>>;
+    /// A location and every place inside it.
+    async fn location_subtree(&self, root: Uuid) -> Result<Vec<Uuid>>;
+    /// One stocktake.
+    async fn stocktake(&self, id: Uuid) -> Result<Option<Stocktake>>;
+    /// A filtered page of stocktakes, newest first.
+    async fn list_stocktakes(&self, q: &StocktakeQuery) -> Result<Page<Stocktake>>;
+    /// A filtered page of a stocktake's scans, oldest first.
+    async fn list_stocktake_scans(&self, q: &ScanQuery) -> Result<Page<StocktakeScan>>;
+    /// A page of the assets a stocktake expects and has not scanned, in registration
+    /// order: as of now while it is open, as fixed at closing once it is closed. Expected
+    /// are the assets at its location (and the places inside it, when it includes them)
+    /// whose status is not one of [`custodian_domain::stocktake::NOT_EXPECTED`].
+    async fn stocktake_missing(
+        &self,
+        stocktake: &Stocktake,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<Asset>>;
+    /// How a stocktake's report adds up (missing as in [`Store::stocktake_missing`]).
+    async fn stocktake_counts(&self, stocktake: &Stocktake) -> Result<StocktakeCounts>;
 }

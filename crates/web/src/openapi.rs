@@ -19,6 +19,7 @@ use custodian_domain::location::LocationKind;
 use custodian_domain::offboarding::{CaseKind, CaseStatus, ItemKind, ItemStatus};
 use custodian_domain::party::{DelegationTask, EmploymentType, PartyKind, PersonStatus};
 use custodian_domain::policy::{AckSource, PolicyDocument, PolicyStatus};
+use custodian_domain::stocktake::{ReportSection, ScanResult, StocktakeStatus};
 
 fn r(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
@@ -284,6 +285,42 @@ fn schemas() -> Value {
         "TokenInput": {"type": "object", "properties": {"name": text(), "scope": words(Scope::NAMES), "expires_in_days": {"type": "integer", "minimum": 1, "maximum": TOKEN_MAX_DAYS, "default": TOKEN_DEFAULT_DAYS},
             "user_id": {"type": "string", "format": UUID, "description": "Admins only: issue the token for another user."}}},
         "TokenList": page_of("Token"),
+    })
+}
+
+/// The stocktake schemas.
+fn stocktake_schemas() -> Value {
+    let line = json!({"type": "object", "properties": {
+        "asset_id": nullable(id()), "asset_number": nullable(text()), "name": nullable(text()),
+        "kind": {"type": ["string", "null"]}, "status": {"type": ["string", "null"]},
+        "location_id": nullable(id()), "scan_id": nullable(id()), "entered": nullable(text()),
+        "scanned_at": nullable(time()), "scanned_by": nullable(id()),
+        "registered_location_id": {"type": ["string", "null"], "format": UUID, "description": "Where the register had the asset when it was scanned."}}});
+    let mut report = json!({"type": "object", "description": "The counts, and a page of each section (or, with section, of that one). Missing are the assets at the location (and the places inside it) that are not disposed, lost or stolen and were not scanned: as of now while the stocktake is open, as fixed at closing once it is closed.",
+        "properties": {"stocktake": r("Stocktake"),
+            "counts": {"type": "object", "properties": {"expected": {"type": "integer"}, "found": {"type": "integer"}, "missing": {"type": "integer"}, "unexpected": {"type": "integer"}, "unknown": {"type": "integer"}}},
+            "next_cursor": {"type": "object", "description": "Per section with more lines: the cursor of its next page (ask with section and cursor).", "additionalProperties": text()}}});
+    for s in ReportSection::NAMES {
+        report["properties"][*s] = json!({"type": "array", "items": r("StocktakeLine")});
+    }
+    json!({
+        "Stocktake": {"type": "object", "properties": {"id": id(), "location_id": id(), "include_sublocations": {"type": "boolean"},
+            "status": words(StocktakeStatus::NAMES), "started_at": time(), "started_by": nullable(id()),
+            "closed_at": nullable(time()), "closed_by": nullable(id()), "notes": nullable(text()),
+            "version": {"type": "integer"}, "created_at": time(), "updated_at": time()}},
+        "StocktakeInput": {"type": "object", "required": ["location_id"], "properties": {"location_id": id(),
+            "include_sublocations": {"type": "boolean", "default": true, "description": "Expect the assets of the places inside the location too."}, "notes": text()}},
+        "StocktakePage": page_of("Stocktake"),
+        "StocktakeScanInput": {"type": "object", "required": ["entry"], "properties": {"entry": {"type": "string", "maxLength": 500,
+            "description": "What was scanned or typed: an asset number (any case), an asset's id, or a link to its page (what a label's QR code holds)."}}},
+        "StocktakeScan": {"type": "object", "description": "201 for a new scan; 200 with the earlier scan (repeat true) when the asset was scanned in this stocktake already. A found or unexpected device is marked checked (last_reviewed_at and last_reviewed_by; its next review moves on). An entry that matches nothing is kept as unknown.",
+            "properties": {"id": id(), "stocktake_id": id(), "asset_id": nullable(id()), "entered": text(), "scanned_at": time(), "scanned_by": nullable(id()),
+            "result": words(ScanResult::NAMES), "registered_location_id": nullable(id()), "repeat": {"type": "boolean"},
+            "asset": {"type": ["object", "null"], "properties": {"id": id(), "asset_number": text(), "name": text(), "kind": text(), "status": text(),
+                "location_id": nullable(id()), "last_reviewed_at": nullable(time()), "last_reviewed_by": nullable(id())}}}},
+        "StocktakeClose": {"type": "object", "properties": {"notes": text()}},
+        "StocktakeLine": line,
+        "StocktakeReport": report,
     })
 }
 
@@ -1037,6 +1074,54 @@ pub const OPS: &[Op] = &[
     ),
     op(
         "get",
+        "/api/v1/stocktakes",
+        "Stocktakes, newest first (admins, managers, auditors)",
+        None,
+        (200, Some("StocktakePage")),
+        &["limit", "cursor", "status", "location_id"],
+    ),
+    op(
+        "post",
+        "/api/v1/stocktakes",
+        "Start a stocktake at a location (admins, managers)",
+        Some("StocktakeInput"),
+        (201, Some("Stocktake")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/stocktakes/{id}",
+        "One stocktake",
+        None,
+        (200, Some("Stocktake")),
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/stocktakes/{id}/scans",
+        "Record an entry scanned or typed: found, unexpected or unknown (admins, managers)",
+        Some("StocktakeScanInput"),
+        (201, Some("StocktakeScan")),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/stocktakes/{id}/report",
+        "What was found, what is missing, what was unexpected and what matched nothing",
+        None,
+        (200, Some("StocktakeReport")),
+        &["section", "limit", "cursor"],
+    ),
+    op(
+        "post",
+        "/api/v1/stocktakes/{id}/close",
+        "Close a stocktake; its missing assets are fixed as they are now (admins, managers)",
+        Some("StocktakeClose"),
+        (200, Some("Stocktake")),
+        &[],
+    ),
+    op(
+        "get",
         "/api/v1/settings/policy",
         "How strictly the policy rules are enforced",
         None,
@@ -1201,6 +1286,15 @@ pub fn is_public(method: &str, path: &str) -> bool {
     PUBLIC.contains(&(method, path))
 }
 
+/// Every schema.
+fn all_schemas() -> Value {
+    let mut all = schemas();
+    if let (Some(a), Value::Object(more)) = (all.as_object_mut(), stocktake_schemas()) {
+        a.extend(more);
+    }
+    all
+}
+
 /// The whole document.
 pub fn document() -> Value {
     let mut paths = Map::new();
@@ -1218,7 +1312,7 @@ pub fn document() -> Value {
         },
         "paths": paths,
         "security": [{"bearer": []}, {"session": []}],
-        "components": {"schemas": schemas(), "securitySchemes": {
+        "components": {"schemas": all_schemas(), "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer", "description": "A personal API token (`custodian token create` or POST /api/v1/tokens)."},
             "session": {"type": "apiKey", "in": "cookie", "name": "custodian_session", "description": "The session cookie set by POST /api/v1/session; unsafe requests must also send X-CSRF-Token."}}},
     })

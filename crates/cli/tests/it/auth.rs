@@ -590,6 +590,8 @@ fn want(role: Option<&str>, read_only: bool, method: &str, path: &str) -> Want {
             "offboardings" | "attestations" if reading => Allowed,
             "attestations" if path.ends_with("/answers") => Allowed,
             "locations" | "classifications" | "custom_fields" if reading => Allowed,
+            // Stocktakes are run by managers and read by auditors, not by members.
+            "stocktakes" => Forbidden,
             _ => Forbidden,
         },
     }

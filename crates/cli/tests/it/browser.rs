@@ -489,7 +489,116 @@ on_both!(
     pages_work_by_keyboard_and_refuse_cross_site_forms,
     custody_and_acceptable_use_in_a_browser,
     offboarding_and_attestation_in_a_browser,
+    a_stocktake_is_counted_with_a_scanner_in_a_browser,
 );
+
+/// A manager counts a location: a keyboard-wedge scanner types a number and Enter, the
+/// page answers and is ready for the next; the report shows what is missing.
+async fn a_stocktake_is_counted_with_a_scanner_in_a_browser(backend: &str) {
+    let s = start(backend).await;
+    let mara = s.person("Mara Manager").await;
+    account(
+        &s.app,
+        "mara@test.example",
+        "manager",
+        Some(mara.parse().expect("uuid")),
+    )
+    .await;
+    let loc = |name: &str, parent: Option<&str>| {
+        let mut body = json!({ "name": name });
+        if let Some(p) = parent {
+            body["parent_id"] = json!(p);
+        }
+        body
+    };
+    let hq = s.post("/api/v1/locations", loc("Head office", None)).await;
+    let hq = hq.body["id"].as_str().expect("hq").to_string();
+    let room = s
+        .post("/api/v1/locations", loc("Store room", Some(&hq)))
+        .await;
+    let room = room.body["id"].as_str().expect("room").to_string();
+    let branch = s.post("/api/v1/locations", loc("Branch", None)).await;
+    let branch = branch.body["id"].as_str().expect("branch").to_string();
+    let laptop = s
+        .asset(
+            &mara,
+            json!({"name": "Reception laptop", "location_id": hq}),
+        )
+        .await;
+    let monitor = s
+        .asset(&mara, json!({"name": "Spare monitor", "location_id": room}))
+        .await;
+    let printer = s
+        .asset(
+            &mara,
+            json!({"name": "Branch printer", "location_id": branch}),
+        )
+        .await;
+    let number = |a: &serde_json::Value| a["asset_number"].as_str().unwrap_or("").to_string();
+
+    let b = Browser::open().await;
+    sign_in(&b, &s, "mara@test.example", "/stocktakes").await;
+    b.select("#f-location_id", &hq).await;
+    b.submit_via("#start-stocktake button[type=submit]").await;
+    assert!(b.url().await.contains("/stocktakes/"), "{}", b.url().await);
+    let counts = b.text_of("#counts").await;
+    assert!(counts.contains("0 of 2 found"), "{counts}");
+
+    // The scan box has the focus; a scanner types the number (any case) and Enter.
+    let active = b.active_element().await;
+    assert_eq!(active.attr("id").await.as_deref(), Some("f-entry"));
+    active
+        .send_keys(&format!("{}\u{E007}", number(&laptop).to_lowercase()))
+        .await;
+    let answer = b.text_of("#scan-result .scan-result").await;
+    assert!(
+        answer.contains(&number(&laptop)) && answer.contains("found"),
+        "{answer}"
+    );
+    assert_eq!(
+        b.active_element().await.attr("id").await.as_deref(),
+        Some("f-entry"),
+        "ready for the next scan"
+    );
+    // Another location's asset is unexpected.
+    b.fill("#f-entry", &number(&printer)).await;
+    b.submit_via("#scan button[type=submit]").await;
+    let answer = b.text_of("#scan-result .scan-result").await;
+    assert!(
+        answer.contains("not expected here") && answer.contains("Branch"),
+        "{answer}"
+    );
+    assert!(b.text_of("#counts").await.contains("1 of 2 found"));
+    assert!(b
+        .text_of("#report-missing")
+        .await
+        .contains(&number(&monitor)));
+    assert!(b
+        .text_of("#report-found")
+        .await
+        .contains("Reception laptop"));
+    b.screenshot(&format!("stocktake-{backend}")).await;
+    let checked = s
+        .get(&format!(
+            "/api/v1/assets/{}",
+            laptop["id"].as_str().unwrap_or("")
+        ))
+        .await;
+    assert_eq!(checked.body["last_reviewed_by"], mara.as_str());
+
+    // Closing fixes the report.
+    b.execute("window.confirm = () => true;", vec![]).await;
+    b.submit_via("#close-stocktake button[type=submit]").await;
+    assert!(b.text_of("main").await.contains("closed"));
+    assert!(b.try_find("#scan").await.is_none());
+
+    // The labels of the head office.
+    b.goto(&format!("{}/labels?location_id={hq}", s.url)).await;
+    assert_eq!(b.find_all("#labels .label svg").await.len(), 1);
+    assert!(b.text_of("#labels").await.contains(&number(&laptop)));
+    b.screenshot(&format!("labels-{backend}")).await;
+    b.close().await;
+}
 
 async fn custody_and_acceptable_use_in_a_browser(backend: &str) {
     let s = start(backend).await;

@@ -11,5 +11,6 @@ mod common;
 mod ops;
 mod pages;
 mod sso;
+mod stocktake;
 mod webdriver;
 mod workflows;

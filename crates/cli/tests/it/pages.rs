@@ -189,4 +189,63 @@ on_both!(
     home_shows_what_ones_teams_own,
     a_sorted_export_holds_every_asset_once,
     signing_in_over_a_live_session_replaces_it,
+    a_label_sheet_holds_a_code_per_asset,
 );
+
+async fn a_label_sheet_holds_a_code_per_asset(backend: &str) {
+    let s = start(backend).await;
+    let owner = s.person("Ada Owner").await;
+    let room = s.post("/api/v1/locations", json!({"name": "Lab"})).await;
+    let room = room.body["id"].as_str().expect("location").to_string();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let a = s
+            .asset(
+                &owner,
+                json!({"name": format!("Scope {i}"), "location_id": room}),
+            )
+            .await;
+        ids.push(a["id"].as_str().expect("id").to_string());
+    }
+    let elsewhere = s.asset(&owner, json!({"name": "Elsewhere"})).await;
+    account(&s.app, "mia@test.example", "manager", None).await;
+    let cookie = session(&s, "mia@test.example").await;
+
+    let (status, html) = get_text(&s, &format!("/labels?location_id={room}"), &cookie).await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(html.matches("<svg").count(), 3, "one code per asset");
+    for id in &ids {
+        assert!(
+            html.contains(&format!("{}/assets/{id}", s.url)),
+            "the link to {id}"
+        );
+    }
+    assert!(!html.contains(elsewhere["id"].as_str().unwrap_or("-")));
+    assert!(html.contains("Scope 0") && html.contains("AST-"));
+    assert!(html.contains("at most 500"));
+
+    // One asset's label, from its page.
+    let (_, asset_page) = get_text(&s, &format!("/assets/{}", ids[0]), &cookie).await;
+    assert!(asset_page.contains(&format!("/labels?ids={}", ids[0])));
+    let (status, one) = get_text(&s, &format!("/labels?ids={}", ids[0]), &cookie).await;
+    assert_eq!(status, 200);
+    assert_eq!(one.matches("<svg").count(), 1);
+    let (status, _) = get_text(&s, "/labels?ids=not-an-id", &cookie).await;
+    assert_eq!(status, 422);
+
+    // Behind a proxy with the default address left unset, codes use the address the
+    // browser reached.
+    let r = s
+        .bare
+        .get(format!("{}/labels?ids={}", s.url, ids[1]))
+        .header("cookie", &cookie)
+        .header("host", "custodian.lan")
+        .send()
+        .await
+        .expect("request");
+    let text = r.text().await.unwrap_or_default();
+    assert!(
+        text.contains(&format!("http://custodian.lan/assets/{}", ids[1])),
+        "{text}"
+    );
+}

@@ -17,6 +17,7 @@ pub mod cases;
 pub mod parties;
 pub mod reference;
 pub mod sso;
+pub mod stocktakes;
 pub mod workflows;
 
 /// Every API route.
@@ -182,6 +183,7 @@ pub fn routes() -> Router<AppState> {
             "/settings/policy",
             get(workflows::rule_settings).patch(workflows::update_rule_settings),
         )
+        .merge(stocktakes::routes())
         .route("/audit", get(audit::events))
         .route("/audit/verify", get(audit::verify))
         .route(

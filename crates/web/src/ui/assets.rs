@@ -64,7 +64,7 @@ const SORTS: &[(&str, &str)] = &[
 ];
 
 /// The list's filters, in the order the form shows them.
-const FILTER_KEYS: &[&str] = &[
+pub(super) const FILTER_KEYS: &[&str] = &[
     "q",
     "kind",
     "status",
@@ -209,12 +209,12 @@ fn word_options(names: &[&str]) -> Vec<(String, String)> {
 }
 
 /// The query string's pairs; repeated names kept.
-fn pairs(uri: &Uri) -> Result<Vec<(String, String)>, crate::problem::Problem> {
+pub(super) fn pairs(uri: &Uri) -> Result<Vec<(String, String)>, crate::problem::Problem> {
     crate::extract::form_urlencoded(uri.query().unwrap_or(""))
 }
 
 /// The list's filters from its query string (blank ones dropped).
-fn filter_params(pairs: &[(String, String)], extra: &[&str]) -> Params {
+pub(super) fn filter_params(pairs: &[(String, String)], extra: &[&str]) -> Params {
     let mut m = HashMap::new();
     for (k, v) in pairs {
         if (FILTER_KEYS.contains(&k.as_str()) || extra.contains(&k.as_str()))
@@ -338,6 +338,7 @@ pub async fn list(State(s): State<AppState>, v: Viewer, uri: Uri) -> Response {
                 button type="submit" { "Apply" }
                 a.button.secondary href="/assets" { "Clear" }
                 a href=(export_href) { "Export these as CSV" }
+                a href=(export_href.replacen("/assets/export.csv", "/labels", 1)) { "Print labels for these" }
             }
         }
         @if page_.items.is_empty() {
@@ -628,6 +629,7 @@ async fn asset_page(
             (badge("level", &choices.level_name(&x.classification))) " "
             (words(x.kind.as_str())) " · importance " (x.importance)
         }
+        p.no-print { a href={ "/labels?ids=" (x.id) } { "Print label" } }
         @if may_edit || manages {
             div.actions {
                 @if may_edit && x.status != Status::Disposed { a.button href={ "/assets/" (x.id) "/edit" } { "Edit the record" } }

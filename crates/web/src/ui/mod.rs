@@ -30,8 +30,10 @@ mod admin;
 mod assets;
 mod cases;
 mod home;
+mod labels;
 mod people;
 mod reference;
+mod stocktakes;
 mod workflows;
 
 /// The stylesheet.
@@ -140,6 +142,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/exceptions/{id}", get(workflows::exception))
         .route("/exceptions/{id}/decide", post(workflows::decide))
+        .route("/labels", get(labels::sheet))
+        .merge(stocktakes::routes())
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
 }
@@ -399,6 +403,7 @@ pub enum Nav {
     OffPremises,
     Offboarding,
     Attestation,
+    Stocktakes,
     None,
 }
 
@@ -437,6 +442,7 @@ pub fn page(v: Option<&Viewer>, title: &str, nav: Nav, body: Markup) -> Markup {
                                 @if v.reads_all() {
                                     (item(Nav::OffPremises, "/off-premises", "Off premises"))
                                     (item(Nav::Offboarding, "/offboardings", "Offboarding"))
+                                    (item(Nav::Stocktakes, "/stocktakes", "Stocktakes"))
                                 }
                                 (item(Nav::Attestation, "/attestations", "Attestation"))
                                 @if v.audits() {

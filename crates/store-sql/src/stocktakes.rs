@@ -1,0 +1,192 @@
+//! Stocktakes: the queries behind a session's report.
+
+use uuid::Uuid;
+
+use custodian_domain::asset::Asset;
+use custodian_domain::stocktake::{Stocktake, StocktakeScan, StocktakeStatus, NOT_EXPECTED};
+use custodian_store::{Cursor, Page, Result, ScanQuery, StocktakeCounts, StocktakeQuery};
+
+use crate::db::Sql;
+use crate::rows::{self, ASSET_COLS};
+use crate::{clamp, Listing, SqlStore};
+
+/// The places a stocktake counts, as a subquery: its location, and every place inside it
+/// when it includes them.
+fn area(sql: &mut Sql, t: &Stocktake) -> String {
+    let root = sql.arg(t.location_id);
+    if t.include_sublocations {
+        format!(
+            "WITH RECURSIVE sub(id) AS (SELECT id FROM locations WHERE id = {root} \
+             UNION SELECT l.id FROM locations l JOIN sub ON l.parent_id = sub.id) SELECT id FROM sub"
+        )
+    } else {
+        format!("SELECT id FROM locations WHERE id = {root}")
+    }
+}
+
+/// The condition on `assets a` of an asset the stocktake expects and has not scanned.
+pub(crate) fn unscanned_expected(sql: &mut Sql, t: &Stocktake) -> String {
+    let area = area(sql, t);
+    let statuses = sql.list(NOT_EXPECTED.iter().map(|s| s.as_str()));
+    let me = sql.arg(t.id);
+    format!(
+        "a.location_id IN ({area}) AND a.status NOT IN {statuses} AND NOT EXISTS \
+         (SELECT 1 FROM stocktake_scans s WHERE s.stocktake_id = {me} AND s.asset_id = a.id)"
+    )
+}
+
+/// The statement that fixes a closing stocktake's missing assets.
+pub(crate) fn snapshot_missing(t: &Stocktake) -> Sql {
+    let mut sql = Sql::new("");
+    let cond = unscanned_expected(&mut sql, t);
+    let me = sql.arg(t.id);
+    sql.text = format!(
+        "INSERT INTO stocktake_missing (stocktake_id, asset_id, asset_seq) \
+         SELECT {me}, a.id, a.seq FROM assets a WHERE {cond}"
+    );
+    sql
+}
+
+impl SqlStore {
+    pub(crate) async fn assets_by_number_nocase_sql(&self, number: &str) -> Result<Vec<Asset>> {
+        let sql = Sql::new(format!(
+            "SELECT {ASSET_COLS} FROM assets a WHERE lower(a.asset_number) = $1 ORDER BY a.seq LIMIT 2"
+        ))
+        .bind(number.to_ascii_lowercase());
+        self.pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(|r| rows::asset(r).map(|(_, a)| a))
+            .collect()
+    }
+
+    pub(crate) async fn location_subtree_sql(&self, root: Uuid) -> Result<Vec<Uuid>> {
+        let sql = Sql::new(
+            "WITH RECURSIVE sub(id) AS (SELECT id FROM locations WHERE id = $1 \
+             UNION SELECT l.id FROM locations l JOIN sub ON l.parent_id = sub.id) SELECT id FROM sub",
+        )
+        .bind(root);
+        self.pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(|r| r.get::<Uuid>("id"))
+            .collect()
+    }
+
+    pub(crate) async fn stocktake_sql(&self, id: Uuid) -> Result<Option<Stocktake>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM stocktakes WHERE id = $1",
+            rows::STOCKTAKE_COLS
+        ))
+        .bind(id);
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| rows::stocktake(&r).map(|(_, t)| t))
+            .transpose()
+    }
+
+    pub(crate) async fn list_stocktakes_sql(&self, q: &StocktakeQuery) -> Result<Page<Stocktake>> {
+        let mut sql = Sql::new("");
+        let mut conds = Vec::new();
+        if let Some(st) = q.status {
+            conds.push(format!("status = {}", sql.arg(st.as_str())));
+        }
+        if let Some(l) = q.location_id {
+            conds.push(format!("location_id = {}", sql.arg(l)));
+        }
+        self.fetch_directed(
+            sql,
+            rows::STOCKTAKE_COLS,
+            "stocktakes",
+            conds,
+            q.cursor,
+            q.limit,
+            true,
+            rows::stocktake,
+        )
+        .await
+    }
+
+    pub(crate) async fn list_stocktake_scans_sql(
+        &self,
+        q: &ScanQuery,
+    ) -> Result<Page<StocktakeScan>> {
+        let mut sql = Sql::new("");
+        let mut conds = vec![format!("stocktake_id = {}", sql.arg(q.stocktake_id))];
+        if let Some(r) = q.result {
+            conds.push(format!("result = {}", sql.arg(r.as_str())));
+        }
+        if let Some(a) = q.asset_id {
+            conds.push(format!("asset_id = {}", sql.arg(a)));
+        }
+        self.fetch_directed(
+            sql,
+            rows::SCAN_COLS,
+            "stocktake_scans",
+            conds,
+            q.cursor,
+            q.limit,
+            false,
+            rows::scan,
+        )
+        .await
+    }
+
+    pub(crate) async fn stocktake_missing_sql(
+        &self,
+        t: &Stocktake,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<Asset>> {
+        let mut sql = Sql::new("");
+        let (from, key, conds) = if t.status == StocktakeStatus::Closed {
+            (
+                "stocktake_missing m JOIN assets a ON a.seq = m.asset_seq",
+                "m.asset_seq",
+                vec![format!("m.stocktake_id = {}", sql.arg(t.id))],
+            )
+        } else {
+            ("assets a", "a.seq", vec![unscanned_expected(&mut sql, t)])
+        };
+        let listing = Listing {
+            cols: ASSET_COLS,
+            from,
+            key,
+            conds,
+            cursor,
+            limit: clamp(limit),
+        };
+        self.fetch_page(sql, listing, rows::asset).await
+    }
+
+    pub(crate) async fn stocktake_counts_sql(&self, t: &Stocktake) -> Result<StocktakeCounts> {
+        let mut out = StocktakeCounts::default();
+        let sql = Sql::new(
+            "SELECT result, COUNT(*) AS n FROM stocktake_scans WHERE stocktake_id = $1 GROUP BY result",
+        )
+        .bind(t.id);
+        for r in self.pools.fetch_all(sql).await? {
+            let n: i64 = r.get("n")?;
+            match r.get::<String>("result")?.as_str() {
+                "found" => out.found = n,
+                "unexpected" => out.unexpected = n,
+                _ => out.unknown += n,
+            }
+        }
+        let sql = if t.status == StocktakeStatus::Closed {
+            Sql::new("SELECT COUNT(*) AS n FROM stocktake_missing WHERE stocktake_id = $1")
+                .bind(t.id)
+        } else {
+            let mut sql = Sql::new("");
+            let cond = unscanned_expected(&mut sql, t);
+            sql.text = format!("SELECT COUNT(*) AS n FROM assets a WHERE {cond}");
+            sql
+        };
+        out.missing = self.pools.fetch_one(sql).await?.get("n")?;
+        out.expected = out.found + out.missing;
+        Ok(out)
+    }
+}
