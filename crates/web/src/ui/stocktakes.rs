@@ -101,19 +101,21 @@ fn start_form(
 async fn list_page(
     s: &AppState,
     v: &Viewer,
+    cursor: Option<Cursor>,
     values: &HashMap<String, String>,
     errors: &Errors,
     status: StatusCode,
 ) -> Response {
     let q = StocktakeQuery {
-        limit: 200,
+        limit: 50,
+        cursor,
         ..Default::default()
     };
-    let (list, locations) = match (
+    let (list, next, locations) = match (
         s.app.list_stocktakes(&v.ctx, q).await,
         location_names(s, v).await,
     ) {
-        (Ok(l), Ok(n)) => (l.items, n),
+        (Ok(l), Ok(n)) => (l.items, l.next_cursor, n),
         (Err(e), _) | (_, Err(e)) => return error_page(Some(v), e),
     };
     let body = html! {
@@ -135,14 +137,28 @@ async fn list_page(
                     }
                 }
             }
+            @if let Some(c) = next { p { a href={ "/stocktakes" (query_string(&[("cursor", c.encode().as_str())])) } { "Older stocktakes" } } }
         }
     };
     html_response(status, page(Some(v), "Stocktakes", Nav::Stocktakes, body))
 }
 
 /// `GET /stocktakes`.
-pub async fn list(State(s): State<AppState>, v: Viewer) -> Response {
-    list_page(&s, &v, &HashMap::new(), &Errors::none(), StatusCode::OK).await
+pub async fn list(State(s): State<AppState>, v: Viewer, uri: Uri) -> Response {
+    let q = crate::extract::form_urlencoded(uri.query().unwrap_or("")).unwrap_or_default();
+    let cursor = q
+        .iter()
+        .find(|(k, _)| k == "cursor")
+        .and_then(|(_, c)| Cursor::decode(c).ok());
+    list_page(
+        &s,
+        &v,
+        cursor,
+        &HashMap::new(),
+        &Errors::none(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /stocktakes`: starts one and goes to it.
@@ -158,6 +174,7 @@ pub async fn start(State(s): State<AppState>, v: Viewer, form: Form) -> Response
             list_page(
                 &s,
                 &v,
+                None,
                 &form.values(),
                 &Errors::from_app(&e),
                 StatusCode::UNPROCESSABLE_ENTITY,
