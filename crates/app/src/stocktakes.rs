@@ -211,6 +211,34 @@ impl App {
         Ok(self.store.list_stocktake_scans(&q).await?.items.pop())
     }
 
+    /// One scan of a stocktake, with the asset it named as it is now.
+    pub async fn stocktake_scan(
+        &self,
+        ctx: &Ctx,
+        stocktake: Uuid,
+        id: Uuid,
+    ) -> Result<(StocktakeScan, Option<Asset>)> {
+        self.allow(ctx, Action::ReadRegister).await?;
+        let q = ScanQuery {
+            limit: 1,
+            stocktake_id: stocktake,
+            id: Some(id),
+            ..Default::default()
+        };
+        let scan = self
+            .store
+            .list_stocktake_scans(&q)
+            .await?
+            .items
+            .pop()
+            .ok_or_else(|| AppError::not_found("scan", id))?;
+        let asset = match scan.asset_id {
+            Some(a) => self.store.asset(a).await?,
+            None => None,
+        };
+        Ok((scan, asset))
+    }
+
     /// Records an entry scanned or typed in an open stocktake (admins and managers). An
     /// expected asset is found, another asset of the register unexpected, anything else
     /// unknown; each is kept for the report. A found or unexpected device is checked: last
@@ -445,7 +473,7 @@ impl App {
             cursor,
             stocktake_id: t.id,
             result: Some(result),
-            asset_id: None,
+            ..Default::default()
         };
         let page = self.store.list_stocktake_scans(&q).await?;
         let ids: Vec<String> = page

@@ -122,6 +122,9 @@ impl SqlStore {
         if let Some(a) = q.asset_id {
             conds.push(format!("asset_id = {}", sql.arg(a)));
         }
+        if let Some(id) = q.id {
+            conds.push(format!("id = {}", sql.arg(id)));
+        }
         self.fetch_directed(
             sql,
             rows::SCAN_COLS,

@@ -538,6 +538,8 @@ pub struct ScanQuery {
     pub result: Option<ScanResult>,
     /// Only scans of this asset.
     pub asset_id: Option<Uuid>,
+    /// Only this scan.
+    pub id: Option<Uuid>,
 }
 
 /// How a stocktake's report adds up.

@@ -568,6 +568,12 @@ async fn a_stocktake_is_counted_with_a_scanner_in_a_browser(backend: &str) {
         answer.contains("not expected here") && answer.contains("Branch"),
         "{answer}"
     );
+    // The laptop's label again: counted once.
+    let link = format!("{}/assets/{}", s.url, laptop["id"].as_str().unwrap_or(""));
+    b.fill("#f-entry", &link).await;
+    b.submit_via("#scan button[type=submit]").await;
+    let answer = b.text_of("#scan-result .scan-result").await;
+    assert!(answer.contains("scanned already"), "{answer}");
     assert!(b.text_of("#counts").await.contains("1 of 2 found"));
     assert!(b
         .text_of("#report-missing")

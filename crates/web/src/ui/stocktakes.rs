@@ -16,7 +16,10 @@ use uuid::Uuid;
 
 use custodian_app::stocktakes::{ReportPart, StocktakeReport};
 use custodian_app::AppError;
-use custodian_domain::stocktake::{ReportSection, ScanResult, Stocktake, StocktakeStatus};
+use custodian_domain::asset::Asset;
+use custodian_domain::stocktake::{
+    ReportSection, ScanResult, Stocktake, StocktakeScan, StocktakeStatus,
+};
 use custodian_store::{Cursor, StocktakeQuery};
 
 use super::{
@@ -101,19 +104,21 @@ fn start_form(
 async fn list_page(
     s: &AppState,
     v: &Viewer,
+    cursor: Option<Cursor>,
     values: &HashMap<String, String>,
     errors: &Errors,
     status: StatusCode,
 ) -> Response {
     let q = StocktakeQuery {
-        limit: 200,
+        limit: 50,
+        cursor,
         ..Default::default()
     };
-    let (list, locations) = match (
+    let (list, next, locations) = match (
         s.app.list_stocktakes(&v.ctx, q).await,
         location_names(s, v).await,
     ) {
-        (Ok(l), Ok(n)) => (l.items, n),
+        (Ok(l), Ok(n)) => (l.items, l.next_cursor, n),
         (Err(e), _) | (_, Err(e)) => return error_page(Some(v), e),
     };
     let body = html! {
@@ -135,14 +140,28 @@ async fn list_page(
                     }
                 }
             }
+            @if let Some(c) = next { p { a href={ "/stocktakes" (query_string(&[("cursor", c.encode().as_str())])) } { "Older stocktakes" } } }
         }
     };
     html_response(status, page(Some(v), "Stocktakes", Nav::Stocktakes, body))
 }
 
 /// `GET /stocktakes`.
-pub async fn list(State(s): State<AppState>, v: Viewer) -> Response {
-    list_page(&s, &v, &HashMap::new(), &Errors::none(), StatusCode::OK).await
+pub async fn list(State(s): State<AppState>, v: Viewer, uri: Uri) -> Response {
+    let q = crate::extract::form_urlencoded(uri.query().unwrap_or("")).unwrap_or_default();
+    let cursor = q
+        .iter()
+        .find(|(k, _)| k == "cursor")
+        .and_then(|(_, c)| Cursor::decode(c).ok());
+    list_page(
+        &s,
+        &v,
+        cursor,
+        &HashMap::new(),
+        &Errors::none(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /stocktakes`: starts one and goes to it.
@@ -158,6 +177,7 @@ pub async fn start(State(s): State<AppState>, v: Viewer, form: Form) -> Response
             list_page(
                 &s,
                 &v,
+                None,
                 &form.values(),
                 &Errors::from_app(&e),
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -168,23 +188,22 @@ pub async fn start(State(s): State<AppState>, v: Viewer, form: Form) -> Response
     }
 }
 
-/// What the last entry came to, as the redirect after a scan carries it.
+/// What the last entry came to: the scan the redirect after it names, read back.
 struct Last {
-    result: String,
-    entry: String,
-    asset: Option<Uuid>,
+    scan: StocktakeScan,
+    asset: Option<Asset>,
     repeat: bool,
 }
 
 impl Last {
-    fn from_query(q: &[(String, String)]) -> Option<Last> {
-        let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        let result = get("result").filter(|r| ScanResult::parse(r).is_some())?;
+    async fn from_query(s: &AppState, v: &Viewer, t: Uuid, q: &[(String, String)]) -> Option<Last> {
+        let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let id = get("scan").and_then(|x| Uuid::parse_str(x).ok())?;
+        let (scan, asset) = s.app.stocktake_scan(&v.ctx, t, id).await.ok()?;
         Some(Last {
-            result,
-            entry: get("entry").unwrap_or_default(),
-            asset: get("asset").and_then(|a| Uuid::parse_str(&a).ok()),
-            repeat: get("repeat").as_deref() == Some("true"),
+            scan,
+            asset,
+            repeat: get("repeat") == Some("true"),
         })
     }
 }
@@ -299,11 +318,7 @@ async fn session_page(
         people.extend(p.lines.iter().filter_map(|l| l.scan.as_ref()?.scanned_by));
     }
     let names = s.app.party_names(&v.ctx, &people).await.unwrap_or_default();
-    let last = Last::from_query(&q);
-    let last_asset = match last.as_ref().and_then(|l| l.asset) {
-        Some(a) => s.app.get_asset(&v.ctx, a).await.ok().map(|x| x.asset),
-        None => None,
-    };
+    let last = Last::from_query(s, v, id, &q).await;
     let place = name_in(&locations, Some(t.location_id));
     let c = report.counts;
     let open = t.status == StocktakeStatus::Open;
@@ -320,17 +335,18 @@ async fn session_page(
         (errors.summary())
         div role="status" aria-live="polite" id="scan-result" {
             @if let Some(l) = &last {
-                div class={ "scan-result " (l.result) } {
-                    @if let Some(a) = &last_asset { strong { (a.asset_number) } " " (a.name) ": " } @else { strong { (l.entry) } ": " }
-                    @match l.result.as_str() {
-                        "found" => { @if l.repeat { "found (scanned already)" } @else { "found" } }
-                        "unexpected" => {
-                            "not expected here"
-                            @if let Some(a) = &last_asset { " (registered at " (name_in(&locations, a.location_id)) ", " (words(a.status.as_str())) ")" }
-                            @if l.repeat { " — scanned already" }
+                div class={ "scan-result " (l.scan.result.as_str()) } {
+                    @if let Some(a) = &l.asset { strong { (a.asset_number) } " " (a.name) ": " } @else { strong { (l.scan.entered) } ": " }
+                    @match l.scan.result {
+                        ScanResult::Found => { "found" }
+                        ScanResult::Unexpected => {
+                            "not expected here (registered at " (name_in(&locations, l.scan.registered_location_id))
+                            @if let Some(a) = &l.asset { ", " (words(a.status.as_str())) }
+                            ")"
                         }
-                        _ => { "matches no asset in the register" }
+                        ScanResult::Unknown => { "matches no asset in the register" }
                     }
+                    @if l.repeat { " — scanned already, counted once" }
                 }
             }
         }
@@ -410,20 +426,11 @@ pub async fn scan(
         .await
     {
         Ok(o) => {
-            let asset = o
-                .asset
-                .as_ref()
-                .map(|a| a.id.to_string())
-                .unwrap_or_default();
+            let scan = o.scan.id.to_string();
             let repeat = if o.repeat { "true" } else { "" };
             see_other(&format!(
                 "/stocktakes/{id}{}",
-                query_string(&[
-                    ("result", o.scan.result.as_str()),
-                    ("entry", o.scan.entered.as_str()),
-                    ("asset", asset.as_str()),
-                    ("repeat", repeat),
-                ])
+                query_string(&[("scan", scan.as_str()), ("repeat", repeat)])
             ))
         }
         Err(e) => refused(&s, &v, id, &uri, e).await,
