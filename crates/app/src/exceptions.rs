@@ -49,6 +49,7 @@ impl App {
             status: Some(ExceptionStatus::Approved),
             newest_first: true,
             cursor: None,
+            requester_id: None,
         };
         Ok(self
             .store
@@ -119,15 +120,22 @@ impl App {
     pub async fn list_exceptions(
         &self,
         ctx: &Ctx,
-        q: ExceptionQuery,
+        mut q: ExceptionQuery,
     ) -> Result<Page<PolicyException>> {
         self.allow(ctx, Action::ReadReference).await?;
-        let mut page = self.store.list_exceptions(&q).await?;
         if self.reach(ctx).await?.is_some() {
-            let me = ctx.principal().and_then(|p| p.person_id);
-            page.items.retain(|x| me.is_some() && x.requester_id == me);
+            // Members see their own requests only, filtered before paging.
+            match ctx.principal().and_then(|p| p.person_id) {
+                Some(me) if q.requester_id.is_none_or(|r| r == me) => q.requester_id = Some(me),
+                _ => {
+                    return Ok(Page {
+                        items: vec![],
+                        next_cursor: None,
+                    })
+                }
+            }
         }
-        Ok(page)
+        Ok(self.store.list_exceptions(&q).await?)
     }
 
     /// Approves or rejects a request (admins, in their own name, never their own request).

@@ -1448,6 +1448,9 @@ impl Store for SqlStore {
         if let Some(st) = q.status {
             conds.push(format!("status = {}", sql.arg(st.as_str())));
         }
+        if let Some(r) = q.requester_id {
+            conds.push(format!("requester_id = {}", sql.arg(r)));
+        }
         let mut page = self
             .fetch_directed(
                 sql,

@@ -1650,6 +1650,17 @@ pub async fn policy_workflow_records(s: &dyn Store) {
         .await
         .expect("list");
     assert!(none.items.is_empty());
+    for (who, expected) in [(bob.id, 1), (ada.id, 0)] {
+        let asked = s
+            .list_exceptions(&ExceptionQuery {
+                limit: 10,
+                requester_id: Some(who),
+                ..Default::default()
+            })
+            .await
+            .expect("list");
+        assert_eq!(asked.items.len(), expected);
+    }
 }
 
 /// Offboarding cases keep their items in order, take new ones on update, refuse stale

@@ -491,6 +491,8 @@ pub struct ExceptionQuery {
     pub rule: Option<ExceptionRule>,
     /// As stored (`approved` includes those past their expiry).
     pub status: Option<ExceptionStatus>,
+    /// Asked for by this person.
+    pub requester_id: Option<Uuid>,
     /// Newest first instead of oldest first.
     pub newest_first: bool,
 }

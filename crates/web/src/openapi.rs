@@ -934,7 +934,7 @@ pub const OPS: &[Op] = &[
         "Policy exceptions, newest first (members: those they asked for)",
         None,
         (200, Some("ExceptionPage")),
-        &["limit", "cursor", "asset_id", "rule", "status"],
+        &["limit", "cursor", "asset_id", "rule", "status", "requester_id"],
     ),
     op(
         "post",
@@ -1163,7 +1163,7 @@ fn param_schema(name: &str) -> Value {
             json!({"enum": custodian_store::AssetSort::ALL.iter().map(|(_, n)| *n).collect::<Vec<_>>(), "default": "registered"})
         }
         "owner_id" | "location_id" | "delegate_id" | "asset_id" | "person_id" | "host_id"
-        | "policy_id" => id(),
+        | "policy_id" | "requester_id" => id(),
         "review_overdue" | "active" | "open" | "off_premises" => json!({"type": "boolean"}),
         _ => text(),
     }

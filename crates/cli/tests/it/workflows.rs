@@ -669,6 +669,26 @@ async fn off_premises_follows_the_classification_and_exceptions(backend: &str) {
     let listed = bob.get("/api/v1/exceptions").await;
     assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1));
     let mid = id_of(&mine);
+    // A member's list is theirs before it is paged: a newer request by someone else does
+    // not leave their first page empty.
+    let later = ann
+        .post(
+            "/api/v1/exceptions",
+            json!({"rule": "review_overdue", "asset_ids": [pid], "justification": "Audit", "compensating_controls": "None", "expires_at": soon}),
+        )
+        .await;
+    assert_eq!(later.status, 201, "{}", later.body);
+    let first = bob.get("/api/v1/exceptions?limit=1").await;
+    assert_eq!(first.body["items"][0]["id"], mid.as_str(), "{}", first.body);
+    assert!(first.body["next_cursor"].is_null(), "{}", first.body);
+    let others = bob
+        .get(&format!("/api/v1/exceptions?requester_id={}", ann.id))
+        .await;
+    assert_eq!(others.body["items"], json!([]), "{}", others.body);
+    let by_ann = s
+        .get(&format!("/api/v1/exceptions?requester_id={}", ann.id))
+        .await;
+    assert_eq!(by_ann.body["items"].as_array().map(Vec::len), Some(2));
     let rejected = ann
         .post(
             &format!("/api/v1/exceptions/{mid}/reject"),

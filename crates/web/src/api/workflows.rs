@@ -240,7 +240,14 @@ pub async fn list_exceptions(
     Caller(ctx): Caller,
     p: Params,
 ) -> ApiResult<Response> {
-    p.only(&["limit", "cursor", "asset_id", "rule", "status"])?;
+    p.only(&[
+        "limit",
+        "cursor",
+        "asset_id",
+        "rule",
+        "status",
+        "requester_id",
+    ])?;
     let q = ExceptionQuery {
         limit: p.limit()?,
         cursor: p.cursor()?,
@@ -250,6 +257,7 @@ pub async fn list_exceptions(
             "status",
             word(ExceptionStatus::parse, ExceptionStatus::NAMES),
         )?,
+        requester_id: p.id("requester_id")?,
         newest_first: true,
     };
     Ok(page(s.app.list_exceptions(&ctx, q).await?, exception_json))

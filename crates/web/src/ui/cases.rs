@@ -18,8 +18,8 @@ use custodian_domain::offboarding::{
 use custodian_store::OffboardingQuery;
 
 use super::{
-    badge, csrf, error_page, field, html_response, ok, page, see_other, when, words, Control,
-    Errors, Form, Nav, PageId, Viewer,
+    asset_numbers, badge, csrf, error_page, field, html_response, ok, page, see_other, when, words,
+    Control, Errors, Form, Nav, PageId, Viewer,
 };
 use crate::AppState;
 
@@ -487,23 +487,12 @@ pub async fn answer(
     if let Some(n) = form.get("note").filter(|x| !x.trim().is_empty()) {
         body.insert("note".into(), json!(n));
     }
-    let mut errors = Errors::none();
-    let mut disputed = Vec::new();
-    for n in form
-        .get("disputed")
-        .unwrap_or("")
-        .split(['\n', ',', ';'])
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-    {
-        match s.app.find_asset_by_number(&v.ctx, n).await {
-            Ok(Some(a)) => disputed.push(json!(a)),
-            _ => errors.0.push(custodian_domain::FieldError::new(
-                "disputed",
-                format!("no asset you can see has the number {n}"),
-            )),
-        }
-    }
+    let (disputed, errors) =
+        match asset_numbers(&s, &v, form.get("disputed").unwrap_or(""), "disputed").await {
+            Ok(x) => x,
+            Err(e) => return error_page(Some(&v), e),
+        };
+    let errors = Errors(errors);
     body.insert("disputed_asset_ids".into(), Value::Array(disputed));
     let r = if errors.any() {
         Err(AppError::Invalid(custodian_domain::Problems(errors.0)))

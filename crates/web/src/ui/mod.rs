@@ -510,6 +510,33 @@ pub fn error_page(v: Option<&Viewer>, e: AppError) -> Response {
     html_response(p.status, page(v, p.title, Nav::None, body))
 }
 
+/// The assets named by number in a form field (one per line, or separated by commas or
+/// semicolons), looked up within what the viewer may see: their ids as JSON, and an error on
+/// `field` for each number that names nothing the viewer can see.
+pub async fn asset_numbers(
+    s: &AppState,
+    v: &Viewer,
+    text: &str,
+    field: &str,
+) -> Result<(Vec<serde_json::Value>, Vec<FieldError>), AppError> {
+    let mut ids = Vec::new();
+    let mut errors = Vec::new();
+    for n in text
+        .split(['\n', ',', ';'])
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        match s.app.find_asset_by_number(&v.ctx, n).await? {
+            Some(a) => ids.push(serde_json::json!(a)),
+            None => errors.push(FieldError::new(
+                field,
+                format!("no asset you can see has the number {n}"),
+            )),
+        }
+    }
+    Ok((ids, errors))
+}
+
 /// Field errors by field name, for inline display.
 pub struct Errors(pub Vec<FieldError>);
 

@@ -21,8 +21,8 @@ use custodian_domain::policy::{PolicyDocument, PolicyStatus, PolicyVersion};
 use custodian_store::{AssignmentQuery, ExceptionQuery, PartyRef};
 
 use super::{
-    badge, csrf, error_page, field, html_response, ok, page, see_other, when, words, Control,
-    Errors, Form, Nav, PageId, Viewer,
+    asset_numbers, badge, csrf, error_page, field, html_response, ok, page, see_other, when, words,
+    Control, Errors, Form, Nav, PageId, Viewer,
 };
 use crate::AppState;
 
@@ -945,23 +945,12 @@ pub async fn create_exception(State(s): State<AppState>, v: Viewer, form: Form) 
             body.insert(k.into(), json!(val));
         }
     }
-    let mut errors = Errors::none();
-    let mut ids = Vec::new();
-    for n in form
-        .get("asset_ids")
-        .unwrap_or("")
-        .split(['\n', ',', ';'])
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-    {
-        match s.app.find_asset_by_number(&v.ctx, n).await {
-            Ok(Some(a)) => ids.push(json!(a)),
-            _ => errors.0.push(custodian_domain::FieldError::new(
-                "asset_ids",
-                format!("no asset you can see has the number {n}"),
-            )),
-        }
-    }
+    let (ids, errors) =
+        match asset_numbers(&s, &v, form.get("asset_ids").unwrap_or(""), "asset_ids").await {
+            Ok(x) => x,
+            Err(e) => return error_page(Some(&v), e),
+        };
+    let errors = Errors(errors);
     body.insert("asset_ids".into(), Value::Array(ids));
     let result = if errors.any() {
         Err(AppError::Invalid(custodian_domain::Problems(errors.0)))
