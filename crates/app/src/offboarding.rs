@@ -549,6 +549,12 @@ impl App {
         ChangeSet::one(
             Write::UpdateOffboarding {
                 case: Box::new(next.clone()),
+                items: next
+                    .items
+                    .iter()
+                    .filter(|item| !cur.items.contains(item))
+                    .map(|item| item.id)
+                    .collect(),
                 expected_version: cur.version,
             },
             NewEvent::new(

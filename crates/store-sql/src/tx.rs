@@ -589,6 +589,7 @@ impl SqlTx {
             }
             Write::UpdateOffboarding {
                 case,
+                items,
                 expected_version,
             } => {
                 self.update_row(
@@ -599,7 +600,12 @@ impl SqlTx {
                     expected_version,
                 )
                 .await?;
-                for (i, item) in case.items.iter().enumerate() {
+                let written = case
+                    .items
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, item)| items.contains(&item.id));
+                for (i, item) in written {
                     let mut sql = Sql::new("");
                     let sets: Vec<String> = rows::item_state(item)
                         .into_iter()

@@ -1719,10 +1719,13 @@ pub async fn offboarding_and_attestation_records(s: &dyn Store) {
         "Erase".into(),
     ));
     next.version = 2;
+    // Only the items named are written: the settled one and the new one.
+    let changed = vec![next.items[1].id, next.items[2].id];
     commit(
         s,
         Write::UpdateOffboarding {
             case: Box::new(next.clone()),
+            items: changed.clone(),
             expected_version: 1,
         },
     )
@@ -1735,6 +1738,7 @@ pub async fn offboarding_and_attestation_records(s: &dyn Store) {
         .commit(ChangeSet::one(
             Write::UpdateOffboarding {
                 case: Box::new(next.clone()),
+                items: changed,
                 expected_version: 1,
             },
             ev("test.write", "x"),

@@ -204,11 +204,13 @@ pub enum Write {
     },
     /// Open an offboarding or handover case with its items.
     InsertOffboarding(Box<Offboarding>),
-    /// Replace a case and its items (new items are added) if its version is still
-    /// `expected_version`.
+    /// Replace a case if its version is still `expected_version`, writing the items named in
+    /// `items` (updated, or added if new); the case's other items are left as stored.
     UpdateOffboarding {
         /// The new record.
         case: Box<Offboarding>,
+        /// The ids of the items that changed or were added.
+        items: Vec<Uuid>,
         /// The version the change was based on.
         expected_version: i64,
     },
