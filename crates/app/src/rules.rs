@@ -94,27 +94,29 @@ impl App {
         if !r.problems.is_empty() {
             return Err(AppError::Invalid(r.problems));
         }
+        // Every setting changed in one request lands together, under one event.
+        let mut set = ChangeSet::default();
+        let mut changes = Map::new();
         for (k, v) in wanted {
             let before = self.enforcement(k).await?.as_str();
             if before == v {
                 continue;
             }
-            let ev = self.event(
+            changes.insert(k.into(), json!({"before": before, "after": v}));
+            set.writes.push(Write::SetSetting {
+                key: k.into(),
+                value: Some(v),
+            });
+        }
+        if !changes.is_empty() {
+            set.events.push(self.event(
                 ctx,
                 "settings.updated",
                 "settings",
                 "policy_rules",
-                json!({ k: {"before": before, "after": v} }),
-            );
-            self.store
-                .commit(ChangeSet::one(
-                    Write::SetSetting {
-                        key: k.into(),
-                        value: Some(v),
-                    },
-                    ev,
-                ))
-                .await?;
+                Value::Object(changes),
+            ));
+            self.store.commit(set).await?;
         }
         self.rule_settings(ctx).await
     }

@@ -751,8 +751,30 @@ async fn custody_and_acceptable_use_in_a_browser(backend: &str) {
         .text_of("#ack-summary")
         .await
         .contains("1 people have acknowledged"));
+    // Managers read how the rules are enforced; an admin changes it on the same page.
+    assert!(b.try_find("#rule-settings").await.is_none());
+    assert!(b
+        .text_of("main")
+        .await
+        .contains("Assigning more software seats than licences were purchased"));
     b.goto(&format!("{}/off-premises", s.url)).await;
     assert!(b.text_of("h1").await.contains("Off the premises"));
+    b.delete_cookies().await;
+    sign_in(&b, &s, "ann@test.example", "/policies").await;
+    b.click("#f-licence_overallocation input[value=refuse]")
+        .await;
+    b.submit_via("#rule-settings button[type=submit]").await;
+    let rules = s.get("/api/v1/settings/policy").await;
+    assert_eq!(
+        rules.body["licence_overallocation"], "refuse",
+        "{}",
+        rules.body
+    );
+    assert_eq!(rules.body["acceptable_use_enforcement"], "refuse");
+    assert!(b
+        .try_find("#f-licence_overallocation input[value=refuse]:checked")
+        .await
+        .is_some());
     b.close().await;
 }
 

@@ -105,6 +105,7 @@ pub fn routes() -> Router<AppState> {
             get(workflows::acceptable_use).post(workflows::acknowledge),
         )
         .route("/policies", get(workflows::policies))
+        .route("/policies/rules", post(workflows::update_rules))
         .route(
             "/policies/new",
             get(workflows::new_policy).post(workflows::create_policy),

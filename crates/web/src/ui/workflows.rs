@@ -149,9 +149,17 @@ fn status_badge(p: &PolicyVersion) -> Markup {
 
 /// `GET /policies`: every version, and how many have acknowledged the one in force.
 pub async fn policies(State(s): State<AppState>, v: Viewer) -> Response {
+    policies_page(&s, &v, &Errors::none(), StatusCode::OK).await
+}
+
+async fn policies_page(s: &AppState, v: &Viewer, errors: &Errors, status: StatusCode) -> Response {
     let all = match s.app.list_policies(&v.ctx, None).await {
         Ok(x) => x,
-        Err(e) => return error_page(Some(&v), e),
+        Err(e) => return error_page(Some(v), e),
+    };
+    let rules = match s.app.rule_settings(&v.ctx).await {
+        Ok(x) => x,
+        Err(e) => return error_page(Some(v), e),
     };
     let summary = if v.reads_all() {
         s.app.acknowledgement_summary(&v.ctx, 50).await.ok()
@@ -160,6 +168,7 @@ pub async fn policies(State(s): State<AppState>, v: Viewer) -> Response {
     };
     let body = html! {
         h1 { "Policies" }
+        (errors.summary())
         p { a href="/acceptable-use" { "Read and acknowledge the acceptable-use policy" } }
         @if v.admin() { p.actions { a.button href="/policies/new" { "Draft a version" } } }
         @if let Some(sm) = &summary {
@@ -192,8 +201,89 @@ pub async fn policies(State(s): State<AppState>, v: Viewer) -> Response {
                 }
             }
         }
+        (rule_settings(v, &rules))
     };
-    ok(page(Some(&v), "Policies", Nav::Policies, body))
+    html_response(status, page(Some(v), "Policies", Nav::Policies, body))
+}
+
+/// The policy rules that may refuse or only warn, with what each covers.
+const RULES: &[(&str, &str)] = &[
+    (
+        "acceptable_use_enforcement",
+        "Issuing an asset to someone who has not acknowledged the acceptable-use policy in force",
+    ),
+    (
+        "licence_overallocation",
+        "Assigning more software seats than licences were purchased",
+    ),
+];
+
+/// How the rules are enforced; admins change it here.
+fn rule_settings(v: &Viewer, rules: &Value) -> Markup {
+    let now = |k: &str| {
+        rules
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("refuse")
+            .to_string()
+    };
+    let says = |e: &str| {
+        if e == "warn" {
+            "Warn and record it"
+        } else {
+            "Refuse, naming the rule"
+        }
+    };
+    html! {
+        h2 id="rules" { "How the rules are enforced" }
+        @if v.admin() {
+            form method="post" action="/policies/rules" id="rule-settings" {
+                (csrf(v))
+                @for (k, label) in RULES {
+                    fieldset.field id={ "f-" (k) } {
+                        legend { (label) }
+                        @for e in ["refuse", "warn"] {
+                            label {
+                                input type="radio" name=(k) value=(e) checked[now(k) == e];
+                                " " (says(e))
+                            }
+                        }
+                    }
+                }
+                button type="submit" { "Save the rule settings" }
+            }
+        } @else {
+            dl {
+                @for (k, label) in RULES {
+                    dt { (label) }
+                    dd { (says(&now(k))) }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /policies/rules`: an admin sets how the rules are enforced.
+pub async fn update_rules(State(s): State<AppState>, v: Viewer, form: Form) -> Response {
+    let mut body = Map::new();
+    for (k, _) in RULES {
+        if let Some(val) = form.get(k) {
+            body.insert((*k).into(), json!(val));
+        }
+    }
+    match s.app.update_rule_settings(&v.ctx, &body).await {
+        Ok(_) => see_other("/policies#rules"),
+        Err(e @ AppError::Invalid(_)) => {
+            policies_page(
+                &s,
+                &v,
+                &Errors::from_app(&e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => error_page(Some(&v), e),
+    }
 }
 
 /// `GET /policies/{id}`.
