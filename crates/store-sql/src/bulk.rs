@@ -1,9 +1,12 @@
 //! Pipelined bulk transactions (imports).
 //!
-//! The transaction lives on a task of its own. `apply` only queues a change set, so the
-//! importer validates and prepares the next chunk while the database writes this one; a
-//! failure is kept and reported by the next call. Calls that answer (reserving numbers,
-//! finding assets, commit, rollback) wait for everything queued before them.
+//! The transaction lives on a task of its own. `apply` builds a change set's statements on
+//! the caller's side — the rows of its new assets, its events sealed onto the chain (the
+//! bulk transaction holds the chain lock, so the head it read stays its own) — and only
+//! queues them, so the importer validates and prepares the next chunk while the database
+//! writes this one; a failure is kept and reported by the next call. Calls that answer
+//! (reserving numbers, finding assets, commit, rollback) wait for everything queued before
+//! them.
 
 use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
@@ -11,13 +14,14 @@ use tokio::sync::{mpsc, oneshot};
 use custodian_domain::asset::Asset;
 use custodian_store::{ChangeSet, MatchKey, Result, StoreError, Tx};
 
-use crate::tx::SqlTx;
+use crate::tx::{prepare_changes, Prepared, SqlTx};
 
 /// Change sets queued ahead of the database: enough to overlap, few enough to bound memory.
 const QUEUE: usize = 2;
 
 enum Job {
-    Apply(ChangeSet),
+    Apply(Box<Prepared>),
+    Head(oneshot::Sender<Result<(i64, String)>>),
     Reserve(String, usize, oneshot::Sender<Result<Vec<String>>>),
     Release(String, usize, oneshot::Sender<Result<()>>),
     Find(MatchKey, Vec<String>, oneshot::Sender<Result<Vec<Asset>>>),
@@ -28,14 +32,23 @@ enum Job {
 /// A handle on a bulk transaction running on its own task.
 pub struct BulkTx {
     jobs: mpsc::Sender<Job>,
+    /// How the transaction's inserts begin.
+    verb: &'static str,
+    /// The chain head after the events queued so far (read at the first apply).
+    head: Option<(i64, String)>,
 }
 
 impl BulkTx {
     /// Moves a transaction onto its own task.
     pub fn start(tx: SqlTx) -> Self {
         let (jobs, rx) = mpsc::channel(QUEUE);
+        let verb = tx.insert_verb();
         tokio::spawn(run(tx, rx));
-        Self { jobs }
+        Self {
+            jobs,
+            verb,
+            head: None,
+        }
     }
 
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T>>) -> Job) -> Result<T> {
@@ -57,12 +70,19 @@ async fn run(mut tx: SqlTx, mut rx: mpsc::Receiver<Job>) {
     let mut error: Option<StoreError> = None;
     while let Some(job) = rx.recv().await {
         match job {
-            Job::Apply(cs) => {
+            Job::Apply(p) => {
                 if error.is_none() {
-                    if let Err(e) = tx.apply(cs).await {
+                    if let Err(e) = tx.apply_prepared(*p).await {
                         error = Some(e);
                     }
                 }
+            }
+            Job::Head(reply) => {
+                let r = match &error {
+                    Some(e) => Err(failed(e)),
+                    None => tx.chain_head().await,
+                };
+                let _ = reply.send(r);
             }
             Job::Reserve(prefix, n, reply) => {
                 let r = match &error {
@@ -133,8 +153,14 @@ impl Tx for BulkTx {
     }
 
     async fn apply(&mut self, changes: ChangeSet) -> Result<()> {
+        let mut head = match self.head.take() {
+            Some(h) => h,
+            None => self.ask(Job::Head).await?,
+        };
+        let prepared = prepare_changes(changes, &mut head, self.verb);
+        self.head = Some(head);
         self.jobs
-            .send(Job::Apply(changes))
+            .send(Job::Apply(Box::new(prepared?)))
             .await
             .map_err(|_| gone())
     }

@@ -131,7 +131,7 @@ impl SqlTx {
     /// checked at commit lets SQLite skip the statement journal (and FTS5 its flush at every
     /// statement): a failed statement need not be undone on its own, because the whole
     /// transaction is then rolled back.
-    fn insert_verb(&self) -> &'static str {
+    pub(crate) fn insert_verb(&self) -> &'static str {
         if self.bulk && !self.pg() {
             "INSERT OR FAIL INTO"
         } else {
@@ -227,33 +227,22 @@ impl SqlTx {
 
     async fn insert_assets(&mut self, assets: &[Asset]) -> Result<()> {
         for chunk in assets.chunks(BATCH) {
-            let mut sql = Sql::new("");
-            let mut cols: Vec<&str> = Vec::new();
-            let mut tuples = Vec::with_capacity(chunk.len());
-            for a in chunk {
-                let values = rows::asset_values(a);
-                if cols.is_empty() {
-                    cols = values.iter().map(|(c, _)| *c).collect();
-                }
-                let ps: Vec<String> = values.into_iter().map(|(_, v)| sql.arg(v)).collect();
-                tuples.push(format!("({})", ps.join(", ")));
-            }
-            sql.text = format!(
-                "{} assets ({}) VALUES {} RETURNING id, seq",
-                self.insert_verb(),
-                cols.join(", "),
-                tuples.join(", ")
-            );
-            let seqs: HashMap<Uuid, i64> = self
-                .conn
-                .fetch_all(sql)
-                .await?
-                .iter()
-                .map(|r| Ok((r.get::<Uuid>("id")?, r.get::<i64>("seq")?)))
-                .collect::<Result<_>>()?;
-            self.insert_side_rows(chunk, &seqs).await?;
+            let sql = assets_sql(self.insert_verb(), chunk);
+            self.insert_asset_chunk(chunk, sql).await?;
         }
         Ok(())
+    }
+
+    /// Runs one chunk's insert (built by [`assets_sql`]) and adds its side rows.
+    async fn insert_asset_chunk(&mut self, chunk: &[Asset], sql: Sql) -> Result<()> {
+        let seqs: HashMap<Uuid, i64> = self
+            .conn
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(|r| Ok((r.get::<Uuid>("id")?, r.get::<i64>("seq")?)))
+            .collect::<Result<_>>()?;
+        self.insert_side_rows(chunk, &seqs).await
     }
 
     /// Tags and external ids live in their own indexed tables.
@@ -981,43 +970,11 @@ impl SqlTx {
         if events.is_empty() {
             return Ok(());
         }
-        let (mut seq, mut prev) = self.head().await?;
-        let mut sealed = Vec::with_capacity(events.len());
-        for e in events {
-            seq += 1;
-            let s = e.seal(seq, &prev);
-            prev = s.hash.clone();
-            sealed.push(s);
-        }
-        for chunk in sealed.chunks(BATCH) {
-            let mut sql = Sql::new("");
-            let tuples: Vec<String> = chunk
-                .iter()
-                .map(|e| {
-                    let ps = [
-                        sql.arg(e.seq),
-                        sql.arg(e.id),
-                        sql.arg(e.occurred_at),
-                        sql.arg(e.actor.clone()),
-                        sql.arg(e.action.clone()),
-                        sql.arg(e.entity_type.clone()),
-                        sql.arg(e.entity_id.clone()),
-                        sql.arg(e.changes.clone()),
-                        sql.arg(e.request_id.clone()),
-                        sql.arg(e.prev_hash.clone()),
-                        sql.arg(e.hash.clone()),
-                    ];
-                    format!("({})", ps.join(", "))
-                })
-                .collect();
-            sql.text = format!(
-                "{} audit_events ({}) VALUES {}",
-                self.insert_verb(),
-                rows::EVENT_COLS,
-                tuples.join(", ")
-            );
+        let mut head = self.head().await?;
+        for sql in events_sql(self.insert_verb(), seal(events, &mut head)) {
             self.conn.execute(sql).await?;
         }
+        let (seq, prev) = head;
         self.conn
             .execute(
                 Sql::new("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
@@ -1028,6 +985,169 @@ impl SqlTx {
         self.head = Some((seq, prev));
         Ok(())
     }
+
+    /// Applies a change set made ready by [`prepare_changes`] against the head this
+    /// transaction holds.
+    pub(crate) async fn apply_prepared(&mut self, p: Prepared) -> Result<()> {
+        // Take the chain lock first, as `apply` does.
+        self.head().await?;
+        for step in p.steps {
+            match step {
+                Step::Assets(chunk, sql) => self.insert_asset_chunk(&chunk, sql).await?,
+                Step::Write(w) => self.write(w).await?,
+            }
+        }
+        if let Some((seq, hash)) = p.head {
+            for sql in p.events {
+                self.conn.execute(sql).await?;
+            }
+            self.conn
+                .execute(
+                    Sql::new("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                        .bind(seq)
+                        .bind(hash.clone()),
+                )
+                .await?;
+            self.head = Some((seq, hash));
+        }
+        Ok(())
+    }
+
+    /// The chain head this transaction appends to (locked).
+    pub(crate) async fn chain_head(&mut self) -> Result<(i64, String)> {
+        self.head().await
+    }
+}
+
+/// A change set made ready away from the transaction: the inserts of its new assets and its
+/// events, sealed onto the chain, are built statements, so the transaction only runs them.
+pub(crate) struct Prepared {
+    steps: Vec<Step>,
+    events: Vec<Sql>,
+    /// The chain head after these events (`None` without events).
+    head: Option<(i64, String)>,
+}
+
+enum Step {
+    /// Up to [`BATCH`] new assets and the statement that inserts them.
+    Assets(Vec<Asset>, Sql),
+    /// Any other write, applied as `apply` does.
+    Write(Write),
+}
+
+/// Builds a change set's statements against the chain head `head`, which moves on past its
+/// events. `verb` is how inserts begin ([`SqlTx::insert_verb`]).
+pub(crate) fn prepare_changes(
+    changes: ChangeSet,
+    head: &mut (i64, String),
+    verb: &'static str,
+) -> Result<Prepared> {
+    if changes.events.is_empty() && !changes.writes.is_empty() {
+        return Err(StoreError::Other(
+            "a change must be recorded by an audit event".into(),
+        ));
+    }
+    let mut steps = Vec::new();
+    let mut run: Vec<Asset> = Vec::new();
+    let flush = |run: &mut Vec<Asset>, steps: &mut Vec<Step>| {
+        let mut rest = std::mem::take(run);
+        while !rest.is_empty() {
+            let tail = rest.split_off(rest.len().min(BATCH));
+            let sql = assets_sql(verb, &rest);
+            steps.push(Step::Assets(rest, sql));
+            rest = tail;
+        }
+    };
+    for w in changes.writes {
+        match w {
+            Write::InsertAsset(a) => run.push(*a),
+            other => {
+                flush(&mut run, &mut steps);
+                steps.push(Step::Write(other));
+            }
+        }
+    }
+    flush(&mut run, &mut steps);
+    let (events, head) = if changes.events.is_empty() {
+        (Vec::new(), None)
+    } else {
+        let events = events_sql(verb, seal(changes.events, head));
+        (events, Some(head.clone()))
+    };
+    Ok(Prepared {
+        steps,
+        events,
+        head,
+    })
+}
+
+/// Seals events onto the chain after `head`, moving it on.
+fn seal(events: Vec<NewEvent>, head: &mut (i64, String)) -> Vec<custodian_domain::audit::Event> {
+    let mut sealed = Vec::with_capacity(events.len());
+    for e in events {
+        head.0 += 1;
+        let s = e.seal(head.0, &head.1);
+        head.1.clone_from(&s.hash);
+        sealed.push(s);
+    }
+    sealed
+}
+
+/// The statements that insert sealed events, [`BATCH`] rows each.
+fn events_sql(verb: &str, sealed: Vec<custodian_domain::audit::Event>) -> Vec<Sql> {
+    let mut out = Vec::with_capacity(sealed.len().div_ceil(BATCH));
+    let mut it = sealed.into_iter().peekable();
+    while it.peek().is_some() {
+        let mut sql = Sql::new("");
+        let tuples: Vec<String> = it
+            .by_ref()
+            .take(BATCH)
+            .map(|e| {
+                let ps = [
+                    sql.arg(e.seq),
+                    sql.arg(e.id),
+                    sql.arg(e.occurred_at),
+                    sql.arg(e.actor),
+                    sql.arg(e.action),
+                    sql.arg(e.entity_type),
+                    sql.arg(e.entity_id),
+                    sql.arg(e.changes),
+                    sql.arg(e.request_id),
+                    sql.arg(e.prev_hash),
+                    sql.arg(e.hash),
+                ];
+                format!("({})", ps.join(", "))
+            })
+            .collect();
+        sql.text = format!(
+            "{verb} audit_events ({}) VALUES {}",
+            rows::EVENT_COLS,
+            tuples.join(", ")
+        );
+        out.push(sql);
+    }
+    out
+}
+
+/// The statement that inserts these assets, answering each one's `id` and `seq`.
+fn assets_sql(verb: &str, chunk: &[Asset]) -> Sql {
+    let mut sql = Sql::new("");
+    let mut cols: Vec<&str> = Vec::new();
+    let mut tuples = Vec::with_capacity(chunk.len());
+    for a in chunk {
+        let values = rows::asset_values(a);
+        if cols.is_empty() {
+            cols = values.iter().map(|(c, _)| *c).collect();
+        }
+        let ps: Vec<String> = values.into_iter().map(|(_, v)| sql.arg(v)).collect();
+        tuples.push(format!("({})", ps.join(", ")));
+    }
+    sql.text = format!(
+        "{verb} assets ({}) VALUES {} RETURNING id, seq",
+        cols.join(", "),
+        tuples.join(", ")
+    );
+    sql
 }
 
 #[async_trait]
