@@ -971,18 +971,23 @@ impl SqlTx {
             return Ok(());
         }
         let mut head = self.head().await?;
-        for sql in events_sql(self.insert_verb(), seal(events, &mut head)) {
+        let statements = events_sql(self.insert_verb(), seal(events, &mut head));
+        self.write_events(statements, head).await
+    }
+
+    /// Inserts sealed events and moves the stored chain head to `head`, their last.
+    async fn write_events(&mut self, statements: Vec<Sql>, head: (i64, String)) -> Result<()> {
+        for sql in statements {
             self.conn.execute(sql).await?;
         }
-        let (seq, prev) = head;
         self.conn
             .execute(
                 Sql::new("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-                    .bind(seq)
-                    .bind(prev.clone()),
+                    .bind(head.0)
+                    .bind(head.1.clone()),
             )
             .await?;
-        self.head = Some((seq, prev));
+        self.head = Some(head);
         Ok(())
     }
 
@@ -997,20 +1002,10 @@ impl SqlTx {
                 Step::Write(w) => self.write(w).await?,
             }
         }
-        if let Some((seq, hash)) = p.head {
-            for sql in p.events {
-                self.conn.execute(sql).await?;
-            }
-            self.conn
-                .execute(
-                    Sql::new("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-                        .bind(seq)
-                        .bind(hash.clone()),
-                )
-                .await?;
-            self.head = Some((seq, hash));
+        match p.head {
+            Some(head) => self.write_events(p.events, head).await,
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The chain head this transaction appends to (locked).
