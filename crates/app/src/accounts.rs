@@ -23,6 +23,7 @@ use custodian_domain::audit::{self, NewEvent};
 use custodian_domain::totp;
 use custodian_store::{ChangeSet, Cursor, Page, StoreError, Write};
 
+use crate::Precondition;
 use crate::{check_version, race, Access, App, AppError, Ctx, Result};
 
 /// The one answer to every failed sign-in.
@@ -756,11 +757,11 @@ impl App {
         ctx: &Ctx,
         id: Uuid,
         patch: Map<String, Value>,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<User> {
         self.allow(ctx, Action::ManageUsers).await?;
         let cur = self.load_user(id).await?;
-        check_version("user", id, if_match, cur.version)?;
+        check_version("user", id, &if_match, cur.version)?;
         let mut next = cur.patched(&patch, custodian_domain::now())?;
         if next.person_id != cur.person_id {
             self.check_person(next.person_id).await?;
@@ -803,7 +804,7 @@ impl App {
             events: vec![ev],
         })
         .await
-        .map_err(|e| race(e, if_match))?;
+        .map_err(|e| race(e, &if_match))?;
         Ok(next)
     }
 
@@ -958,7 +959,7 @@ pub struct TotpEnrolment {
 }
 
 impl App {
-    fn totp_context(user: Uuid) -> String {
+    pub(crate) fn totp_context(user: Uuid) -> String {
         format!("user:{user}:totp")
     }
 

@@ -20,6 +20,7 @@ use custodian_domain::party::PartyKind;
 use custodian_domain::{value, Problems};
 use custodian_store::{AssetQuery, ChangeSet, Cursor, Page, StoreError, Write};
 
+use crate::Precondition;
 use crate::{check_version, race, App, AppError, Ctx, Result};
 
 /// An asset with what the API shows beside it.
@@ -478,11 +479,11 @@ impl App {
         Ok(changes)
     }
 
-    /// Reveals a secret field of an asset (licence keys). Only those who may edit the record
-    /// may read its secrets, and every reading is an audit event.
+    /// Reveals a secret field of an asset (licence keys) to admins and to its owner (SPEC
+    /// §2.2); every reading is an audit event.
     pub async fn reveal_secret(&self, ctx: &Ctx, id: Uuid, field: Option<&str>) -> Result<Value> {
         let a = self.load(id).await?;
-        self.asset_allowed(ctx, &a, AssetAccess::EditRecord).await?;
+        self.secret_allowed(ctx, &a).await?;
         let Some(field) = field else {
             return Err(AppError::invalid("field", "is required (e.g. licence_key)"));
         };
@@ -551,7 +552,7 @@ impl App {
         ctx: &Ctx,
         id: Uuid,
         patch: Map<String, Value>,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<AssetView> {
         let cur = self.load(id).await?;
         // Changing the owner is assigning the asset: a manager's task. Owners and their
@@ -565,7 +566,7 @@ impl App {
             AssetAccess::EditRecord
         };
         self.asset_allowed(ctx, &cur, wanted).await?;
-        check_version("asset", id, if_match, cur.version)?;
+        check_version("asset", id, &if_match, cur.version)?;
         let scheme = self.scheme().await?;
         let prefix = self.settings.asset_number_prefix.clone();
         let now = custodian_domain::now();
@@ -658,7 +659,7 @@ impl App {
         ctx: &Ctx,
         id: Uuid,
         body: Map<String, Value>,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<AssetView> {
         let cur = self.load(id).await?;
         // A holder reports the asset in their custody lost or stolen themselves (A.5.11).
@@ -670,7 +671,7 @@ impl App {
         if !reporting {
             self.asset_allowed(ctx, &cur, AssetAccess::Manage).await?;
         }
-        check_version("asset", id, if_match, cur.version)?;
+        check_version("asset", id, &if_match, cur.version)?;
         let scheme = self.scheme().await?;
         let level = scheme.level(&cur.classification)?;
         let now = custodian_domain::now();
@@ -708,7 +709,7 @@ impl App {
         self.store
             .commit(ChangeSet { writes, events })
             .await
-            .map_err(|e| race(e, if_match))?;
+            .map_err(|e| race(e, &if_match))?;
         self.view(next).await
     }
 
@@ -880,12 +881,13 @@ impl App {
         r.reject_unknown(&["asset_id", "notes", "version"], &[], "a review");
         let id = r.required("asset_id", value::id);
         let notes = r.optional("notes", |v| value::text(v, 2000)).flatten();
-        let if_match = r
+        let if_match: Precondition = r
             .optional("version", |v| {
                 v.as_i64()
                     .ok_or_else(|| format!("must be a whole number, not {v}"))
             })
-            .flatten();
+            .flatten()
+            .into();
         let Some(id) = id else {
             return Err(AppError::Invalid(r.problems));
         };
@@ -895,7 +897,7 @@ impl App {
         let cur = self.load(id).await?;
         self.asset_allowed(ctx, &cur, AssetAccess::EditRecord)
             .await?;
-        check_version("asset", id, if_match, cur.version)?;
+        check_version("asset", id, &if_match, cur.version)?;
         let Some(reviewer) = ctx.principal().and_then(|p| p.person_id) else {
             return Err(AppError::invalid(
                 "asset_id",
@@ -934,7 +936,7 @@ impl App {
                 events: vec![ev],
             })
             .await
-            .map_err(|e| race(e, if_match))?;
+            .map_err(|e| race(e, &if_match))?;
         Ok(Review {
             asset: self.view(next).await?,
             notes,

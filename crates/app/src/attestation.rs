@@ -12,6 +12,7 @@ use custodian_domain::attestation::{
 use custodian_domain::audit::{self, NewEvent};
 use custodian_store::{ChangeSet, Cursor, Page, Write};
 
+use crate::Precondition;
 use crate::{check_version, race, App, AppError, Ctx, Result};
 
 /// The JSON of a campaign, with its completion.
@@ -267,11 +268,11 @@ impl App {
         &self,
         ctx: &Ctx,
         id: Uuid,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<Attestation> {
         self.allow(ctx, Action::RunAttestations).await?;
         let cur = self.load_attestation(id).await?;
-        check_version("attestation", id, if_match, cur.version)?;
+        check_version("attestation", id, &if_match, cur.version)?;
         if cur.status == AttestationStatus::Closed {
             return Err(AppError::Conflict {
                 message: "the campaign is closed already".into(),
@@ -309,7 +310,7 @@ impl App {
                 ),
             ))
             .await
-            .map_err(|e| race(e, if_match))?;
+            .map_err(|e| race(e, &if_match))?;
         Ok(next)
     }
 }

@@ -154,6 +154,59 @@ impl App {
         }
     }
 
+    /// Checks that the actor may read an asset's secrets in clear: admins and its owner
+    /// (the person, or a member of the owning team or holder of the owning role) only.
+    pub(crate) async fn secret_allowed(&self, ctx: &Ctx, asset: &Asset) -> Result<()> {
+        self.asset_allowed(ctx, asset, AssetAccess::Read).await?;
+        let Access::User(p) = &ctx.access else {
+            return Ok(());
+        };
+        let owners = self.ownership(p).await?;
+        match access::asset_access(
+            p,
+            &owners,
+            asset.id,
+            asset.owner_id,
+            AssetAccess::RevealSecret,
+        ) {
+            Ok(()) => Ok(()),
+            Err(d) => Err(self.refused(ctx, d, "reveal a secret").await),
+        }
+    }
+
+    /// Whether the actor may read an asset's secrets (to offer the button; nothing is
+    /// recorded, since nothing was attempted).
+    pub async fn may_reveal_secret(&self, ctx: &Ctx, asset: &Asset) -> Result<bool> {
+        let p = match &ctx.access {
+            Access::System => return Ok(true),
+            Access::Anonymous => return Ok(false),
+            Access::User(p) => p,
+        };
+        let owners = self.ownership(p).await?;
+        Ok(access::asset_access(
+            p,
+            &owners,
+            asset.id,
+            asset.owner_id,
+            AssetAccess::RevealSecret,
+        )
+        .is_ok())
+    }
+
+    /// The parties a user answers for as owner, whatever their role: their person and its
+    /// teams and roles (the reach of a role that reads everything is not computed, so this
+    /// is gathered on its own).
+    async fn ownership(&self, p: &custodian_domain::access::Principal) -> Result<Reach> {
+        let mut reach = Reach::default();
+        if let Some(person) = p.person_id {
+            reach.own.insert(person);
+            for id in self.store.memberships(person).await? {
+                reach.own.insert(id);
+            }
+        }
+        Ok(reach)
+    }
+
     /// Whether the actor may edit an asset's record (to offer the edit form; nothing is
     /// recorded, since nothing was attempted).
     pub async fn may_edit_asset(&self, ctx: &Ctx, asset: &Asset) -> Result<bool> {

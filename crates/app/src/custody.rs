@@ -20,6 +20,7 @@ use custodian_domain::party::Party;
 use custodian_store::{AssignmentQuery, ChangeSet, Page, Write};
 
 use crate::rules::{self, Enforcement};
+use crate::Precondition;
 use crate::{check_version, race, App, AppError, Ctx, Result};
 
 /// The most assignments of one person or asset read at once (a member's reach, a case).
@@ -438,12 +439,12 @@ impl App {
         ctx: &Ctx,
         id: Uuid,
         body: Map<String, Value>,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<Assignment> {
         self.allow(ctx, Action::ManageAssets).await?;
         let (condition, returned_at) = return_input(&body)?;
         let cur = self.load_assignment(id).await?;
-        check_version("assignment", id, if_match, cur.version)?;
+        check_version("assignment", id, &if_match, cur.version)?;
         let now = custodian_domain::now();
         let at = returned_at.unwrap_or(now);
         if let Some(t) = cur.returned_at {
@@ -470,7 +471,10 @@ impl App {
         let (next, mut cs) = self.returning(ctx, &cur, condition, at, now).await?;
         self.settle_on_return(ctx, &cur, &next, &mut cs, now)
             .await?;
-        self.store.commit(cs).await.map_err(|e| race(e, if_match))?;
+        self.store
+            .commit(cs)
+            .await
+            .map_err(|e| race(e, &if_match))?;
         Ok(next)
     }
 

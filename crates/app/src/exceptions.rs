@@ -11,6 +11,7 @@ use custodian_domain::input::Input;
 use custodian_domain::value;
 use custodian_store::{ExceptionQuery, Page, Write};
 
+use crate::Precondition;
 use crate::{check_version, race, App, AppError, Ctx, Result};
 
 /// The JSON of an exception, with its `state` as of today (`expired` once past its expiry).
@@ -145,7 +146,7 @@ impl App {
         id: Uuid,
         to: ExceptionStatus,
         body: Map<String, Value>,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<PolicyException> {
         self.allow(ctx, Action::DecideExceptions).await?;
         let notes = read_notes(&body)?;
@@ -156,7 +157,7 @@ impl App {
             ));
         };
         let cur = self.load_exception(id).await?;
-        check_version("exception", id, if_match, cur.version)?;
+        check_version("exception", id, &if_match, cur.version)?;
         let next = cur.decide(to, me, notes, custodian_domain::now())?;
         self.write_exception(ctx, &cur, &next, if_match).await?;
         Ok(next)
@@ -168,12 +169,12 @@ impl App {
         ctx: &Ctx,
         id: Uuid,
         body: Map<String, Value>,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<PolicyException> {
         self.allow(ctx, Action::DecideExceptions).await?;
         let notes = read_notes(&body)?;
         let cur = self.load_exception(id).await?;
-        check_version("exception", id, if_match, cur.version)?;
+        check_version("exception", id, &if_match, cur.version)?;
         let next = cur.revoke(notes, custodian_domain::now())?;
         self.write_exception(ctx, &cur, &next, if_match).await?;
         Ok(next)
@@ -184,7 +185,7 @@ impl App {
         ctx: &Ctx,
         cur: &PolicyException,
         next: &PolicyException,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<()> {
         let changes = audit::diff(&view(cur), &view(next));
         let ev = self.event(
@@ -203,7 +204,7 @@ impl App {
                 ev,
             ))
             .await
-            .map_err(|e| race(e, if_match))
+            .map_err(|e| race(e, &if_match))
     }
 }
 

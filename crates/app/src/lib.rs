@@ -134,8 +134,8 @@ pub enum AppError {
         entity: &'static str,
         /// Entity id.
         id: String,
-        /// The version the caller named.
-        expected: i64,
+        /// The versions the caller named.
+        expected: String,
         /// The current version.
         current: i64,
     },
@@ -339,26 +339,69 @@ impl App {
     }
 }
 
+/// What `If-Match` asks for (RFC 9110 §13.1.1).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Precondition {
+    /// No condition: the header is absent, or `*` (the record exists).
+    #[default]
+    Any,
+    /// The record must be at one of these versions. A tag this server never sent names no
+    /// version, so a list of only such tags matches nothing.
+    OneOf(Vec<i64>),
+}
+
+impl Precondition {
+    /// Whether a record at `version` meets the condition.
+    pub fn allows(&self, version: i64) -> bool {
+        match self {
+            Precondition::Any => true,
+            Precondition::OneOf(vs) => vs.contains(&version),
+        }
+    }
+
+    /// The versions named, as text for a message.
+    fn named(&self) -> String {
+        match self {
+            Precondition::Any => "*".into(),
+            Precondition::OneOf(vs) if vs.is_empty() => "a tag this server never sent".into(),
+            Precondition::OneOf(vs) => vs
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(" or "),
+        }
+    }
+}
+
+impl From<Option<i64>> for Precondition {
+    fn from(v: Option<i64>) -> Self {
+        match v {
+            Some(v) => Precondition::OneOf(vec![v]),
+            None => Precondition::Any,
+        }
+    }
+}
+
 /// Checks `If-Match` against the current version.
 pub(crate) fn check_version(
     entity: &'static str,
     id: impl ToString,
-    if_match: Option<i64>,
+    if_match: &Precondition,
     current: i64,
 ) -> Result<()> {
-    match if_match {
-        Some(v) if v != current => Err(AppError::PreconditionFailed {
-            entity,
-            id: id.to_string(),
-            expected: v,
-            current,
-        }),
-        _ => Ok(()),
+    if if_match.allows(current) {
+        return Ok(());
     }
+    Err(AppError::PreconditionFailed {
+        entity,
+        id: id.to_string(),
+        expected: if_match.named(),
+        current,
+    })
 }
 
 /// Maps a lost race to 412 when the caller named a version (it is stale by now).
-pub(crate) fn race(e: StoreError, if_match: Option<i64>) -> AppError {
+pub(crate) fn race(e: StoreError, if_match: &Precondition) -> AppError {
     match (e, if_match) {
         (
             StoreError::Stale {
@@ -366,11 +409,11 @@ pub(crate) fn race(e: StoreError, if_match: Option<i64>) -> AppError {
                 id,
                 expected,
             },
-            Some(v),
+            Precondition::OneOf(_),
         ) => AppError::PreconditionFailed {
             entity,
             id,
-            expected: v,
+            expected: if_match.named(),
             current: expected + 1,
         },
         (e, _) => e.into(),
@@ -413,7 +456,7 @@ impl App {
         id: &str,
         changes: Map<String, Value>,
         write: custodian_store::Write,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<bool> {
         if changes.is_empty() {
             return Ok(false);
@@ -430,7 +473,7 @@ impl App {
         self.store
             .commit(custodian_store::ChangeSet::one(write, ev))
             .await
-            .map_err(|e| race(e, if_match))?;
+            .map_err(|e| race(e, &if_match))?;
         Ok(true)
     }
 }

@@ -25,6 +25,7 @@ use custodian_store::{
 };
 
 use crate::custody::MAX_HELD;
+use crate::Precondition;
 use crate::{check_version, race, App, AppError, Ctx, Result};
 
 /// The JSON of a case: with, as of today, which items are overdue, how many are open, and
@@ -585,12 +586,12 @@ impl App {
         ctx: &Ctx,
         id: Uuid,
         body: Map<String, Value>,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<Offboarding> {
         self.allow(ctx, Action::ManageOffboarding).await?;
         let patch = CasePatch::from_input(&body)?;
         let cur = self.load_case(id).await?;
-        check_version("offboarding case", id, if_match, cur.version)?;
+        check_version("offboarding case", id, &if_match, cur.version)?;
         Self::require_open(&cur)?;
         let mut next = cur.clone();
         if let Some(d) = patch.end_date {
@@ -613,7 +614,10 @@ impl App {
         next.version += 1;
         next.updated_at = now;
         let cs = self.case_update(ctx, &cur, &next, "offboarding.updated", Map::new(), now);
-        self.store.commit(cs).await.map_err(|e| race(e, if_match))?;
+        self.store
+            .commit(cs)
+            .await
+            .map_err(|e| race(e, &if_match))?;
         Ok(next)
     }
 
@@ -623,11 +627,11 @@ impl App {
         &self,
         ctx: &Ctx,
         id: Uuid,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<Offboarding> {
         self.allow(ctx, Action::ManageOffboarding).await?;
         let cur = self.load_case(id).await?;
-        check_version("offboarding case", id, if_match, cur.version)?;
+        check_version("offboarding case", id, &if_match, cur.version)?;
         Self::require_open(&cur)?;
         let found = match cur.from_party_id {
             Some(from) => {
@@ -653,7 +657,10 @@ impl App {
         let mut changes = Map::new();
         changes.insert("items_added".into(), Value::Array(titles));
         let cs = self.case_update(ctx, &cur, &next, "offboarding.refreshed", changes, now);
-        self.store.commit(cs).await.map_err(|e| race(e, if_match))?;
+        self.store
+            .commit(cs)
+            .await
+            .map_err(|e| race(e, &if_match))?;
         Ok(next)
     }
 
@@ -666,13 +673,13 @@ impl App {
         id: Uuid,
         item_id: Uuid,
         body: Map<String, Value>,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<Offboarding> {
         self.allow(ctx, Action::ManageOffboarding).await?;
         let now = custodian_domain::now();
         let s = Settlement::from_input(&body, now)?;
         let cur = self.load_case(id).await?;
-        check_version("offboarding case", id, if_match, cur.version)?;
+        check_version("offboarding case", id, &if_match, cur.version)?;
         Self::require_open(&cur)?;
         let Some(pos) = cur.items.iter().position(|i| i.id == item_id) else {
             return Err(AppError::not_found("offboarding item", item_id));
@@ -771,7 +778,7 @@ impl App {
         let mut cs = self.case_update(ctx, &cur, &next, "offboarding.item_settled", changes, now);
         cs.writes.extend(work.writes);
         cs.events.extend(work.events);
-        let r = self.store.commit(cs).await.map_err(|e| race(e, if_match));
+        let r = self.store.commit(cs).await.map_err(|e| race(e, &if_match));
         if item.kind == ItemKind::RevokeAccess {
             self.forget_credentials();
         }
@@ -1001,7 +1008,7 @@ impl App {
         ctx: &Ctx,
         id: Uuid,
         body: Map<String, Value>,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<Offboarding> {
         self.allow(ctx, Action::ManageOffboarding).await?;
         let mut r = custodian_domain::input::Input::new(&body);
@@ -1012,7 +1019,7 @@ impl App {
             return Err(AppError::Invalid(problems));
         };
         let cur = self.load_case(id).await?;
-        check_version("offboarding case", id, if_match, cur.version)?;
+        check_version("offboarding case", id, &if_match, cur.version)?;
         if let Err(why) = cur.may_close() {
             return Err(AppError::Conflict {
                 message: why,
@@ -1030,7 +1037,10 @@ impl App {
         next.version += 1;
         next.updated_at = now;
         let cs = self.case_update(ctx, &cur, &next, "offboarding.closed", Map::new(), now);
-        self.store.commit(cs).await.map_err(|e| race(e, if_match))?;
+        self.store
+            .commit(cs)
+            .await
+            .map_err(|e| race(e, &if_match))?;
         Ok(next)
     }
 }

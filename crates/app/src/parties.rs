@@ -10,6 +10,7 @@ use custodian_domain::party::{Delegation, Party, PartyKind, PersonStatus};
 use custodian_domain::Problems;
 use custodian_store::{ChangeSet, DelegationQuery, Page, PartyQuery, Write};
 
+use crate::Precondition;
 use crate::{check_version, race, App, AppError, Ctx, Result};
 
 fn party_view(p: &Party) -> Map<String, Value> {
@@ -181,11 +182,11 @@ impl App {
         ctx: &Ctx,
         id: Uuid,
         patch: Map<String, Value>,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<Party> {
         self.allow(ctx, Action::ManageParties).await?;
         let cur = self.load_party(id).await?;
-        check_version("party", id, if_match, cur.version)?;
+        check_version("party", id, &if_match, cur.version)?;
         let defs = self.store.custom_fields().await?;
         let now = custodian_domain::now();
         let next = cur.patched(&patch, &defs, now)?;
@@ -253,7 +254,10 @@ impl App {
                 }
             }
         }
-        self.store.commit(cs).await.map_err(|e| race(e, if_match))?;
+        self.store
+            .commit(cs)
+            .await
+            .map_err(|e| race(e, &if_match))?;
         Ok(next)
     }
 
@@ -377,10 +381,19 @@ impl App {
         &self,
         ctx: &Ctx,
         id: Uuid,
-        reason: Option<String>,
+        body: Map<String, Value>,
     ) -> Result<Delegation> {
         let d = self.get_delegation(ctx, id).await?;
         self.may_delegate_for(ctx, d.owner_id).await?;
+        // Read the body only once the caller may end it: a refusal says nothing of it.
+        let mut r = custodian_domain::input::Input::new(&body);
+        r.reject_unknown(&["reason"], &[], "ending a delegation");
+        let reason = r
+            .optional("reason", |v| custodian_domain::value::text(v, 1000))
+            .flatten();
+        if !r.problems.is_empty() {
+            return Err(AppError::Invalid(r.problems));
+        }
         if d.ended_at.is_some() {
             return Err(AppError::Conflict {
                 message: "the delegation has already ended".into(),

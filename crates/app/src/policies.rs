@@ -13,6 +13,7 @@ use custodian_domain::policy::{
 use custodian_domain::{value, Problems};
 use custodian_store::{AcknowledgementQuery, ChangeSet, Page, Write};
 
+use crate::Precondition;
 use crate::{check_version, object, race, App, AppError, Ctx, Result};
 
 /// The most acknowledgements one import takes.
@@ -139,11 +140,11 @@ impl App {
         ctx: &Ctx,
         id: Uuid,
         body: Map<String, Value>,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<PolicyVersion> {
         self.allow(ctx, Action::ManagePolicies).await?;
         let cur = self.load_policy(id).await?;
-        check_version("policy", id, if_match, cur.version)?;
+        check_version("policy", id, &if_match, cur.version)?;
         let next = cur.patch(&body, custodian_domain::now())?;
         if next.author_id != cur.author_id {
             if let Some(a) = next.author_id {
@@ -175,7 +176,7 @@ impl App {
         ctx: &Ctx,
         id: Uuid,
         body: Map<String, Value>,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<PolicyVersion> {
         self.allow(ctx, Action::ManagePolicies).await?;
         let mut r = Input::new(&body);
@@ -191,7 +192,7 @@ impl App {
             ));
         };
         let cur = self.load_policy(id).await?;
-        check_version("policy", id, if_match, cur.version)?;
+        check_version("policy", id, &if_match, cur.version)?;
         let now = custodian_domain::now();
         let next = cur.approve(approver, next_review, now)?;
         let mut writes = Vec::new();
@@ -224,7 +225,7 @@ impl App {
         self.store
             .commit(ChangeSet { writes, events })
             .await
-            .map_err(|e| race(e, if_match))?;
+            .map_err(|e| race(e, &if_match))?;
         Ok(next)
     }
 

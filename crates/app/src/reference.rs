@@ -11,6 +11,7 @@ use custodian_domain::custom::CustomFieldDef;
 use custodian_domain::location::Location;
 use custodian_store::{ChangeSet, Cursor, Page, Write};
 
+use crate::Precondition;
 use crate::{check_version, App, AppError, Ctx, Result};
 
 fn view<T: serde::Serialize>(v: &T) -> Map<String, Value> {
@@ -27,6 +28,7 @@ fn view<T: serde::Serialize>(v: &T) -> Map<String, Value> {
 impl App {
     /// Seeds the four default classification levels into a brand-new register.
     pub async fn ensure_defaults(&self, ctx: &Ctx) -> Result<bool> {
+        self.store.use_chain_key(self.sealer().chain_key()).await?;
         let (seq, _) = self.store.audit_head().await?;
         if seq > 0 || !self.store.classifications().await?.is_empty() {
             return Ok(false);
@@ -125,11 +127,11 @@ impl App {
         ctx: &Ctx,
         id: Uuid,
         patch: Map<String, Value>,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<Location> {
         self.allow(ctx, Action::ManageLocations).await?;
         let cur = self.get_location(ctx, id).await?;
-        check_version("location", id, if_match, cur.version)?;
+        check_version("location", id, &if_match, cur.version)?;
         let defs = self.store.custom_fields().await?;
         let now = custodian_domain::now();
         let next = cur.patched(&patch, &defs, now)?;
@@ -196,11 +198,11 @@ impl App {
         ctx: &Ctx,
         key: &str,
         patch: Map<String, Value>,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<Classification> {
         self.allow(ctx, Action::ManageScheme).await?;
         let cur = self.get_classification(ctx, key).await?;
-        check_version("classification", key, if_match, cur.version)?;
+        check_version("classification", key, &if_match, cur.version)?;
         let next = cur.patched(&patch, custodian_domain::now())?;
         let write = Write::UpdateClassification {
             level: next.clone(),
@@ -225,11 +227,11 @@ impl App {
         &self,
         ctx: &Ctx,
         key: &str,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<()> {
         self.allow(ctx, Action::ManageScheme).await?;
         let cur = self.get_classification(ctx, key).await?;
-        check_version("classification", key, if_match, cur.version)?;
+        check_version("classification", key, &if_match, cur.version)?;
         let used = self.store.classification_usage(key).await?;
         if used > 0 {
             return Err(AppError::Conflict {
@@ -301,11 +303,11 @@ impl App {
         ctx: &Ctx,
         id: Uuid,
         patch: Map<String, Value>,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<CustomFieldDef> {
         self.allow(ctx, Action::ManageScheme).await?;
         let cur = self.get_custom_field(ctx, id).await?;
-        check_version("custom field", id, if_match, cur.version)?;
+        check_version("custom field", id, &if_match, cur.version)?;
         let next = cur.patched(&patch, custodian_domain::now())?;
         let write = Write::UpdateCustomField {
             def: next.clone(),
@@ -330,11 +332,11 @@ impl App {
         &self,
         ctx: &Ctx,
         id: Uuid,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<()> {
         self.allow(ctx, Action::ManageScheme).await?;
         let cur = self.get_custom_field(ctx, id).await?;
-        check_version("custom field", id, if_match, cur.version)?;
+        check_version("custom field", id, &if_match, cur.version)?;
         let now = custodian_domain::now();
         let ev = NewEvent::new(
             &ctx.actor,

@@ -31,6 +31,9 @@ const VERSION: &str = "v1";
 const KEY_ID_LABEL: &[u8] = b"custodian key id";
 /// Number of hex characters in a key id.
 const KEY_ID_LEN: usize = 8;
+/// Ids of keys that were once published (a key file tracked in the source repository by
+/// mistake): anyone can open what they seal, so no server may run with them.
+const PUBLISHED_KEY_IDS: &[&str] = &["1b3eac27"];
 
 /// Why a key could not be loaded or a secret could not be sealed or opened.
 #[derive(Debug, thiserror::Error)]
@@ -170,13 +173,25 @@ impl Sealer {
             }
         }
 
+        let sealer = Self::generate()?;
+        match sealer.write_new(path) {
+            Ok(()) => Ok((sealer, true)),
+            // Someone else created it between our check and now: use theirs.
+            Err(SecretError::KeyFileIo { source, .. })
+                if source.kind() == io::ErrorKind::AlreadyExists =>
+            {
+                Ok((Self::load(path)?, false))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes this key into a new file at `path`, readable by its owner only; an existing
+    /// file is never replaced.
+    pub fn write_new(&self, path: &Path) -> Result<(), SecretError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             create_dir(dir)?;
         }
-
-        let mut key = [0u8; KEY_LEN];
-        getrandom::getrandom(&mut key).map_err(|e| SecretError::Random(e.to_string()))?;
-
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -184,25 +199,15 @@ impl Sealer {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let mut file = match options.open(path) {
-            Ok(file) => file,
-            // Someone else created it between our check and now: use theirs.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                return Ok((Self::load(path)?, false))
-            }
-            Err(source) => {
-                return Err(SecretError::KeyFileIo {
-                    action: "create the key file",
-                    path: path.to_path_buf(),
-                    source,
-                })
-            }
-        };
-
-        let mut text = hex::encode(key);
-        text.push('\n');
+        let mut file = options
+            .open(path)
+            .map_err(|source| SecretError::KeyFileIo {
+                action: "create the key file",
+                path: path.to_path_buf(),
+                source,
+            })?;
         let written = file
-            .write_all(text.as_bytes())
+            .write_all(self.key_text().as_bytes())
             .and_then(|()| file.sync_all());
         if let Err(source) = written {
             drop(file);
@@ -214,13 +219,11 @@ impl Sealer {
                 source,
             });
         }
-        sync_parent(path)?;
-
-        Ok((Self::from_bytes(key), true))
+        sync_parent(path)
     }
 
     /// Reads an existing key file, refusing one that group or others can access.
-    fn load(path: &Path) -> Result<Sealer, SecretError> {
+    pub fn load(path: &Path) -> Result<Sealer, SecretError> {
         let io_err = |source| SecretError::KeyFileIo {
             action: "read the key file",
             path: path.to_path_buf(),
@@ -256,6 +259,37 @@ impl Sealer {
     /// The key's public id: the first 8 hex characters of SHA-256("custodian key id" || key).
     pub fn key_id(&self) -> String {
         self.inner.id.clone()
+    }
+
+    /// The key that seals the audit chain, derived from this one (so that one key file is
+    /// all there is to keep), with this key's id.
+    pub fn chain_key(&self) -> custodian_domain::audit::ChainKey {
+        use hmac::{Hmac, Mac};
+        let mut derived = [0u8; KEY_LEN];
+        if let Ok(mut m) = <Hmac<Sha256> as Mac>::new_from_slice(&self.inner.key) {
+            m.update(b"custodian audit chain key v1");
+            derived.copy_from_slice(&m.finalize().into_bytes());
+        }
+        custodian_domain::audit::ChainKey::new(derived, self.inner.id.clone())
+    }
+
+    /// Whether this key was published, so that it protects nothing.
+    pub fn is_published(&self) -> bool {
+        PUBLISHED_KEY_IDS.contains(&self.inner.id.as_str())
+    }
+
+    /// Generates a new random key.
+    pub fn generate() -> Result<Sealer, SecretError> {
+        let mut key = [0u8; KEY_LEN];
+        getrandom::getrandom(&mut key).map_err(|e| SecretError::Random(e.to_string()))?;
+        Ok(Self::from_bytes(key))
+    }
+
+    /// The key as written in a key file: 64 hex characters and a line break.
+    pub fn key_text(&self) -> String {
+        let mut text = hex::encode(self.inner.key);
+        text.push('\n');
+        text
     }
 
     /// The AEAD cipher under this key.
@@ -446,6 +480,164 @@ impl crate::App {
         } else {
             Ok(stored.to_string())
         }
+    }
+}
+
+/// What a key rotation did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rotation {
+    /// The retired key's id.
+    pub from: String,
+    /// The new key's id.
+    pub to: String,
+    /// Asset secrets resealed.
+    pub asset_secrets: u64,
+    /// Second-factor secrets resealed.
+    pub totp_secrets: u64,
+    /// Audit checkpoints resealed.
+    pub checkpoints: u64,
+}
+
+impl crate::App {
+    /// Reseals every secret, and the audit chain's seals, under `new` in one transaction,
+    /// recorded as a `key.rotated` event. The chain must verify under the current key
+    /// first: resealing an altered chain would bless the alteration. Secrets are rewritten
+    /// with their record's version unchanged: the values they hold are the same.
+    pub async fn rotate_key(&self, ctx: &crate::Ctx, new: &Sealer) -> crate::Result<Rotation> {
+        use custodian_domain::fields::{fields_of, FieldType};
+        use custodian_store::{AssetQuery, ChangeSet, Write};
+        if !matches!(ctx.access, crate::Access::System) {
+            return Err(crate::AppError::Forbidden(
+                "keys are rotated from the server's command line only".into(),
+            ));
+        }
+        let old = self.sealer();
+        if new.key_id() == old.key_id() {
+            return Err(crate::AppError::invalid(
+                "key",
+                "the new key is the key in use",
+            ));
+        }
+        if let crate::audit::Verification::Broken(b) = self.verify_audit(ctx).await? {
+            return Err(crate::AppError::invalid(
+                "audit",
+                format!(
+                    "the audit trail is broken at event {}: {}; nothing was rotated",
+                    b.seq, b.reason
+                ),
+            ));
+        }
+        let mut writes = Vec::new();
+        let mut asset_secrets = 0;
+        for kind in custodian_domain::asset::AssetKind::NAMES
+            .iter()
+            .filter_map(|k| custodian_domain::asset::AssetKind::parse(k))
+        {
+            let secret: Vec<&str> = fields_of(kind)
+                .filter(|f| f.ty == FieldType::Secret)
+                .map(|f| f.name)
+                .collect();
+            if secret.is_empty() {
+                continue;
+            }
+            let mut q = AssetQuery {
+                limit: 500,
+                kind: Some(kind),
+                ..Default::default()
+            };
+            loop {
+                let page = self.store.list_assets(&q).await?;
+                for a in page.items {
+                    let mut next = a.clone();
+                    let mut changed = false;
+                    for f in &secret {
+                        let Some(stored) = a.attrs.get(*f).and_then(|v| v.as_str()) else {
+                            continue;
+                        };
+                        let context = format!("asset:{}:{f}", a.id);
+                        let plain = self.open_secret(stored, &context)?;
+                        let sealed = new.seal(&plain, &context).map_err(secret_error)?;
+                        next.attrs
+                            .insert((*f).to_string(), serde_json::Value::String(sealed));
+                        changed = true;
+                        asset_secrets += 1;
+                    }
+                    if changed {
+                        writes.push(Write::UpdateAsset {
+                            expected_version: a.version,
+                            asset: Box::new(next),
+                        });
+                    }
+                }
+                match page.next_cursor {
+                    Some(c) => q.cursor = Some(c),
+                    None => break,
+                }
+            }
+        }
+        let mut totp_secrets = 0;
+        let mut cursor = None;
+        loop {
+            let page = self.store.list_users(500, cursor).await?;
+            for u in page.items {
+                let Some(stored) = &u.totp_secret else {
+                    continue;
+                };
+                let context = Self::totp_context(u.id);
+                let plain = self.open_secret(stored, &context)?;
+                let mut next = u.clone();
+                next.totp_secret = Some(new.seal(&plain, &context).map_err(secret_error)?);
+                totp_secrets += 1;
+                writes.push(Write::UpdateUser {
+                    expected_version: u.version,
+                    user: Box::new(next),
+                });
+            }
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        let (from, to) = (old.key_id(), new.key_id());
+        let event = custodian_domain::audit::NewEvent::new(
+            &ctx.actor,
+            "key.rotated",
+            "key",
+            &to,
+            serde_json::json!({
+                "key_id": {"before": from, "after": to},
+                "asset_secrets": asset_secrets,
+                "totp_secrets": totp_secrets,
+            }),
+            ctx.request_id.as_deref(),
+            custodian_domain::now(),
+        );
+        let mut tx = self.store.begin().await?;
+        let checkpoints = match tx.reseal_chain(new.chain_key()).await {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = tx.rollback().await;
+                return Err(e.into());
+            }
+        };
+        if let Err(e) = tx
+            .apply(ChangeSet {
+                writes,
+                events: vec![event],
+            })
+            .await
+        {
+            let _ = tx.rollback().await;
+            return Err(e.into());
+        }
+        tx.commit().await?;
+        Ok(Rotation {
+            from,
+            to,
+            asset_secrets,
+            totp_secrets,
+            checkpoints,
+        })
     }
 }
 

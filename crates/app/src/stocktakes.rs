@@ -20,6 +20,7 @@ use custodian_store::{
     Write,
 };
 
+use crate::Precondition;
 use crate::{check_version, race, App, AppError, Ctx, Result};
 
 /// The most lines of one section a report answers at once.
@@ -369,7 +370,7 @@ impl App {
         ctx: &Ctx,
         id: Uuid,
         body: Map<String, Value>,
-        if_match: Option<i64>,
+        if_match: Precondition,
     ) -> Result<Stocktake> {
         self.allow(ctx, Action::RunStocktakes).await?;
         let mut r = Input::new(&body);
@@ -379,7 +380,7 @@ impl App {
             return Err(AppError::Invalid(r.problems));
         }
         let cur = self.load_stocktake(id).await?;
-        check_version("stocktake", id, if_match, cur.version)?;
+        check_version("stocktake", id, &if_match, cur.version)?;
         let now = custodian_domain::now();
         let me = ctx.principal().and_then(|p| p.person_id);
         let next = cur.close(me, notes, now)?;
@@ -408,7 +409,7 @@ impl App {
                 ev,
             ))
             .await
-            .map_err(|e| race(e, if_match))?;
+            .map_err(|e| race(e, &if_match))?;
         Ok(next)
     }
 

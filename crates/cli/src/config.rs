@@ -22,6 +22,11 @@ pub struct File {
     pub data_dir: Option<PathBuf>,
     /// The file holding the key secrets are sealed with.
     pub secret_key_file: Option<PathBuf>,
+    /// Seconds a client has to send a request's headers, from when its connection opens
+    /// or falls idle.
+    pub header_timeout_secs: Option<u64>,
+    /// The most connections served at once.
+    pub max_connections: Option<usize>,
     /// Single sign-on: the OpenID provider's issuer URL.
     pub oidc_issuer: Option<String>,
     /// Single sign-on: Custodian's client id at the provider.
@@ -47,6 +52,44 @@ fn setting(var: &str, file: &Option<String>) -> Option<String> {
 }
 
 impl File {
+    /// The connection limits: `CUSTODIAN_HEADER_TIMEOUT_SECS` and
+    /// `CUSTODIAN_MAX_CONNECTIONS`, else the file, else the defaults.
+    pub fn limits(&self) -> anyhow::Result<custodian_web::server::Limits> {
+        let mut limits = custodian_web::server::Limits::default();
+        let number = |var: &str, file: Option<u64>, range: std::ops::RangeInclusive<u64>| {
+            let v =
+                match std::env::var(var).ok().filter(|v| !v.is_empty()) {
+                    Some(text) => Some(text.trim().parse::<u64>().map_err(|_| {
+                        anyhow::anyhow!("{var} must be a whole number, not {text:?}")
+                    })?),
+                    None => file,
+                };
+            match v {
+                Some(n) if !range.contains(&n) => bail!(
+                    "{var} must be from {} to {}, not {n}",
+                    range.start(),
+                    range.end()
+                ),
+                other => Ok(other),
+            }
+        };
+        if let Some(n) = number(
+            "CUSTODIAN_HEADER_TIMEOUT_SECS",
+            self.header_timeout_secs,
+            1..=300,
+        )? {
+            limits.header_read = std::time::Duration::from_secs(n);
+        }
+        if let Some(n) = number(
+            "CUSTODIAN_MAX_CONNECTIONS",
+            self.max_connections.map(|n| n as u64),
+            1..=65_536,
+        )? {
+            limits.max_connections = n as usize;
+        }
+        Ok(limits)
+    }
+
     /// The single sign-on configuration, when an issuer is set; the redirect URI is the
     /// callback under `public_url`.
     pub fn sso(&self, public_url: &str) -> anyhow::Result<Option<custodian_oidc::Config>> {

@@ -97,6 +97,18 @@ enum Command {
     /// Manage personal API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage the secret key that seals secrets and the audit trail.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum KeyCommand {
+    /// Reseal every secret and the audit trail's seals under a new key, in one transaction.
+    #[command(
+        after_help = "Stop every server first. The new key replaces the key file; the old one is kept beside it as\ncustodian.key.<old key id>.retired for backups taken before the rotation. When the key comes\nfrom CUSTODIAN_SECRET_KEY, the new key is written to custodian.key.new in the data directory."
+    )]
+    Rotate,
 }
 
 #[derive(Subcommand, Debug)]
@@ -132,7 +144,7 @@ enum TokenCommand {
 
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
-    /// Check the hash chain: exit 0 when intact, 1 naming the first bad event.
+    /// Check the hash chain and its seals: exit 0 when intact, 1 naming the first bad event.
     Verify,
 }
 
@@ -244,6 +256,15 @@ impl Env {
     }
 
     async fn app(&self) -> anyhow::Result<App> {
+        let sealer = self.sealer()?;
+        if sealer.key.is_published() {
+            bail!("{}", published_key_message(&sealer.source));
+        }
+        self.app_with(sealer.key).await
+    }
+
+    /// The services over the database, sealing with `sealer`.
+    async fn app_with(&self, sealer: custodian_app::secrets::Sealer) -> anyhow::Result<App> {
         let store = SqlStore::open(&self.database)
             .await
             .with_context(|| format!("cannot open the database {}", redact(&self.database)))?;
@@ -255,7 +276,6 @@ impl Env {
             .or_else(|| self.file.asset_number_prefix.clone())
             .unwrap_or_else(|| "AST".into());
         config::check_prefix(&prefix)?;
-        let sealer = self.sealer()?;
         let app = App::new(
             Arc::new(store),
             Settings {
@@ -277,24 +297,31 @@ impl Env {
     /// The key secrets are sealed with: `CUSTODIAN_SECRET_KEY` (64 hex characters or
     /// base64), else the key file (`secret_key_file`, default `custodian.key` in the data
     /// directory, created with mode 0600 on first run).
-    fn sealer(&self) -> anyhow::Result<custodian_app::secrets::Sealer> {
+    fn sealer(&self) -> anyhow::Result<LoadedKey> {
         use custodian_app::secrets::Sealer;
         if let Ok(text) = std::env::var("CUSTODIAN_SECRET_KEY") {
-            return Sealer::from_key_text(&text).context("CUSTODIAN_SECRET_KEY");
+            let key = Sealer::from_key_text(&text).context("CUSTODIAN_SECRET_KEY")?;
+            return Ok(LoadedKey {
+                key,
+                source: KeySource::Env(self.data_dir()),
+            });
         }
         let path = match &self.file.secret_key_file {
             Some(p) => p.clone(),
             None => self.data_dir().join("custodian.key"),
         };
-        let (sealer, created) = Sealer::load_or_create(&path)?;
+        let (key, created) = Sealer::load_or_create(&path)?;
         if created {
             tracing::warn!(
-                "generated a new secret key in {} (key id {}): back it up with the database, or secrets stored with it cannot be read",
+                "generated a new secret key in {} (key id {}): back it up apart from the database, or the secrets and audit seals stored with it cannot be read or checked",
                 path.display(),
-                sealer.key_id()
+                key.key_id()
             );
         }
-        Ok(sealer)
+        Ok(LoadedKey {
+            key,
+            source: KeySource::File(path),
+        })
     }
 
     /// Where Custodian keeps its files: `CUSTODIAN_DATA_DIR`, `data_dir` in the
@@ -317,6 +344,116 @@ impl Env {
             _ => PathBuf::from("."),
         }
     }
+}
+
+/// A key and where it came from.
+struct LoadedKey {
+    key: custodian_app::secrets::Sealer,
+    source: KeySource,
+}
+
+/// Where the key came from.
+enum KeySource {
+    /// A key file.
+    File(PathBuf),
+    /// `CUSTODIAN_SECRET_KEY`; the data directory a rotation writes the new key to.
+    Env(PathBuf),
+}
+
+impl KeySource {
+    fn describe(&self) -> String {
+        match self {
+            KeySource::File(p) => p.display().to_string(),
+            KeySource::Env(_) => "CUSTODIAN_SECRET_KEY".into(),
+        }
+    }
+}
+
+/// Why a published key is refused, and how to replace it.
+fn published_key_message(source: &KeySource) -> String {
+    let fresh = match source {
+        KeySource::File(p) => format!(
+            "delete {} and start again (a key of its own is generated)",
+            p.display()
+        ),
+        KeySource::Env(_) => {
+            "unset CUSTODIAN_SECRET_KEY and start again (a key file of its own is generated)".into()
+        }
+    };
+    format!(
+        "the secret key in {} (key id {}) was published in Custodian's source repository, so it protects nothing. If this register holds no secrets yet, {fresh}; otherwise run `custodian key rotate` to reseal every secret under a new key",
+        source.describe(),
+        PUBLISHED
+    )
+}
+
+/// The id of the published key, for messages.
+const PUBLISHED: &str = "1b3eac27";
+
+/// Rotates the key: a new key is written beside the old one, everything is resealed in one
+/// transaction, and only then does the new key take the old one's place.
+async fn rotate_key(env: &Env) -> anyhow::Result<()> {
+    use custodian_app::secrets::Sealer;
+    let loaded = env.sealer()?;
+    let (staged, target) = match &loaded.source {
+        KeySource::File(p) => (with_suffix(p, ".new"), Some(p.clone())),
+        KeySource::Env(dir) => (dir.join("custodian.key.new"), None),
+    };
+    if staged.exists() {
+        bail!(
+            "{} exists: an earlier rotation did not finish. If `custodian audit verify` passes with the key in {}, delete it and rotate again; if it names that file's key, move it into place",
+            staged.display(),
+            loaded.source.describe()
+        );
+    }
+    let new = Sealer::generate()?;
+    new.write_new(&staged)?;
+    let app = env.app_with(loaded.key.clone()).await?;
+    let rotation = match app.rotate_key(&Ctx::system(), &new).await {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_file(&staged);
+            return Err(e.into());
+        }
+    };
+    println!(
+        "Resealed {} licence keys, {} second-factor secrets and {} audit checkpoints under key {} (was {}).",
+        rotation.asset_secrets, rotation.totp_secrets, rotation.checkpoints, rotation.to, rotation.from
+    );
+    match target {
+        Some(path) => {
+            let retired = with_suffix(&path, &format!(".{}.retired", rotation.from));
+            std::fs::rename(&path, &retired)
+                .and_then(|()| std::fs::rename(&staged, &path))
+                .with_context(|| {
+                    format!(
+                        "the register is sealed under the new key, which is in {}: move it to {} by hand",
+                        staged.display(),
+                        path.display()
+                    )
+                })?;
+            println!(
+                "The new key is in {}; the old one is kept in {} for backups taken before now: destroy it once they are gone. Restart every server.",
+                path.display(),
+                retired.display()
+            );
+        }
+        None => println!(
+            "The new key is in {}: set CUSTODIAN_SECRET_KEY to its contents on every server, restart them, then delete the file.",
+            staged.display()
+        ),
+    }
+    Ok(())
+}
+
+/// `path` with `suffix` added to its file name.
+fn with_suffix(path: &std::path::Path, suffix: &str) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(suffix);
+    path.with_file_name(name)
 }
 
 /// Tells how to create the first admin (no accounts exist yet).
@@ -371,6 +508,8 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
                 .await
                 .with_context(|| format!("cannot open the database {}", redact(&env.database)))?;
             let applied = store.migrate().await?;
+            // A new database, or the upgrade that added seals, has its head sealed now.
+            custodian_store::Store::use_chain_key(&store, env.sealer()?.key.chain_key()).await?;
             let v = store.schema_version().await?;
             if applied.is_empty() {
                 println!("The database is up to date (schema version {v}).");
@@ -418,6 +557,7 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
                     }
                     None => None,
                 },
+                limits: env.file.limits()?,
             };
             custodian_web::serve(
                 app,
@@ -588,11 +728,18 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
             );
             println!("{}", issued.secret);
         }
+        Command::Key(KeyCommand::Rotate) => rotate_key(env).await?,
         Command::Audit(AuditCommand::Verify) => {
-            let app = env.app().await?;
+            let app = env.app_with(env.sealer()?.key).await?;
             match app.verify_audit(&ctx).await? {
-                custodian_app::audit::Verification::Intact { events, head_hash } => {
-                    println!("The audit trail is intact: {events} events, last hash {head_hash}.");
+                custodian_app::audit::Verification::Intact {
+                    events,
+                    head_seq,
+                    head_hash,
+                    key_id,
+                } => {
+                    println!("The audit trail is intact: {events} events and their seals checked under key {key_id}.");
+                    println!("Head: event {head_seq}, hash {head_hash}. Keep this line outside the database: a later check must reach this head or go past it.");
                 }
                 custodian_app::audit::Verification::Broken(b) => {
                     eprintln!(

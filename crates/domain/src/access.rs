@@ -297,6 +297,8 @@ pub enum AssetAccess {
     EditRecord,
     /// Anything a manager may do: owner, relations, lifecycle.
     Manage,
+    /// Read its secret fields in clear (SPEC §2.2: admins and the asset's owner only).
+    RevealSecret,
 }
 
 /// Decides one asset's access for a principal, given the person's reach (ignored for roles
@@ -316,6 +318,16 @@ pub fn asset_access(
     match wanted {
         AssetAccess::Read => Ok(()),
         AssetAccess::Manage => p.check(Action::ManageAssets),
+        // Ownership here is the person, or a team or role they belong to; a delegate keeps
+        // the record but is not shown its secrets, and neither is a manager of the register.
+        // A read-only token never reveals a secret: the reading is recorded as an act.
+        AssetAccess::RevealSecret if p.check_write().is_err() => p.check_write(),
+        AssetAccess::RevealSecret if p.role == Role::Admin || reach.own.contains(&owner_id) => {
+            Ok(())
+        }
+        AssetAccess::RevealSecret => Err(Denied::Forbidden(
+            "a secret is shown only to admins and to the asset's owner".into(),
+        )),
         AssetAccess::EditRecord => {
             if p.check(Action::ManageAssets).is_ok() {
                 return Ok(());

@@ -1664,7 +1664,7 @@ impl Demo<'_> {
                 self.ctx,
                 laptop,
                 obj(json!({"to": "retired", "reason": "End of life: swollen battery and broken hinge"})),
-                None,
+                custodian_app::Precondition::Any,
             )
             .await?;
         self.app
@@ -1683,7 +1683,7 @@ impl Demo<'_> {
                         "notes": "Drive shredded on site; certificate filed in the IT SharePoint site",
                     },
                 })),
-                None,
+                custodian_app::Precondition::Any,
             )
             .await?;
         let phone = self.asset("lost_phone")?;
@@ -1697,7 +1697,7 @@ impl Demo<'_> {
                     "incident_ref": "INC-0147",
                     "reported_at": self.ts(-6),
                 })),
-                None,
+                custodian_app::Precondition::Any,
             )
             .await?;
         Ok(())
@@ -1797,7 +1797,7 @@ impl Demo<'_> {
                 self.ctx,
                 id,
                 obj(json!({"status": "left", "end_date": self.d(-45)})),
-                None,
+                custodian_app::Precondition::Any,
             )
             .await?;
         Ok(())

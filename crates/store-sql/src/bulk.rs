@@ -169,6 +169,12 @@ impl Tx for BulkTx {
         self.ask(|r| Job::Finish(true, r)).await
     }
 
+    async fn reseal_chain(&mut self, _key: custodian_domain::audit::ChainKey) -> Result<u64> {
+        Err(StoreError::Other(
+            "the chain is resealed in a transaction of its own, not in a bulk load".into(),
+        ))
+    }
+
     async fn rollback(self: Box<Self>) -> Result<()> {
         self.ask(|r| Job::Finish(false, r)).await
     }

@@ -33,6 +33,7 @@ use custodian_store::{
 };
 
 mod bulk;
+mod chain;
 mod db;
 mod rows;
 mod stocktakes;
@@ -86,6 +87,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("schema/sqlite_006.sql"),
         postgres: include_str!("schema/postgres_006.sql"),
     },
+    Migration {
+        version: chain::SEALS_MIGRATION,
+        name: "audit seals",
+        sqlite: include_str!("schema/sqlite_007.sql"),
+        postgres: include_str!("schema/postgres_007.sql"),
+    },
 ];
 
 /// The SQLite writer's page cache, in KiB.
@@ -102,6 +109,8 @@ pub struct SqlStore {
     /// SQLite: the connection that folds the write-ahead log back into the database, off
     /// the writer's path.
     checkpointer: Option<sqlx::SqlitePool>,
+    /// The key the audit chain is sealed with.
+    chain: chain::ChainRef,
 }
 
 /// How often the write-ahead log is folded back into the database.
@@ -234,11 +243,13 @@ impl SqlStore {
                 Pools::Sqlite { write, read }
             }
         };
-        let writer = writer::Writer::start(pools.clone());
+        let chain = chain::ChainRef::default();
+        let writer = writer::Writer::start(pools.clone(), chain.clone());
         Ok(Self {
             pools,
             writer,
             checkpointer,
+            chain,
         })
     }
 
@@ -299,6 +310,9 @@ impl SqlStore {
             applied.push(m.version);
         }
         tx.commit().await?;
+        if applied.contains(&chain::SEALS_MIGRATION) {
+            self.chain.allow_first_seal();
+        }
         Ok(applied)
     }
 
@@ -543,7 +557,11 @@ impl Store for SqlStore {
     }
 
     async fn begin_bulk(&self) -> Result<Box<dyn Tx>> {
-        let mut tx = tx::SqlTx::new(self.pools.begin().await?, self.pools.clone());
+        let mut tx = tx::SqlTx::new(
+            self.pools.begin().await?,
+            self.pools.clone(),
+            self.chain.clone(),
+        );
         tx.make_bulk().await?;
         Ok(Box::new(bulk::BulkTx::start(tx)))
     }
@@ -579,6 +597,7 @@ impl Store for SqlStore {
         Ok(Box::new(tx::SqlTx::new(
             self.pools.begin().await?,
             self.pools.clone(),
+            self.chain.clone(),
         )))
     }
 
@@ -1027,6 +1046,22 @@ impl Store for SqlStore {
             .fetch_one(Sql::new("SELECT seq, hash FROM audit_head WHERE id = 1"))
             .await?;
         Ok((r.get("seq")?, r.get("hash")?))
+    }
+
+    async fn sealed_head(&self) -> Result<custodian_store::SealedHead> {
+        chain::sealed_head(&self.pools).await
+    }
+
+    async fn checkpoints_after(
+        &self,
+        seq: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, custodian_domain::audit::Seal)>> {
+        chain::checkpoints_after(&self.pools, seq, limit).await
+    }
+
+    async fn use_chain_key(&self, key: custodian_domain::audit::ChainKey) -> Result<()> {
+        chain::use_key(&self.pools, &self.chain, key).await
     }
 
     async fn user(&self, id: Uuid) -> Result<Option<User>> {

@@ -9,6 +9,9 @@ use custodian_domain::asset::{format_asset_number, Asset};
 use custodian_domain::audit::NewEvent;
 use custodian_store::{ChangeSet, MatchKey, Result, StoreError, Tx, Write};
 
+use custodian_domain::audit::ChainKey;
+
+use crate::chain::{self, ChainRef};
 use crate::db::{Arg, Dialect, Pools, Sql, TxConn};
 use crate::rows::{self, ASSET_COLS};
 
@@ -110,16 +113,23 @@ pub struct SqlTx {
     bulk: bool,
     /// Statements that build again, at commit, the indexes dropped for a bulk load.
     deferred: Vec<String>,
+    /// The store's sealing state.
+    chain: ChainRef,
+    /// The key this transaction seals with.
+    key: Option<ChainKey>,
 }
 
 impl SqlTx {
-    pub(crate) fn new(conn: TxConn, pools: Pools) -> Self {
+    pub(crate) fn new(conn: TxConn, pools: Pools, chain: ChainRef) -> Self {
+        let key = chain.key();
         Self {
             conn,
             pools,
             head: None,
             bulk: false,
             deferred: Vec::new(),
+            chain,
+            key,
         }
     }
 
@@ -207,20 +217,15 @@ impl SqlTx {
         Ok(())
     }
 
-    /// Locks and reads the chain head. On PostgreSQL the row lock serialises writers until
-    /// commit, so sequence order is commit order; SQLite's single writer does the same.
+    /// Locks and reads the chain head, and checks its seal. On PostgreSQL the row lock
+    /// serialises writers until commit, so sequence order is commit order; SQLite's single
+    /// writer does the same.
     async fn head(&mut self) -> Result<(i64, String)> {
         if let Some(h) = &self.head {
             return Ok(h.clone());
         }
-        let lock = if self.pg() { " FOR UPDATE" } else { "" };
-        let row = self
-            .conn
-            .fetch_one(Sql::new(format!(
-                "SELECT seq, hash FROM audit_head WHERE id = 1{lock}"
-            )))
-            .await?;
-        let h = (row.get::<i64>("seq")?, row.get::<String>("hash")?);
+        let pg = self.pg();
+        let h = chain::lock_head(&mut self.conn, pg, &self.chain, self.key.as_ref()).await?;
         self.head = Some(h.clone());
         Ok(h)
     }
@@ -980,13 +985,7 @@ impl SqlTx {
         for sql in statements {
             self.conn.execute(sql).await?;
         }
-        self.conn
-            .execute(
-                Sql::new("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-                    .bind(head.0)
-                    .bind(head.1.clone()),
-            )
-            .await?;
+        chain::write_head(&mut self.conn, self.key.as_ref(), &head).await?;
         self.head = Some(head);
         Ok(())
     }
@@ -1219,6 +1218,13 @@ impl Tx for SqlTx {
             self.insert_assets(&run).await?;
         }
         self.append(changes.events).await
+    }
+
+    async fn reseal_chain(&mut self, key: ChainKey) -> Result<u64> {
+        let head = self.head().await?;
+        let n = chain::reseal(&mut self.conn, &key, &head).await?;
+        self.key = Some(key);
+        Ok(n)
     }
 
     async fn release_asset_numbers(&mut self, prefix: &str, n: usize) -> Result<()> {

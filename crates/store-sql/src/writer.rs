@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use custodian_store::{ChangeSet, Result, StoreError, Tx};
 
+use crate::chain::ChainRef;
 use crate::db::Pools;
 use crate::tx::SqlTx;
 
@@ -26,9 +27,9 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer task on the current runtime.
-    pub fn start(pools: Pools) -> Self {
+    pub fn start(pools: Pools, chain: ChainRef) -> Self {
         let (queue, rx) = mpsc::channel(4 * MAX_GROUP);
-        tokio::spawn(run(pools, rx));
+        tokio::spawn(run(pools, chain, rx));
         Self { queue }
     }
 
@@ -50,7 +51,7 @@ fn unrecorded(changes: &ChangeSet) -> bool {
     changes.events.is_empty() && !changes.writes.is_empty()
 }
 
-async fn run(pools: Pools, mut rx: mpsc::Receiver<Job>) {
+async fn run(pools: Pools, chain: ChainRef, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.recv().await {
         let mut jobs = Vec::new();
         let mut next = Some(first);
@@ -80,7 +81,7 @@ async fn run(pools: Pools, mut rx: mpsc::Receiver<Job>) {
                     .flat_map(|(c, _)| c.events.iter().cloned())
                     .collect(),
             };
-            if write(&pools, merged).await.is_ok() {
+            if write(&pools, &chain, merged).await.is_ok() {
                 for (_, reply) in jobs {
                     let _ = reply.send(Ok(()));
                 }
@@ -88,13 +89,13 @@ async fn run(pools: Pools, mut rx: mpsc::Receiver<Job>) {
             }
         }
         for (changes, reply) in jobs {
-            let _ = reply.send(write(&pools, changes).await);
+            let _ = reply.send(write(&pools, &chain, changes).await);
         }
     }
 }
 
-async fn write(pools: &Pools, changes: ChangeSet) -> Result<()> {
-    let mut tx = SqlTx::new(pools.begin().await?, pools.clone());
+async fn write(pools: &Pools, chain: &ChainRef, changes: ChangeSet) -> Result<()> {
+    let mut tx = SqlTx::new(pools.begin().await?, pools.clone(), chain.clone());
     match tx.apply(changes).await {
         Ok(()) => Box::new(tx).commit().await,
         Err(e) => {

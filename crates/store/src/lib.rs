@@ -63,9 +63,24 @@ pub enum StoreError {
     /// The database cannot be reached.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The audit chain's seals do not match: the database was changed outside Custodian,
+    /// or this process holds another key. Nothing is written over it.
+    #[error("the audit trail cannot be extended: {0}")]
+    Integrity(String),
     /// Any other database failure.
     #[error("database error: {0}")]
     Other(String),
+}
+
+/// The chain's head as stored, with its seal (none before sealing began).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedHead {
+    /// The last sequence number written.
+    pub seq: i64,
+    /// Its hash.
+    pub hash: String,
+    /// The head's seal.
+    pub seal: Option<custodian_domain::audit::Seal>,
 }
 
 /// Storage result.
@@ -593,6 +608,10 @@ pub trait Tx: Send {
     async fn commit(self: Box<Self>) -> Result<()>;
     /// Throws everything applied away; answers the failure of a queued change, if one failed.
     async fn rollback(self: Box<Self>) -> Result<()>;
+    /// Seals the whole chain anew under `key` (every checkpoint, and the head at commit),
+    /// after checking the head against the key in use; later appends in this transaction
+    /// are sealed with `key`. Answers the number of checkpoints resealed.
+    async fn reseal_chain(&mut self, key: custodian_domain::audit::ChainKey) -> Result<u64>;
 }
 
 /// The storage of one register.
@@ -683,6 +702,18 @@ pub trait Store: Send + Sync + 'static {
     async fn events_after(&self, seq: i64, limit: u32) -> Result<Vec<Event>>;
     /// The chain's head: the last sequence number and hash written.
     async fn audit_head(&self) -> Result<(i64, String)>;
+    /// The chain's head with its seal.
+    async fn sealed_head(&self) -> Result<SealedHead>;
+    /// Checkpoint seals after `seq`, in order.
+    async fn checkpoints_after(
+        &self,
+        seq: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, custodian_domain::audit::Seal)>>;
+    /// Seals every change from now on with `key`, and refuses to extend a chain whose head
+    /// it does not seal. A head never sealed is sealed now only when this process created
+    /// the seal columns (a new database, or the upgrade that added seals).
+    async fn use_chain_key(&self, key: custodian_domain::audit::ChainKey) -> Result<()>;
 
     /// One user.
     async fn user(&self, id: Uuid) -> Result<Option<User>>;

@@ -221,32 +221,70 @@ impl Params {
     }
 }
 
-/// The version named by `If-Match` (`"3"`, `W/"3"`; `*` or absent means any).
-pub struct IfMatch(pub Option<i64>);
+/// What `If-Match` asks for (RFC 9110 §13.1.1): absent or `*` is any version; otherwise a
+/// list of entity tags, compared strongly, so that a weak tag or a tag this server never
+/// sent matches no version and the change is refused with 412.
+pub struct IfMatch(pub custodian_app::Precondition);
 
 impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let Some(v) = parts.headers.get(header::IF_MATCH) else {
-            return Ok(IfMatch(None));
-        };
-        let s = v.to_str().unwrap_or("").trim();
-        if s == "*" {
-            return Ok(IfMatch(None));
-        }
-        let tag = s.strip_prefix("W/").unwrap_or(s);
-        tag.strip_prefix('"')
-            .and_then(|t| t.strip_suffix('"'))
-            .and_then(|t| t.parse::<i64>().ok())
-            .map(|v| IfMatch(Some(v)))
-            .ok_or_else(|| {
-                Problem::bad_request(
-                    "If-Match",
-                    format!("If-Match must be an ETag this server sent, such as \"3\", not {s:?}"),
-                )
-            })
+        Ok(IfMatch(if_match(
+            parts
+                .headers
+                .get_all(header::IF_MATCH)
+                .iter()
+                .map(|v| v.to_str().unwrap_or("")),
+        )))
     }
+}
+
+/// Reads the values of `If-Match` header lines.
+pub fn if_match<'a>(values: impl Iterator<Item = &'a str>) -> custodian_app::Precondition {
+    use custodian_app::Precondition;
+    let mut any_line = false;
+    let mut versions = Vec::new();
+    for line in values {
+        any_line = true;
+        if line.trim() == "*" {
+            return Precondition::Any;
+        }
+        for tag in entity_tags(line) {
+            // Strong comparison: a weak tag never matches (RFC 9110 §8.8.3.2).
+            if let Some(v) = tag
+                .strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .and_then(|t| t.parse::<i64>().ok())
+            {
+                versions.push(v);
+            }
+        }
+    }
+    if any_line {
+        Precondition::OneOf(versions)
+    } else {
+        Precondition::Any
+    }
+}
+
+/// The entity tags of a list (`"a", W/"b"`), splitting on commas outside quotes.
+fn entity_tags(line: &str) -> Vec<&str> {
+    let mut tags = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in line.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                tags.push(line[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    tags.push(line[start..].trim());
+    tags.retain(|t| !t.is_empty());
+    tags
 }
 
 /// Parses a path id; an id that is not a UUID names nothing, so it is a 404.
@@ -257,6 +295,24 @@ pub fn path_id(entity: &'static str, s: &str) -> Result<Uuid, Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn if_match_follows_rfc_9110() {
+        use custodian_app::Precondition::{Any, OneOf};
+        let read = |lines: &[&str]| if_match(lines.iter().copied());
+        assert_eq!(read(&[]), Any);
+        assert_eq!(read(&["*"]), Any);
+        assert_eq!(read(&["\"3\""]), OneOf(vec![3]));
+        assert_eq!(read(&["\"2\", \"3\""]), OneOf(vec![2, 3]));
+        assert_eq!(read(&["\"2\"", "\"5\""]), OneOf(vec![2, 5]));
+        // Tags this server never sent, and weak tags, match no version.
+        assert_eq!(read(&["\"not-the-etag\""]), OneOf(vec![]));
+        assert_eq!(read(&["W/\"3\""]), OneOf(vec![]));
+        assert_eq!(read(&["garbage"]), OneOf(vec![]));
+        assert_eq!(read(&["\"a,b\", \"4\""]), OneOf(vec![4]));
+        assert!(!OneOf(vec![]).allows(1));
+        assert!(OneOf(vec![2, 3]).allows(3));
+    }
 
     #[test]
     fn query_decoding() {

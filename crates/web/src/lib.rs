@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod ops;
 pub mod problem;
+pub mod server;
 pub mod ui;
 
 use extract::RequestId;
@@ -31,6 +32,16 @@ use problem::Problem;
 /// The content security policy of every answer: our own scripts and styles only, never
 /// inline script, never framed.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The headers every answer carries (`cache-control` unless the answer sets its own). The
+/// answers hyper writes itself, for requests it cannot parse, get them in [`server`].
+pub const SECURITY_HEADERS: &[(&str, &str)] = &[
+    ("x-content-type-options", "nosniff"),
+    ("cache-control", "no-store"),
+    ("content-security-policy", CSP),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "same-origin"),
+];
 
 /// The largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
@@ -53,6 +64,8 @@ pub struct AppState {
 pub struct Options {
     /// Single sign-on through an OpenID provider.
     pub sso: Option<Arc<custodian_oidc::Client>>,
+    /// Time and connection limits.
+    pub limits: server::Limits,
 }
 
 /// The whole HTTP service.
@@ -119,21 +132,13 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
     if let Ok(v) = HeaderValue::from_str(&rid) {
         h.insert("x-request-id", v);
     }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
+    for (name, value) in SECURITY_HEADERS {
+        if *name == "cache-control" {
+            h.entry(*name).or_insert(HeaderValue::from_static(value));
+        } else {
+            h.insert(*name, HeaderValue::from_static(value));
+        }
+    }
     if state.app.settings().https() {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
@@ -153,10 +158,6 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     on_bound(listener.local_addr()?);
-    axum::serve(
-        listener,
-        router(app, options).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let limits = options.limits.clone();
+    server::serve_on(listener, router(app, options), limits, shutdown).await
 }

@@ -141,7 +141,7 @@ fn schemas() -> Value {
             "prev_hash": text(), "hash": text()}},
         "EventPage": page_of("Event"),
         "AuditEvents": {"type": "object", "properties": {"items": {"type": "array", "items": r("Event")}, "next_after": {"type": ["integer", "null"]}}},
-        "AuditVerification": {"type": "object", "properties": {"intact": {"type": "boolean"}, "events": {"type": "integer"}, "head_hash": text(), "first_bad_event": {"type": "integer"}, "reason": text()}},
+        "AuditVerification": {"type": "object", "properties": {"intact": {"type": "boolean"}, "events": {"type": "integer"}, "head_seq": {"type": "integer"}, "head_hash": text(), "key_id": text(), "first_bad_event": {"type": "integer"}, "reason": text()}},
         "Party": {"type": "object", "properties": {"id": id(), "kind": words(PartyKind::NAMES), "name": text(), "email": nullable(text()),
             "employment_type": words(EmploymentType::NAMES), "status": words(PersonStatus::NAMES), "start_date": nullable(date()), "end_date": nullable(date()),
             "manager_id": nullable(id()), "holder_id": nullable(id()), "member_ids": {"type": "array", "items": id()}, "custom": {"type": "object"},

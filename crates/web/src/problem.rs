@@ -152,6 +152,15 @@ impl From<AppError> for Problem {
                 "The database is unavailable",
                 m,
             ),
+            AppError::Store(custodian_store::StoreError::Integrity(m)) => {
+                tracing::error!("a change was refused: the audit trail cannot be extended: {m}");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "integrity",
+                    "The audit trail cannot be extended",
+                    "changes are refused until an administrator checks the audit trail (custodian audit verify)",
+                )
+            }
             AppError::Store(e) => Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

@@ -166,7 +166,7 @@ async fn malformed_requests_are_problems_not_500s(backend: &str) {
             &[("if-match", "yesterday")],
         )
         .await;
-    a.problem(400);
+    a.problem(404);
 }
 
 async fn stale_if_match_is_refused_and_changes_nothing(backend: &str) {
@@ -189,13 +189,19 @@ async fn stale_if_match_is_refused_and_changes_nothing(backend: &str) {
         .await;
     stale.problem(412);
     assert_eq!(s.get(&path).await.body["name"], "Renamed");
-    // Weak tags and `*` are accepted.
-    assert_eq!(
-        s.patch(&path, json!({"name": "W"}), Some("W/\"2\""))
-            .await
-            .status,
-        200
-    );
+    // Any tag but the current one is refused (RFC 9110 §13.1.1): one this server never
+    // sent, a malformed one, and a weak one, since If-Match compares strongly.
+    for tag in ["\"not-the-etag\"", "yesterday", "W/\"2\"", "\"1\", \"3\""] {
+        let r = s.patch(&path, json!({"name": "Lost"}), Some(tag)).await;
+        r.problem(412);
+    }
+    assert_eq!(s.get(&path).await.body["name"], "Renamed");
+    assert_eq!(s.get(&path).await.body["version"], 2);
+    // A list holding the current tag, and `*`, are met.
+    let listed = s
+        .patch(&path, json!({"name": "W"}), Some("\"1\", \"2\""))
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
     assert_eq!(
         s.patch(&path, json!({"name": "Any"}), Some("*"))
             .await

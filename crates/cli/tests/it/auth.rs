@@ -560,6 +560,11 @@ fn want(role: Option<&str>, read_only: bool, method: &str, path: &str) -> Want {
         ("exceptions", false) if path.contains("{id}") => return Forbidden,
         _ => {}
     }
+    // A secret is revealed to admins and to the asset's owner only (SPEC §2.2); the probe's
+    // asset is owned by no caller's person.
+    if path == "/api/v1/assets/{id}/reveal" {
+        return if role == "member" { Hidden } else { Forbidden };
+    }
     match role {
         "manager" => match area {
             "classifications" | "custom_fields" if reading => Allowed,
@@ -702,6 +707,18 @@ async fn every_route_answers_each_role_as_designed(backend: &str) {
                     a.body
                 );
                 checked += 1;
+                // Authorisation comes before validation: a refused caller's bad body is
+                // refused for who they are, never answered with what is wrong with it.
+                if w != Want::Allowed && body.is_some() {
+                    let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+                    let bad = json!({"no_such_field": true, "items": "not a list", "reason": 7});
+                    let b = s.call_bare(m, &concrete, Some(bad), &headers).await;
+                    assert_eq!(
+                        b.status, a.status,
+                        "{name}: {method} {path} with a bad body answered {}, not {status}: {}",
+                        b.status, b.body
+                    );
+                }
             }
         }
     }
@@ -752,16 +769,33 @@ async fn secrets_are_sealed_and_revealed_on_request(backend: &str) {
     .await
     .problem(422);
 
+    // Admins and the owner see it (SPEC §2.2); an auditor or a manager who does not own
+    // the asset does not, and a member who owns it does.
     account(&s.app, "aud@test.example", "auditor", None).await;
-    let t = token(&s.app, "aud@test.example", "write").await;
-    s.call_bare(
-        Method::POST,
-        &format!("/api/v1/assets/{id}/reveal"),
-        Some(json!({"field": "licence_key"})),
-        &[("authorization", &bearer(&t))],
+    account(&s.app, "man@test.example", "manager", None).await;
+    account(
+        &s.app,
+        "sam@test.example",
+        "member",
+        Some(owner.parse().expect("uuid")),
     )
-    .await
-    .problem(403);
+    .await;
+    for (email, status) in [
+        ("aud@test.example", 403),
+        ("man@test.example", 403),
+        ("sam@test.example", 200),
+    ] {
+        let t = token(&s.app, email, "write").await;
+        let r = s
+            .call_bare(
+                Method::POST,
+                &format!("/api/v1/assets/{id}/reveal"),
+                Some(json!({"field": "licence_key"})),
+                &[("authorization", &bearer(&t))],
+            )
+            .await;
+        assert_eq!(r.status, status, "{email}: {}", r.body);
+    }
 
     // Replacing the key is recorded as replaced, never with a value.
     let p = s

@@ -18,6 +18,10 @@ crate::on_both!(
     audit_verify_detects_alteration,
     audit_verify_detects_removal,
     audit_verify_detects_reordering,
+    audit_verify_detects_a_tail_removed_with_the_head_moved,
+    audit_verify_detects_an_event_altered_with_hashes_recomputed,
+    a_server_refuses_to_extend_a_chain_it_does_not_seal,
+    key_rotation_reseals_secrets_and_the_chain,
     demo_fills_an_empty_register,
     accounts_and_tokens_from_the_command_line
 );
@@ -52,10 +56,17 @@ fn text(o: &Output) -> (String, String) {
     )
 }
 
+/// Services over the test's database, with the key the command line uses.
 async fn app(db: &TestDb) -> App {
+    let (sealer, _) =
+        custodian_app::secrets::Sealer::load_or_create(&data_dir(db).join("custodian.key"))
+            .expect("the key");
     let app = App::new(
         Arc::new(SqlStore::open(&db.url).await.expect("open")),
-        Settings::default(),
+        Settings {
+            sealer: Some(sealer),
+            ..Settings::default()
+        },
     );
     app.ensure_defaults(&Ctx::system()).await.expect("defaults");
     app
@@ -444,6 +455,236 @@ async fn audit_verify_detects_reordering(backend: &str) {
         .await
         .expect("tamper");
     assert_broken_at(&db, 5);
+}
+
+/// SQL text for a string literal.
+fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The events as stored.
+async fn events(db: &TestDb) -> Vec<custodian_domain::audit::Event> {
+    use custodian_store::Store;
+    let store = SqlStore::connect(&db.url).await.expect("connect");
+    let events = store.events_after(0, 1000).await.expect("events");
+    store.close().await;
+    events
+}
+
+fn assert_broken_with(db: &TestDb, seq: i64, words: &str) {
+    let o = custodian(db, &["audit", "verify"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("broken at event {seq}")), "{err}");
+    assert!(err.contains(words), "{err}");
+}
+
+/// Whoever can write the database deletes the newest events and moves the head back to
+/// match; the head's seal, which only the key can make, gives it away.
+async fn audit_verify_detects_a_tail_removed_with_the_head_moved(backend: &str) {
+    for remove_seals in [true, false] {
+        let db = with_events(backend).await;
+        let six = events(&db).await.remove(5);
+        assert_eq!(six.seq, 6);
+        let seals = if remove_seals {
+            "DELETE FROM audit_seals WHERE seq > 6;"
+        } else {
+            ""
+        };
+        db.execute(&format!(
+            "{} DELETE FROM audit_events WHERE seq > 6; {seals} UPDATE audit_head SET seq = 6, hash = {} WHERE id = 1;",
+            unlock(backend),
+            lit(&six.hash)
+        ))
+        .await
+        .expect("tamper");
+        if remove_seals {
+            assert_broken_with(&db, 6, "events after event 6 were removed");
+        } else {
+            assert_broken_with(&db, 7, "a seal names event 7");
+        }
+    }
+}
+
+/// An event is altered and every later hash recomputed (plain SHA-256, which anyone can
+/// compute): the chain links, but the checkpoint seal of the altered change does not match.
+async fn audit_verify_detects_an_event_altered_with_hashes_recomputed(backend: &str) {
+    let db = with_events(backend).await;
+    let mut evs = events(&db).await;
+    let mut sql = unlock(backend).to_string();
+    let mut prev = evs[5].hash.clone();
+    for e in evs.iter_mut().skip(6) {
+        if e.seq == 7 {
+            e.changes = e.changes.replace("L1", "L9");
+        }
+        e.prev_hash = prev.clone();
+        e.hash = e.expected_hash();
+        prev = e.hash.clone();
+        sql.push_str(&format!(
+            " UPDATE audit_events SET changes = {}, prev_hash = {}, hash = {} WHERE seq = {};",
+            lit(&e.changes),
+            lit(&e.prev_hash),
+            lit(&e.hash),
+            e.seq
+        ));
+    }
+    sql.push_str(&format!(
+        " UPDATE audit_head SET hash = {} WHERE id = 1;",
+        lit(&prev)
+    ));
+    db.execute(&sql).await.expect("tamper");
+    assert_broken_with(&db, 7, "altered and the later hashes recomputed");
+}
+
+/// A server never seals over a head it cannot vouch for: it would bless the tampering.
+async fn a_server_refuses_to_extend_a_chain_it_does_not_seal(backend: &str) {
+    let db = with_events(backend).await;
+    let six = events(&db).await.remove(5);
+    db.execute(&format!(
+        "{} DELETE FROM audit_events WHERE seq > 6; DELETE FROM audit_seals WHERE seq > 6; UPDATE audit_head SET seq = 6, hash = {} WHERE id = 1;",
+        unlock(backend),
+        lit(&six.hash)
+    ))
+    .await
+    .expect("tamper");
+    let app = app(&db).await;
+    let err = app
+        .create_party(
+            &Ctx::system(),
+            json!({"kind": "team", "name": "After"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        )
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("does not match"), "{err}");
+    assert_eq!(events(&db).await.len(), 6, "nothing was written");
+}
+
+/// `custodian key rotate` reseals every secret and seal under a new key, in one audited
+/// change; the old key is kept aside for older backups.
+async fn key_rotation_reseals_secrets_and_the_chain(backend: &str) {
+    let db = TestDb::new(backend).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let key_file = dir.path().join("custodian.key");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_custodian"))
+            .args(args)
+            .arg("--database")
+            .arg(&db.url)
+            .env_remove("CUSTODIAN_DATABASE")
+            .env_remove("CUSTODIAN_SECRET_KEY")
+            .env("CUSTODIAN_DATA_DIR", dir.path())
+            .output()
+            .expect("custodian runs")
+    };
+    let o = run(&["migrate"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let open = |path: &std::path::Path| {
+        custodian_app::secrets::Sealer::load_or_create(path)
+            .expect("key")
+            .0
+    };
+    let old = open(&key_file);
+    let with_key = |sealer: custodian_app::secrets::Sealer| {
+        let url = db.url.clone();
+        async move {
+            let app = App::new(
+                Arc::new(SqlStore::open(&url).await.expect("open")),
+                Settings {
+                    sealer: Some(sealer),
+                    ..Settings::default()
+                },
+            );
+            app.ensure_defaults(&Ctx::system()).await.expect("defaults");
+            app
+        }
+    };
+    let app = with_key(old.clone()).await;
+    let ctx = Ctx::system();
+    let owner = app
+        .create_party(
+            &ctx,
+            json!({"kind": "team", "name": "IT"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        )
+        .await
+        .expect("team");
+    let sw = app
+        .create_asset(
+            &ctx,
+            json!({"kind": "software", "name": "Editor", "owner_id": owner.id, "importance": "low",
+                   "classification": "internal", "licence_key": "KEY-1234-5678"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        )
+        .await
+        .expect("software");
+    drop(app);
+
+    let o = run(&["key", "rotate"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("Resealed 1 licence keys"), "{out}");
+    let new = open(&key_file);
+    assert_ne!(new.key_id(), old.key_id());
+    let retired = dir
+        .path()
+        .join(format!("custodian.key.{}.retired", old.key_id()));
+    assert_eq!(
+        open(&retired).key_id(),
+        old.key_id(),
+        "the old key is kept aside"
+    );
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&key_file).expect("key").permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+
+    // Everything verifies and opens under the new key, and the rotation is an event.
+    let o = run(&["audit", "verify"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        out.contains(&format!("under key {}", new.key_id())),
+        "{out}"
+    );
+    let app = with_key(new.clone()).await;
+    let revealed = app
+        .reveal_secret(&ctx, sw.asset.id, Some("licence_key"))
+        .await
+        .expect("reveal");
+    assert_eq!(revealed["value"], "KEY-1234-5678");
+    let last = events(&db)
+        .await
+        .into_iter()
+        .rev()
+        .find(|e| e.action == "key.rotated");
+    let last = last.expect("a key.rotated event");
+    assert!(last.changes.contains(&old.key_id()) && last.changes.contains(&new.key_id()));
+    assert!(!last.changes.contains("KEY-1234"), "no secret in the trail");
+    // The asset's version is unchanged: its values are the same.
+    let after = app.get_asset(&ctx, sw.asset.id).await.expect("asset");
+    assert_eq!(after.asset.version, sw.asset.version);
+    drop(app);
+
+    // The old key no longer extends the chain.
+    let app = with_key(old).await;
+    let err = app
+        .create_party(
+            &ctx,
+            json!({"kind": "team", "name": "Late"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        )
+        .await
+        .expect_err("refused under the old key");
+    assert!(err.to_string().contains("sealed under key"), "{err}");
 }
 
 async fn demo_fills_an_empty_register(backend: &str) {

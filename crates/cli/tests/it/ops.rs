@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::common::start;
+use crate::common::{start, start_with};
 
 crate::on_both!(
     health_readiness_and_metrics,
@@ -87,4 +87,177 @@ async fn every_documented_operation_is_served(backend: &str) {
         }
     }
     assert_eq!(n, custodian_web::openapi::OPS.len());
+}
+
+/// The port of a test server.
+fn port_of(url: &str) -> u16 {
+    url.rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse().ok())
+        .expect("a port")
+}
+
+/// Reads until the peer closes; fails the test if that takes more than 20 s.
+async fn closed(c: &mut tokio::net::TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut all = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(20), c.read_to_end(&mut all))
+        .await
+        .expect("the server closes the connection")
+        .ok();
+    all
+}
+
+async fn connect(port: u16) -> tokio::net::TcpStream {
+    tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect")
+}
+
+/// Slow and idle clients are cut off, and connections are capped (limits made short here).
+#[tokio::test]
+async fn slow_and_idle_clients_are_cut_off_and_connections_capped() {
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let limits = custodian_web::server::Limits {
+        header_read: Duration::from_secs(1),
+        max_connections: 2,
+        drain: Duration::from_secs(5),
+    };
+    let s = start_with(
+        "sqlite",
+        0,
+        custodian_app::Settings::default(),
+        custodian_web::Options {
+            limits,
+            ..Default::default()
+        },
+    )
+    .await;
+    let port = port_of(&s.url);
+
+    // A client that sends nothing, and one that trickles its headers, are closed.
+    let mut silent = connect(port).await;
+    assert!(closed(&mut silent).await.is_empty());
+    let mut trickle = connect(port).await;
+    let writer = async {
+        for b in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "
+            .iter()
+            .chain(b"a".repeat(100).iter())
+        {
+            if trickle.write_all(&[*b]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    writer.await;
+    assert!(
+        closed(&mut trickle).await.is_empty(),
+        "no answer to a trickled request"
+    );
+
+    // A kept-alive connection is closed once idle.
+    let mut idle = connect(port).await;
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    let mut first = [0u8; 15];
+    idle.read_exact(&mut first).await.expect("an answer");
+    assert_eq!(&first, b"HTTP/1.1 200 OK");
+    closed(&mut idle).await;
+
+    // With two connections open, a third waits until one closes.
+    let limits = custodian_web::server::Limits {
+        header_read: Duration::from_secs(60),
+        max_connections: 2,
+        drain: Duration::from_secs(5),
+    };
+    let s = start_with(
+        "sqlite",
+        0,
+        custodian_app::Settings::default(),
+        custodian_web::Options {
+            limits,
+            ..Default::default()
+        },
+    )
+    .await;
+    let port = port_of(&s.url);
+    let hold_a = connect(port).await;
+    let _hold_b = connect(port).await;
+    let mut third = connect(port).await;
+    third
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let mut buf = [0u8; 15];
+    let early = tokio::time::timeout(Duration::from_millis(500), third.read_exact(&mut buf)).await;
+    assert!(early.is_err(), "served beyond the cap");
+    drop(hold_a);
+    let answer = closed(&mut third).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200 OK"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+}
+
+/// Every answer carries the security headers: those hyper writes itself for requests it
+/// cannot parse, the sign-in form's refusal of a large body, and the router's; the style
+/// sheet alone may be cached, as the README says.
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    use tokio::io::AsyncWriteExt;
+    let s = start("sqlite").await;
+    let port = port_of(&s.url);
+    let mut c = connect(port).await;
+    let long = format!(
+        "GET /api/v1/assets?q={} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(70_000)
+    );
+    c.write_all(long.as_bytes()).await.expect("write");
+    let answer = String::from_utf8_lossy(&closed(&mut c).await).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 414"), "{answer}");
+    for h in [
+        "content-security-policy: default-src 'self'",
+        "x-content-type-options: nosniff",
+        "x-frame-options: DENY",
+        "referrer-policy: same-origin",
+        "cache-control: no-store",
+    ] {
+        assert!(answer.contains(h), "{h} in {answer}");
+    }
+
+    let big = s
+        .bare
+        .post(format!("{}/sign-in", s.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("a".repeat(3 * 1024 * 1024))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(big.status().as_u16(), 413);
+    assert_eq!(big.headers()["content-type"], "application/problem+json");
+    assert!(big.headers().contains_key("content-security-policy"));
+    assert_eq!(big.headers()["x-frame-options"], "DENY");
+
+    for (path, cache) in [
+        ("/static/app.css", "public, max-age=300"),
+        ("/static/app.js", "public, max-age=300"),
+        ("/sign-in", "no-store"),
+        ("/healthz", "no-store"),
+    ] {
+        let r = s
+            .bare
+            .get(format!("{}{path}", s.url))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(r.headers()["cache-control"], cache, "{path}");
+        assert!(
+            r.headers().contains_key("content-security-policy"),
+            "{path}"
+        );
+    }
 }

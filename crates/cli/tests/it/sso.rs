@@ -213,6 +213,7 @@ async fn sso(backend: &str, accounts: &[&str]) -> Sso {
         },
         custodian_web::Options {
             sso: Some(Arc::new(client)),
+            ..Default::default()
         },
     )
     .await;

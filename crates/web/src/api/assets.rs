@@ -144,6 +144,10 @@ pub async fn bulk(
     Caller(ctx): Caller,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
+    // Authorise before reading the body, so that a refusal says nothing about it.
+    s.app
+        .authorize(&ctx, custodian_domain::access::Action::ManageAssets)
+        .await?;
     if let Some(k) = body.keys().find(|k| *k != "items") {
         return Err(Problem::from(custodian_app::AppError::invalid(
             k,

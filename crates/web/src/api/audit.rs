@@ -40,8 +40,13 @@ pub async fn events(
 /// Verifies the hash chain.
 pub async fn verify(State(s): State<AppState>, Caller(ctx): Caller) -> ApiResult<Response> {
     Ok(Json(match s.app.verify_audit(&ctx).await? {
-        Verification::Intact { events, head_hash } => {
-            json!({"intact": true, "events": events, "head_hash": head_hash})
+        Verification::Intact {
+            events,
+            head_seq,
+            head_hash,
+            key_id,
+        } => {
+            json!({"intact": true, "events": events, "head_seq": head_seq, "head_hash": head_hash, "key_id": key_id})
         }
         Verification::Broken(b) => {
             json!({"intact": false, "first_bad_event": b.seq, "reason": b.reason})

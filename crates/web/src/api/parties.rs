@@ -2,14 +2,13 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use serde_json::Value;
 
 use custodian_domain::party::{PartyKind, PersonStatus};
 use custodian_store::{DelegationQuery, PartyQuery};
 
 use super::{created, one, page, to_json};
 use crate::extract::{path_id, Caller, IfMatch, JsonObject, Params};
-use crate::problem::{ApiResult, Problem};
+use crate::problem::ApiResult;
 use crate::AppState;
 
 pub async fn list(
@@ -123,22 +122,9 @@ pub async fn end_delegation(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    if let Some(k) = body.keys().find(|k| *k != "reason") {
-        return Err(Problem::from(custodian_app::AppError::invalid(
-            k,
-            "is not a field here; send {\"reason\": \"…\"}",
-        )));
-    }
-    let reason = match body.get("reason") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            custodian_domain::value::text(v, 1000)
-                .map_err(|m| Problem::from(custodian_app::AppError::invalid("reason", m)))?,
-        ),
-    };
     let d = s
         .app
-        .end_delegation(&ctx, path_id("delegation", &id)?, reason)
+        .end_delegation(&ctx, path_id("delegation", &id)?, body)
         .await?;
     Ok(one(2, to_json(&d)))
 }

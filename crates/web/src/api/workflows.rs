@@ -293,7 +293,7 @@ async fn decide(
     ctx: custodian_app::Ctx,
     id: String,
     to: Option<ExceptionStatus>,
-    m: Option<i64>,
+    m: custodian_app::Precondition,
     body: serde_json::Map<String, Value>,
 ) -> ApiResult<Response> {
     let id = path_id("exception", &id)?;

@@ -156,7 +156,7 @@ pub async fn update_user(
     );
     match s
         .app
-        .update_user(&v.ctx, id, patch, version_of(&form))
+        .update_user(&v.ctx, id, patch, version_of(&form).into())
         .await
     {
         Ok(_) => user_page(&s, &v, id, &Errors::none(), Some("Saved."), StatusCode::OK).await,
@@ -333,7 +333,7 @@ pub async fn update_level(
     patch.remove("key");
     match s
         .app
-        .update_classification(&v.ctx, &key, patch, version_of(&form))
+        .update_classification(&v.ctx, &key, patch, version_of(&form).into())
         .await
     {
         Ok(_) => see_other("/classifications"),

@@ -610,6 +610,7 @@ async fn asset_page(
     let name_of = |id: Uuid| names.get(&id).cloned().unwrap_or_else(|| id.to_string());
     let json = a.to_json();
     let may_edit = s.app.may_edit_asset(&v.ctx, x).await.unwrap_or(false);
+    let may_reveal = s.app.may_reveal_secret(&v.ctx, x).await.unwrap_or(false);
     let manages = v.manages();
     let level = choices.levels.iter().find(|l| l.key == x.classification);
     let custody = super::workflows::custody_section(
@@ -663,7 +664,7 @@ async fn asset_page(
                             _ => {
                                 @if x.attrs.contains_key(def.name) {
                                     "set "
-                                    @if may_edit {
+                                    @if may_reveal {
                                         form.inline method="post" action={ "/assets/" (x.id) "/reveal" } {
                                             (csrf(v))
                                             input type="hidden" name="field" value=(def.name);
@@ -965,7 +966,11 @@ pub async fn transition(
         }
     }
     let version = form.get("version").and_then(|x| x.parse::<i64>().ok());
-    match s.app.transition_asset(&v.ctx, id, body, version).await {
+    match s
+        .app
+        .transition_asset(&v.ctx, id, body, version.into())
+        .await
+    {
         Ok(_) => see_other(&format!("/assets/{id}")),
         Err(e @ (AppError::Invalid(_) | AppError::PreconditionFailed { .. })) => {
             let mut errors = Errors::from_app(&e);
@@ -1452,7 +1457,11 @@ pub async fn update(
             )
         }
     };
-    match s.app.update_asset(&v.ctx, id, patch.clone(), version).await {
+    match s
+        .app
+        .update_asset(&v.ctx, id, patch.clone(), version.into())
+        .await
+    {
         Ok(_) => see_other(&format!("/assets/{id}")),
         Err(AppError::PreconditionFailed { .. }) => {
             // Someone else saved first: show what they changed against what was sent,

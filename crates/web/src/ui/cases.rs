@@ -243,7 +243,7 @@ pub async fn settle(
     }
     let r = s
         .app
-        .settle_offboarding_item(&v.ctx, id, item, body, version(&form))
+        .settle_offboarding_item(&v.ctx, id, item, body, version(&form).into())
         .await;
     after_case_change(&s, &v, id, r).await
 }
@@ -257,7 +257,7 @@ pub async fn close(
 ) -> Response {
     let r = s
         .app
-        .close_offboarding(&v.ctx, id, Map::new(), version(&form))
+        .close_offboarding(&v.ctx, id, Map::new(), version(&form).into())
         .await;
     after_case_change(&s, &v, id, r).await
 }
@@ -269,7 +269,10 @@ pub async fn refresh(
     PageId(id): PageId,
     form: Form,
 ) -> Response {
-    let r = s.app.refresh_offboarding(&v.ctx, id, version(&form)).await;
+    let r = s
+        .app
+        .refresh_offboarding(&v.ctx, id, version(&form).into())
+        .await;
     after_case_change(&s, &v, id, r).await
 }
 
@@ -294,7 +297,7 @@ pub async fn edit(
     }
     let r = s
         .app
-        .update_offboarding(&v.ctx, id, body, version(&form))
+        .update_offboarding(&v.ctx, id, body, version(&form).into())
         .await;
     after_case_change(&s, &v, id, r).await
 }
@@ -522,7 +525,11 @@ pub async fn close_attestation(
     PageId(id): PageId,
     form: Form,
 ) -> Response {
-    match s.app.close_attestation(&v.ctx, id, version(&form)).await {
+    match s
+        .app
+        .close_attestation(&v.ctx, id, version(&form).into())
+        .await
+    {
         Ok(_) => see_other(&format!("/attestations/{id}")),
         Err(e @ (AppError::PreconditionFailed { .. } | AppError::Conflict { .. })) => {
             attestation_page(&s, &v, id, &Errors::from_app(&e), StatusCode::CONFLICT).await

@@ -349,7 +349,19 @@ impl FromRequest<AppState> for Form {
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(IntoResponse::into_response)?;
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Problem::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "too-large",
+                        "The form is too large",
+                        format!("a form may hold at most {} MiB", crate::BODY_LIMIT >> 20),
+                    )
+                    .into_response()
+                } else {
+                    e.into_response()
+                }
+            })?;
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| Problem::bad_request("", "the form is not UTF-8 text").into_response())?;
         crate::extract::form_urlencoded(text)

@@ -350,7 +350,7 @@ pub async fn update(
         patch.insert("member_ids".into(), json!(members));
     }
     let version = form.get("version").and_then(|x| x.parse::<i64>().ok());
-    match s.app.update_party(&v.ctx, id, patch, version).await {
+    match s.app.update_party(&v.ctx, id, patch, version.into()).await {
         Ok(_) => see_other(&format!("/people/{id}")),
         Err(
             e @ (AppError::Invalid(_)

@@ -203,8 +203,9 @@ pub async fn audit(State(s): State<AppState>, v: Viewer, Params(q): Params) -> R
     let body = html! {
         h1 { "Audit trail" }
         @match &verification {
-            Some(Verification::Intact { events, head_hash }) => div.notice id="verification" role="status" {
-                p { strong { "The chain is intact." } " " (events) " events checked; the last hash is " span.mono { (head_hash) } "." }
+            Some(Verification::Intact { events, head_seq, head_hash, key_id }) => div.notice id="verification" role="status" {
+                p { strong { "The chain is intact." } " " (events) " events and their seals checked under key " span.mono { (key_id) } "; the head is event " (head_seq) " with hash " span.mono { (head_hash) } "." }
+                p { "Keep this head outside the register: a later check must reach it or go past it." }
             },
             Some(Verification::Broken(b)) => div.error-summary id="verification" role="alert" {
                 h2 { "The chain is broken" }

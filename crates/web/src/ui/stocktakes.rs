@@ -448,7 +448,7 @@ pub async fn close(
     let version = form.get("version").and_then(|x| x.parse().ok());
     match s
         .app
-        .close_stocktake(&v.ctx, id, body_of(&form, &["notes"]), version)
+        .close_stocktake(&v.ctx, id, body_of(&form, &["notes"]), version.into())
         .await
     {
         Ok(_) => see_other(&format!("/stocktakes/{id}")),

@@ -461,7 +461,7 @@ pub async fn update_policy(
     let version = form.get("version").and_then(|x| x.parse().ok());
     match s
         .app
-        .update_policy(&v.ctx, id, policy_input(&form, false), version)
+        .update_policy(&v.ctx, id, policy_input(&form, false), version.into())
         .await
     {
         Ok(_) => see_other(&format!("/policies/{id}")),
@@ -493,7 +493,7 @@ pub async fn approve_policy(
         body.insert("next_review_at".into(), json!(d));
     }
     let version = form.get("version").and_then(|x| x.parse().ok());
-    match s.app.approve_policy(&v.ctx, id, body, version).await {
+    match s.app.approve_policy(&v.ctx, id, body, version.into()).await {
         Ok(_) => see_other(&format!("/policies/{id}")),
         Err(
             e @ (AppError::Invalid(_)
@@ -748,7 +748,11 @@ pub async fn report(
         }
     }
     let version = form.get("version").and_then(|x| x.parse().ok());
-    match s.app.transition_asset(&v.ctx, id, body, version).await {
+    match s
+        .app
+        .transition_asset(&v.ctx, id, body, version.into())
+        .await
+    {
         Ok(_) => see_other(&format!("/assets/{id}")),
         Err(e @ (AppError::Invalid(_) | AppError::PreconditionFailed { .. })) => {
             super::assets::rerender(&s, &v, id, Errors::from_app(&e), &form.values()).await
@@ -769,7 +773,7 @@ pub async fn take_back(
         body.insert("condition".into(), json!(c));
     }
     let version = form.get("version").and_then(|x| x.parse().ok());
-    match s.app.return_asset(&v.ctx, id, body, version).await {
+    match s.app.return_asset(&v.ctx, id, body, version.into()).await {
         Ok(a) => see_other(&format!("/assets/{}#custody", a.asset_id)),
         Err(e) => error_page(Some(&v), e),
     }
@@ -1147,15 +1151,19 @@ pub async fn decide(
     let r = match form.get("decision") {
         Some("approve") => {
             s.app
-                .decide_exception(&v.ctx, id, ExceptionStatus::Approved, body, version)
+                .decide_exception(&v.ctx, id, ExceptionStatus::Approved, body, version.into())
                 .await
         }
         Some("reject") => {
             s.app
-                .decide_exception(&v.ctx, id, ExceptionStatus::Rejected, body, version)
+                .decide_exception(&v.ctx, id, ExceptionStatus::Rejected, body, version.into())
                 .await
         }
-        Some("revoke") => s.app.revoke_exception(&v.ctx, id, body, version).await,
+        Some("revoke") => {
+            s.app
+                .revoke_exception(&v.ctx, id, body, version.into())
+                .await
+        }
         _ => Err(AppError::invalid(
             "decision",
             "choose approve, reject or revoke",
