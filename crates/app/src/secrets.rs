@@ -275,7 +275,7 @@ impl Sealer {
 
     /// Whether this key was published, so that it protects nothing.
     pub fn is_published(&self) -> bool {
-        PUBLISHED_KEY_IDS.contains(&self.inner.id.as_str())
+        is_published_id(&self.inner.id)
     }
 
     /// Generates a new random key.
@@ -361,6 +361,11 @@ impl Sealer {
         String::from_utf8(plaintext)
             .map_err(|_| SecretError::Malformed("the opened secret is not UTF-8 text"))
     }
+}
+
+/// Whether the key with this id was published, so that it protects nothing.
+pub fn is_published_id(id: &str) -> bool {
+    PUBLISHED_KEY_IDS.contains(&id)
 }
 
 /// Whether `s` looks like a sealed value: `v1:` followed by a key id and data.

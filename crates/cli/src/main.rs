@@ -446,6 +446,28 @@ async fn rotate_key(env: &Env) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Logs the audit chain's head at start and then once a day, so that a copy of it lives
+/// outside the database: a chain cut back to an earlier head is found by comparing.
+fn log_audit_head_daily(app: App) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(24 * 60 * 60));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match app.store().sealed_head().await {
+                Ok(h) => tracing::info!(
+                    audit_seq = h.seq,
+                    audit_hash = %h.hash,
+                    "audit trail head: event {} with hash {}",
+                    h.seq,
+                    h.hash
+                ),
+                Err(e) => tracing::warn!("cannot read the audit trail's head: {e}"),
+            }
+        }
+    });
+}
+
 /// `path` with `suffix` added to its file name.
 fn with_suffix(path: &std::path::Path, suffix: &str) -> PathBuf {
     let mut name = path
@@ -538,6 +560,7 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
                 println!("{summary}");
                 print_accounts(&custodian_io::demo::accounts(&app, &ctx).await?);
             }
+            log_audit_head_daily(app.clone());
             let first_run = app.bootstrap_link().await?;
             if !addr.ip().is_loopback() {
                 tracing::warn!(
@@ -781,6 +804,17 @@ mod tests {
     fn passwords_are_redacted() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("custodian.db"), "custodian.db");
+    }
+
+    #[test]
+    fn a_published_key_is_refused_with_the_way_out() {
+        let m = published_key_message(&KeySource::File(PathBuf::from("data/custodian.key")));
+        assert!(m.contains("1b3eac27") && m.contains("published"), "{m}");
+        assert!(m.contains("delete data/custodian.key"), "{m}");
+        assert!(m.contains("custodian key rotate"), "{m}");
+        let m = published_key_message(&KeySource::Env(PathBuf::from(".")));
+        assert!(m.contains("unset CUSTODIAN_SECRET_KEY"), "{m}");
+        assert!(custodian_app::secrets::is_published_id(PUBLISHED));
     }
 
     #[test]
