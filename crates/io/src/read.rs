@@ -5,6 +5,7 @@
 //! be read becomes a [`RowError`] naming the row, and the importer reports it alongside
 //! the rows that fail validation, so one bad line never hides the others.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Read};
 
 use serde_json::{Map, Number, Value};
@@ -23,6 +24,16 @@ const FORMULA_STARTS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
 /// Longest JSON Lines line accepted; a longer one is reported instead of being buffered,
 /// so a file without line breaks cannot exhaust memory.
 const MAX_LINE: usize = 4 * 1024 * 1024;
+
+/// Most columns a CSV header may have, besides one per asset custom field the register
+/// defines (see [`csv_rows_with`]).
+///
+/// The export writes 66 columns (14 common, 51 kind-specific, `external_ids`) plus one
+/// per custom field, so a register's own files stay far below this; the room left is for
+/// hand-added `custom.KEY` and `external_ids.SYSTEM` columns. Above it the file is not an
+/// asset list, and refusing it early keeps a header of 100,000 columns from costing more
+/// than reading it.
+pub const MAX_COLUMNS: usize = 1000;
 
 /// Whether a value, past any leading `'`, starts like a formula.
 fn formula_like(s: &str) -> bool {
@@ -60,6 +71,8 @@ pub(crate) fn unguard(s: &str) -> &str {
 /// off again. Custom field values are guessed from the text (`true`/`false` → boolean, a
 /// number → number); [`csv_rows_with`] uses the field definitions instead, which keeps a
 /// numeric-looking text value a text.
+///
+/// A header of more than [`MAX_COLUMNS`] columns, or naming a field twice, is refused.
 pub fn csv_rows<R: Read + Send>(
     r: R,
 ) -> impl Iterator<Item = (u64, Result<Map<String, Value>, RowError>)> + Send {
@@ -68,7 +81,8 @@ pub fn csv_rows<R: Read + Send>(
 
 /// Like [`csv_rows`], but converts `custom.KEY` cells to the type their definition names
 /// (the asset custom field definitions of the register, from
-/// [`custodian_app::App::list_custom_fields`]).
+/// [`custodian_app::App::list_custom_fields`]). The header may have one column more than
+/// [`MAX_COLUMNS`] for each asset definition, so that any export of the register reads back.
 pub fn csv_rows_with<R: Read + Send>(
     r: R,
     custom_fields: Vec<CustomFieldDef>,
@@ -98,7 +112,7 @@ pub fn form_fields(
     let mut errors = Vec::new();
     for (name, raw) in fields {
         let cell = raw.trim();
-        let col = match Column::parse(name, &defs) {
+        let col = match Column::parse(name, |key| custom_type(&defs, key)) {
             Ok(c) => c,
             Err(m) => {
                 errors.push((name.clone(), m));
@@ -156,8 +170,14 @@ enum Column {
     ExternalIds,
 }
 
+/// The type of the custom field `key`, when a definition names it.
+fn custom_type(defs: &[CustomFieldDef], key: &str) -> Option<CustomType> {
+    defs.iter().find(|d| d.key == key).map(|d| d.field_type)
+}
+
 impl Column {
-    fn parse(name: &str, defs: &[CustomFieldDef]) -> Result<Self, String> {
+    /// Reads a (trimmed) column name; `custom_type` gives a custom field's type by key.
+    fn parse(name: &str, custom_type: impl Fn(&str) -> Option<CustomType>) -> Result<Self, String> {
         if name.is_empty() {
             return Ok(Column::Nameless);
         }
@@ -166,8 +186,7 @@ impl Column {
             if key.is_empty() {
                 return Err("custom. needs a field key after the dot".into());
             }
-            let ty = defs.iter().find(|d| d.key == key).map(|d| d.field_type);
-            return Ok(Column::Custom(key.to_string(), ty));
+            return Ok(Column::Custom(key.to_string(), custom_type(key)));
         }
         if let Some(system) = name.strip_prefix("external_ids.") {
             let system = system.trim();
@@ -185,6 +204,16 @@ impl Column {
                 None => Column::Text(name.to_string()),
             },
         })
+    }
+
+    /// The field a column fills, for finding two columns that fill the same one:
+    /// `custom. colour` is `custom.colour` again.
+    fn identity(&self, name: &str) -> String {
+        match self {
+            Column::Custom(key, _) => format!("custom.{key}"),
+            Column::ExternalId(system) => format!("external_ids.{system}"),
+            _ => name.to_string(),
+        }
     }
 
     /// Converts one non-empty, unguarded cell and puts it into the row.
@@ -372,7 +401,10 @@ fn custom_value(ty: Option<CustomType>, cell: &str) -> Result<Value, String> {
 /// The CSV reader behind [`csv_rows`] and [`csv_rows_with`].
 struct CsvRows<R: Read> {
     reader: csv::Reader<R>,
-    defs: Vec<CustomFieldDef>,
+    /// The asset custom fields' types, by key.
+    custom_types: HashMap<String, CustomType>,
+    /// Most columns the header may have.
+    max_columns: usize,
     /// The columns, once the header is read.
     columns: Option<Vec<(String, Column)>>,
     record: csv::ByteRecord,
@@ -390,7 +422,8 @@ impl<R: Read> CsvRows<R> {
             .from_reader(r);
         Self {
             reader,
-            defs,
+            max_columns: MAX_COLUMNS.saturating_add(defs.len()),
+            custom_types: defs.into_iter().map(|d| (d.key, d.field_type)).collect(),
             columns: None,
             record: csv::ByteRecord::new(),
             row: 0,
@@ -427,7 +460,18 @@ impl<R: Read> CsvRows<R> {
             )),
             Err(m) => return Err((String::new(), m)),
         }
+        if self.record.len() > self.max_columns {
+            return Err((
+                String::new(),
+                format!(
+                    "the header row has {} columns, more than the {} an import takes: is this a list of assets, one column per field?",
+                    self.record.len(),
+                    self.max_columns
+                ),
+            ));
+        }
         let mut columns: Vec<(String, Column)> = Vec::with_capacity(self.record.len());
+        let mut seen: HashSet<String> = HashSet::with_capacity(self.record.len());
         for (i, raw) in self.record.iter().enumerate() {
             // Spreadsheets save UTF-8 with a byte-order mark the CSV reader keeps.
             let raw = if i == 0 {
@@ -445,10 +489,22 @@ impl<R: Read> CsvRows<R> {
                 ));
             };
             let name = name.trim().to_string();
-            if !name.is_empty() && columns.iter().any(|(n, _)| *n == name) {
-                return Err((name, "appears twice in the header row".into()));
+            let types = &self.custom_types;
+            let col = Column::parse(&name, |key| types.get(key).copied())
+                .map_err(|m| (name.clone(), m))?;
+            // Nameless columns may repeat: they hold nothing.
+            if !name.is_empty() {
+                let identity = col.identity(&name);
+                if seen.contains(&identity) {
+                    let message = if identity == name {
+                        "appears twice in the header row".to_string()
+                    } else {
+                        format!("is {identity} again: it appears twice in the header row")
+                    };
+                    return Err((name, message));
+                }
+                seen.insert(identity);
             }
-            let col = Column::parse(&name, &self.defs).map_err(|m| (name.clone(), m))?;
             columns.push((name, col));
         }
         if let [(name, _)] = &columns[..] {

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use custodian_app::import::RowError;
 use custodian_domain::custom::CustomFieldDef;
-use custodian_io::read::{csv_rows, csv_rows_with, jsonl_rows};
+use custodian_io::read::{csv_rows, csv_rows_with, jsonl_rows, MAX_COLUMNS};
 
 type Rows = Vec<(u64, Result<serde_json::Map<String, Value>, RowError>)>;
 
@@ -188,6 +188,107 @@ fn json_lines_are_numbered_by_line() {
     );
     assert_eq!(err(&rows, 3).row, 6);
     assert_eq!(ok(&rows, 4)["name"], json!("B"));
+}
+
+/// A header of `n` columns: `kind`, `name`, then custom fields.
+fn wide_header(n: usize) -> String {
+    let mut text = String::from("kind,name");
+    for i in 2..n {
+        text.push_str(&format!(",custom.c{i}"));
+    }
+    text.push('\n');
+    text
+}
+
+#[test]
+fn a_header_wider_than_the_cap_is_refused() {
+    for header in [
+        wide_header(100_000),
+        format!("kind,name{}\n", ",".repeat(99_998)),
+        wide_header(MAX_COLUMNS + 1),
+    ] {
+        let width = header.split(',').count();
+        let text = format!("{header}physical,x{}\n", ",".repeat(width - 2));
+        let rows = csv(&text);
+        assert_eq!(rows.len(), 1, "the import stops at the header");
+        let e = err(&rows, 0);
+        assert_eq!((e.row, e.field.as_str()), (1, ""));
+        assert!(
+            e.message.contains(&format!("has {width} columns"))
+                && e.message.contains(&format!("the {MAX_COLUMNS} ")),
+            "{}",
+            e.message
+        );
+    }
+}
+
+#[test]
+fn a_wide_header_within_the_cap_is_read() {
+    let header = wide_header(MAX_COLUMNS);
+    let mut text = format!("{header}physical,Wide");
+    for i in 2..MAX_COLUMNS {
+        text.push_str(&format!(",{i}"));
+    }
+    text.push('\n');
+    let rows = csv(&text);
+    let custom = ok(&rows, 0)["custom"].as_object().expect("custom");
+    assert_eq!(custom.len(), MAX_COLUMNS - 2);
+    assert_eq!(custom["c999"], json!(999));
+
+    // The register's own custom fields come on top, so any export reads back.
+    let defs: Vec<CustomFieldDef> = (0..50)
+        .map(|i| {
+            CustomFieldDef::from_input(
+                &crate::obj(json!({"entity_type": "asset", "key": format!("d{i}"), "label": "D", "field_type": "text"})),
+                custodian_domain::now(),
+            )
+            .expect("definition")
+        })
+        .collect();
+    let mut header = wide_header(MAX_COLUMNS);
+    header.pop();
+    for i in 0..50 {
+        header.push_str(&format!(",custom.d{i}"));
+    }
+    let text = format!("{header}\nphysical,Wide{}\n", ",".repeat(MAX_COLUMNS + 48));
+    let rows: Rows = csv_rows_with(text.as_bytes(), defs.clone()).collect();
+    assert_eq!(ok(&rows, 0)["name"], json!("Wide"));
+    let text = format!(
+        "{header},one.more\nphysical,Wide{}\n",
+        ",".repeat(MAX_COLUMNS + 49)
+    );
+    let rows: Rows = csv_rows_with(text.as_bytes(), defs).collect();
+    assert!(
+        err(&rows, 0)
+            .message
+            .contains(&format!("{} columns", MAX_COLUMNS + 51)),
+        "{:?}",
+        rows[0]
+    );
+}
+
+#[test]
+fn a_row_much_wider_than_its_header_is_refused() {
+    let text = format!(
+        "kind,name\nphysical,x{}\nphysical,y\n",
+        ",".repeat(1_000_000)
+    );
+    let rows = csv(&text);
+    let e = err(&rows, 0);
+    assert_eq!((e.row, e.field.as_str()), (2, ""));
+    assert!(e.message.contains("1000002 cells"), "{}", e.message);
+    assert_eq!(ok(&rows, 1)["name"], json!("y"));
+}
+
+#[test]
+fn columns_that_fill_the_same_field_are_refused() {
+    let rows = csv("kind,custom.colour,name,custom. colour\nphysical,red,x,blue\n");
+    assert_eq!(rows.len(), 1);
+    let e = err(&rows, 0);
+    assert_eq!((e.row, e.field.as_str()), (1, "custom. colour"));
+    assert!(e.message.contains("custom.colour again"), "{}", e.message);
+    let rows = csv("kind,external_ids.mdm,external_ids. mdm\nphysical,a,b\n");
+    assert_eq!(err(&rows, 0).field, "external_ids. mdm");
 }
 
 /// Produces a CSV of `rows` assets on the fly, never holding more than one line.
