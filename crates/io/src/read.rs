@@ -14,6 +14,10 @@ use custodian_app::import::RowError;
 use custodian_domain::custom::{CustomFieldDef, CustomType, EntityType};
 use custodian_domain::fields::{self, FieldDef, FieldType};
 
+use quotes::QuoteCheck;
+
+mod quotes;
+
 /// One row as the importer takes it: its number in the file and its fields, or why it
 /// could not be read.
 pub type Row = (u64, Result<Map<String, Value>, RowError>);
@@ -34,6 +38,9 @@ const MAX_LINE: usize = 4 * 1024 * 1024;
 /// asset list, and refusing it early keeps a header of 100,000 columns from costing more
 /// than reading it.
 pub const MAX_COLUMNS: usize = 1000;
+
+/// What a quoted cell with text after its closing quote is told.
+const AFTER_QUOTE: &str = "has text after its closing quote: put the whole cell in quotes and double any quote inside it (\"x\"\"y\")";
 
 /// Whether a value, past any leading `'`, starts like a formula.
 fn formula_like(s: &str) -> bool {
@@ -72,7 +79,9 @@ pub(crate) fn unguard(s: &str) -> &str {
 /// number → number); [`csv_rows_with`] uses the field definitions instead, which keeps a
 /// numeric-looking text value a text.
 ///
-/// A header of more than [`MAX_COLUMNS`] columns, or naming a field twice, is refused.
+/// What the reader would otherwise have to guess at is refused, by row and column: a
+/// quoted cell with text after its closing quote (`"x"y`), and a header of more than
+/// [`MAX_COLUMNS`] columns or naming a field twice.
 pub fn csv_rows<R: Read + Send>(
     r: R,
 ) -> impl Iterator<Item = (u64, Result<Map<String, Value>, RowError>)> + Send {
@@ -400,7 +409,7 @@ fn custom_value(ty: Option<CustomType>, cell: &str) -> Result<Value, String> {
 
 /// The CSV reader behind [`csv_rows`] and [`csv_rows_with`].
 struct CsvRows<R: Read> {
-    reader: csv::Reader<R>,
+    reader: csv::Reader<QuoteCheck<R>>,
     /// The asset custom fields' types, by key.
     custom_types: HashMap<String, CustomType>,
     /// Most columns the header may have.
@@ -408,6 +417,8 @@ struct CsvRows<R: Read> {
     /// The columns, once the header is read.
     columns: Option<Vec<(String, Column)>>,
     record: csv::ByteRecord,
+    /// The cell of `record` with text after its closing quote, if any.
+    after_quote: Option<usize>,
     row: u64,
     done: bool,
 }
@@ -419,13 +430,14 @@ impl<R: Read> CsvRows<R> {
             // Rows of the wrong width are reported by row number below rather than
             // as the reader's own error, which would not say which columns are missing.
             .flexible(true)
-            .from_reader(r);
+            .from_reader(QuoteCheck::new(r));
         Self {
             reader,
             max_columns: MAX_COLUMNS.saturating_add(defs.len()),
             custom_types: defs.into_iter().map(|d| (d.key, d.field_type)).collect(),
             columns: None,
             record: csv::ByteRecord::new(),
+            after_quote: None,
             row: 0,
             done: false,
         }
@@ -445,9 +457,14 @@ impl<R: Read> CsvRows<R> {
     /// Reads the next record into `self.record`; `Err` carries a message for the row.
     fn read(&mut self) -> Result<bool, String> {
         self.row += 1;
-        self.reader
+        let more = self
+            .reader
             .read_byte_record(&mut self.record)
-            .map_err(|e| format!("the file cannot be read past this row: {e}"))
+            .map_err(|e| format!("the file cannot be read past this row: {e}"))?;
+        let start = self.record.position().map_or(0, csv::Position::byte);
+        let end = self.reader.position().byte();
+        self.after_quote = self.reader.get_mut().in_record(start, end);
+        Ok(more)
     }
 
     fn header(&mut self) -> Result<Vec<(String, Column)>, (String, String)> {
@@ -468,6 +485,12 @@ impl<R: Read> CsvRows<R> {
                     self.record.len(),
                     self.max_columns
                 ),
+            ));
+        }
+        if let Some(i) = self.after_quote {
+            return Err((
+                String::new(),
+                format!("column {} of the header row {AFTER_QUOTE}", i + 1),
             ));
         }
         let mut columns: Vec<(String, Column)> = Vec::with_capacity(self.record.len());
@@ -531,6 +554,13 @@ impl<R: Read> CsvRows<R> {
             field: field.to_string(),
             message,
         };
+        // Before the width: a stray quote can be what moved the cells.
+        if let Some(i) = self.after_quote {
+            return Err(match columns.get(i) {
+                Some((name, _)) if !name.is_empty() => err(name, AFTER_QUOTE.into()),
+                _ => err("", format!("cell {} {AFTER_QUOTE}", i + 1)),
+            });
+        }
         if self.record.len() != columns.len() {
             return Err(err(
                 "",

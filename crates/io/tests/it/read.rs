@@ -190,6 +190,100 @@ fn json_lines_are_numbered_by_line() {
     assert_eq!(ok(&rows, 4)["name"], json!("B"));
 }
 
+#[test]
+fn text_after_a_closing_quote_is_refused_by_row_and_column() {
+    let rows = csv(concat!(
+        "kind,name,description\r\n",
+        "physical,\"x\"y,\r\n",                  // row 2
+        "physical,ok,\"say \"hi\" there\"\r\n",  // row 3
+        "physical,\"a, \"\"b\"\"\nc\",\"\"\r\n", // row 4: well-formed quotes
+        "physical,Dell 24\" monitor,a\"b\r\n",   // row 5: quotes inside bare cells
+        "\"physical\" ,spaced,\r\n",             // row 6
+        "physical,wide,,\"1\"2\r\n",             // row 7: beyond the header
+        "physical,last,\"fine\"",                // row 8
+    ));
+    let numbers: Vec<u64> = rows.iter().map(|r| r.0).collect();
+    assert_eq!(numbers, [2, 3, 4, 5, 6, 7, 8]);
+    let e = err(&rows, 0);
+    assert_eq!((e.row, e.field.as_str()), (2, "name"));
+    assert!(
+        e.message.contains("text after its closing quote") && e.message.contains("\"x\"\"y\""),
+        "{}",
+        e.message
+    );
+    let e = err(&rows, 1);
+    assert_eq!((e.row, e.field.as_str()), (3, "description"));
+    assert_eq!(ok(&rows, 2)["name"], json!("a, \"b\"\nc"));
+    assert!(!ok(&rows, 2).contains_key("description"));
+    assert_eq!(ok(&rows, 3)["name"], json!("Dell 24\" monitor"));
+    assert_eq!(ok(&rows, 3)["description"], json!("a\"b"));
+    let e = err(&rows, 4);
+    assert_eq!(
+        (e.row, e.field.as_str()),
+        (6, "kind"),
+        "a space is text too"
+    );
+    let e = err(&rows, 5);
+    assert_eq!((e.row, e.field.as_str()), (7, ""));
+    assert!(
+        e.message
+            .starts_with("cell 4 has text after its closing quote"),
+        "{}",
+        e.message
+    );
+    assert_eq!(ok(&rows, 6)["description"], json!("fine"));
+
+    let rows = csv("kind,\"name\"x\nphysical,y\n");
+    assert_eq!(rows.len(), 1);
+    let e = err(&rows, 0);
+    assert_eq!((e.row, e.field.as_str()), (1, ""));
+    assert!(
+        e.message
+            .starts_with("column 2 of the header row has text after its closing quote"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn a_quote_problem_is_found_however_the_input_is_split() {
+    /// Hands out its text a few bytes at a time, as a slow pipe would.
+    struct Trickle(Vec<u8>, usize);
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(3).min(self.0.len() - self.1);
+            buf[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+            self.1 += n;
+            Ok(n)
+        }
+    }
+    let mut text = String::from("kind,name\n");
+    for i in 0..5000 {
+        if i % 1000 == 999 {
+            text.push_str("physical,\"bad\"x\n");
+        } else {
+            text.push_str(&format!("physical,\"a \"\"{i}\"\", b\"\n"));
+        }
+    }
+    let rows: Rows = csv_rows(Trickle(text.into_bytes(), 0)).collect();
+    let bad: Vec<(u64, &str)> = rows
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().err())
+        .map(|e| (e.row, e.field.as_str()))
+        .collect();
+    assert_eq!(
+        bad,
+        [
+            (1001, "name"),
+            (2001, "name"),
+            (3001, "name"),
+            (4001, "name"),
+            (5001, "name")
+        ]
+    );
+    assert_eq!(ok(&rows, 1)["name"], json!("a \"1\", b"));
+}
+
 /// A header of `n` columns: `kind`, `name`, then custom fields.
 fn wide_header(n: usize) -> String {
     let mut text = String::from("kind,name");
