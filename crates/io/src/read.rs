@@ -14,8 +14,10 @@ use custodian_app::import::RowError;
 use custodian_domain::custom::{CustomFieldDef, CustomType, EntityType};
 use custodian_domain::fields::{self, FieldDef, FieldType};
 
+use json::JsonError;
 use quotes::QuoteCheck;
 
+mod json;
 mod quotes;
 
 /// One row as the importer takes it: its number in the file and its fields, or why it
@@ -80,8 +82,8 @@ pub(crate) fn unguard(s: &str) -> &str {
 /// numeric-looking text value a text.
 ///
 /// What the reader would otherwise have to guess at is refused, by row and column: a
-/// quoted cell with text after its closing quote (`"x"y`), and a header of more than
-/// [`MAX_COLUMNS`] columns or naming a field twice.
+/// quoted cell with text after its closing quote (`"x"y`), a header of more than
+/// [`MAX_COLUMNS`] columns or naming a field twice, and a key given twice in a JSON cell.
 pub fn csv_rows<R: Read + Send>(
     r: R,
 ) -> impl Iterator<Item = (u64, Result<Map<String, Value>, RowError>)> + Send {
@@ -291,9 +293,15 @@ impl Parts {
     }
 }
 
+/// What a JSON cell naming a key twice is told.
+fn duplicate_in_cell(path: &str) -> String {
+    format!("names {path} twice in its JSON: give each key once")
+}
+
 fn json_object(cell: &str) -> Result<Map<String, Value>, String> {
-    match serde_json::from_str::<Value>(cell) {
+    match json::parse(cell) {
         Ok(Value::Object(o)) => Ok(o),
+        Err(JsonError::Duplicate(path)) => Err(duplicate_in_cell(&path)),
         _ => Err(format!(
             "must be a JSON object such as {{\"mdm\": \"A123\"}}, not {cell:?}"
         )),
@@ -303,9 +311,10 @@ fn json_object(cell: &str) -> Result<Map<String, Value>, String> {
 /// A list cell: items separated by `;`, or a JSON list when it starts with `[`.
 fn list(cell: &str) -> Result<Option<Value>, String> {
     if cell.starts_with('[') {
-        return match serde_json::from_str::<Value>(cell) {
+        return match json::parse(cell) {
             Ok(v @ Value::Array(_)) => Ok(Some(v)),
-            Ok(_) | Err(_) => Err(format!(
+            Err(JsonError::Duplicate(path)) => Err(duplicate_in_cell(&path)),
+            Ok(_) | Err(JsonError::Invalid(_)) => Err(format!(
                 "starts with [ but is not a JSON list; separate items with ; or write a JSON list such as [\"a\", \"b\"], not {cell:?}"
             )),
         };
@@ -638,7 +647,8 @@ impl<R: Read> Iterator for CsvRows<R> {
 /// Reads JSON Lines: one asset object per line.
 ///
 /// The row number is the line number (from 1); blank lines are skipped; a line that is
-/// not a JSON object is a [`RowError`] for that line.
+/// not a JSON object is a [`RowError`] for that line, and so is an object that gives a
+/// key twice, at any depth (the error's field is the key's path, such as `custom.colour`).
 pub fn jsonl_rows<R: BufRead + Send>(
     r: R,
 ) -> impl Iterator<Item = (u64, Result<Map<String, Value>, RowError>)> + Send {
@@ -706,11 +716,15 @@ impl<R: BufRead> JsonlRows<R> {
     }
 
     fn error(&self, message: String) -> Option<Row> {
+        self.error_at(String::new(), message)
+    }
+
+    fn error_at(&self, field: String, message: String) -> Option<Row> {
         Some((
             self.line,
             Err(RowError {
                 row: self.line,
-                field: String::new(),
+                field,
                 message,
             }),
         ))
@@ -754,13 +768,16 @@ impl<R: BufRead> Iterator for JsonlRows<R> {
             if text.trim().is_empty() {
                 continue;
             }
-            return match serde_json::from_str::<Value>(text) {
+            return match json::parse(text) {
                 Ok(Value::Object(o)) => Some((self.line, Ok(o))),
                 Ok(other) => self.error(format!(
                     "must be a JSON object (one asset per line), not {}",
                     custodian_domain::value::type_name(&other)
                 )),
-                Err(e) => {
+                Err(JsonError::Duplicate(path)) => {
+                    self.error_at(path, "appears twice in the object".into())
+                }
+                Err(JsonError::Invalid(e)) => {
                     // serde_json's message ends "at line 1 column N": only the column
                     // means anything here, the line is the row.
                     let msg = e.to_string();

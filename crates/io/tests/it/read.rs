@@ -385,6 +385,53 @@ fn columns_that_fill_the_same_field_are_refused() {
     assert_eq!(err(&rows, 0).field, "external_ids. mdm");
 }
 
+#[test]
+fn json_cells_refuse_a_key_given_twice() {
+    let rows = csv(concat!(
+        "kind,name,external_ids,international_transfers\n",
+        "physical,a,\"{\"\"mdm\"\": \"\"A\"\", \"\"mdm\"\": \"\"B\"\"}\",\n",
+        "data,b,,\"[{\"\"country\"\": \"\"US\"\", \"\"country\"\": \"\"UK\"\", \"\"safeguard\"\": \"\"SCCs\"\"}]\"\n",
+    ));
+    let e = err(&rows, 0);
+    assert_eq!((e.row, e.field.as_str()), (2, "external_ids"));
+    assert!(e.message.contains("mdm twice"), "{}", e.message);
+    let e = err(&rows, 1);
+    assert_eq!((e.row, e.field.as_str()), (3, "international_transfers"));
+    assert!(e.message.contains("[0].country twice"), "{}", e.message);
+}
+
+#[test]
+fn json_lines_refuse_a_key_given_twice() {
+    let text = concat!(
+        "{\"name\": \"a\", \"name\": \"b\"}\n",
+        "{\"name\": \"c\", \"custom\": {\"colour\": \"red\", \"size\": 1, \"colour\": \"blue\"}}\n",
+        "{\"name\": \"d\", \"international_transfers\": [{\"country\": \"US\", \"country\": \"UK\"}]}\n",
+        "{\"name\": \"e\", \"custom\": {\"name\": \"e\"}, \"external_ids\": {\"name\": \"e\"}}\n",
+        "{\"name\": \"f\", \"name\": oops}\n",
+    );
+    let rows: Rows = jsonl_rows(text.as_bytes()).collect();
+    let e = err(&rows, 0);
+    assert_eq!((e.row, e.field.as_str()), (1, "name"));
+    assert_eq!(e.message, "appears twice in the object");
+    let e = err(&rows, 1);
+    assert_eq!((e.row, e.field.as_str()), (2, "custom.colour"));
+    let e = err(&rows, 2);
+    assert_eq!(
+        (e.row, e.field.as_str()),
+        (3, "international_transfers[0].country")
+    );
+    let m = ok(&rows, 3);
+    assert_eq!(
+        m["custom"],
+        json!({"name": "e"}),
+        "the same key in another object is fine"
+    );
+    // A value that is not JSON is reported as such, duplicate key or not.
+    let e = err(&rows, 4);
+    assert_eq!((e.row, e.field.as_str()), (5, ""));
+    assert!(e.message.contains("not valid JSON"), "{}", e.message);
+}
+
 /// Produces a CSV of `rows` assets on the fly, never holding more than one line.
 struct Generated {
     next: u64,
