@@ -83,7 +83,8 @@ pub(crate) fn unguard(s: &str) -> &str {
 ///
 /// What the reader would otherwise have to guess at is refused, by row and column: a
 /// quoted cell with text after its closing quote (`"x"y`), a header of more than
-/// [`MAX_COLUMNS`] columns or naming a field twice, and a key given twice in a JSON cell.
+/// [`MAX_COLUMNS`] columns or naming a field twice, a key given twice in a JSON cell,
+/// and a key a JSON cell and a column of the same row both set.
 pub fn csv_rows<R: Read + Send>(
     r: R,
 ) -> impl Iterator<Item = (u64, Result<Map<String, Value>, RowError>)> + Send {
@@ -250,24 +251,20 @@ impl Column {
             }
             Column::Custom(key, ty) => {
                 let v = custom_value(*ty, cell)?;
-                row.custom.insert(key.clone(), v);
-                Ok(())
+                insert_once(&mut row.custom, "custom", key.clone(), v)
             }
-            Column::CustomObject => {
-                let o = json_object(cell)?;
-                row.custom.extend(o);
-                Ok(())
-            }
-            Column::ExternalId(system) => {
-                row.external_ids
-                    .insert(system.clone(), Value::String(cell.into()));
-                Ok(())
-            }
-            Column::ExternalIds => {
-                let o = json_object(cell)?;
-                row.external_ids.extend(o);
-                Ok(())
-            }
+            Column::CustomObject => json_object(cell)?
+                .into_iter()
+                .try_for_each(|(k, v)| insert_once(&mut row.custom, "custom", k, v)),
+            Column::ExternalId(system) => insert_once(
+                &mut row.external_ids,
+                "external_ids",
+                system.clone(),
+                Value::String(cell.into()),
+            ),
+            Column::ExternalIds => json_object(cell)?
+                .into_iter()
+                .try_for_each(|(k, v)| insert_once(&mut row.external_ids, "external_ids", k, v)),
         }
     }
 }
@@ -291,6 +288,24 @@ impl Parts {
         }
         m
     }
+}
+
+/// Puts a key into one of the row's nested objects, which a `custom` (`external_ids`) cell
+/// and a `custom.KEY` (`external_ids.SYSTEM`) column can both fill: when both give the same
+/// key, which should win would be a guess, so the row is refused.
+fn insert_once(
+    into: &mut Map<String, Value>,
+    object: &str,
+    key: String,
+    v: Value,
+) -> Result<(), String> {
+    if into.contains_key(&key) {
+        return Err(format!(
+            "sets {object}.{key}, which another column of this row sets too: give it once"
+        ));
+    }
+    into.insert(key, v);
+    Ok(())
 }
 
 /// What a JSON cell naming a key twice is told.

@@ -386,6 +386,24 @@ fn columns_that_fill_the_same_field_are_refused() {
 }
 
 #[test]
+fn a_json_cell_may_not_set_what_a_column_of_its_row_sets() {
+    let rows = csv(concat!(
+        "kind,name,custom.colour,custom,external_ids,external_ids.mdm\n",
+        "physical,a,red,\"{\"\"colour\"\": \"\"blue\"\"}\",,\n",
+        "physical,b,,,\"{\"\"mdm\"\": \"\"M-1\"\"}\",M-2\n",
+        "physical,c,red,\"{\"\"size\"\": 3}\",\"{\"\"aws\"\": \"\"i-1\"\"}\",M-3\n",
+    ));
+    let e = err(&rows, 0);
+    assert_eq!((e.row, e.field.as_str()), (2, "custom"));
+    assert!(e.message.contains("custom.colour"), "{}", e.message);
+    let e = err(&rows, 1);
+    assert_eq!((e.row, e.field.as_str()), (3, "external_ids.mdm"));
+    let m = ok(&rows, 2);
+    assert_eq!(m["custom"], json!({"colour": "red", "size": 3}));
+    assert_eq!(m["external_ids"], json!({"aws": "i-1", "mdm": "M-3"}));
+}
+
+#[test]
 fn json_cells_refuse_a_key_given_twice() {
     let rows = csv(concat!(
         "kind,name,external_ids,international_transfers\n",
