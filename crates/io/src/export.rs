@@ -261,6 +261,17 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn the_fixed_columns_leave_the_import_room_for_custom_fields() {
+        let kind_columns = KIND_FIELDS
+            .iter()
+            .filter(|d| d.ty != FieldType::Secret)
+            .count();
+        let fixed = COMMON_COLUMNS.len() + kind_columns + 1;
+        assert_eq!(fixed, 66, "update the count in read::MAX_COLUMNS's comment");
+        assert!(fixed * 10 < crate::read::MAX_COLUMNS);
+    }
+
+    #[test]
     fn cells_are_written_so_the_reader_gets_them_back() {
         assert_eq!(cell(Some(&json!(["a", "b"]))), "a; b");
         assert_eq!(cell(Some(&json!(["a;b"]))), "[\"a;b\"]");

@@ -5,6 +5,7 @@
 //! be read becomes a [`RowError`] naming the row, and the importer reports it alongside
 //! the rows that fail validation, so one bad line never hides the others.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Read};
 
 use serde_json::{Map, Number, Value};
@@ -12,6 +13,12 @@ use serde_json::{Map, Number, Value};
 use custodian_app::import::RowError;
 use custodian_domain::custom::{CustomFieldDef, CustomType, EntityType};
 use custodian_domain::fields::{self, FieldDef, FieldType};
+
+use json::JsonError;
+use quotes::QuoteCheck;
+
+mod json;
+mod quotes;
 
 /// One row as the importer takes it: its number in the file and its fields, or why it
 /// could not be read.
@@ -23,6 +30,19 @@ const FORMULA_STARTS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
 /// Longest JSON Lines line accepted; a longer one is reported instead of being buffered,
 /// so a file without line breaks cannot exhaust memory.
 const MAX_LINE: usize = 4 * 1024 * 1024;
+
+/// Most columns a CSV header may have, besides one per asset custom field the register
+/// defines (see [`csv_rows_with`]).
+///
+/// The export writes 66 columns (14 common, 51 kind-specific, `external_ids`) plus one
+/// per custom field, so a register's own files stay far below this; the room left is for
+/// hand-added `custom.KEY` and `external_ids.SYSTEM` columns. Above it the file is not an
+/// asset list, and refusing it early keeps a header of 100,000 columns from costing more
+/// than reading it.
+pub const MAX_COLUMNS: usize = 1000;
+
+/// What a quoted cell with text after its closing quote is told.
+const AFTER_QUOTE: &str = "has text after its closing quote: put the whole cell in quotes and double any quote inside it (\"x\"\"y\")";
 
 /// Whether a value, past any leading `'`, starts like a formula.
 fn formula_like(s: &str) -> bool {
@@ -60,6 +80,11 @@ pub(crate) fn unguard(s: &str) -> &str {
 /// off again. Custom field values are guessed from the text (`true`/`false` → boolean, a
 /// number → number); [`csv_rows_with`] uses the field definitions instead, which keeps a
 /// numeric-looking text value a text.
+///
+/// What the reader would otherwise have to guess at is refused, by row and column: a
+/// quoted cell with text after its closing quote (`"x"y`), a header of more than
+/// [`MAX_COLUMNS`] columns or naming a field twice, a key given twice in a JSON cell,
+/// and a key a JSON cell and a column of the same row both set.
 pub fn csv_rows<R: Read + Send>(
     r: R,
 ) -> impl Iterator<Item = (u64, Result<Map<String, Value>, RowError>)> + Send {
@@ -68,7 +93,8 @@ pub fn csv_rows<R: Read + Send>(
 
 /// Like [`csv_rows`], but converts `custom.KEY` cells to the type their definition names
 /// (the asset custom field definitions of the register, from
-/// [`custodian_app::App::list_custom_fields`]).
+/// [`custodian_app::App::list_custom_fields`]). The header may have one column more than
+/// [`MAX_COLUMNS`] for each asset definition, so that any export of the register reads back.
 pub fn csv_rows_with<R: Read + Send>(
     r: R,
     custom_fields: Vec<CustomFieldDef>,
@@ -98,7 +124,7 @@ pub fn form_fields(
     let mut errors = Vec::new();
     for (name, raw) in fields {
         let cell = raw.trim();
-        let col = match Column::parse(name, &defs) {
+        let col = match Column::parse(name, |key| custom_type(&defs, key)) {
             Ok(c) => c,
             Err(m) => {
                 errors.push((name.clone(), m));
@@ -156,8 +182,14 @@ enum Column {
     ExternalIds,
 }
 
+/// The type of the custom field `key`, when a definition names it.
+fn custom_type(defs: &[CustomFieldDef], key: &str) -> Option<CustomType> {
+    defs.iter().find(|d| d.key == key).map(|d| d.field_type)
+}
+
 impl Column {
-    fn parse(name: &str, defs: &[CustomFieldDef]) -> Result<Self, String> {
+    /// Reads a (trimmed) column name; `custom_type` gives a custom field's type by key.
+    fn parse(name: &str, custom_type: impl Fn(&str) -> Option<CustomType>) -> Result<Self, String> {
         if name.is_empty() {
             return Ok(Column::Nameless);
         }
@@ -166,8 +198,7 @@ impl Column {
             if key.is_empty() {
                 return Err("custom. needs a field key after the dot".into());
             }
-            let ty = defs.iter().find(|d| d.key == key).map(|d| d.field_type);
-            return Ok(Column::Custom(key.to_string(), ty));
+            return Ok(Column::Custom(key.to_string(), custom_type(key)));
         }
         if let Some(system) = name.strip_prefix("external_ids.") {
             let system = system.trim();
@@ -185,6 +216,16 @@ impl Column {
                 None => Column::Text(name.to_string()),
             },
         })
+    }
+
+    /// The field a column fills, for finding two columns that fill the same one:
+    /// `custom. colour` is `custom.colour` again.
+    fn identity(&self, name: &str) -> String {
+        match self {
+            Column::Custom(key, _) => format!("custom.{key}"),
+            Column::ExternalId(system) => format!("external_ids.{system}"),
+            _ => name.to_string(),
+        }
     }
 
     /// Converts one non-empty, unguarded cell and puts it into the row.
@@ -210,24 +251,20 @@ impl Column {
             }
             Column::Custom(key, ty) => {
                 let v = custom_value(*ty, cell)?;
-                row.custom.insert(key.clone(), v);
-                Ok(())
+                insert_once(&mut row.custom, "custom", key.clone(), v)
             }
-            Column::CustomObject => {
-                let o = json_object(cell)?;
-                row.custom.extend(o);
-                Ok(())
-            }
-            Column::ExternalId(system) => {
-                row.external_ids
-                    .insert(system.clone(), Value::String(cell.into()));
-                Ok(())
-            }
-            Column::ExternalIds => {
-                let o = json_object(cell)?;
-                row.external_ids.extend(o);
-                Ok(())
-            }
+            Column::CustomObject => json_object(cell)?
+                .into_iter()
+                .try_for_each(|(k, v)| insert_once(&mut row.custom, "custom", k, v)),
+            Column::ExternalId(system) => insert_once(
+                &mut row.external_ids,
+                "external_ids",
+                system.clone(),
+                Value::String(cell.into()),
+            ),
+            Column::ExternalIds => json_object(cell)?
+                .into_iter()
+                .try_for_each(|(k, v)| insert_once(&mut row.external_ids, "external_ids", k, v)),
         }
     }
 }
@@ -253,9 +290,33 @@ impl Parts {
     }
 }
 
+/// Puts a key into one of the row's nested objects, which a `custom` (`external_ids`) cell
+/// and a `custom.KEY` (`external_ids.SYSTEM`) column can both fill: when both give the same
+/// key, which should win would be a guess, so the row is refused.
+fn insert_once(
+    into: &mut Map<String, Value>,
+    object: &str,
+    key: String,
+    v: Value,
+) -> Result<(), String> {
+    if into.contains_key(&key) {
+        return Err(format!(
+            "sets {object}.{key}, which another column of this row sets too: give it once"
+        ));
+    }
+    into.insert(key, v);
+    Ok(())
+}
+
+/// What a JSON cell naming a key twice is told.
+fn duplicate_in_cell(path: &str) -> String {
+    format!("names {path} twice in its JSON: give each key once")
+}
+
 fn json_object(cell: &str) -> Result<Map<String, Value>, String> {
-    match serde_json::from_str::<Value>(cell) {
+    match json::parse(cell) {
         Ok(Value::Object(o)) => Ok(o),
+        Err(JsonError::Duplicate(path)) => Err(duplicate_in_cell(&path)),
         _ => Err(format!(
             "must be a JSON object such as {{\"mdm\": \"A123\"}}, not {cell:?}"
         )),
@@ -265,9 +326,10 @@ fn json_object(cell: &str) -> Result<Map<String, Value>, String> {
 /// A list cell: items separated by `;`, or a JSON list when it starts with `[`.
 fn list(cell: &str) -> Result<Option<Value>, String> {
     if cell.starts_with('[') {
-        return match serde_json::from_str::<Value>(cell) {
+        return match json::parse(cell) {
             Ok(v @ Value::Array(_)) => Ok(Some(v)),
-            Ok(_) | Err(_) => Err(format!(
+            Err(JsonError::Duplicate(path)) => Err(duplicate_in_cell(&path)),
+            Ok(_) | Err(JsonError::Invalid(_)) => Err(format!(
                 "starts with [ but is not a JSON list; separate items with ; or write a JSON list such as [\"a\", \"b\"], not {cell:?}"
             )),
         };
@@ -371,11 +433,16 @@ fn custom_value(ty: Option<CustomType>, cell: &str) -> Result<Value, String> {
 
 /// The CSV reader behind [`csv_rows`] and [`csv_rows_with`].
 struct CsvRows<R: Read> {
-    reader: csv::Reader<R>,
-    defs: Vec<CustomFieldDef>,
+    reader: csv::Reader<QuoteCheck<R>>,
+    /// The asset custom fields' types, by key.
+    custom_types: HashMap<String, CustomType>,
+    /// Most columns the header may have.
+    max_columns: usize,
     /// The columns, once the header is read.
     columns: Option<Vec<(String, Column)>>,
     record: csv::ByteRecord,
+    /// The cell of `record` with text after its closing quote, if any.
+    after_quote: Option<usize>,
     row: u64,
     done: bool,
 }
@@ -387,12 +454,14 @@ impl<R: Read> CsvRows<R> {
             // Rows of the wrong width are reported by row number below rather than
             // as the reader's own error, which would not say which columns are missing.
             .flexible(true)
-            .from_reader(r);
+            .from_reader(QuoteCheck::new(r));
         Self {
             reader,
-            defs,
+            max_columns: MAX_COLUMNS.saturating_add(defs.len()),
+            custom_types: defs.into_iter().map(|d| (d.key, d.field_type)).collect(),
             columns: None,
             record: csv::ByteRecord::new(),
+            after_quote: None,
             row: 0,
             done: false,
         }
@@ -412,9 +481,14 @@ impl<R: Read> CsvRows<R> {
     /// Reads the next record into `self.record`; `Err` carries a message for the row.
     fn read(&mut self) -> Result<bool, String> {
         self.row += 1;
-        self.reader
+        let more = self
+            .reader
             .read_byte_record(&mut self.record)
-            .map_err(|e| format!("the file cannot be read past this row: {e}"))
+            .map_err(|e| format!("the file cannot be read past this row: {e}"))?;
+        let start = self.record.position().map_or(0, csv::Position::byte);
+        let end = self.reader.position().byte();
+        self.after_quote = self.reader.get_mut().in_record(start, end);
+        Ok(more)
     }
 
     fn header(&mut self) -> Result<Vec<(String, Column)>, (String, String)> {
@@ -427,7 +501,24 @@ impl<R: Read> CsvRows<R> {
             )),
             Err(m) => return Err((String::new(), m)),
         }
+        if self.record.len() > self.max_columns {
+            return Err((
+                String::new(),
+                format!(
+                    "the header row has {} columns, more than the {} an import takes: is this a list of assets, one column per field?",
+                    self.record.len(),
+                    self.max_columns
+                ),
+            ));
+        }
+        if let Some(i) = self.after_quote {
+            return Err((
+                String::new(),
+                format!("column {} of the header row {AFTER_QUOTE}", i + 1),
+            ));
+        }
         let mut columns: Vec<(String, Column)> = Vec::with_capacity(self.record.len());
+        let mut seen: HashSet<String> = HashSet::with_capacity(self.record.len());
         for (i, raw) in self.record.iter().enumerate() {
             // Spreadsheets save UTF-8 with a byte-order mark the CSV reader keeps.
             let raw = if i == 0 {
@@ -445,10 +536,22 @@ impl<R: Read> CsvRows<R> {
                 ));
             };
             let name = name.trim().to_string();
-            if !name.is_empty() && columns.iter().any(|(n, _)| *n == name) {
-                return Err((name, "appears twice in the header row".into()));
+            let types = &self.custom_types;
+            let col = Column::parse(&name, |key| types.get(key).copied())
+                .map_err(|m| (name.clone(), m))?;
+            // Nameless columns may repeat: they hold nothing.
+            if !name.is_empty() {
+                let identity = col.identity(&name);
+                if seen.contains(&identity) {
+                    let message = if identity == name {
+                        "appears twice in the header row".to_string()
+                    } else {
+                        format!("is {identity} again: it appears twice in the header row")
+                    };
+                    return Err((name, message));
+                }
+                seen.insert(identity);
             }
-            let col = Column::parse(&name, &self.defs).map_err(|m| (name.clone(), m))?;
             columns.push((name, col));
         }
         if let [(name, _)] = &columns[..] {
@@ -475,6 +578,13 @@ impl<R: Read> CsvRows<R> {
             field: field.to_string(),
             message,
         };
+        // Before the width: a stray quote can be what moved the cells.
+        if let Some(i) = self.after_quote {
+            return Err(match columns.get(i) {
+                Some((name, _)) if !name.is_empty() => err(name, AFTER_QUOTE.into()),
+                _ => err("", format!("cell {} {AFTER_QUOTE}", i + 1)),
+            });
+        }
         if self.record.len() != columns.len() {
             return Err(err(
                 "",
@@ -552,7 +662,8 @@ impl<R: Read> Iterator for CsvRows<R> {
 /// Reads JSON Lines: one asset object per line.
 ///
 /// The row number is the line number (from 1); blank lines are skipped; a line that is
-/// not a JSON object is a [`RowError`] for that line.
+/// not a JSON object is a [`RowError`] for that line, and so is an object that gives a
+/// key twice, at any depth (the error's field is the key's path, such as `custom.colour`).
 pub fn jsonl_rows<R: BufRead + Send>(
     r: R,
 ) -> impl Iterator<Item = (u64, Result<Map<String, Value>, RowError>)> + Send {
@@ -620,11 +731,15 @@ impl<R: BufRead> JsonlRows<R> {
     }
 
     fn error(&self, message: String) -> Option<Row> {
+        self.error_at(String::new(), message)
+    }
+
+    fn error_at(&self, field: String, message: String) -> Option<Row> {
         Some((
             self.line,
             Err(RowError {
                 row: self.line,
-                field: String::new(),
+                field,
                 message,
             }),
         ))
@@ -668,13 +783,16 @@ impl<R: BufRead> Iterator for JsonlRows<R> {
             if text.trim().is_empty() {
                 continue;
             }
-            return match serde_json::from_str::<Value>(text) {
+            return match json::parse(text) {
                 Ok(Value::Object(o)) => Some((self.line, Ok(o))),
                 Ok(other) => self.error(format!(
                     "must be a JSON object (one asset per line), not {}",
                     custodian_domain::value::type_name(&other)
                 )),
-                Err(e) => {
+                Err(JsonError::Duplicate(path)) => {
+                    self.error_at(path, "appears twice in the object".into())
+                }
+                Err(JsonError::Invalid(e)) => {
                     // serde_json's message ends "at line 1 column N": only the column
                     // means anything here, the line is the row.
                     let msg = e.to_string();

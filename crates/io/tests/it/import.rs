@@ -188,3 +188,64 @@ async fn json_lines_import_like_the_api_takes_assets() {
     assert_eq!(errors, [(3, "volume"), (4, "")]);
     assert!(all_assets(&app).await.is_empty());
 }
+
+#[tokio::test]
+async fn rows_the_readers_refuse_are_reported_by_row_and_field_and_nothing_is_stored() {
+    let (app, _db) = app("sqlite").await;
+    person(&app, "Ada Lovelace", "ada@example.com").await;
+    let errors = |report: &ImportReport| -> Vec<(u64, String)> {
+        let mut e: Vec<(u64, String)> = report
+            .errors
+            .iter()
+            .map(|e| (e.row, e.field.clone()))
+            .collect();
+        e.sort();
+        e
+    };
+
+    let text = format!(
+        "{HEADER}\
+         physical,Good laptop,ada@example.com,high,internal,SN-1,yes,\n\
+         physical,\"Laptop \"Pro\"\",ada@example.com,high,internal,SN-2,yes,\n"
+    );
+    let report = import_csv(&app, &text, ImportOptions::default()).await;
+    assert!(!report.committed);
+    assert_eq!(errors(&report), [(3, "name".to_string())]);
+    assert!(report.errors[0].message.contains("closing quote"));
+
+    let mut text = HEADER.trim_end().to_string();
+    for i in 0..100_000 {
+        text.push_str(&format!(",extra{i}"));
+    }
+    text.push_str("\nphysical,Laptop,ada@example.com,high,internal,SN-3,yes,\n");
+    let report = import_csv(&app, &text, ImportOptions::default()).await;
+    assert!(!report.committed);
+    assert_eq!(errors(&report), [(1, String::new())]);
+    assert!(report.errors[0].message.contains("100008 columns"));
+
+    let text = concat!(
+        "{\"kind\": \"data\", \"name\": \"Customer list\", \"owner_id\": \"ada@example.com\", ",
+        "\"importance\": \"high\", \"classification\": \"confidential\"}\n",
+        "{\"kind\": \"data\", \"name\": \"A\", \"name\": \"B\", \"owner_id\": \"ada@example.com\", ",
+        "\"importance\": \"high\", \"classification\": \"confidential\"}\n",
+        "{\"kind\": \"data\", \"name\": \"C\", \"owner_id\": \"ada@example.com\", ",
+        "\"importance\": \"high\", \"classification\": \"confidential\", \"custom\": {\"x\": 1, \"x\": 2}}\n",
+    );
+    let report = app
+        .import_assets(
+            &Ctx::system(),
+            jsonl_rows(text.as_bytes()),
+            ImportOptions::default(),
+        )
+        .await
+        .expect("import runs");
+    assert!(!report.committed);
+    assert_eq!(
+        errors(&report),
+        [(2, "name".to_string()), (3, "custom.x".to_string())]
+    );
+    assert!(
+        all_assets(&app).await.is_empty(),
+        "an import with a refused row stores nothing"
+    );
+}

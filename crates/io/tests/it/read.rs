@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use custodian_app::import::RowError;
 use custodian_domain::custom::CustomFieldDef;
-use custodian_io::read::{csv_rows, csv_rows_with, jsonl_rows};
+use custodian_io::read::{csv_rows, csv_rows_with, jsonl_rows, MAX_COLUMNS};
 
 type Rows = Vec<(u64, Result<serde_json::Map<String, Value>, RowError>)>;
 
@@ -188,6 +188,266 @@ fn json_lines_are_numbered_by_line() {
     );
     assert_eq!(err(&rows, 3).row, 6);
     assert_eq!(ok(&rows, 4)["name"], json!("B"));
+}
+
+#[test]
+fn text_after_a_closing_quote_is_refused_by_row_and_column() {
+    let rows = csv(concat!(
+        "kind,name,description\r\n",
+        "physical,\"x\"y,\r\n",                  // row 2
+        "physical,ok,\"say \"hi\" there\"\r\n",  // row 3
+        "physical,\"a, \"\"b\"\"\nc\",\"\"\r\n", // row 4: well-formed quotes
+        "physical,Dell 24\" monitor,a\"b\r\n",   // row 5: quotes inside bare cells
+        "\"physical\" ,spaced,\r\n",             // row 6
+        "physical,wide,,\"1\"2\r\n",             // row 7: beyond the header
+        "physical,last,\"fine\"",                // row 8
+    ));
+    let numbers: Vec<u64> = rows.iter().map(|r| r.0).collect();
+    assert_eq!(numbers, [2, 3, 4, 5, 6, 7, 8]);
+    let e = err(&rows, 0);
+    assert_eq!((e.row, e.field.as_str()), (2, "name"));
+    assert!(
+        e.message.contains("text after its closing quote") && e.message.contains("\"x\"\"y\""),
+        "{}",
+        e.message
+    );
+    let e = err(&rows, 1);
+    assert_eq!((e.row, e.field.as_str()), (3, "description"));
+    assert_eq!(ok(&rows, 2)["name"], json!("a, \"b\"\nc"));
+    assert!(!ok(&rows, 2).contains_key("description"));
+    assert_eq!(ok(&rows, 3)["name"], json!("Dell 24\" monitor"));
+    assert_eq!(ok(&rows, 3)["description"], json!("a\"b"));
+    let e = err(&rows, 4);
+    assert_eq!(
+        (e.row, e.field.as_str()),
+        (6, "kind"),
+        "a space is text too"
+    );
+    let e = err(&rows, 5);
+    assert_eq!((e.row, e.field.as_str()), (7, ""));
+    assert!(
+        e.message
+            .starts_with("cell 4 has text after its closing quote"),
+        "{}",
+        e.message
+    );
+    assert_eq!(ok(&rows, 6)["description"], json!("fine"));
+
+    let rows = csv("kind,\"name\"x\nphysical,y\n");
+    assert_eq!(rows.len(), 1);
+    let e = err(&rows, 0);
+    assert_eq!((e.row, e.field.as_str()), (1, ""));
+    assert!(
+        e.message
+            .starts_with("column 2 of the header row has text after its closing quote"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn a_quote_problem_is_found_however_the_input_is_split() {
+    /// Hands out its text a few bytes at a time, as a slow pipe would.
+    struct Trickle(Vec<u8>, usize);
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(3).min(self.0.len() - self.1);
+            buf[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+            self.1 += n;
+            Ok(n)
+        }
+    }
+    let mut text = String::from("kind,name\n");
+    for i in 0..5000 {
+        if i % 1000 == 999 {
+            text.push_str("physical,\"bad\"x\n");
+        } else {
+            text.push_str(&format!("physical,\"a \"\"{i}\"\", b\"\n"));
+        }
+    }
+    let rows: Rows = csv_rows(Trickle(text.into_bytes(), 0)).collect();
+    let bad: Vec<(u64, &str)> = rows
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().err())
+        .map(|e| (e.row, e.field.as_str()))
+        .collect();
+    assert_eq!(
+        bad,
+        [
+            (1001, "name"),
+            (2001, "name"),
+            (3001, "name"),
+            (4001, "name"),
+            (5001, "name")
+        ]
+    );
+    assert_eq!(ok(&rows, 1)["name"], json!("a \"1\", b"));
+}
+
+/// A header of `n` columns: `kind`, `name`, then custom fields.
+fn wide_header(n: usize) -> String {
+    let mut text = String::from("kind,name");
+    for i in 2..n {
+        text.push_str(&format!(",custom.c{i}"));
+    }
+    text.push('\n');
+    text
+}
+
+#[test]
+fn a_header_wider_than_the_cap_is_refused() {
+    for header in [
+        wide_header(100_000),
+        format!("kind,name{}\n", ",".repeat(99_998)),
+        wide_header(MAX_COLUMNS + 1),
+    ] {
+        let width = header.split(',').count();
+        let text = format!("{header}physical,x{}\n", ",".repeat(width - 2));
+        let rows = csv(&text);
+        assert_eq!(rows.len(), 1, "the import stops at the header");
+        let e = err(&rows, 0);
+        assert_eq!((e.row, e.field.as_str()), (1, ""));
+        assert!(
+            e.message.contains(&format!("has {width} columns"))
+                && e.message.contains(&format!("the {MAX_COLUMNS} ")),
+            "{}",
+            e.message
+        );
+    }
+}
+
+#[test]
+fn a_wide_header_within_the_cap_is_read() {
+    let header = wide_header(MAX_COLUMNS);
+    let mut text = format!("{header}physical,Wide");
+    for i in 2..MAX_COLUMNS {
+        text.push_str(&format!(",{i}"));
+    }
+    text.push('\n');
+    let rows = csv(&text);
+    let custom = ok(&rows, 0)["custom"].as_object().expect("custom");
+    assert_eq!(custom.len(), MAX_COLUMNS - 2);
+    assert_eq!(custom["c999"], json!(999));
+
+    // The register's own custom fields come on top, so any export reads back.
+    let defs: Vec<CustomFieldDef> = (0..50)
+        .map(|i| {
+            CustomFieldDef::from_input(
+                &crate::obj(json!({"entity_type": "asset", "key": format!("d{i}"), "label": "D", "field_type": "text"})),
+                custodian_domain::now(),
+            )
+            .expect("definition")
+        })
+        .collect();
+    let mut header = wide_header(MAX_COLUMNS);
+    header.pop();
+    for i in 0..50 {
+        header.push_str(&format!(",custom.d{i}"));
+    }
+    let text = format!("{header}\nphysical,Wide{}\n", ",".repeat(MAX_COLUMNS + 48));
+    let rows: Rows = csv_rows_with(text.as_bytes(), defs.clone()).collect();
+    assert_eq!(ok(&rows, 0)["name"], json!("Wide"));
+    let text = format!(
+        "{header},one.more\nphysical,Wide{}\n",
+        ",".repeat(MAX_COLUMNS + 49)
+    );
+    let rows: Rows = csv_rows_with(text.as_bytes(), defs).collect();
+    assert!(
+        err(&rows, 0)
+            .message
+            .contains(&format!("{} columns", MAX_COLUMNS + 51)),
+        "{:?}",
+        rows[0]
+    );
+}
+
+#[test]
+fn a_row_much_wider_than_its_header_is_refused() {
+    let text = format!(
+        "kind,name\nphysical,x{}\nphysical,y\n",
+        ",".repeat(1_000_000)
+    );
+    let rows = csv(&text);
+    let e = err(&rows, 0);
+    assert_eq!((e.row, e.field.as_str()), (2, ""));
+    assert!(e.message.contains("1000002 cells"), "{}", e.message);
+    assert_eq!(ok(&rows, 1)["name"], json!("y"));
+}
+
+#[test]
+fn columns_that_fill_the_same_field_are_refused() {
+    let rows = csv("kind,custom.colour,name,custom. colour\nphysical,red,x,blue\n");
+    assert_eq!(rows.len(), 1);
+    let e = err(&rows, 0);
+    assert_eq!((e.row, e.field.as_str()), (1, "custom. colour"));
+    assert!(e.message.contains("custom.colour again"), "{}", e.message);
+    let rows = csv("kind,external_ids.mdm,external_ids. mdm\nphysical,a,b\n");
+    assert_eq!(err(&rows, 0).field, "external_ids. mdm");
+}
+
+#[test]
+fn a_json_cell_may_not_set_what_a_column_of_its_row_sets() {
+    let rows = csv(concat!(
+        "kind,name,custom.colour,custom,external_ids,external_ids.mdm\n",
+        "physical,a,red,\"{\"\"colour\"\": \"\"blue\"\"}\",,\n",
+        "physical,b,,,\"{\"\"mdm\"\": \"\"M-1\"\"}\",M-2\n",
+        "physical,c,red,\"{\"\"size\"\": 3}\",\"{\"\"aws\"\": \"\"i-1\"\"}\",M-3\n",
+    ));
+    let e = err(&rows, 0);
+    assert_eq!((e.row, e.field.as_str()), (2, "custom"));
+    assert!(e.message.contains("custom.colour"), "{}", e.message);
+    let e = err(&rows, 1);
+    assert_eq!((e.row, e.field.as_str()), (3, "external_ids.mdm"));
+    let m = ok(&rows, 2);
+    assert_eq!(m["custom"], json!({"colour": "red", "size": 3}));
+    assert_eq!(m["external_ids"], json!({"aws": "i-1", "mdm": "M-3"}));
+}
+
+#[test]
+fn json_cells_refuse_a_key_given_twice() {
+    let rows = csv(concat!(
+        "kind,name,external_ids,international_transfers\n",
+        "physical,a,\"{\"\"mdm\"\": \"\"A\"\", \"\"mdm\"\": \"\"B\"\"}\",\n",
+        "data,b,,\"[{\"\"country\"\": \"\"US\"\", \"\"country\"\": \"\"UK\"\", \"\"safeguard\"\": \"\"SCCs\"\"}]\"\n",
+    ));
+    let e = err(&rows, 0);
+    assert_eq!((e.row, e.field.as_str()), (2, "external_ids"));
+    assert!(e.message.contains("mdm twice"), "{}", e.message);
+    let e = err(&rows, 1);
+    assert_eq!((e.row, e.field.as_str()), (3, "international_transfers"));
+    assert!(e.message.contains("[0].country twice"), "{}", e.message);
+}
+
+#[test]
+fn json_lines_refuse_a_key_given_twice() {
+    let text = concat!(
+        "{\"name\": \"a\", \"name\": \"b\"}\n",
+        "{\"name\": \"c\", \"custom\": {\"colour\": \"red\", \"size\": 1, \"colour\": \"blue\"}}\n",
+        "{\"name\": \"d\", \"international_transfers\": [{\"country\": \"US\", \"country\": \"UK\"}]}\n",
+        "{\"name\": \"e\", \"custom\": {\"name\": \"e\"}, \"external_ids\": {\"name\": \"e\"}}\n",
+        "{\"name\": \"f\", \"name\": oops}\n",
+    );
+    let rows: Rows = jsonl_rows(text.as_bytes()).collect();
+    let e = err(&rows, 0);
+    assert_eq!((e.row, e.field.as_str()), (1, "name"));
+    assert_eq!(e.message, "appears twice in the object");
+    let e = err(&rows, 1);
+    assert_eq!((e.row, e.field.as_str()), (2, "custom.colour"));
+    let e = err(&rows, 2);
+    assert_eq!(
+        (e.row, e.field.as_str()),
+        (3, "international_transfers[0].country")
+    );
+    let m = ok(&rows, 3);
+    assert_eq!(
+        m["custom"],
+        json!({"name": "e"}),
+        "the same key in another object is fine"
+    );
+    // A value that is not JSON is reported as such, duplicate key or not.
+    let e = err(&rows, 4);
+    assert_eq!((e.row, e.field.as_str()), (5, ""));
+    assert!(e.message.contains("not valid JSON"), "{}", e.message);
 }
 
 /// Produces a CSV of `rows` assets on the fly, never holding more than one line.
