@@ -462,11 +462,19 @@ impl App {
     }
 
     /// Changes the caller's password; every session of theirs ends (they sign in again).
-    pub async fn change_password(&self, ctx: &Ctx, current: &str, new: &str) -> Result<()> {
+    /// Checks that the caller may change their password, before their input is read.
+    pub async fn may_change_password(&self, ctx: &Ctx) -> Result<()> {
         let p = self.signed_in(ctx)?.clone();
         if let Err(d) = p.check_write() {
             return Err(self.refused(ctx, d, "change a password").await);
         }
+        Ok(())
+    }
+
+    /// Changes the caller's own password, given the current one.
+    pub async fn change_password(&self, ctx: &Ctx, current: &str, new: &str) -> Result<()> {
+        self.may_change_password(ctx).await?;
+        let p = self.signed_in(ctx)?.clone();
         let user = self.load_user(p.user_id).await?;
         if !verify_password(current.to_string(), user.password_hash.clone()).await {
             return Err(AppError::invalid(

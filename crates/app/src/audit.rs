@@ -2,6 +2,7 @@
 
 use custodian_domain::audit::{ChainBreak, ChainKey, ChainVerifier, Event, Seal, SealPurpose};
 use custodian_store::SealedHead;
+use serde_json::{Map, Value};
 
 use crate::{App, Ctx, Result};
 
@@ -89,6 +90,190 @@ impl App {
             head_seq: head.seq,
             head_hash: head.hash,
             key_id: key.id().to_string(),
+        })
+    }
+}
+
+/// Where the register differs from what its audit trail tells.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegisterDifference {
+    /// The asset's id.
+    pub asset_id: String,
+    /// Its number, when the register has the asset.
+    pub asset_number: Option<String>,
+    /// What differs, in words.
+    pub reason: String,
+}
+
+/// The outcome of replaying the audit trail against the register.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegisterCheck {
+    /// Every asset is as its events tell.
+    Matches {
+        /// Assets compared.
+        assets: u64,
+        /// Asset events replayed.
+        events: u64,
+    },
+    /// The first asset, in id order, whose stored record differs from the replay.
+    Differs(RegisterDifference),
+}
+
+/// A view of an asset in which a secret is only present or absent (its sealed value is
+/// never in the trail, and a rotation reseals it without an event).
+/// Only the record's own fields count: an asset's events also carry context (the relation
+/// linked, the holder it was issued to) under other names.
+fn comparable(mut m: Map<String, Value>) -> Map<String, Value> {
+    m.retain(|k, _| {
+        custodian_domain::asset::COMMON_FIELDS.contains(&k.as_str())
+            || custodian_domain::fields::field(k).is_some()
+    });
+    for (k, v) in m.iter_mut() {
+        let secret = custodian_domain::fields::field(k)
+            .is_some_and(|d| d.ty == custodian_domain::fields::FieldType::Secret);
+        if secret {
+            *v = Value::String("(secret)".into());
+        }
+    }
+    m
+}
+
+/// The first field, in name order, where two views differ.
+fn first_difference(stored: &Map<String, Value>, replayed: &Map<String, Value>) -> Option<String> {
+    let mut keys: Vec<&String> = stored.keys().chain(replayed.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter().find_map(|k| {
+        let (s, r) = (stored.get(k), replayed.get(k));
+        (s != r).then(|| {
+            let show = |v: Option<&Value>| v.map_or("nothing".to_string(), |v| v.to_string());
+            format!(
+                "{k} is {} in the register, but the audit trail gives {}",
+                show(s),
+                show(r)
+            )
+        })
+    })
+}
+
+impl App {
+    /// Replays every asset's events, record by record, and compares the result with the
+    /// register as stored: a row changed outside Custodian (or a change recorded without
+    /// its event) is named. Streams: one asset and a batch of events in memory at a time.
+    pub async fn verify_register(&self, ctx: &Ctx) -> Result<RegisterCheck> {
+        self.allow(ctx, custodian_domain::access::Action::ReadAudit)
+            .await?;
+        const BATCH: u32 = 2000;
+        let mut events: std::collections::VecDeque<Event> = Default::default();
+        let mut events_after: Option<(String, i64)> = None;
+        let mut events_done = false;
+        let mut assets: std::collections::VecDeque<custodian_domain::asset::Asset> =
+            Default::default();
+        let mut assets_after: Option<uuid::Uuid> = None;
+        let mut assets_done = false;
+        let (mut compared, mut replayed) = (0_u64, 0_u64);
+        let mut last_entity: Option<uuid::Uuid> = None;
+        loop {
+            if events.is_empty() && !events_done {
+                let batch = self
+                    .store
+                    .entity_events("asset", events_after.clone(), BATCH)
+                    .await?;
+                events_done = (batch.len() as u32) < BATCH;
+                if let Some(last) = batch.last() {
+                    events_after = Some((last.entity_id.clone(), last.seq));
+                }
+                events.extend(batch);
+            }
+            if assets.is_empty() && !assets_done {
+                let batch = self.store.assets_by_id(assets_after, BATCH / 4).await?;
+                assets_done = (batch.len() as u32) < BATCH / 4;
+                assets_after = batch.last().map(|a| a.id).or(assets_after);
+                assets.extend(batch);
+            }
+            let next_event = match events.front() {
+                Some(e) => match uuid::Uuid::parse_str(&e.entity_id) {
+                    Ok(id) => Some(id),
+                    Err(_) => {
+                        return Ok(RegisterCheck::Differs(RegisterDifference {
+                            asset_id: e.entity_id.clone(),
+                            asset_number: None,
+                            reason: format!(
+                                "event {} names an asset by an id that is not one",
+                                e.seq
+                            ),
+                        }))
+                    }
+                },
+                None => None,
+            };
+            if let (Some(id), Some(prev)) = (next_event, last_entity) {
+                if id < prev {
+                    return Err(crate::AppError::Store(custodian_store::StoreError::Other(
+                        "the database does not order asset ids as text in byte order (its collation): the trail cannot be replayed record by record".into(),
+                    )));
+                }
+            }
+            let next_asset = assets.front().map(|a| a.id);
+            let id = match (next_event, next_asset) {
+                (None, None) => break,
+                (Some(e), Some(a)) => e.min(a),
+                (Some(e), None) => e,
+                (None, Some(a)) => a,
+            };
+            last_entity = Some(id);
+            let key = id.to_string();
+            let mut state = Map::new();
+            let mut any = false;
+            // This asset's events, which may run past the batch.
+            loop {
+                while let Some(e) = events.front().filter(|e| e.entity_id == key) {
+                    custodian_domain::audit::replay(
+                        &mut state,
+                        &serde_json::from_str(&e.changes).unwrap_or(Value::Null),
+                    );
+                    any = true;
+                    replayed += 1;
+                    events.pop_front();
+                }
+                if !events.is_empty() || events_done {
+                    break;
+                }
+                let batch = self
+                    .store
+                    .entity_events("asset", events_after.clone(), BATCH)
+                    .await?;
+                events_done = (batch.len() as u32) < BATCH;
+                if let Some(last) = batch.last() {
+                    events_after = Some((last.entity_id.clone(), last.seq));
+                }
+                events.extend(batch);
+            }
+            let stored = if next_asset == Some(id) {
+                assets.pop_front()
+            } else {
+                None
+            };
+            let difference = match (&stored, any) {
+                (Some(_), false) => Some("the register has the asset, but the audit trail never recorded its creation".to_string()),
+                (None, true) => Some("the audit trail records the asset, but the register does not have it (removed outside Custodian)".to_string()),
+                (Some(a), true) => {
+                    compared += 1;
+                    first_difference(&comparable(a.audit_view()), &comparable(state))
+                }
+                (None, false) => None,
+            };
+            if let Some(reason) = difference {
+                return Ok(RegisterCheck::Differs(RegisterDifference {
+                    asset_id: key,
+                    asset_number: stored.map(|a| a.asset_number),
+                    reason,
+                }));
+            }
+        }
+        Ok(RegisterCheck::Matches {
+            assets: compared,
+            events: replayed,
         })
     }
 }

@@ -145,7 +145,12 @@ enum TokenCommand {
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
     /// Check the hash chain and its seals: exit 0 when intact, 1 naming the first bad event.
-    Verify,
+    Verify {
+        /// Also replay the trail and compare it with the register, naming the first asset
+        /// whose stored record differs.
+        #[arg(long)]
+        register: bool,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -752,7 +757,7 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
             println!("{}", issued.secret);
         }
         Command::Key(KeyCommand::Rotate) => rotate_key(env).await?,
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Audit(AuditCommand::Verify { register }) => {
             let app = env.app_with(env.sealer()?.key).await?;
             match app.verify_audit(&ctx).await? {
                 custodian_app::audit::Verification::Intact {
@@ -770,6 +775,21 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
                         b.seq, b.reason
                     );
                     return Ok(std::process::ExitCode::from(1));
+                }
+            }
+            if register {
+                match app.verify_register(&ctx).await? {
+                    custodian_app::audit::RegisterCheck::Matches { assets, events } => println!(
+                        "The register is what its audit trail tells: {assets} assets rebuilt from {events} events."
+                    ),
+                    custodian_app::audit::RegisterCheck::Differs(d) => {
+                        let name = match &d.asset_number {
+                            Some(n) => format!("{n} ({})", d.asset_id),
+                            None => d.asset_id.clone(),
+                        };
+                        eprintln!("error: the register differs from its audit trail at asset {name}: {}", d.reason);
+                        return Ok(std::process::ExitCode::from(1));
+                    }
                 }
             }
         }

@@ -423,6 +423,27 @@ pub fn created(after: &Map<String, Value>) -> Map<String, Value> {
     diff(&Map::new(), after)
 }
 
+/// Replays an event's field-level changes onto a record's view: each `{field: {before,
+/// after}}` entry sets the field to `after`, or clears it when there is none. Entries of
+/// another shape are context (who it was issued to, why), not fields, and are passed over.
+pub fn replay(state: &mut Map<String, Value>, changes: &Value) {
+    let Value::Object(m) = changes else { return };
+    for (k, v) in m {
+        let Value::Object(c) = v else { continue };
+        if c.is_empty() || !c.keys().all(|k| k == "before" || k == "after") {
+            continue;
+        }
+        match c.get("after") {
+            Some(a) if !a.is_null() => {
+                state.insert(k.clone(), a.clone());
+            }
+            _ => {
+                state.remove(k);
+            }
+        }
+    }
+}
+
 /// Where a chain is broken.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainBreak {
@@ -587,6 +608,20 @@ mod tests {
         );
         let slow = canonical(&Value::Object(created(view.as_object().unwrap())));
         assert_eq!(fast.changes_text(), slow);
+    }
+
+    #[test]
+    fn replaying_diffs_rebuilds_the_record() {
+        let a = json!({"name": "x", "tags": ["a"], "serial_number": "S1"});
+        let b = json!({"name": "y", "tags": ["a"], "model": "M"});
+        let mut state = Map::new();
+        replay(&mut state, &Value::Object(created(a.as_object().unwrap())));
+        assert_eq!(Value::Object(state.clone()), a);
+        let mut d = diff(a.as_object().unwrap(), b.as_object().unwrap());
+        d.insert("reason".into(), json!("context, not a field"));
+        d.insert("holder".into(), json!({"id": 1}));
+        replay(&mut state, &Value::Object(d));
+        assert_eq!(Value::Object(state), b);
     }
 
     #[test]

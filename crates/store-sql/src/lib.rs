@@ -1048,6 +1048,46 @@ impl Store for SqlStore {
         Ok((r.get("seq")?, r.get("hash")?))
     }
 
+    async fn entity_events(
+        &self,
+        entity_type: &str,
+        after: Option<(String, i64)>,
+        limit: u32,
+    ) -> Result<Vec<Event>> {
+        let mut sql = Sql::new(format!(
+            "SELECT {} FROM audit_events WHERE entity_type = $1",
+            rows::EVENT_COLS
+        ))
+        .bind(entity_type.to_string());
+        if let Some((id, seq)) = after {
+            let (i, s) = (sql.arg(id), sql.arg(seq));
+            // A row value, so that both databases seek the index rather than scan to it.
+            sql.push(&format!(" AND (entity_id, seq) > ({i}, {s})"));
+        }
+        sql.push(&format!(" ORDER BY entity_id, seq LIMIT {}", limit.max(1)));
+        self.pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(rows::event)
+            .collect()
+    }
+
+    async fn assets_by_id(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<Asset>> {
+        let mut sql = Sql::new(format!("SELECT {ASSET_COLS} FROM assets a"));
+        if let Some(id) = after {
+            let i = sql.arg(id);
+            sql.push(&format!(" WHERE a.id > {i}"));
+        }
+        sql.push(&format!(" ORDER BY a.id LIMIT {}", limit.max(1)));
+        self.pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(|r| rows::asset(r).map(|(_, a)| a))
+            .collect()
+    }
+
     async fn sealed_head(&self) -> Result<custodian_store::SealedHead> {
         chain::sealed_head(&self.pools).await
     }

@@ -700,6 +700,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Page<Event>>;
     /// Events after `seq`, in order (for verification and export).
     async fn events_after(&self, seq: i64, limit: u32) -> Result<Vec<Event>>;
+    /// The events of one entity type ordered by entity id (as text) then sequence, after
+    /// the position `after` (for replaying the register record by record).
+    async fn entity_events(
+        &self,
+        entity_type: &str,
+        after: Option<(String, i64)>,
+        limit: u32,
+    ) -> Result<Vec<Event>>;
+    /// Assets in id order after `after`, disposed ones included.
+    async fn assets_by_id(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<Asset>>;
     /// The chain's head: the last sequence number and hash written.
     async fn audit_head(&self) -> Result<(i64, String)>;
     /// The chain's head with its seal.

@@ -22,6 +22,7 @@ crate::on_both!(
     audit_verify_detects_an_event_altered_with_hashes_recomputed,
     a_server_refuses_to_extend_a_chain_it_does_not_seal,
     key_rotation_reseals_secrets_and_the_chain,
+    audit_verify_register_names_a_row_edited_outside_custodian,
     demo_fills_an_empty_register,
     accounts_and_tokens_from_the_command_line
 );
@@ -536,6 +537,45 @@ async fn audit_verify_detects_an_event_altered_with_hashes_recomputed(backend: &
     assert_broken_with(&db, 7, "altered and the later hashes recomputed");
 }
 
+/// `audit verify --register` replays the trail and names the first asset whose stored row
+/// differs: a direct `UPDATE` leaves the chain intact but not the register.
+async fn audit_verify_register_names_a_row_edited_outside_custodian(backend: &str) {
+    let db = with_events(backend).await;
+    let o = custodian(&db, &["audit", "verify", "--register"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("3 assets rebuilt"), "{out}");
+    db.execute("UPDATE assets SET classification = 'internal' WHERE name = 'L1'")
+        .await
+        .expect("tamper");
+    let o = custodian(&db, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(0), "the chain itself is intact");
+    let o = custodian(&db, &["audit", "verify", "--register"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("differs from its audit trail at asset AST-"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "classification is \"internal\" in the register, but the audit trail gives \"public\""
+        ),
+        "{err}"
+    );
+    // Any field: here a name.
+    let db = with_events(backend).await;
+    db.execute("UPDATE assets SET name = name || ' (copy)' WHERE name = 'L2'")
+        .await
+        .expect("tamper");
+    let o = custodian(&db, &["audit", "verify", "--register"]);
+    assert!(
+        text(&o).1.contains("name is \"L2 (copy)\""),
+        "{:?}",
+        text(&o)
+    );
+}
+
 /// A server never seals over a head it cannot vouch for: it would bless the tampering.
 async fn a_server_refuses_to_extend_a_chain_it_does_not_seal(backend: &str) {
     let db = with_events(backend).await;
@@ -698,7 +738,8 @@ async fn demo_fills_an_empty_register(backend: &str) {
         "a second run is refused: {:?}",
         text(&o)
     );
-    let o = custodian(&db, &["audit", "verify"]);
+    // Every change the demo made is in the trail, field by field.
+    let o = custodian(&db, &["audit", "verify", "--register"]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     // The person in notice and the leaver each have an offboarding case to work through.
     let cases = app(&db)

@@ -137,6 +137,8 @@ pub async fn change_password(
     if let Some(r) = limit(&s, &ctx, "password") {
         return Ok(r);
     }
+    // Authorise before reading the body, so that a refusal says nothing about it.
+    s.app.may_change_password(&ctx).await?;
     let current = text(&body, "current_password")?;
     let new = text(&body, "new_password")?;
     s.app.change_password(&ctx, &current, &new).await?;
