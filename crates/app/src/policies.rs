@@ -180,8 +180,15 @@ impl App {
     ) -> Result<PolicyVersion> {
         self.allow(ctx, Action::ManagePolicies).await?;
         let mut r = Input::new(&body);
-        r.reject_unknown(&["next_review_at"], &[], "an approval");
+        r.reject_unknown(&["next_review_at", "confirm"], &[], "an approval");
         let next_review = r.optional("next_review_at", value::date).flatten();
+        let confirmed = r
+            .optional("confirm", |v| {
+                v.as_bool()
+                    .ok_or_else(|| format!("must be true or false, not {v}"))
+            })
+            .flatten()
+            .unwrap_or(false);
         if !r.problems.is_empty() {
             return Err(AppError::Invalid(r.problems));
         }
@@ -195,6 +202,17 @@ impl App {
         check_version("policy", id, &if_match, cur.version)?;
         let now = custodian_domain::now();
         let next = cur.approve(approver, next_review, now)?;
+        if !confirmed {
+            if let Some(blocked) = self.approval_blocks(&cur).await? {
+                return Err(AppError::Conflict {
+                    message: format!(
+                        "approving version {} asks {blocked} people to acknowledge it again, and until each of them does, issuing an asset to them is refused (the acceptable-use rule is set to refuse); approve again with confirm to go ahead",
+                        cur.number
+                    ),
+                    field: Some("confirm".into()),
+                });
+            }
+        }
         let mut writes = Vec::new();
         let mut events = Vec::new();
         if let Some(old) = self.policy_in_force(cur.document).await? {
@@ -227,6 +245,23 @@ impl App {
             .await
             .map_err(|e| race(e, &if_match))?;
         Ok(next)
+    }
+
+    /// How many people approving `draft` would stop anyone from issuing assets to: a
+    /// material acceptable-use version asks everyone to acknowledge it again, and while the
+    /// rule refuses, none of them may be issued anything until they do. `None` when
+    /// approving blocks nobody.
+    pub async fn approval_blocks(&self, draft: &PolicyVersion) -> Result<Option<i64>> {
+        if draft.document != PolicyDocument::AcceptableUse || !draft.material {
+            return Ok(None);
+        }
+        if self.enforcement(crate::rules::ACCEPTABLE_USE).await?
+            != crate::rules::Enforcement::Refuse
+        {
+            return Ok(None);
+        }
+        let (_, waiting) = self.store.acknowledgement_counts(&[draft.id]).await?;
+        Ok((waiting > 0).then_some(waiting))
     }
 
     /// Checks that a party is a person (who has not left, when `active`).

@@ -608,7 +608,8 @@ pub fn completeness(a: &Asset, rel: RelationFacts) -> Completeness {
     match a.kind {
         AssetKind::Physical | AssetKind::Virtual => {
             need(has("serial_number"), "serial_number");
-            need(a.status == Status::InUse, "status");
+            // The policy asks "whether in use": any recorded status answers it, and every
+            // asset has one. A device in stock, in repair or retired is not incomplete.
             need(reviewed.1, "last_reviewed_by");
             need(reviewed.0, "last_reviewed_at");
             need(has("function"), "function");
@@ -770,6 +771,22 @@ mod tests {
         assert!(!c.complete);
         assert!(c.missing.contains(&"lawful_basis"));
         assert!(!c.missing.contains(&"systems"));
+    }
+
+    #[test]
+    fn a_device_out_of_use_is_complete_with_its_recorded_status() {
+        for status in ["in_stock", "in_repair", "retired", "in_use"] {
+            let d = parse(
+                json!({"kind": "physical", "name": "Laptop", "owner_id": crate::new_id(),
+                "importance": "high", "classification": "internal", "status": status,
+                "serial_number": "S1", "function": "Work", "information_description": "Mail",
+                "last_reviewed_at": "2026-01-02T00:00:00Z", "last_reviewed_by": crate::new_id()}),
+            )
+            .unwrap();
+            let a = d.into_asset(crate::new_id(), "AST-000001".into(), crate::now());
+            let c = completeness(&a, RelationFacts::default());
+            assert!(c.complete, "{status}: {:?}", c.missing);
+        }
     }
 
     #[test]

@@ -246,6 +246,12 @@ impl PolicyVersion {
                 format!("version {} is already {}", self.number, self.status),
             );
         }
+        if self.author_id == Some(approver) {
+            p.add(
+                "approved_by",
+                "the version's author cannot approve it: another admin must (as for exceptions)",
+            );
+        }
         let today = now.date_naive();
         let latest = today + TimeDelta::days(MAX_REVIEW_DAYS);
         let next_review = next_review_at.unwrap_or(latest);

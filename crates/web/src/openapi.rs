@@ -198,7 +198,8 @@ fn schemas() -> Value {
             "document": words(PolicyDocument::NAMES), "number": text(), "title": text(), "body": text(), "effective_date": date(),
             "material": {"type": "boolean", "default": true}, "change_summary": text(), "author_id": id()},
             "description": "Only drafts change; approve one with POST /api/v1/policies/{id}/approve."},
-        "PolicyApproval": {"type": "object", "properties": {"next_review_at": {"type": "string", "format": "date", "description": "At most a year after approval (the default)."}}},
+        "PolicyApproval": {"type": "object", "properties": {"next_review_at": {"type": "string", "format": "date", "description": "At most a year after approval (the default)."},
+            "confirm": {"type": "boolean", "default": false, "description": "Approve a material acceptable-use version although it blocks issuing to everyone who has not acknowledged it yet; without it, such an approval is refused with 409 saying how many people it blocks."}}},
         "PolicyList": page_of("PolicyVersion"),
         "Acknowledgement": {"type": "object", "properties": {"id": id(), "policy_id": id(), "person_id": id(), "acknowledged_at": time(),
             "source": words(AckSource::NAMES), "note": nullable(text()), "created_at": time()}},
@@ -867,7 +868,7 @@ pub const OPS: &[Op] = &[
     op(
         "post",
         "/api/v1/policies/{id}/approve",
-        "Approve a draft in the caller's name (admins); the version in force is superseded",
+        "Approve a draft in the caller's name (admins, never its author); the version in force is superseded",
         Some("PolicyApproval"),
         (200, Some("PolicyVersion")),
         &[],

@@ -635,7 +635,7 @@ async fn custody_and_acceptable_use_in_a_browser(backend: &str) {
     let d = as_ann(
         Method::POST,
         "/api/v1/policies",
-        json!({"document": "acceptable_use", "number": "1.0", "effective_date": "2026-01-01",
+        json!({"document": "acceptable_use", "number": "1.0", "effective_date": "2026-01-01", "author_id": mara,
             "body": "# Acceptable use\n\nLock your screen. <script>alert(1)</script>\n\n[bad](javascript:alert(1))"}),
     )
     .await;
@@ -643,7 +643,7 @@ async fn custody_and_acceptable_use_in_a_browser(backend: &str) {
     let a = as_ann(
         Method::POST,
         &format!("/api/v1/policies/{pid}/approve"),
-        json!({}),
+        json!({"confirm": true}),
     )
     .await;
     assert_eq!(a.status, 200, "{}", a.body);

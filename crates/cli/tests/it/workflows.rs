@@ -12,7 +12,63 @@ crate::on_both!(
     off_premises_follows_the_classification_and_exceptions,
     software_seats_count_licences,
     holders_report_their_assets_lost_or_stolen,
+    policy_approval_needs_another_admin_and_warns_before_blocking,
 );
+
+/// A version's author never approves it; approving a material acceptable-use version that
+/// nobody has acknowledged says first how many people it blocks from being issued anything.
+async fn policy_approval_needs_another_admin_and_warns_before_blocking(backend: &str) {
+    let s = start(backend).await;
+    let ann = person(&s, "Ann Admin", "admin").await;
+    let bea = person(&s, "Bea Admin", "admin").await;
+    s.person("Carl Staff").await;
+    let d = ann
+        .post(
+            "/api/v1/policies",
+            json!({"document": "acceptable_use", "number": "1.0", "material": true,
+                "body": "# Acceptable use\n\nLock your screen.", "effective_date": "2026-01-01"}),
+        )
+        .await;
+    assert_eq!(d.status, 201, "{}", d.body);
+    assert_eq!(
+        d.body["author_id"],
+        ann.id.as_str(),
+        "the drafting person by default"
+    );
+    let id = id_of(&d);
+    let path = format!("/api/v1/policies/{id}/approve");
+    let own = ann.post(&path, json!({"confirm": true})).await;
+    own.problem(422);
+    assert_eq!(own.error_fields(), ["approved_by"]);
+    // Ann, Bea and Carl would all have to acknowledge before being issued anything.
+    let warned = bea.post(&path, json!({})).await;
+    warned.problem(409);
+    assert_eq!(warned.error_fields(), ["confirm"]);
+    let detail = warned.body["detail"].as_str().unwrap_or("");
+    assert!(detail.contains("asks 3 people"), "{detail}");
+    assert_eq!(
+        bea.get(&format!("/api/v1/policies/{id}")).await.body["status"],
+        "draft"
+    );
+    let ok = bea.post(&path, json!({"confirm": true})).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.body["approved_by"], bea.id.as_str());
+    // A minor version keeps earlier acknowledgements: nobody is blocked, nothing to confirm.
+    let d = ann
+        .post(
+            "/api/v1/policies",
+            json!({"document": "acceptable_use", "number": "1.1", "material": false,
+                "body": "# Acceptable use\n\nLock your screen, please.", "effective_date": "2026-02-01"}),
+        )
+        .await;
+    let minor = bea
+        .post(
+            &format!("/api/v1/policies/{}/approve", id_of(&d)),
+            json!({}),
+        )
+        .await;
+    assert_eq!(minor.status, 200, "{}", minor.body);
+}
 
 /// A signed-in person: their party id and a bearer token.
 pub(crate) struct Person<'a> {
@@ -50,17 +106,23 @@ pub(crate) async fn person<'a>(s: &'a Server, name: &str, role: &str) -> Person<
 
 /// Drafts and approves a version of the acceptable-use policy; returns its id.
 pub(crate) async fn approve_aup(admin: &Person<'_>, number: &str, material: bool) -> String {
+    // Written by someone else: an author never approves their own version.
+    let author = admin.s.person(&format!("Author of {number}")).await;
     let d = admin
         .post(
             "/api/v1/policies",
-            json!({"document": "acceptable_use", "number": number, "material": material,
+            json!({"document": "acceptable_use", "number": number, "material": material, "author_id": author,
                 "body": format!("# Acceptable use {number}\n\nLock your screen."), "effective_date": "2026-01-01"}),
         )
         .await;
     assert_eq!(d.status, 201, "{}", d.body);
     let id = d.body["id"].as_str().expect("id").to_string();
+    // A material version stops issuing to everyone who has not acknowledged it: confirmed.
     let a = admin
-        .post(&format!("/api/v1/policies/{id}/approve"), json!({}))
+        .post(
+            &format!("/api/v1/policies/{id}/approve"),
+            json!({"confirm": material}),
+        )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["status"], "approved");

@@ -302,6 +302,11 @@ async fn policy_page(
         Ok(p) => p,
         Err(e) => return error_page(Some(v), e),
     };
+    let blocks = if v.admin() && p.status == PolicyStatus::Draft {
+        s.app.approval_blocks(&p).await.unwrap_or(None)
+    } else {
+        None
+    };
     let mut ids: Vec<Uuid> = p.author_id.into_iter().collect();
     ids.extend(p.approved_by);
     let names = s.app.party_names(&v.ctx, &ids).await.unwrap_or_default();
@@ -320,11 +325,22 @@ async fn policy_page(
             div.actions {
                 a.button.secondary href={ "/policies/" (p.id) "/edit" } { "Edit the draft" }
             }
-            form.stack method="post" action={ "/policies/" (p.id) "/approve" } id="approve" {
-                (csrf(v))
-                input type="hidden" name="version" value=(p.version);
-                (field("next_review_at", "Next review", Some("At most a year from today (the default)."), Control::Input("date"), "", false, errors))
-                button type="submit" { "Approve it in my name" }
+            @if p.author_id.is_some() && p.author_id == v.principal.person_id {
+                p.notice id="approve" { "You wrote this version, so another admin approves it." }
+            } @else {
+                form.stack method="post" action={ "/policies/" (p.id) "/approve" } id="approve" {
+                    (csrf(v))
+                    input type="hidden" name="version" value=(p.version);
+                    @if let Some(n) = blocks {
+                        div.warning id="approval-blocks" role="note" {
+                            p { strong { "Approving this version blocks issuing to " (n) " people." } }
+                            p { "It is a material change: everyone must acknowledge it again, and until each person does, issuing an asset to them is refused (the acceptable-use rule is set to refuse on the policies page)." }
+                        }
+                        (field("confirm", "I understand: approve it anyway", None, Control::Check, "", false, errors))
+                    }
+                    (field("next_review_at", "Next review", Some("At most a year from today (the default)."), Control::Input("date"), "", false, errors))
+                    button type="submit" { "Approve it in my name" }
+                }
             }
         }
         article.policy { (markdown(&p.body)) }
@@ -491,6 +507,9 @@ pub async fn approve_policy(
     let mut body = Map::new();
     if let Some(d) = form.get("next_review_at") {
         body.insert("next_review_at".into(), json!(d));
+    }
+    if form.get("confirm") == Some("true") {
+        body.insert("confirm".into(), json!(true));
     }
     let version = form.get("version").and_then(|x| x.parse().ok());
     match s.app.approve_policy(&v.ctx, id, body, version.into()).await {
