@@ -592,8 +592,8 @@ impl App {
         Ok(())
     }
 
-    /// Sets a password through a one-time setup link; the link stops working.
-    pub async fn complete_setup(&self, ctx: &Ctx, setup: &str, password: &str) -> Result<User> {
+    /// The account a one-time setup link is for, and the setting that holds the link.
+    async fn setup_link(&self, setup: &str) -> Result<(User, String)> {
         let key = format!("setup:{}", credential_hash(setup));
         let bad = || {
             AppError::invalid(
@@ -610,7 +610,17 @@ impl App {
         if until < custodian_domain::now() {
             return Err(bad());
         }
-        let user = self.load_user(uid).await?;
+        Ok((self.load_user(uid).await?, key))
+    }
+
+    /// The e-mail address of the account a setup link is for, while the link works.
+    pub async fn setup_link_email(&self, setup: &str) -> Result<String> {
+        Ok(self.setup_link(setup).await?.0.email)
+    }
+
+    /// Sets a password through a one-time setup link; the link stops working.
+    pub async fn complete_setup(&self, ctx: &Ctx, setup: &str, password: &str) -> Result<User> {
+        let (user, key) = self.setup_link(setup).await?;
         access::check_password(password, &user.email)
             .map_err(|m| AppError::invalid("password", m))?;
         let mut next = user.clone();

@@ -479,6 +479,75 @@ impl App {
         Ok(changes)
     }
 
+    /// The asset's loss or theft reports that await their incident reference (a holder's
+    /// own report stands without one).
+    pub async fn reports_awaiting_reference(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+    ) -> Result<Vec<lifecycle::IncidentReport>> {
+        let a = self.load(id).await?;
+        self.asset_allowed(ctx, &a, AssetAccess::Read).await?;
+        Ok(self
+            .store
+            .incidents(id)
+            .await?
+            .into_iter()
+            .filter(|i| i.incident_ref.is_none())
+            .collect())
+    }
+
+    /// Adds the incident reference to the asset's reports that await one (managers).
+    pub async fn add_incident_ref(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        body: Map<String, Value>,
+    ) -> Result<AssetView> {
+        let cur = self.load(id).await?;
+        self.asset_allowed(ctx, &cur, AssetAccess::Manage).await?;
+        let mut r = custodian_domain::input::Input::new(&body);
+        r.reject_unknown(&["incident_ref"], &[], "an incident reference");
+        let incident_ref = r.required("incident_ref", |v| value::text(v, 200));
+        let Some(incident_ref) = incident_ref.filter(|_| r.problems.is_empty()) else {
+            return Err(AppError::Invalid(r.problems));
+        };
+        let awaiting = self
+            .store
+            .incidents(id)
+            .await?
+            .into_iter()
+            .any(|i| i.incident_ref.is_none());
+        if !awaiting {
+            return Err(AppError::Conflict {
+                message: format!(
+                    "no loss or theft report of {} awaits an incident reference",
+                    cur.asset_number
+                ),
+                field: Some("incident_ref".into()),
+            });
+        }
+        let ev = NewEvent::new(
+            &ctx.actor,
+            "asset.incident_referenced",
+            "asset",
+            id,
+            json!({"incident_ref": {"after": incident_ref}}),
+            ctx.request_id.as_deref(),
+            custodian_domain::now(),
+        );
+        self.store
+            .commit(ChangeSet::one(
+                Write::SetIncidentRef {
+                    asset_id: id,
+                    incident_ref,
+                },
+                ev,
+            ))
+            .await?;
+        self.view(cur).await
+    }
+
     /// Reveals a secret field of an asset (licence keys) to admins and to its owner (SPEC
     /// §2.2); every reading is an audit event.
     pub async fn reveal_secret(&self, ctx: &Ctx, id: Uuid, field: Option<&str>) -> Result<Value> {
@@ -675,7 +744,12 @@ impl App {
         let scheme = self.scheme().await?;
         let level = scheme.level(&cur.classification)?;
         let now = custodian_domain::now();
-        let t = lifecycle::plan_transition(&cur, level, &body, now)?;
+        let by = if reporting {
+            lifecycle::Requester::Holder
+        } else {
+            lifecycle::Requester::Manager
+        };
+        let t = lifecycle::plan_transition(&cur, level, &body, now, by)?;
         let ended = self.end_custody_on_incident(ctx, id, t.to, now).await?;
         let mut next = cur.clone();
         next.status = t.to;

@@ -168,17 +168,30 @@ impl App {
         }
         for a in self.owned_assets(person, MAX_ITEMS_PER_KIND).await? {
             let personal = a.attrs.get("personal_device").and_then(Value::as_bool) == Some(true);
-            let mut i = if personal {
-                CaseItem::open(
+            if personal {
+                let mut i = CaseItem::open(
                     ItemKind::ErasePersonalDevice,
                     format!(
                         "Transfer the company data on {} and erase it securely",
                         tag(&a)
                     ),
-                )
-            } else {
-                CaseItem::open(ItemKind::HandOverAsset, format!("Hand over {}", tag(&a)))
-            };
+                );
+                i.asset_id = Some(a.id);
+                items.push(i);
+                continue;
+            }
+            // A company device the leaver owns is most likely the one they use: it comes
+            // back to stock before its ownership passes on (SPEC §6.4, A.5.11). One they hold
+            // in custody is returned through that custody, listed above.
+            if returns_to_stock(&a) && !held.iter().any(|h| h.asset_id == a.id) {
+                let mut r = CaseItem::open(
+                    ItemKind::ReturnAsset,
+                    format!("Return {} to stock, with its condition", tag(&a)),
+                );
+                r.asset_id = Some(a.id);
+                items.push(r);
+            }
+            let mut i = CaseItem::open(ItemKind::HandOverAsset, format!("Hand over {}", tag(&a)));
             i.asset_id = Some(a.id);
             items.push(i);
         }
@@ -712,8 +725,33 @@ impl App {
         } else {
             None
         };
+        if item.kind == ItemKind::HandOverAsset {
+            let unreturned = cur.items.iter().find(|i| {
+                i.kind == ItemKind::ReturnAsset
+                    && i.asset_id == item.asset_id
+                    && i.status != ItemStatus::Settled
+            });
+            if let Some(r) = unreturned {
+                return Err(AppError::Conflict {
+                    message: format!(
+                        "\"{}\" comes first: a device goes back to stock before its ownership is handed over",
+                        r.title
+                    ),
+                    field: None,
+                });
+            }
+        }
         let mut work = ChangeSet::default();
         match item.kind {
+            ItemKind::ReturnAsset if item.assignment_id.is_none() => {
+                if let Some(asset) = match item.asset_id {
+                    Some(aid) => self.store.asset(aid).await?,
+                    None => None,
+                } {
+                    let condition = s.condition.clone().unwrap_or_else(|| s.evidence.clone());
+                    work = back_to_stock(ctx, &asset, &condition, now);
+                }
+            }
             ItemKind::ReturnAsset => {
                 if let Some(aid) = item.assignment_id {
                     if let Some(a) = self.store.assignment(aid).await? {
@@ -1074,5 +1112,38 @@ impl App {
             .iter()
             .map(|c| case_json(c, notice.contains(&c.person_id)))
             .collect())
+    }
+}
+
+/// Whether a leaver's own asset is a device that comes back to stock.
+fn returns_to_stock(a: &Asset) -> bool {
+    a.kind == custodian_domain::asset::AssetKind::Physical && a.status.can_become(Status::InStock)
+}
+
+/// A device the leaver owned and used, back in stock with its condition.
+fn back_to_stock(ctx: &Ctx, asset: &Asset, condition: &str, now: DateTime<Utc>) -> ChangeSet {
+    if !asset.status.can_become(Status::InStock) {
+        return ChangeSet::default();
+    }
+    let mut next = asset.clone();
+    next.status = Status::InStock;
+    next.version += 1;
+    next.updated_at = now;
+    let mut changes = audit::diff(&asset.audit_view(), &next.audit_view());
+    changes.insert("condition".into(), json!(condition));
+    ChangeSet {
+        writes: vec![Write::UpdateAsset {
+            asset: Box::new(next),
+            expected_version: asset.version,
+        }],
+        events: vec![NewEvent::new(
+            &ctx.actor,
+            "asset.returned",
+            "asset",
+            asset.id,
+            Value::Object(changes),
+            ctx.request_id.as_deref(),
+            now,
+        )],
     }
 }

@@ -115,7 +115,11 @@ impl Attestation {
                 .filter(|o| o.status == OwnerResponse::Corrected)
                 .count(),
             assets: self.owners.iter().map(|o| o.asset_count).sum(),
-            assets_attested: answered.iter().map(|o| o.asset_count).sum(),
+            // An asset named as wrong is answered for, but not attested.
+            assets_attested: answered
+                .iter()
+                .map(|o| (o.asset_count - o.disputed_asset_ids.len() as i64).max(0))
+                .sum(),
             percent,
         }
     }
@@ -276,6 +280,10 @@ mod tests {
         assert_eq!((c.owners, c.answered, c.corrected), (3, 2, 1));
         assert_eq!((c.assets, c.assets_attested), (18, 15));
         assert_eq!(c.percent, 66.7);
+        // Assets named as wrong are answered for but not attested.
+        let mut a = a;
+        a.owners[1].disputed_asset_ids = vec![crate::new_id(), crate::new_id()];
+        assert_eq!(a.completion().assets_attested, 13);
     }
 
     #[test]

@@ -101,8 +101,9 @@ pub struct IncidentReport {
     pub status: Status,
     /// When it was reported.
     pub reported_at: DateTime<Utc>,
-    /// The incident's reference in the incident process.
-    pub incident_ref: String,
+    /// The incident's reference in the incident process; none while a holder's own report
+    /// awaits the reference a manager adds.
+    pub incident_ref: Option<String>,
     /// Circumstances.
     pub notes: Option<String>,
 }
@@ -122,6 +123,16 @@ pub struct Transition {
     pub incident: Option<IncidentReport>,
 }
 
+/// Who asks for a transition: the asset's holder reporting it lost or stolen is not asked
+/// for the incident's reference (SPEC §5); a manager adds it later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Requester {
+    /// A manager of the register.
+    Manager,
+    /// The person who holds the asset, reporting it lost or stolen.
+    Holder,
+}
+
 /// Validates a transition request (`{"to", "reason", "disposal", "incident_ref", "reported_at"}`)
 /// against the state machine and the asset's classification.
 pub fn plan_transition(
@@ -129,6 +140,7 @@ pub fn plan_transition(
     level: &Classification,
     obj: &Map<String, Value>,
     now: DateTime<Utc>,
+    by: Requester,
 ) -> Result<Transition, Problems> {
     let mut r = Input::new(obj);
     r.reject_unknown(
@@ -182,7 +194,8 @@ pub fn plan_transition(
             };
             let pick = |k: &str| nested.and_then(|o| o.get(k)).or_else(|| obj.get(k)).filter(|v| !v.is_null());
             let incident_ref = match pick("incident_ref") {
-                Some(v) => r.problems.check("incident_ref", value::text(v, 200)),
+                Some(v) => r.problems.check("incident_ref", value::text(v, 200)).map(Some),
+                None if by == Requester::Holder => Some(None),
                 None => {
                     r.add("incident_ref", format!("is required: a {to} asset needs the incident's reference"));
                     None
@@ -346,7 +359,13 @@ mod tests {
     }
 
     fn plan(a: &Asset, l: &Classification, v: Value) -> Result<Transition, Problems> {
-        plan_transition(a, l, v.as_object().unwrap(), crate::now())
+        plan_transition(
+            a,
+            l,
+            v.as_object().unwrap(),
+            crate::now(),
+            Requester::Manager,
+        )
     }
 
     #[test]
@@ -389,7 +408,19 @@ mod tests {
             json!({"to": "stolen", "incident_ref": "INC-9", "reported_at": "2026-01-01T10:00:00Z"}),
         )
         .unwrap();
-        assert_eq!(t.incident.unwrap().incident_ref, "INC-9");
+        assert_eq!(t.incident.unwrap().incident_ref.as_deref(), Some("INC-9"));
+        // The holder's own report stands without the reference, which a manager adds.
+        let t = plan_transition(
+            &a,
+            &l,
+            json!({"to": "lost", "reported_at": "2026-01-01T10:00:00Z"})
+                .as_object()
+                .unwrap(),
+            crate::now(),
+            Requester::Holder,
+        )
+        .unwrap();
+        assert_eq!(t.incident.unwrap().incident_ref, None);
     }
 
     #[test]

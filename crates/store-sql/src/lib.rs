@@ -93,6 +93,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("schema/sqlite_007.sql"),
         postgres: include_str!("schema/postgres_007.sql"),
     },
+    Migration {
+        version: 8,
+        name: "incident references added later",
+        sqlite: include_str!("schema/sqlite_008.sql"),
+        postgres: include_str!("schema/postgres_008.sql"),
+    },
 ];
 
 /// The SQLite writer's page cache, in KiB.

@@ -442,6 +442,19 @@ impl SqlTx {
                 );
                 self.conn.execute(sql).await.map(drop)
             }
+            Write::SetIncidentRef {
+                asset_id,
+                incident_ref,
+            } => {
+                self.conn
+                    .execute(
+                        Sql::new("UPDATE incidents SET incident_ref = $1 WHERE asset_id = $2 AND incident_ref IS NULL")
+                            .bind(incident_ref)
+                            .bind(asset_id),
+                    )
+                    .await
+                    .map(drop)
+            }
             Write::InsertIncident(i) => {
                 let sql = rows::insert(
                     "incidents",

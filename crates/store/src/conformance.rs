@@ -1062,11 +1062,29 @@ pub async fn disposal_and_incident_records(s: &dyn Store) {
         asset_id: a.id,
         status: Status::Lost,
         reported_at: custodian_domain::now(),
-        incident_ref: "INC-1".into(),
+        incident_ref: Some("INC-1".into()),
         notes: Some("train".into()),
     };
     commit(s, Write::InsertIncident(i.clone())).await;
-    assert_eq!(s.incidents(a.id).await.expect("get"), vec![i]);
+    assert_eq!(s.incidents(a.id).await.expect("get"), vec![i.clone()]);
+    // A holder's report awaits its reference; adding it touches only reports without one.
+    let awaiting = IncidentReport {
+        incident_ref: None,
+        status: Status::Stolen,
+        ..i.clone()
+    };
+    commit(s, Write::InsertIncident(awaiting.clone())).await;
+    commit(
+        s,
+        Write::SetIncidentRef {
+            asset_id: a.id,
+            incident_ref: "INC-2".into(),
+        },
+    )
+    .await;
+    let both = s.incidents(a.id).await.expect("get");
+    assert_eq!(both[0], i);
+    assert_eq!(both[1].incident_ref.as_deref(), Some("INC-2"));
 }
 
 /// Change sets committed at the same time all land, except the bad one, which fails alone;

@@ -102,6 +102,13 @@ pub enum Write {
     InsertDisposal(DisposalRecord),
     /// Record a lost/stolen report.
     InsertIncident(IncidentReport),
+    /// Give the asset's reports that await one their incident reference.
+    SetIncidentRef {
+        /// The asset.
+        asset_id: Uuid,
+        /// The reference.
+        incident_ref: String,
+    },
     /// Link two assets.
     InsertRelation(Relation),
     /// Remove a link.

@@ -64,7 +64,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         .get::<axum::extract::MatchedPath>()
         .is_some_and(|p| {
             crate::openapi::is_public(&req.method().as_str().to_ascii_lowercase(), p.as_str())
-                || (req.method() == Method::POST && p.as_str() == "/sign-in")
+                || (req.method() == Method::POST
+                    && matches!(p.as_str(), "/sign-in" | "/setup/{token}"))
         });
     // Signing in and first-run setup act for nobody yet: a stale cookie or token sent
     // along must not stand in the way.

@@ -11,7 +11,7 @@ use std::time::Instant;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, Method};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 use custodian_app::App;
@@ -82,14 +82,28 @@ pub fn router(app: App, options: Options) -> Router {
         .route("/metrics", axum::routing::get(ops::metrics))
         .nest("/api/v1", api::routes())
         .merge(ui::routes())
-        .fallback(|req: Request| async move { Problem::no_route(req.uri().path()) })
+        .fallback(|req: Request| async move {
+            if for_a_person(&req) {
+                return ui::not_found_page();
+            }
+            Problem::no_route(req.uri().path()).into_response()
+        })
         .method_not_allowed_fallback(|method: Method, req: Request| async move {
+            // A page address that only takes forms, opened or reloaded in a browser: the
+            // page that holds the form.
+            if matches!(method, Method::GET | Method::HEAD)
+                && !req.uri().path().starts_with("/api/")
+            {
+                return axum::response::Redirect::to(&ui::form_home(req.uri().path()))
+                    .into_response();
+            }
             Problem::new(
                 axum::http::StatusCode::METHOD_NOT_ALLOWED,
                 "method-not-allowed",
                 "Method not allowed",
                 format!("{method} is not allowed on {}", req.uri().path()),
             )
+            .into_response()
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(
@@ -98,6 +112,16 @@ pub fn router(app: App, options: Options) -> Router {
         ))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
+}
+
+/// Whether a request is a person's browser asking for a page (not the API).
+fn for_a_person(req: &Request) -> bool {
+    !req.uri().path().starts_with("/api/")
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
 }
 
 /// Assigns the request id, counts and times the request, and sets common headers.

@@ -131,7 +131,7 @@ fn schemas() -> Value {
             "performed_at": time(), "certificate_ref": nullable(text()), "verified_by": nullable(text()), "notes": nullable(text())}},
         "Transition": {"type": "object", "required": ["to"], "properties": {
             "to": words(Status::NAMES), "reason": text(), "notes": text(), "disposal": r("DisposalRecord"),
-            "incident_ref": {"type": "string", "description": "Required for lost and stolen."}, "reported_at": time()}},
+            "incident_ref": {"type": "string", "description": "Required for lost and stolen, but from the holder reporting their own asset: their report stands without it and a manager adds it (POST /api/v1/assets/{id}/incident)."}, "reported_at": time()}},
         "Relation": {"type": "object", "properties": {"id": id(), "type": words(RelationType::NAMES), "from_id": id(), "to_id": id(),
             "direction": words(&["outgoing", "incoming"]), "other": {"type": ["object", "null"]}, "created_at": time()}},
         "RelationInput": {"type": "object", "required": ["type", "to_id"], "properties": {"type": words(RelationType::NAMES), "to_id": id()}},
@@ -198,6 +198,7 @@ fn schemas() -> Value {
             "document": words(PolicyDocument::NAMES), "number": text(), "title": text(), "body": text(), "effective_date": date(),
             "material": {"type": "boolean", "default": true}, "change_summary": text(), "author_id": id()},
             "description": "Only drafts change; approve one with POST /api/v1/policies/{id}/approve."},
+        "IncidentRef": {"type": "object", "required": ["incident_ref"], "properties": {"incident_ref": {"type": "string", "maxLength": 200, "description": "The incident's reference in the incident process."}}},
         "PolicyApproval": {"type": "object", "properties": {"next_review_at": {"type": "string", "format": "date", "description": "At most a year after approval (the default)."},
             "confirm": {"type": "boolean", "default": false, "description": "Approve a material acceptable-use version although it blocks issuing to everyone who has not acknowledged it yet; without it, such an approval is refused with 409 saying how many people it blocks."}}},
         "PolicyList": page_of("PolicyVersion"),
@@ -442,6 +443,14 @@ pub const OPS: &[Op] = &[
         &[],
     ),
     op(
+        "post",
+        "/api/v1/assets/{id}/incident",
+        "Add the incident reference a holder's own loss or theft report awaits (managers)",
+        Some("IncidentRef"),
+        (200, Some("Asset")),
+        &[],
+    ),
+    op(
         "get",
         "/api/v1/assets/{id}/history",
         "The asset's audit events",
@@ -652,7 +661,7 @@ pub const OPS: &[Op] = &[
     op(
         "post",
         "/api/v1/assets/{id}/reveal",
-        "Reveal a secret field (an audited read; owners, delegates, managers and admins)",
+        "Reveal a secret field (an audited read; admins and the asset's owner)",
         Some("Reveal"),
         (200, Some("Revealed")),
         &[],

@@ -107,7 +107,10 @@ async fn a_manager_works_the_register_in_a_browser(backend: &str) {
         b.submit_via("#asset-form button[type=submit]").await;
         let h1 = b.text_of("h1").await;
         assert!(h1.contains(name), "{kind}: {h1}");
-        pages.push(b.url().await);
+        // A saved form says so on the page it leads to.
+        assert!(b.text_of("#done").await.contains("Created"));
+        let url = b.url().await;
+        pages.push(url.split('?').next().unwrap_or(&url).to_string());
     }
     b.goto(&pages[3]).await;
     assert!(b
@@ -127,6 +130,7 @@ async fn a_manager_works_the_register_in_a_browser(backend: &str) {
     assert!(history.contains("asset.secret_revealed"), "{history}");
     assert!(!history.contains("LK-1234-SECRET"));
     b.goto(&pages[2]).await;
+    b.text_of("h1").await;
     assert!(b.source().await.contains("Purpose of processing"));
     b.screenshot(&format!("asset-page-{backend}")).await;
 
@@ -437,7 +441,7 @@ async fn an_admin_runs_accounts_people_and_the_scheme_in_a_browser(backend: &str
     b.click(&format!("a[href='/users/{}']", staff.id)).await;
     b.select("#f-role", "manager").await;
     b.submit_via("#user-form button[type=submit]").await;
-    assert!(b.text_of("main").await.contains("Saved."));
+    assert!(b.text_of("#done").await.contains("saved"));
     let u = s.get(&format!("/api/v1/users/{}", staff.id)).await;
     assert_eq!(u.body["role"], "manager");
 
@@ -711,14 +715,32 @@ async fn custody_and_acceptable_use_in_a_browser(backend: &str) {
     assert!(b.text_of("#held").await.contains("(1)"));
     assert!(b.text_of("main").await.contains("Field laptop"));
     b.goto(&format!("{}/assets/{lid}", s.url)).await;
+    // A refused report keeps what was typed: a stale version is refused.
+    b.execute(
+        "document.querySelector('#report input[name=version]').value = '1';",
+        vec![],
+    )
+    .await;
     b.execute("window.confirm = () => true;", vec![]).await;
     b.select("#f-to", "stolen").await;
+    b.fill("#f-notes", "Taken from the car at the station")
+        .await;
     b.submit_via("#report button[type=submit]").await;
-    assert!(b.text_of("#errors").await.contains("incident_ref"));
+    assert!(b.try_find("#errors").await.is_some());
+    assert!(b
+        .source()
+        .await
+        .contains("Taken from the car at the station"));
+    // The holder's own report needs no incident reference, and lands on a confirmation
+    // the holder may see (the asset itself is no longer theirs to see).
+    b.goto(&format!("{}/assets/{lid}", s.url)).await;
     b.execute("window.confirm = () => true;", vec![]).await;
     b.select("#f-to", "stolen").await;
-    b.fill("#f-incident_ref", "INC-77").await;
+    b.fill("#f-notes", "Taken from the car at the station")
+        .await;
     b.submit_via("#report button[type=submit]").await;
+    assert!(b.text_of("#done").await.contains("Your report is recorded"));
+    assert!(!b.text_of("main").await.contains("Not found"));
     let stored = s.get(&format!("/api/v1/assets/{lid}")).await;
     assert_eq!(
         stored.body["status"],
@@ -727,7 +749,8 @@ async fn custody_and_acceptable_use_in_a_browser(backend: &str) {
         b.text_of("main").await
     );
 
-    // Managers see it at once, and ask for exceptions through a form that names mistakes.
+    // Managers see it at once, add the incident reference, and ask for exceptions through
+    // a form that names mistakes.
     b.delete_cookies().await;
     sign_in(&b, &s, "mara@test.example", "/").await;
     assert!(b
@@ -735,6 +758,15 @@ async fn custody_and_acceptable_use_in_a_browser(backend: &str) {
         .await
         .contains("Reported lost or stolen"));
     assert!(b.text_of("main").await.contains("Field laptop"));
+    b.goto(&format!("{}/assets/{lid}", s.url)).await;
+    assert!(b.text_of("#incident").await.contains("still to be added"));
+    b.fill("#f-incident_ref", "INC-77").await;
+    b.submit_via("#add-incident button[type=submit]").await;
+    assert!(b
+        .text_of("#done")
+        .await
+        .contains("incident reference is added"));
+    assert!(b.try_find("#incident").await.is_none());
     b.goto(&format!("{}/exceptions/new", s.url)).await;
     b.select("#f-rule", "off_premises").await;
     b.fill("#f-asset_ids", "AST-000001\nAST-999999").await;
@@ -810,6 +842,14 @@ async fn offboarding_and_attestation_in_a_browser(backend: &str) {
         json!({"kind": "physical", "name": "Bob's monitor", "owner_id": bob, "importance": "low", "classification": "internal"}),
     )
     .await;
+    // The laptop Lee owns and uses: it comes back to stock before it is handed over.
+    let laptop = s
+        .post(
+            "/api/v1/assets",
+            json!({"kind": "physical", "name": "Lee's laptop", "owner_id": lee, "importance": "high", "classification": "internal"}),
+        )
+        .await;
+    let laptop = laptop.body["id"].as_str().expect("laptop").to_string();
     let p = s
         .patch(
             &format!("/api/v1/parties/{lee}"),
@@ -866,6 +906,60 @@ async fn offboarding_and_attestation_in_a_browser(backend: &str) {
         row.contains("settled") && row.contains("Sam Successor"),
         "{row}"
     );
+    let laptop_item = |kind: &str| {
+        case["items"]
+            .as_array()
+            .and_then(|i| {
+                i.iter()
+                    .find(|i| i["kind"] == kind && i["asset_id"] == laptop.as_str())
+            })
+            .and_then(|i| i["id"].as_str())
+            .expect("a laptop item")
+            .to_string()
+    };
+    let (back, over) = (laptop_item("return_asset"), laptop_item("hand_over_asset"));
+    assert!(b
+        .text_of(&format!("#item-{back}"))
+        .await
+        .contains("to stock"));
+    b.fill(&format!("#item-{over} input[name=evidence]"), "Sam has it")
+        .await;
+    b.select(&format!("#item-{over} select[name=successor_id]"), &sam)
+        .await;
+    b.submit_via(&format!("#item-{over} button[type=submit]"))
+        .await;
+    assert!(b.text_of("#errors").await.contains("comes first"));
+    b.fill(
+        &format!("#item-{back} input[name=evidence]"),
+        "Handed in at IT",
+    )
+    .await;
+    b.fill(
+        &format!("#item-{back} input[name=condition]"),
+        "Good, charger missing",
+    )
+    .await;
+    b.submit_via(&format!("#item-{back} button[type=submit]"))
+        .await;
+    assert!(b
+        .text_of(&format!("#item-{back}"))
+        .await
+        .contains("settled"));
+    b.fill(&format!("#item-{over} input[name=evidence]"), "Sam has it")
+        .await;
+    b.select(&format!("#item-{over} select[name=successor_id]"), &sam)
+        .await;
+    b.submit_via(&format!("#item-{over} button[type=submit]"))
+        .await;
+    let stored = s.get(&format!("/api/v1/assets/{laptop}")).await.body;
+    assert_eq!(stored["status"], "in_stock");
+    assert_eq!(stored["owner_id"], sam.as_str());
+    let history = s
+        .get(&format!("/api/v1/assets/{laptop}/history"))
+        .await
+        .body
+        .to_string();
+    assert!(history.contains("charger missing"), "{history}");
     let access = item_id("revoke_access");
     b.fill(
         &format!("#item-{access} input[name=evidence]"),
@@ -894,10 +988,29 @@ async fn offboarding_and_attestation_in_a_browser(backend: &str) {
     let prompt = b.text_of("#attestation-prompt").await;
     assert!(prompt.contains("1 asset"), "{prompt}");
     b.click("#attestation-prompt a").await;
-    b.submit_via(&format!("#owner-{bob} button[type=submit]"))
+    // The assets being confirmed are listed, each with a way to mark it wrong.
+    let listed = b.text_of(&format!("#confirm-{bob}")).await;
+    assert!(listed.contains("Bob's monitor"), "{listed}");
+    b.click(&format!("#confirm-{bob} input[name=disputed_id]"))
         .await;
+    b.submit_via(&format!("#confirm-{bob} button[type=submit]"))
+        .await;
+    assert!(b.text_of("#errors").await.contains("note"));
+    b.click(&format!("#confirm-{bob} input[name=disputed_id]"))
+        .await;
+    b.fill(&format!("#confirm-{bob} input[name=note]"), "Sold it")
+        .await;
+    b.submit_via(&format!("#confirm-{bob} button[type=submit]"))
+        .await;
+    assert!(b.text_of("#done").await.contains("answer is recorded"));
     let row = b.text_of(&format!("#owner-{bob}")).await;
-    assert!(row.contains("confirmed"), "{row}");
+    assert!(
+        row.contains("corrected") && row.contains("1 named as wrong"),
+        "{row}"
+    );
+    // A disputed asset is not counted as attested.
+    let attested = b.text_of(".cards .card:nth-child(2)").await;
+    assert!(attested.contains("0 of 1"), "{attested}");
     b.goto(&format!("{}/", s.url)).await;
     assert!(b.try_find("#attestation-prompt").await.is_none());
     b.close().await;

@@ -899,15 +899,42 @@ async fn holders_report_their_assets_lost_or_stolen(backend: &str) {
         )
         .await;
     e.problem(422);
-    assert_eq!(e.error_fields(), ["incident_ref", "reported_at"]);
+    // The holder is not asked for the incident reference (SPEC §5), only when it happened.
+    assert_eq!(e.error_fields(), ["reported_at"]);
+    // Nobody can add a reference before a report awaits one.
+    ann.post(
+        &format!("/api/v1/assets/{lid}/incident"),
+        json!({"incident_ref": "INC-2041"}),
+    )
+    .await
+    .problem(409);
     let r = bob
         .post(
             &format!("/api/v1/assets/{lid}/transitions"),
-            json!({"to": "stolen", "incident_ref": "INC-2041", "reported_at": chrono::Utc::now().to_rfc3339(), "notes": "Taken from a car"}),
+            json!({"to": "stolen", "reported_at": chrono::Utc::now().to_rfc3339(), "notes": "Taken from a car"}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["status"], "stolen");
+    // A manager adds the reference the report awaits; the holder may not.
+    bob.post(
+        &format!("/api/v1/assets/{lid}/incident"),
+        json!({"incident_ref": "INC-2041"}),
+    )
+    .await
+    .problem(404);
+    let bad = ann
+        .post(&format!("/api/v1/assets/{lid}/incident"), json!({}))
+        .await;
+    bad.problem(422);
+    assert_eq!(bad.error_fields(), ["incident_ref"]);
+    let added = ann
+        .post(
+            &format!("/api/v1/assets/{lid}/incident"),
+            json!({"incident_ref": "INC-2041"}),
+        )
+        .await;
+    assert_eq!(added.status, 200, "{}", added.body);
     // The custody ends with the loss; managers see the status at once.
     let a = ann
         .get(&format!("/api/v1/assignments/{}", id_of(&issued)))

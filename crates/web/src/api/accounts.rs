@@ -196,14 +196,12 @@ pub async fn list_users(
 pub async fn create_user(
     State(s): State<AppState>,
     Caller(ctx): Caller,
+    headers: axum::http::HeaderMap,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
     let (user, setup) = s.app.create_user(&ctx, body).await?;
     let mut v = user.to_json();
-    v["setup_url"] = json!(format!(
-        "{}/setup/{setup}",
-        s.app.settings().public_url.trim_end_matches('/')
-    ));
+    v["setup_url"] = json!(crate::ui::accounts::setup_link(&s, &headers, &setup));
     Ok(created(
         format!("/api/v1/users/{}", user.id),
         user.version,

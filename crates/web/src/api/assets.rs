@@ -250,6 +250,21 @@ pub async fn transition(
     Ok(one(v.asset.version, v.to_json()))
 }
 
+/// `POST /assets/{id}/incident` with `{"incident_ref"}`: the reference a holder's own loss
+/// or theft report awaits (managers).
+pub async fn incident(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Response> {
+    let v = s
+        .app
+        .add_incident_ref(&ctx, path_id("asset", &id)?, body)
+        .await?;
+    Ok(one(v.asset.version, v.to_json()))
+}
+
 pub async fn history(
     State(s): State<AppState>,
     Caller(ctx): Caller,

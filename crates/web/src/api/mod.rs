@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/{id}/transitions", post(assets::transition))
         .route("/assets/{id}/history", get(assets::history))
         .route("/assets/{id}/reveal", post(assets::reveal))
+        .route("/assets/{id}/incident", post(assets::incident))
         .route(
             "/assets/{id}/relations",
             get(assets::relations).post(assets::link),

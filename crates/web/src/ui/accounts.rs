@@ -62,11 +62,19 @@ pub async fn sign_in_page(State(s): State<AppState>, Params(q): Params) -> Respo
         "return_to".to_string(),
         return_to(q.get("return_to").map(String::as_str)),
     );
+    let said = match q.get("done").map(String::as_str) {
+        Some("password") => Some(super::Done::Password.message()),
+        Some("set") => Some("Your password is set. Sign in with it."),
+        _ => None,
+    };
     ok(page(
         None,
         "Sign in",
         Nav::None,
-        sign_in_form(&s, &values, &Errors::none(), false),
+        html! {
+            @if let Some(m) = said { p.notice id="done" role="status" { (m) } }
+            (sign_in_form(&s, &values, &Errors::none(), false))
+        },
     ))
 }
 
@@ -234,7 +242,7 @@ pub async fn change_password(State(s): State<AppState>, v: Viewer, form: Form) -
         .await
     {
         Ok(()) => {
-            let mut r = see_other("/sign-in");
+            let mut r = see_other("/sign-in?done=password");
             r.headers_mut()
                 .insert(header::SET_COOKIE, session_cookie(&s, "", 0));
             r
@@ -270,7 +278,7 @@ pub async fn enrol_totp(State(s): State<AppState>, v: Viewer) -> Response {
 /// `POST /account/totp/confirm`.
 pub async fn confirm_totp(State(s): State<AppState>, v: Viewer, form: Form) -> Response {
     match s.app.confirm_totp(&v.ctx, form.get("code")).await {
-        Ok(_) => see_other("/account"),
+        Ok(_) => super::done("/account", super::Done::Saved),
         Err(e @ AppError::Invalid(_)) => {
             let pending = match (form.get("secret"), form.get("uri")) {
                 (Some(s), Some(u)) if u.starts_with("otpauth://") => {
@@ -310,6 +318,10 @@ async fn users_body(
         .iter()
         .map(|r| (r.to_string(), r.to_string()))
         .collect();
+    let directory = s.app.party_choices(&v.ctx).await?;
+    let person_name: HashMap<uuid::Uuid, String> =
+        directory.iter().map(|p| (p.id, p.name.clone())).collect();
+    let persons = super::admin::person_choices(&directory);
     Ok(html! {
         h1 { "Users" }
         @if let Some((email, link)) = created {
@@ -319,9 +331,10 @@ async fn users_body(
             }
         }
         div.table-wrap { table.responsive id="users" {
-            thead { tr { th scope="col" { "E-mail" } th scope="col" { "Role" } th scope="col" { "Second factor" } th scope="col" { "Sign-on" } th scope="col" { "State" } } }
+            thead { tr { th scope="col" { "E-mail" } th scope="col" { "Person" } th scope="col" { "Role" } th scope="col" { "Second factor" } th scope="col" { "Sign-on" } th scope="col" { "State" } } }
             tbody { @for u in &users { tr {
                 td data-label="E-mail" { @if v.admin() { a href={ "/users/" (u.id) } { (u.email) } } @else { (u.email) } }
+                td data-label="Person" { @match u.person_id { Some(p) => { a href={ "/people/" (p) } { (person_name.get(&p).cloned().unwrap_or_else(|| p.to_string())) } }, None => { span.muted { "none: owns and holds nothing" } } } }
                 td data-label="Role" { (u.role) }
                 td data-label="Second factor" { @if u.totp_secret.is_some() { "on" } @else { "off" } }
                 td data-label="Sign-on" { @if u.oidc_subject.is_some() { "single sign-on" } @else if u.password_hash.is_some() { "password" } @else { "not set up" } }
@@ -335,6 +348,7 @@ async fn users_body(
                 (csrf(v))
                 (field("email", "E-mail address", None, Control::Input("email"), &get("email"), true, errors))
                 (field("role", "Role", None, Control::Select(roles, true), &get("role"), true, errors))
+                (field("person_id", "Person", Some("Whose account this is: what they own, hold and must do follows from it."), Control::Select(persons, true), &get("person_id"), false, errors))
                 button type="submit" { "Create" }
             }
         }
@@ -349,20 +363,118 @@ pub async fn users(State(s): State<AppState>, v: Viewer) -> Response {
     }
 }
 
+/// The page through which a new account's owner sets a password: at the address the
+/// server is reached by (`public_url`, or the request's host while that is the loopback
+/// default, as label QR codes do).
+pub fn setup_link(s: &AppState, headers: &axum::http::HeaderMap, setup: &str) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    format!(
+        "{}/setup/{setup}",
+        super::labels::base_url(&s.app.settings().public_url, host)
+    )
+}
+
+/// `GET /setup/{token}`: the one-time page on which a new account's owner sets a password.
+pub async fn setup_page(
+    State(s): State<AppState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Response {
+    setup_form(&s, &token, &Errors::none(), StatusCode::OK).await
+}
+
+async fn setup_form(s: &AppState, token: &str, errors: &Errors, status: StatusCode) -> Response {
+    let email = match s.app.setup_link_email(token).await {
+        Ok(e) => e,
+        Err(AppError::Invalid(_)) => {
+            let body = html! {
+                h1 { "This link does not work" }
+                p.error-detail id="setup-gone" { "This setup link is unknown, was used already or has expired (links last 24 hours). Ask an admin for a new one." }
+                p { a href="/sign-in" { "Sign in" } }
+            };
+            return html_response(
+                StatusCode::NOT_FOUND,
+                page(None, "Set your password", Nav::None, body),
+            );
+        }
+        Err(e) => return error_page(None, e),
+    };
+    let body = html! {
+        h1 { "Set your password" }
+        p { "For the account " strong { (email) } ". At least 12 characters; a few words strung together are easy to remember and hard to guess." }
+        (errors.summary())
+        form.stack method="post" action={ "/setup/" (token) } novalidate id="setup" {
+            input type="hidden" name="email" value=(email) autocomplete="username";
+            (field("password", "New password", None, Control::Auto("password", "new-password"), "", true, errors))
+            (field("confirm", "The same password again", None, Control::Auto("password", "new-password"), "", true, errors))
+            div.actions { button type="submit" { "Set my password" } }
+        }
+    };
+    html_response(status, page(None, "Set your password", Nav::None, body))
+}
+
+/// `POST /setup/{token}`: sets the password, then the owner signs in with it.
+pub async fn complete_setup(
+    State(s): State<AppState>,
+    Anyone(ctx): Anyone,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    form: Form,
+) -> Response {
+    if let Some(r) = limit(&s, &ctx, "setup") {
+        return r;
+    }
+    let password = form
+        .0
+        .iter()
+        .find(|(k, _)| k == "password")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    let confirm = form
+        .0
+        .iter()
+        .find(|(k, _)| k == "confirm")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    if password != confirm {
+        let e = AppError::invalid("confirm", "is not the same password");
+        return setup_form(
+            &s,
+            &token,
+            &Errors::from_app(&e),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    match s.app.complete_setup(&ctx, &token, password).await {
+        Ok(_) => see_other("/sign-in?done=set"),
+        Err(e @ AppError::Invalid(_)) => {
+            setup_form(
+                &s,
+                &token,
+                &Errors::from_app(&e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => error_page(None, e),
+    }
+}
+
 /// `POST /users`: creates an account and shows its one-time setup link.
-pub async fn create_user(State(s): State<AppState>, v: Viewer, form: Form) -> Response {
+pub async fn create_user(
+    State(s): State<AppState>,
+    v: Viewer,
+    headers: axum::http::HeaderMap,
+    form: Form,
+) -> Response {
     let mut input = Map::new();
-    for k in ["email", "role"] {
+    for k in ["email", "role", "person_id"] {
         if let Some(val) = form.get(k) {
             input.insert(k.into(), json!(val));
         }
     }
     match s.app.create_user(&v.ctx, input).await {
         Ok((u, setup)) => {
-            let link = format!(
-                "{}/api/v1/setup/{setup}",
-                s.app.settings().public_url.trim_end_matches('/')
-            );
+            let link = setup_link(&s, &headers, &setup);
             match users_body(
                 &s,
                 &v,
@@ -495,7 +607,7 @@ pub async fn create_token(State(s): State<AppState>, v: Viewer, form: Form) -> R
 /// `POST /tokens/{id}/revoke`.
 pub async fn revoke_token(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> Response {
     match s.app.revoke_token(&v.ctx, id).await {
-        Ok(_) => see_other("/tokens"),
+        Ok(_) => super::done("/tokens", super::Done::Revoked),
         Err(e) => error_page(Some(&v), e),
     }
 }

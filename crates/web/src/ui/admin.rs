@@ -78,9 +78,27 @@ fn version_of(form: &Form) -> Option<i64> {
 
 // ---- users ----
 
+/// The persons an account may be linked to, by name (and e-mail address), as choices.
+pub(super) fn person_choices(parties: &[custodian_store::PartyRef]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = parties
+        .iter()
+        .filter(|p| p.kind == custodian_domain::party::PartyKind::Person)
+        .map(|p| {
+            let label = match &p.email {
+                Some(e) => format!("{} ({e})", p.name),
+                None => p.name.clone(),
+            };
+            (p.id.to_string(), label)
+        })
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
+}
+
 fn user_body(
     v: &Viewer,
     u: &custodian_domain::account::User,
+    persons: Vec<(String, String)>,
     errors: &Errors,
     notice: Option<&str>,
 ) -> Markup {
@@ -88,13 +106,18 @@ fn user_body(
         .iter()
         .map(|r| (r.to_string(), r.to_string()))
         .collect();
+    let person = u.person_id.map(|p| p.to_string()).unwrap_or_default();
     html! {
         h1 { "Account " (u.email) }
         @if let Some(n) = notice { div.notice role="status" { (n) } }
         (errors.summary())
+        @if u.person_id.is_none() {
+            p.warning id="unlinked" { "This account is linked to no person: it owns nothing, holds nothing and is asked nothing. Choose the person it belongs to." }
+        }
         form.stack method="post" action={ "/users/" (u.id) } novalidate id="user-form" {
             (csrf(v))
             input type="hidden" name="version" value=(u.version);
+            (field("person_id", "Person", Some("Whose account this is: what they own, hold and must do follows from it."), Control::Select(persons, true), &person, false, errors))
             (field("role", "Role", None, Control::Select(roles, false), u.role.as_str(), true, errors))
             (field("disabled", "Disabled", Some("A disabled account cannot sign in; its sessions end and its tokens are revoked."), Control::Select(yes_no(), false), if u.disabled { "true" } else { "false" }, false, errors))
             button type="submit" { "Save" }
@@ -123,18 +146,23 @@ async fn user_page(
     notice: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    match s.app.get_user(&v.ctx, id).await {
-        Ok(u) => html_response(
-            status,
-            page(
-                Some(v),
-                &u.email,
-                Nav::Users,
-                user_body(v, &u, errors, notice),
-            ),
+    let u = match s.app.get_user(&v.ctx, id).await {
+        Ok(u) => u,
+        Err(e) => return error_page(Some(v), e),
+    };
+    let persons = match s.app.party_choices(&v.ctx).await {
+        Ok(p) => person_choices(&p),
+        Err(e) => return error_page(Some(v), e),
+    };
+    html_response(
+        status,
+        page(
+            Some(v),
+            &u.email,
+            Nav::Users,
+            user_body(v, &u, persons, errors, notice),
         ),
-        Err(e) => error_page(Some(v), e),
-    }
+    )
 }
 
 /// `GET /users/{id}` (admins).
@@ -149,17 +177,23 @@ pub async fn update_user(
     PageId(id): PageId,
     form: Form,
 ) -> Response {
-    let patch = typed(
+    let mut patch = typed(
         &form,
         &[("role", Typed::Text), ("disabled", Typed::Bool)],
         false,
+    );
+    // An empty choice unlinks the account from its person.
+    patch.insert(
+        "person_id".into(),
+        form.get("person_id")
+            .map_or(serde_json::Value::Null, |p| serde_json::json!(p)),
     );
     match s
         .app
         .update_user(&v.ctx, id, patch, version_of(&form).into())
         .await
     {
-        Ok(_) => user_page(&s, &v, id, &Errors::none(), Some("Saved."), StatusCode::OK).await,
+        Ok(_) => super::done(&format!("/users/{id}"), super::Done::Saved),
         Err(
             e @ (AppError::Invalid(_)
             | AppError::Conflict { .. }
@@ -288,6 +322,9 @@ fn level_form(
 
 /// `GET /classifications/new` (admins).
 pub async fn new_level(v: Viewer) -> Response {
+    if !v.admin() {
+        return v.refuse("add classification levels");
+    }
     let body = html! { h1 { "Add a classification level" } (level_form(&v, "/classifications/new", &HashMap::new(), &Errors::none(), None)) };
     ok(page(Some(&v), "Add a level", Nav::Classifications, body))
 }
@@ -299,7 +336,7 @@ pub async fn create_level(State(s): State<AppState>, v: Viewer, form: Form) -> R
         .create_classification(&v.ctx, typed(&form, LEVEL_SPEC, false))
         .await
     {
-        Ok(_) => see_other("/classifications"),
+        Ok(_) => super::done("/classifications", super::Done::Created),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
             let body = html! { h1 { "Add a classification level" } (level_form(&v, "/classifications/new", &form.values(), &Errors::from_app(&e), None)) };
             html_response(
@@ -313,6 +350,9 @@ pub async fn create_level(State(s): State<AppState>, v: Viewer, form: Form) -> R
 
 /// `GET /classifications/{key}/edit` (admins).
 pub async fn edit_level(State(s): State<AppState>, v: Viewer, Path(key): Path<String>) -> Response {
+    if !v.admin() {
+        return v.refuse("change classification levels");
+    }
     match s.app.get_classification(&v.ctx, &key).await {
         Ok(l) => {
             let body = html! { h1 { "Edit the " (l.name) " level" } (level_form(&v, &format!("/classifications/{}/edit", l.key), &level_values(&l), &Errors::none(), Some(l.version))) };
@@ -336,7 +376,7 @@ pub async fn update_level(
         .update_classification(&v.ctx, &key, patch, version_of(&form).into())
         .await
     {
-        Ok(_) => see_other("/classifications"),
+        Ok(_) => super::done("/classifications", super::Done::Saved),
         Err(
             e @ (AppError::Invalid(_)
             | AppError::Conflict { .. }
@@ -392,7 +432,7 @@ pub async fn create_custom_field(State(s): State<AppState>, v: Viewer, form: For
         false,
     );
     match s.app.create_custom_field(&v.ctx, input).await {
-        Ok(_) => see_other("/custom-fields"),
+        Ok(_) => super::done("/custom-fields", super::Done::Created),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
             super::reference::custom_fields_page(
                 &s,

@@ -23,8 +23,8 @@ use custodian_domain::FieldError;
 use custodian_store::{AssetQuery, PartyRef};
 
 use super::{
-    badge, csrf, error_page, field, html_response, ok, page, query_string, see_other, when, words,
-    Control, Errors, Form, Nav, PageId, Viewer,
+    badge, csrf, error_page, field, html_response, ok, page, query_string, when, words, Control,
+    Errors, Form, Nav, PageId, Viewer,
 };
 use crate::extract::Params;
 use crate::AppState;
@@ -913,7 +913,7 @@ pub async fn review(
         body.insert("version".into(), json!(ver));
     }
     match s.app.review_asset(&v.ctx, body).await {
-        Ok(_) => see_other(&format!("/assets/{id}")),
+        Ok(_) => super::done(&format!("/assets/{id}"), super::Done::Reviewed),
         Err(e @ (AppError::Invalid(_) | AppError::PreconditionFailed { .. })) => {
             match asset_page(&s, &v, id, Errors::from_app(&e), &form.values(), None).await {
                 Ok(m) => html_response(StatusCode::UNPROCESSABLE_ENTITY, m),
@@ -971,7 +971,7 @@ pub async fn transition(
         .transition_asset(&v.ctx, id, body, version.into())
         .await
     {
-        Ok(_) => see_other(&format!("/assets/{id}")),
+        Ok(_) => super::done(&format!("/assets/{id}"), super::Done::Moved),
         Err(e @ (AppError::Invalid(_) | AppError::PreconditionFailed { .. })) => {
             let mut errors = Errors::from_app(&e);
             let sent = form.values();
@@ -1007,6 +1007,9 @@ const DISPOSAL_FIELDS: &[&str] = &[
 
 /// `GET /assets/{id}/dispose`: the disposal record form.
 pub async fn dispose_form(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> Response {
+    if !v.manages() {
+        return v.refuse("dispose of assets");
+    }
     match dispose_page(&s, &v, id, Errors::none(), &HashMap::new()).await {
         Ok(m) => ok(m),
         Err(e) => error_page(Some(&v), e),
@@ -1283,6 +1286,9 @@ fn asset_form(
 
 /// `GET /assets/new[?kind=…]`: the kind to register, then its form.
 pub async fn new_form(State(s): State<AppState>, v: Viewer, Params(q): Params) -> Response {
+    if !v.manages() {
+        return v.refuse("register assets");
+    }
     let kind = q.get("kind").and_then(|k| AssetKind::parse(k));
     let Some(kind) = kind else {
         let body = html! {
@@ -1376,7 +1382,7 @@ pub async fn create(State(s): State<AppState>, v: Viewer, form: Form) -> Respons
         Err(errs) => return refused(read_errors(errs)),
     };
     match s.app.create_asset(&v.ctx, input).await {
-        Ok(a) => see_other(&format!("/assets/{}", a.asset.id)),
+        Ok(a) => super::done(&format!("/assets/{}", a.asset.id), super::Done::Created),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
             refused(Errors::from_app(&e))
         }
@@ -1462,7 +1468,7 @@ pub async fn update(
         .update_asset(&v.ctx, id, patch.clone(), version.into())
         .await
     {
-        Ok(_) => see_other(&format!("/assets/{id}")),
+        Ok(_) => super::done(&format!("/assets/{id}"), super::Done::Saved),
         Err(AppError::PreconditionFailed { .. }) => {
             // Someone else saved first: show what they changed against what was sent,
             // keep what this person typed, and let them save again over the new version.

@@ -13,13 +13,13 @@ use uuid::Uuid;
 use custodian_app::AppError;
 use custodian_domain::attestation::{AttestationStatus, OwnerResponse};
 use custodian_domain::offboarding::{
-    needs_successor, CaseStatus, ItemStatus, Offboarding, NOTICE_CONTROLS,
+    needs_successor, CaseStatus, ItemKind, ItemStatus, Offboarding, NOTICE_CONTROLS,
 };
 use custodian_store::OffboardingQuery;
 
 use super::{
-    asset_numbers, badge, csrf, error_page, field, html_response, ok, page, see_other, when, words,
-    Control, Errors, Form, Nav, PageId, Viewer,
+    asset_numbers, badge, csrf, error_page, field, html_response, ok, page, when, words, Control,
+    Errors, Form, Nav, PageId, Viewer,
 };
 use crate::AppState;
 
@@ -150,6 +150,10 @@ async fn case_page(
                                     (csrf(v))
                                     input type="hidden" name="version" value=(c.version);
                                     label { "Evidence " input type="text" name="evidence" required; }
+                                    @if i.kind == ItemKind::ReturnAsset {
+                                        " "
+                                        label { "Condition " input type="text" name="condition"; }
+                                    }
                                     @if needs_successor(i.kind) {
                                         " "
                                         label { "Successor "
@@ -208,7 +212,7 @@ async fn after_case_change(
     r: Result<Offboarding, AppError>,
 ) -> Response {
     match r {
-        Ok(_) => see_other(&format!("/offboardings/{id}")),
+        Ok(_) => super::done(&format!("/offboardings/{id}"), super::Done::Saved),
         Err(
             e @ (AppError::Invalid(_)
             | AppError::PreconditionFailed { .. }
@@ -236,7 +240,7 @@ pub async fn settle(
         return error_page(Some(&v), AppError::not_found("offboarding item", item));
     };
     let mut body = Map::new();
-    for k in ["evidence", "successor_id"] {
+    for k in ["evidence", "successor_id", "condition"] {
         if let Some(val) = form.get(k).filter(|x| !x.trim().is_empty()) {
             body.insert(k.into(), json!(val));
         }
@@ -388,7 +392,7 @@ pub async fn open_attestation(State(s): State<AppState>, v: Viewer, form: Form) 
         }
     }
     match s.app.open_attestation(&v.ctx, body).await {
-        Ok(a) => see_other(&format!("/attestations/{}", a.id)),
+        Ok(a) => super::done(&format!("/attestations/{}", a.id), super::Done::Created),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
             attestations_page(
                 &s,
@@ -426,6 +430,25 @@ async fn attestation_page(
     let own = s.app.own_parties(&v.ctx).await.unwrap_or_default();
     let c = a.completion();
     let open = a.status == AttestationStatus::Open;
+    // The viewer's own owners' assets, listed to be confirmed one by one.
+    let mut to_confirm: Vec<(Uuid, Vec<custodian_app::assets::AssetView>, bool)> = Vec::new();
+    if open {
+        for o in a.owners.iter().filter(|o| own.contains(&o.owner_id)) {
+            let q = custodian_store::AssetQuery {
+                limit: ASSETS_LISTED + 1,
+                owner_id: Some(o.owner_id),
+                ..Default::default()
+            };
+            let mut items = match s.app.list_assets(&v.ctx, &q).await {
+                Ok(p) => p.items,
+                Err(e) => return error_page(Some(v), e),
+            };
+            items.retain(|x| x.asset.status != custodian_domain::lifecycle::Status::Disposed);
+            let more = items.len() > ASSETS_LISTED as usize;
+            items.truncate(ASSETS_LISTED as usize);
+            to_confirm.push((o.owner_id, items, more));
+        }
+    }
     let body = html! {
         h1 { (a.title) }
         p { (badge("status", a.status.as_str())) " answers due " (a.due_date) }
@@ -449,7 +472,9 @@ async fn attestation_page(
                             @if !o.disputed_asset_ids.is_empty() { br; (o.disputed_asset_ids.len()) " named as wrong" }
                         }
                         td {
-                            @if open && (v.manages() || own.contains(&o.owner_id)) {
+                            @if open && own.contains(&o.owner_id) {
+                                a href={ "#confirm-" (o.owner_id) } { "Confirm the assets" }
+                            } @else if open && v.manages() {
                                 form.stack method="post" action={ "/attestations/" (a.id) "/answer" } {
                                     (csrf(v))
                                     input type="hidden" name="owner_id" value=(o.owner_id);
@@ -465,6 +490,34 @@ async fn attestation_page(
                 }
             }
         }
+        @for (owner, items, more) in &to_confirm {
+            section.confirm id={ "confirm-" (owner) } {
+                h2 { "Confirm the assets of " (name(*owner)) }
+                p { "Each of these is recorded as owned by " (name(*owner)) ". Tick any that is wrong — not theirs, gone, or not what the record says — and say what is wrong; the rest are confirmed as they are." }
+                form.stack method="post" action={ "/attestations/" (a.id) "/answer" } {
+                    (csrf(v))
+                    input type="hidden" name="owner_id" value=(owner);
+                    @if items.is_empty() { p.muted { "They own no assets now." } }
+                    @else {
+                        table.assets-to-confirm {
+                            thead { tr { th scope="col" { "Wrong?" } th scope="col" { "Number" } th scope="col" { "Name" } th scope="col" { "Kind" } th scope="col" { "Status" } } }
+                            tbody { @for x in items { tr {
+                                td { input type="checkbox" name="disputed_id" value=(x.asset.id) id={ "wrong-" (x.asset.id) } aria-label={ "Mark " (x.asset.asset_number) " as wrong" }; }
+                                td { label for={ "wrong-" (x.asset.id) } { a href={ "/assets/" (x.asset.id) } { (x.asset.asset_number) } } }
+                                td { (x.asset.name) }
+                                td { (words(x.asset.kind.as_str())) }
+                                td { (badge("status", x.asset.status.as_str())) }
+                            } } }
+                        }
+                    }
+                    @if *more {
+                        label { "More wrong ones, by asset number (one per line): only the first " (ASSETS_LISTED) " are listed" textarea name="disputed" rows="2" {} }
+                    }
+                    label { "What is wrong (needed when you tick one)" input type="text" name="note"; }
+                    button type="submit" { "Send my answer" }
+                }
+            }
+        }
         @if v.manages() && open {
             form.inline method="post" action={ "/attestations/" (a.id) "/close" } id="close-campaign" {
                 (csrf(v))
@@ -477,8 +530,11 @@ async fn attestation_page(
     html_response(status, page(Some(v), &a.title, Nav::Attestation, body))
 }
 
-/// `POST /attestations/{id}/answer`: asset numbers named as wrong are looked up among the
-/// owner's assets.
+/// How many of an owner's assets a campaign page lists to be confirmed one by one.
+const ASSETS_LISTED: u32 = 200;
+
+/// `POST /attestations/{id}/answer`: the assets ticked as wrong, and asset numbers named as
+/// wrong (looked up among the owner's assets).
 pub async fn answer(
     State(s): State<AppState>,
     v: Viewer,
@@ -495,7 +551,18 @@ pub async fn answer(
             Ok(x) => x,
             Err(e) => return error_page(Some(&v), e),
         };
-    let errors = Errors(errors);
+    let mut errors = Errors(errors);
+    let mut disputed = disputed;
+    for raw in form.all("disputed_id") {
+        match Uuid::parse_str(raw) {
+            Ok(id) if !disputed.contains(&json!(id)) => disputed.push(json!(id)),
+            Ok(_) => {}
+            Err(_) => errors.0.push(custodian_domain::FieldError::new(
+                "disputed",
+                format!("{raw:?} is not an asset"),
+            )),
+        }
+    }
     body.insert("disputed_asset_ids".into(), Value::Array(disputed));
     let r = if errors.any() {
         Err(AppError::Invalid(custodian_domain::Problems(errors.0)))
@@ -503,7 +570,7 @@ pub async fn answer(
         s.app.answer_attestation(&v.ctx, id, body).await
     };
     match r {
-        Ok(_) => see_other(&format!("/attestations/{id}")),
+        Ok(_) => super::done(&format!("/attestations/{id}"), super::Done::Answered),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
             attestation_page(
                 &s,
@@ -530,7 +597,7 @@ pub async fn close_attestation(
         .close_attestation(&v.ctx, id, version(&form).into())
         .await
     {
-        Ok(_) => see_other(&format!("/attestations/{id}")),
+        Ok(_) => super::done(&format!("/attestations/{id}"), super::Done::Closed),
         Err(e @ (AppError::PreconditionFailed { .. } | AppError::Conflict { .. })) => {
             attestation_page(&s, &v, id, &Errors::from_app(&e), StatusCode::CONFLICT).await
         }

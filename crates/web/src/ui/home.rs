@@ -112,8 +112,10 @@ pub async fn home(State(s): State<AppState>, v: Viewer) -> Response {
             }
         }
         h2 { "Your work" }
-        @if v.principal.person_id.is_none() && v.reads_all() {
-            p.muted { "Your account is not linked to a person, so nothing is yours to own." }
+        @if v.principal.person_id.is_none() {
+            p.warning id="unlinked" { "Your account is linked to no person, so nothing is yours to own, hold or review"
+                @if !v.reads_all() { ", and the register shows you nothing" }
+                ". Ask an admin to link your account to your person (Users, then your account)." }
         } @else {
             h3 { "Assets you own" }
             (asset_rows(&mine, "You own no assets."))

@@ -25,7 +25,7 @@ use crate::auth::SessionCookie;
 use crate::problem::Problem;
 use crate::AppState;
 
-mod accounts;
+pub(crate) mod accounts;
 mod admin;
 mod assets;
 mod cases;
@@ -50,6 +50,10 @@ pub fn routes() -> Router<AppState> {
             get(accounts::sign_in_page).post(accounts::sign_in),
         )
         .route("/sign-out", post(accounts::sign_out))
+        .route(
+            "/setup/{token}",
+            get(accounts::setup_page).post(accounts::complete_setup),
+        )
         .route("/account", get(accounts::account_page))
         .route("/account/password", post(accounts::change_password))
         .route("/account/totp", post(accounts::enrol_totp))
@@ -118,7 +122,11 @@ pub fn routes() -> Router<AppState> {
         .route("/policies/{id}/approve", post(workflows::approve_policy))
         .route("/assets/{id}/issue", post(workflows::issue))
         .route("/assets/{id}/report", post(workflows::report))
-        .route("/assignments/{id}/return", post(workflows::take_back))
+        .route("/assets/{id}/incident", post(workflows::add_incident_ref))
+        .route(
+            "/assignments/{id}/return",
+            get(workflows::assignment_home).post(workflows::take_back),
+        )
         .route("/off-premises", get(workflows::off_premises))
         .route("/offboardings", get(cases::offboardings))
         .route("/offboardings/{id}", get(cases::offboarding))
@@ -178,6 +186,138 @@ pub struct Viewer {
     pub user: User,
     /// The CSRF token their forms carry.
     pub csrf: String,
+    /// What the action that led here did (`?done=…` after a form).
+    pub done: Option<Done>,
+}
+
+/// What a successful form did, said on the page it leads to. A fixed vocabulary named in
+/// the address (`?done=saved`), so that a link cannot make a page say anything else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Done {
+    /// A record was created.
+    Created,
+    /// Changes were saved.
+    Saved,
+    /// An asset moved along its lifecycle.
+    Moved,
+    /// A review was recorded.
+    Reviewed,
+    /// A holder's loss or theft report was recorded.
+    Reported,
+    /// The incident reference was added.
+    Referenced,
+    /// An asset or seat was issued.
+    Issued,
+    /// An asset or seat came back.
+    Returned,
+    /// The acceptable-use policy was acknowledged.
+    Acknowledged,
+    /// A policy version was approved.
+    Approved,
+    /// A decision on an exception was recorded.
+    Decided,
+    /// An answer was recorded.
+    Answered,
+    /// An item was settled.
+    Settled,
+    /// A case, campaign or stocktake was closed.
+    Closed,
+    /// The password was changed.
+    Password,
+    /// A token was revoked.
+    Revoked,
+    /// Sessions were ended.
+    Ended,
+}
+
+impl Done {
+    const ALL: [Done; 17] = [
+        Done::Created,
+        Done::Saved,
+        Done::Moved,
+        Done::Reviewed,
+        Done::Reported,
+        Done::Referenced,
+        Done::Issued,
+        Done::Returned,
+        Done::Acknowledged,
+        Done::Approved,
+        Done::Decided,
+        Done::Answered,
+        Done::Settled,
+        Done::Closed,
+        Done::Password,
+        Done::Revoked,
+        Done::Ended,
+    ];
+
+    /// Its name in the address.
+    pub fn key(self) -> &'static str {
+        match self {
+            Done::Created => "created",
+            Done::Saved => "saved",
+            Done::Moved => "moved",
+            Done::Reviewed => "reviewed",
+            Done::Reported => "reported",
+            Done::Referenced => "referenced",
+            Done::Issued => "issued",
+            Done::Returned => "returned",
+            Done::Acknowledged => "acknowledged",
+            Done::Approved => "approved",
+            Done::Decided => "decided",
+            Done::Answered => "answered",
+            Done::Settled => "settled",
+            Done::Closed => "closed",
+            Done::Password => "password",
+            Done::Revoked => "revoked",
+            Done::Ended => "ended",
+        }
+    }
+
+    /// What the page says.
+    pub fn message(self) -> &'static str {
+        match self {
+            Done::Created => "Created.",
+            Done::Saved => "Your changes are saved.",
+            Done::Moved => "The asset's status is changed.",
+            Done::Reviewed => "The review is recorded; the next review date moved on.",
+            Done::Reported => "Your report is recorded: the asset is marked lost or stolen and is no longer among what you hold. Your IT team adds the incident reference.",
+            Done::Referenced => "The incident reference is added.",
+            Done::Issued => "It is issued.",
+            Done::Returned => "It is taken back.",
+            Done::Acknowledged => "Your acknowledgement is recorded.",
+            Done::Approved => "The version is approved and now in force.",
+            Done::Decided => "Your decision is recorded.",
+            Done::Answered => "Your answer is recorded.",
+            Done::Settled => "The item is settled.",
+            Done::Closed => "It is closed.",
+            Done::Password => "Your password is changed. Sign in with the new one.",
+            Done::Revoked => "The token is revoked.",
+            Done::Ended => "Those sessions are ended.",
+        }
+    }
+
+    fn from_query(query: Option<&str>) -> Option<Done> {
+        let key = query?
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("done="))?;
+        Done::ALL.into_iter().find(|d| d.key() == key)
+    }
+}
+
+/// `303 See Other` to `to`, saying there what was done.
+pub fn done(to: &str, what: Done) -> Response {
+    let (path, fragment) = match to.split_once('#') {
+        Some((p, f)) => (p, Some(f)),
+        None => (to, None),
+    };
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let mut target = format!("{path}{sep}done={}", what.key());
+    if let Some(f) = fragment {
+        target.push('#');
+        target.push_str(f);
+    }
+    see_other(&target)
 }
 
 impl Viewer {
@@ -200,6 +340,20 @@ impl Viewer {
     /// Reads the audit trail and accounts (admins and auditors).
     pub fn audits(&self) -> bool {
         matches!(self.principal.role, Role::Admin | Role::Auditor)
+    }
+
+    /// Whether the viewer changes anything at all (everyone but auditors).
+    pub fn writes(&self) -> bool {
+        self.principal.role != Role::Auditor
+    }
+
+    /// The page for a form the viewer's role cannot use: not the form, which would only be
+    /// refused once filled in.
+    pub fn refuse(&self, what: &str) -> Response {
+        error_page(
+            Some(self),
+            AppError::Forbidden(format!("the {} role cannot {what}", self.principal.role)),
+        )
     }
 }
 
@@ -235,6 +389,7 @@ impl FromRequestParts<AppState> for Viewer {
             principal,
             user,
             csrf,
+            done: Done::from_query(parts.uri.query()),
         })
     }
 }
@@ -370,6 +525,46 @@ impl FromRequest<AppState> for Form {
     }
 }
 
+/// The page that holds the form posted to `path`: where a GET of an address that only
+/// takes forms goes (a reload after a refused form, a bookmark, a link shared from the
+/// address bar) — the record's page, else the list's, else home.
+pub fn form_home(path: &str) -> String {
+    const RECORDS: &[&str] = &[
+        "assets",
+        "people",
+        "users",
+        "policies",
+        "offboardings",
+        "attestations",
+        "exceptions",
+        "stocktakes",
+    ];
+    const LISTS: &[&str] = &[
+        "account",
+        "acceptable-use",
+        "assets",
+        "attestations",
+        "classifications",
+        "custom-fields",
+        "exceptions",
+        "locations",
+        "offboardings",
+        "people",
+        "policies",
+        "stocktakes",
+        "tokens",
+        "users",
+    ];
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        [c, id, ..] if RECORDS.contains(c) && uuid::Uuid::parse_str(id).is_ok() => {
+            format!("/{c}/{id}")
+        }
+        [c, ..] if LISTS.contains(c) => format!("/{c}"),
+        _ => "/".into(),
+    }
+}
+
 /// Percent-encodes a query value.
 pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -477,6 +672,9 @@ pub fn page(v: Option<&Viewer>, title: &str, nav: Nav, body: Markup) -> Markup {
                     }
                 }
                 main id="main" tabindex="-1" {
+                    @if let Some(d) = v.and_then(|v| v.done) {
+                        p.notice id="done" role="status" { (d.message()) }
+                    }
                     (body)
                 }
             }
@@ -507,6 +705,19 @@ pub fn ok(m: Markup) -> Response {
 /// `303 See Other` to `to`.
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
+}
+
+/// The page for an address that leads nowhere.
+pub fn not_found_page() -> Response {
+    let body = html! {
+        h1 { "Not found" }
+        p.error-detail { "There is no page at this address." }
+        p { a href="/" { "Back to the home page" } }
+    };
+    html_response(
+        StatusCode::NOT_FOUND,
+        page(None, "Not found", Nav::None, body),
+    )
 }
 
 /// An error as a page of its own.

@@ -15,8 +15,8 @@ use custodian_domain::party::{EmploymentType, PartyKind, PersonStatus};
 use custodian_store::{AssetQuery, PartyQuery};
 
 use super::{
-    badge, csrf, error_page, field, html_response, ok, page, query_string, see_other, words,
-    Control, Errors, Form, Nav, PageId, Viewer,
+    badge, csrf, error_page, field, html_response, ok, page, query_string, words, Control, Errors,
+    Form, Nav, PageId, Viewer,
 };
 use crate::extract::Params;
 use crate::AppState;
@@ -179,6 +179,9 @@ fn party_form(v: &Viewer, values: &HashMap<String, String>, errors: &Errors) -> 
 
 /// `GET /people/new`.
 pub async fn new_form(v: Viewer) -> Response {
+    if !v.manages() {
+        return v.refuse("register people, teams or roles");
+    }
     let body = html! { h1 { "Register a person, team or role" } (party_form(&v, &HashMap::new(), &Errors::none())) };
     ok(page(Some(&v), "Register", Nav::People, body))
 }
@@ -204,7 +207,7 @@ pub async fn create(State(s): State<AppState>, v: Viewer, form: Form) -> Respons
         }
     }
     match s.app.create_party(&v.ctx, input).await {
-        Ok(p) => see_other(&format!("/people/{}", p.id)),
+        Ok(p) => super::done(&format!("/people/{}", p.id), super::Done::Created),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
             let body = html! { h1 { "Register a person, team or role" } (party_form(&v, &form.values(), &Errors::from_app(&e))) };
             html_response(
@@ -351,7 +354,7 @@ pub async fn update(
     }
     let version = form.get("version").and_then(|x| x.parse::<i64>().ok());
     match s.app.update_party(&v.ctx, id, patch, version.into()).await {
-        Ok(_) => see_other(&format!("/people/{id}")),
+        Ok(_) => super::done(&format!("/people/{id}"), super::Done::Saved),
         Err(
             e @ (AppError::Invalid(_)
             | AppError::Conflict { .. }

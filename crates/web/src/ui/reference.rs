@@ -14,8 +14,8 @@ use custodian_app::AppError;
 use custodian_domain::location::LocationKind;
 
 use super::{
-    csrf, error_page, field, html_response, ok, page, see_other, when, words, Control, Errors,
-    Form, Nav, Viewer,
+    csrf, error_page, field, html_response, ok, page, when, words, Control, Errors, Form, Nav,
+    Viewer,
 };
 use crate::extract::Params;
 use crate::AppState;
@@ -85,7 +85,7 @@ pub async fn create_location(State(s): State<AppState>, v: Viewer, form: Form) -
         input.insert("on_premises".into(), json!(b == "true"));
     }
     match s.app.create_location(&v.ctx, input).await {
-        Ok(_) => see_other("/locations"),
+        Ok(_) => super::done("/locations", super::Done::Created),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
             match locations_page(&s, &v, &form.values(), &Errors::from_app(&e)).await {
                 Ok(m) => html_response(

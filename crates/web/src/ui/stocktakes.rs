@@ -172,7 +172,7 @@ pub async fn start(State(s): State<AppState>, v: Viewer, form: Form) -> Response
         json!(form.get("include_sublocations") == Some("true")),
     );
     match s.app.start_stocktake(&v.ctx, body).await {
-        Ok(t) => see_other(&format!("/stocktakes/{}", t.id)),
+        Ok(t) => super::done(&format!("/stocktakes/{}", t.id), super::Done::Created),
         Err(e @ AppError::Invalid(_)) => {
             list_page(
                 &s,
@@ -451,7 +451,7 @@ pub async fn close(
         .close_stocktake(&v.ctx, id, body_of(&form, &["notes"]), version.into())
         .await
     {
-        Ok(_) => see_other(&format!("/stocktakes/{id}")),
+        Ok(_) => super::done(&format!("/stocktakes/{id}"), super::Done::Closed),
         Err(e) => refused(&s, &v, id, &uri, e).await,
     }
 }

@@ -129,7 +129,7 @@ pub async fn acknowledge(State(s): State<AppState>, v: Viewer, form: Form) -> Re
         body.insert("policy_id".into(), json!(p));
     }
     match s.app.acknowledge(&v.ctx, body).await {
-        Ok(_) => see_other("/acceptable-use"),
+        Ok(_) => super::done("/acceptable-use", super::Done::Acknowledged),
         Err(e) => error_page(Some(&v), e),
     }
 }
@@ -272,7 +272,7 @@ pub async fn update_rules(State(s): State<AppState>, v: Viewer, form: Form) -> R
         }
     }
     match s.app.update_rule_settings(&v.ctx, &body).await {
-        Ok(_) => see_other("/policies#rules"),
+        Ok(_) => super::done("/policies#rules", super::Done::Saved),
         Err(e @ AppError::Invalid(_)) => {
             policies_page(
                 &s,
@@ -418,6 +418,9 @@ fn policy_input(form: &Form, new: bool) -> Map<String, Value> {
 
 /// `GET /policies/new` (admins).
 pub async fn new_policy(v: Viewer) -> Response {
+    if !v.admin() {
+        return v.refuse("draft policy versions");
+    }
     let mut values = HashMap::new();
     values.insert("material".into(), "true".into());
     values.insert("document".into(), "acceptable_use".into());
@@ -433,7 +436,7 @@ pub async fn new_policy(v: Viewer) -> Response {
 /// `POST /policies/new`.
 pub async fn create_policy(State(s): State<AppState>, v: Viewer, form: Form) -> Response {
     match s.app.create_policy(&v.ctx, policy_input(&form, true)).await {
-        Ok(p) => see_other(&format!("/policies/{}", p.id)),
+        Ok(p) => super::done(&format!("/policies/{}", p.id), super::Done::Created),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
             let body = html! { h1 { "Draft a policy version" } (policy_form(&v, "/policies/new", &form.values(), &Errors::from_app(&e), true)) };
             html_response(
@@ -447,6 +450,9 @@ pub async fn create_policy(State(s): State<AppState>, v: Viewer, form: Form) -> 
 
 /// `GET /policies/{id}/edit` (admins, drafts).
 pub async fn edit_policy(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> Response {
+    if !v.admin() {
+        return v.refuse("change policy drafts");
+    }
     let p = match s.app.get_policy(&v.ctx, id).await {
         Ok(p) => p,
         Err(e) => return error_page(Some(&v), e),
@@ -480,7 +486,7 @@ pub async fn update_policy(
         .update_policy(&v.ctx, id, policy_input(&form, false), version.into())
         .await
     {
-        Ok(_) => see_other(&format!("/policies/{id}")),
+        Ok(_) => super::done(&format!("/policies/{id}"), super::Done::Saved),
         Err(
             e @ (AppError::Invalid(_)
             | AppError::Conflict { .. }
@@ -513,7 +519,7 @@ pub async fn approve_policy(
     }
     let version = form.get("version").and_then(|x| x.parse().ok());
     match s.app.approve_policy(&v.ctx, id, body, version.into()).await {
-        Ok(_) => see_other(&format!("/policies/{id}")),
+        Ok(_) => super::done(&format!("/policies/{id}"), super::Done::Approved),
         Err(
             e @ (AppError::Invalid(_)
             | AppError::Conflict { .. }
@@ -659,10 +665,31 @@ pub async fn custody_section(
         .map(|(i, n)| (i.to_string(), n.clone()))
         .collect();
     locs.sort_by(|a, b| a.1.cmp(&b.1));
+    let awaiting = if matches!(x.status, Status::Lost | Status::Stolen) {
+        s.app
+            .reports_awaiting_reference(&v.ctx, x.id)
+            .await
+            .unwrap_or_default()
+    } else {
+        vec![]
+    };
     Ok(html! {
         h2 id="custody" { @if seats { "Seats" } @else { "Custody" } }
         @if list.is_empty() { p.muted { @if seats { "No seat is assigned." } @else { "Nobody has held it." } } } @else {
             (assignment_rows(&list, &names, &hosts, v, true))
+        }
+        @if let Some(i) = awaiting.first() {
+            div.warning id="incident" role="note" {
+                p { "Reported " (i.status) " by its holder " (when(&i.reported_at)) ": the incident reference is still to be added." }
+                @if let Some(n) = &i.notes { p { (n) } }
+            }
+            @if v.manages() {
+                form.stack method="post" action={ "/assets/" (x.id) "/incident" } novalidate id="add-incident" {
+                    (csrf(v))
+                    (field("incident_ref", "Incident reference", Some("The number of the police or incident report."), Control::Input("text"), &get("incident_ref"), true, errors))
+                    button type="submit" { "Add the reference" }
+                }
+            }
         }
         @if issuable {
             h3 { @if seats { "Assign a seat" } @else { "Issue it" } }
@@ -684,8 +711,8 @@ pub async fn custody_section(
                 (csrf(v))
                 input type="hidden" name="version" value=(x.version);
                 (field("to", "What happened", None, Control::Select(vec![("lost".into(), "lost".into()), ("stolen".into(), "stolen".into())], false), &get("to"), true, errors))
-                (field("incident_ref", "Incident reference", Some("The number your incident or police report has."), Control::Input("text"), &get("incident_ref"), true, errors))
-                (field("notes", "What happened, where and when", None, Control::TextArea, "", false, errors))
+                (field("incident_ref", "Incident reference", Some("The number of your police or incident report, if you have one; your IT team adds it otherwise."), Control::Input("text"), &get("incident_ref"), false, errors))
+                (field("notes", "What happened, where and when", None, Control::TextArea, &get("notes"), false, errors))
                 button type="submit" data-confirm="Report this asset lost or stolen?" { "Report it" }
             }
         }
@@ -729,7 +756,7 @@ pub async fn issue(
         None => s.app.issue_asset(&v.ctx, body).await,
     };
     match result {
-        Ok(_) => see_other(&format!("/assets/{id}#custody")),
+        Ok(_) => super::done(&format!("/assets/{id}#custody"), super::Done::Issued),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
             let mut errors = Errors::from_app(&e);
             for err in &mut errors.0 {
@@ -772,10 +799,40 @@ pub async fn report(
         .transition_asset(&v.ctx, id, body, version.into())
         .await
     {
-        Ok(_) => see_other(&format!("/assets/{id}")),
+        // The asset is no longer theirs to see once the report ends their custody: the
+        // confirmation is on their home page.
+        Ok(_) => super::done("/", super::Done::Reported),
         Err(e @ (AppError::Invalid(_) | AppError::PreconditionFailed { .. })) => {
             super::assets::rerender(&s, &v, id, Errors::from_app(&e), &form.values()).await
         }
+        Err(e) => error_page(Some(&v), e),
+    }
+}
+
+/// `POST /assets/{id}/incident` (managers): the reference a holder's report awaits.
+pub async fn add_incident_ref(
+    State(s): State<AppState>,
+    v: Viewer,
+    PageId(id): PageId,
+    form: Form,
+) -> Response {
+    let mut body = Map::new();
+    if let Some(r) = form.get("incident_ref") {
+        body.insert("incident_ref".into(), json!(r));
+    }
+    match s.app.add_incident_ref(&v.ctx, id, body).await {
+        Ok(_) => super::done(&format!("/assets/{id}"), super::Done::Referenced),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
+            super::assets::rerender(&s, &v, id, Errors::from_app(&e), &form.values()).await
+        }
+        Err(e) => error_page(Some(&v), e),
+    }
+}
+
+/// `GET /assignments/{id}/return`: the asset's page, where the return form is.
+pub async fn assignment_home(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> Response {
+    match s.app.get_assignment(&v.ctx, id).await {
+        Ok(a) => see_other(&format!("/assets/{}#custody", a.asset_id)),
         Err(e) => error_page(Some(&v), e),
     }
 }
@@ -793,7 +850,10 @@ pub async fn take_back(
     }
     let version = form.get("version").and_then(|x| x.parse().ok());
     match s.app.return_asset(&v.ctx, id, body, version.into()).await {
-        Ok(a) => see_other(&format!("/assets/{}#custody", a.asset_id)),
+        Ok(a) => super::done(
+            &format!("/assets/{}#custody", a.asset_id),
+            super::Done::Returned,
+        ),
         Err(e) => error_page(Some(&v), e),
     }
 }
@@ -993,7 +1053,7 @@ pub async fn exceptions(State(s): State<AppState>, v: Viewer) -> Response {
     };
     let body = html! {
         h1 { "Policy exceptions" }
-        p.actions { a.button href="/exceptions/new" { "Ask for an exception" } }
+        @if v.writes() { p.actions { a.button href="/exceptions/new" { "Ask for an exception" } } }
         @if list.is_empty() { p.muted { "No exceptions." } } @else {
             table id="exceptions" {
                 thead { tr { th { "Rule" } th { "Assets" } th { "State" } th { "Expires" } th { "Justification" } } }
@@ -1036,6 +1096,9 @@ fn exception_form(v: &Viewer, values: &HashMap<String, String>, errors: &Errors)
 
 /// `GET /exceptions/new`.
 pub async fn new_exception(v: Viewer) -> Response {
+    if !v.writes() {
+        return v.refuse("ask for exceptions");
+    }
     let body = html! { h1 { "Ask for an exception" } (exception_form(&v, &HashMap::new(), &Errors::none())) };
     ok(page(
         Some(&v),
@@ -1071,7 +1134,7 @@ pub async fn create_exception(State(s): State<AppState>, v: Viewer, form: Form) 
         s.app.request_exception(&v.ctx, body).await
     };
     match result {
-        Ok(x) => see_other(&format!("/exceptions/{}", x.id)),
+        Ok(x) => super::done(&format!("/exceptions/{}", x.id), super::Done::Created),
         Err(e @ AppError::Invalid(_)) => {
             let mut errors = Errors::from_app(&e);
             for err in &mut errors.0 {
@@ -1189,7 +1252,7 @@ pub async fn decide(
         )),
     };
     match r {
-        Ok(_) => see_other(&format!("/exceptions/{id}")),
+        Ok(_) => super::done(&format!("/exceptions/{id}"), super::Done::Decided),
         Err(e @ (AppError::Invalid(_) | AppError::PreconditionFailed { .. })) => {
             exception_page(
                 &s,
