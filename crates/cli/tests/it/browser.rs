@@ -437,13 +437,43 @@ async fn an_admin_runs_accounts_people_and_the_scheme_in_a_browser(backend: &str
     let b = Browser::open().await;
     sign_in(&b, &s, "ada@test.example", "/users").await;
 
-    // A role change, recorded.
+    // A role change, recorded; and the account linked to its person, which it was not.
+    let sam = s.person("Sam Staff").await;
     b.click(&format!("a[href='/users/{}']", staff.id)).await;
+    assert!(b.text_of("#unlinked").await.contains("linked to no person"));
     b.select("#f-role", "manager").await;
+    b.select("#f-person_id", &sam).await;
     b.submit_via("#user-form button[type=submit]").await;
     assert!(b.text_of("#done").await.contains("saved"));
+    assert!(b.try_find("#unlinked").await.is_none());
     let u = s.get(&format!("/api/v1/users/{}", staff.id)).await;
     assert_eq!(u.body["role"], "manager");
+    assert_eq!(u.body["person_id"], sam.as_str());
+
+    // A new account for the data protection officer, linked to her person: its one-time
+    // link opens a page at this server's address on which she sets a password.
+    let dana = s.person("Dana Protection").await;
+    b.goto(&format!("{}/users", s.url)).await;
+    b.fill("#f-email", "dana@test.example").await;
+    b.select("#f-role", "auditor").await;
+    b.select("#f-person_id", &dana).await;
+    b.submit_via("form[action='/users'] button[type=submit]")
+        .await;
+    let link = b.text_of("#setup-link .token-once").await;
+    assert!(link.starts_with(&format!("{}/setup/", s.url)), "{link}");
+    b.delete_cookies().await;
+    b.goto(&link).await;
+    b.fill("#f-password", "dana's own long secret").await;
+    b.fill("#f-confirm", "dana's own long secret").await;
+    b.submit_via("#setup button[type=submit]").await;
+    assert!(b.text_of("#done").await.contains("password is set"));
+    b.fill("#f-email", "dana@test.example").await;
+    b.fill("#f-password", "dana's own long secret").await;
+    b.submit_via("#sign-in button[type=submit]").await;
+    assert!(b.text_of("h1").await.contains("dana@test.example"));
+    assert!(b.try_find("#unlinked").await.is_none());
+    b.delete_cookies().await;
+    sign_in(&b, &s, "ada@test.example", "/").await;
 
     // A new classification level, refused first for its key.
     b.goto(&format!("{}/classifications/new", s.url)).await;
@@ -496,7 +526,70 @@ on_both!(
     custody_and_acceptable_use_in_a_browser,
     offboarding_and_attestation_in_a_browser,
     a_stocktake_is_counted_with_a_scanner_in_a_browser,
+    a_policy_is_approved_by_another_admin_after_a_warning_in_a_browser,
 );
+
+/// A version's author is not offered its approval; another admin is warned how many people
+/// a material acceptable-use version blocks, and confirms.
+async fn a_policy_is_approved_by_another_admin_after_a_warning_in_a_browser(backend: &str) {
+    let s = start(backend).await;
+    let ann = s.person("Ann Admin").await;
+    let bea = s.person("Bea Admin").await;
+    s.person("Carl Staff").await;
+    account(
+        &s.app,
+        "ann@test.example",
+        "admin",
+        Some(ann.parse().expect("uuid")),
+    )
+    .await;
+    account(
+        &s.app,
+        "bea@test.example",
+        "admin",
+        Some(bea.parse().expect("uuid")),
+    )
+    .await;
+    let t = crate::common::token(&s.app, "ann@test.example", "write").await;
+    let d = s
+        .call_bare(
+            reqwest::Method::POST,
+            "/api/v1/policies",
+            Some(
+                json!({"document": "acceptable_use", "number": "1.0", "material": true,
+                "body": "# Acceptable use\n\nLock your screen.", "effective_date": "2026-01-01"}),
+            ),
+            &[("authorization", &format!("Bearer {t}"))],
+        )
+        .await;
+    assert_eq!(d.status, 201, "{}", d.body);
+    let pid = d.body["id"].as_str().expect("policy").to_string();
+    let b = Browser::open().await;
+    sign_in(&b, &s, "ann@test.example", &format!("/policies/{pid}")).await;
+    assert!(b
+        .text_of("#approve")
+        .await
+        .contains("another admin approves it"));
+    assert!(b.try_find("#approve button").await.is_none());
+    b.delete_cookies().await;
+    sign_in(&b, &s, "bea@test.example", &format!("/policies/{pid}")).await;
+    let warning = b.text_of("#approval-blocks").await;
+    assert!(warning.contains("blocks issuing to 3 people"), "{warning}");
+    b.submit_via("#approve button[type=submit]").await;
+    assert!(b.text_of("#errors").await.contains("confirm"));
+    assert_eq!(
+        s.get(&format!("/api/v1/policies/{pid}")).await.body["status"],
+        "draft"
+    );
+    b.click("#f-confirm").await;
+    b.submit_via("#approve button[type=submit]").await;
+    assert!(b.text_of("#done").await.contains("approved"));
+    assert_eq!(
+        s.get(&format!("/api/v1/policies/{pid}")).await.body["approved_by"],
+        bea.as_str()
+    );
+    b.close().await;
+}
 
 /// A manager counts a location: a keyboard-wedge scanner types a number and Enter, the
 /// page answers and is ready for the next; the report shows what is missing.

@@ -190,7 +190,284 @@ on_both!(
     a_sorted_export_holds_every_asset_once,
     signing_in_over_a_live_session_replaces_it,
     a_label_sheet_holds_a_code_per_asset,
+    a_setup_link_opens_a_set_password_page_at_the_servers_address,
+    addresses_that_take_forms_answer_a_browsers_get,
+    an_auditor_is_offered_no_form_it_cannot_use,
 );
+
+/// Signs in through the API; answers the session cookie and its CSRF token.
+async fn session_with_csrf(s: &Server, email: &str) -> (String, String) {
+    let a = s
+        .call_bare(
+            Method::POST,
+            "/api/v1/session",
+            Some(json!({"email": email, "password": PASSWORD})),
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let cookie = a
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("custodian_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_string();
+    let csrf = a.body["csrf_token"].as_str().expect("csrf").to_string();
+    (cookie, csrf)
+}
+
+/// Posts a form as a browser would; answers the status, `Location` and page.
+async fn post_form(
+    s: &Server,
+    path: &str,
+    cookie: Option<&str>,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String, String) {
+    let body: String = fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", k, custodian_web::ui::encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut r = s
+        .bare
+        .post(format!("{}{path}", s.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", s.url.clone())
+        .body(body);
+    if let Some(c) = cookie {
+        r = r.header("cookie", c);
+    }
+    let r = r.send().await.expect("request");
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (r.status(), location, r.text().await.unwrap_or_default())
+}
+
+/// An admin's one-time setup link points where the server is reached and opens a page on
+/// which the new account's owner sets a password; used once, it no longer works.
+async fn a_setup_link_opens_a_set_password_page_at_the_servers_address(backend: &str) {
+    let s = start(backend).await;
+    let dpo = s.person("Dana Protection").await;
+    let u = s
+        .post(
+            "/api/v1/users",
+            json!({"email": "dpo@test.example", "role": "member", "person_id": dpo}),
+        )
+        .await;
+    assert_eq!(u.status, 201, "{}", u.body);
+    let link = u.body["setup_url"].as_str().expect("link").to_string();
+    // The test server listens on a port of its own, not the default one.
+    assert!(link.starts_with(&format!("{}/setup/", s.url)), "{link}");
+    let path = link.trim_start_matches(&s.url).to_string();
+    let (status, page) = get_text(&s, &path, "").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Set your password") && page.contains("dpo@test.example"));
+    let (status, _, page) = post_form(
+        &s,
+        &path,
+        None,
+        &[
+            ("password", "a long enough secret"),
+            ("confirm", "another one entirely"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("is not the same password"), "{page}");
+    let (status, _, page) = post_form(
+        &s,
+        &path,
+        None,
+        &[("password", "short"), ("confirm", "short")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("password"), "{page}");
+    let (status, location, _) = post_form(
+        &s,
+        &path,
+        None,
+        &[
+            ("password", "a long enough secret"),
+            ("confirm", "a long enough secret"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(location, "/sign-in?done=set");
+    let signed = s
+        .call_bare(
+            Method::POST,
+            "/api/v1/session",
+            Some(json!({"email": "dpo@test.example", "password": "a long enough secret"})),
+            &[],
+        )
+        .await;
+    assert_eq!(signed.status, 201, "{}", signed.body);
+    let (status, page) = get_text(&s, &path, "").await;
+    assert_eq!(status, 404);
+    assert!(page.contains("does not work"), "{page}");
+}
+
+/// A form's address opened in a browser (a reload after a refusal, a bookmark) leads to
+/// the page that holds the form; an address that leads nowhere is a page, not JSON.
+async fn addresses_that_take_forms_answer_a_browsers_get(backend: &str) {
+    let s = start(backend).await;
+    let owner = s.person("Ada Owner").await;
+    let a = s.asset(&owner, json!({})).await;
+    let id = a["id"].as_str().expect("id");
+    account(&s.app, "mia@test.example", "manager", None).await;
+    let cookie = session(&s, "mia@test.example").await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    for (path, home) in [
+        (format!("/assets/{id}/transition"), format!("/assets/{id}")),
+        (format!("/assets/{id}/report"), format!("/assets/{id}")),
+        ("/account/password".to_string(), "/account".to_string()),
+        ("/policies/rules".to_string(), "/policies".to_string()),
+        ("/sign-out".to_string(), "/".to_string()),
+    ] {
+        let r = no_redirects
+            .get(format!("{}{path}", s.url))
+            .header("cookie", &cookie)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(r.status(), 303, "{path}");
+        assert_eq!(r.headers()["location"], home.as_str(), "{path}");
+    }
+    let r = s
+        .bare
+        .get(format!("{}/no/such/page", s.url))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(r.status(), 404);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap_or("")
+        .starts_with("text/html"));
+    // The API keeps its problem documents.
+    s.get("/api/v1/nowhere").await.problem(404);
+}
+
+/// An auditor changes nothing, so no page offers them a form but signing out, their own
+/// account and tokens, and acknowledging the acceptable-use policy; pages for other forms
+/// refuse rather than show a form that would be refused once filled in.
+async fn an_auditor_is_offered_no_form_it_cannot_use(backend: &str) {
+    let s = start(backend).await;
+    let owner = s.person("Ada Owner").await;
+    let a = s
+        .asset(
+            &owner,
+            json!({"kind": "software", "name": "CAD", "licence_key": "K-1"}),
+        )
+        .await;
+    let aid = a["id"].as_str().expect("id").to_string();
+    let expires = (chrono::Utc::now().date_naive() + chrono::TimeDelta::days(90)).to_string();
+    let x = s
+        .post(
+            "/api/v1/exceptions",
+            json!({"rule": "off_premises", "asset_ids": [aid], "justification": "Trade fair",
+                "compensating_controls": "Encrypted", "expires_at": expires}),
+        )
+        .await;
+    assert_eq!(x.status, 201, "{}", x.body);
+    let xid = x.body["id"].as_str().unwrap_or("").to_string();
+    let p = s
+        .post(
+            "/api/v1/policies",
+            json!({"document": "acceptable_use", "number": "1.0", "body": "# AUP", "effective_date": "2026-01-01"}),
+        )
+        .await;
+    assert_eq!(p.status, 201, "{}", p.body);
+    let pid = p.body["id"].as_str().unwrap_or("").to_string();
+    let me = s.person("Aldo Auditor").await;
+    account(
+        &s.app,
+        "aldo@test.example",
+        "auditor",
+        Some(me.parse().expect("uuid")),
+    )
+    .await;
+    let cookie = session(&s, "aldo@test.example").await;
+    let allowed = ["/sign-out"];
+    for path in [
+        "/".to_string(),
+        "/assets".to_string(),
+        format!("/assets/{aid}"),
+        "/people".to_string(),
+        format!("/people/{owner}"),
+        "/locations".to_string(),
+        "/classifications".to_string(),
+        "/custom-fields".to_string(),
+        "/policies".to_string(),
+        format!("/policies/{pid}"),
+        "/exceptions".to_string(),
+        format!("/exceptions/{xid}"),
+        "/attestations".to_string(),
+        "/offboardings".to_string(),
+        "/stocktakes".to_string(),
+        "/off-premises".to_string(),
+        "/users".to_string(),
+        "/audit".to_string(),
+    ] {
+        let (status, page) = get_text(&s, &path, &cookie).await;
+        assert_eq!(status, 200, "{path}: {page}");
+        for form in page.split("<form").skip(1) {
+            let post = form
+                .split('>')
+                .next()
+                .unwrap_or("")
+                .contains("method=\"post\"");
+            if !post {
+                continue;
+            }
+            let action = form
+                .split("action=\"")
+                .nth(1)
+                .and_then(|a| a.split('"').next())
+                .unwrap_or("");
+            assert!(
+                allowed.contains(&action),
+                "{path} offers an auditor the form {action}"
+            );
+        }
+        for link in [
+            "/exceptions/new",
+            "/assets/new",
+            "/people/new",
+            "/policies/new",
+        ] {
+            assert!(
+                !page.contains(&format!("href=\"{link}")),
+                "{path} links to {link}"
+            );
+        }
+    }
+    for path in [
+        "/exceptions/new",
+        "/assets/new",
+        "/people/new",
+        "/policies/new",
+        "/classifications/new",
+    ] {
+        let (status, page) = get_text(&s, path, &cookie).await;
+        assert_eq!(status, 403, "{path}");
+        assert!(page.contains("auditor role cannot"), "{path}: {page}");
+    }
+}
 
 async fn a_label_sheet_holds_a_code_per_asset(backend: &str) {
     let s = start(backend).await;
