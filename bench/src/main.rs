@@ -218,6 +218,9 @@ pub struct Results {
     pub import_rows_per_second: f64,
     pub import_peak_rss_kib: u64,
     pub import_output: String,
+    pub verify_seconds: f64,
+    pub verify_peak_rss_kib: u64,
+    pub verify_output: String,
     pub database_bytes: Option<u64>,
     pub database_wal_bytes: Option<u64>,
     pub counted_assets: Option<i64>,
@@ -551,6 +554,27 @@ fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<
     );
     let (database_bytes, database_wal_bytes) = database_bytes(rt, ctx, b, dir.as_ref());
 
+    // 2b. Replay the audit trail against the register (`audit verify --register`).
+    eprintln!("[bench] {name}: audit verify --register");
+    let vlog = ctx.out.join(format!("verify-{name}.log"));
+    let verified = procs::run_measured(
+        &ctx.bin,
+        &["audit", "verify", "--register", "--database", &db],
+        &vlog,
+    )?;
+    let verify_output = verified.stdout.trim().to_string();
+    if !verify_output.contains(&format!("{n} assets rebuilt")) {
+        problems.push(format!(
+            "audit verify --register said {verify_output:?} {}, expected {n} assets rebuilt",
+            verified.stderr.trim()
+        ));
+    }
+    let verify_seconds = verified.wall.as_secs_f64();
+    eprintln!(
+        "[bench] {name}: verified the chain and replayed the register in {verify_seconds:.1} s, peak RSS {} MiB",
+        verified.peak_rss_kib / 1024
+    );
+
     // 3. Serve the imported register.
     let serve_log = ctx.out.join(format!("serve-{name}.log"));
     let started = Instant::now();
@@ -761,6 +785,9 @@ fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<
         import_rows_per_second: n as f64 / import_seconds.max(1e-9),
         import_peak_rss_kib: fin.peak_rss_kib,
         import_output,
+        verify_seconds,
+        verify_peak_rss_kib: verified.peak_rss_kib,
+        verify_output,
         database_bytes,
         database_wal_bytes,
         counted_assets,

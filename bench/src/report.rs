@@ -77,6 +77,15 @@ pub fn markdown(r: &Results, m: &Machine, command: &str, version: &str, data: &D
         "Import peak RSS (custodian process)".into(),
         mib(Some(r.import_peak_rss_kib)),
     ));
+    rows.push((
+        "`audit verify --register`: every hash and seal, and each asset rebuilt from its events"
+            .into(),
+        format!(
+            "{:.1} s, peak RSS {}",
+            r.verify_seconds,
+            mib(Some(r.verify_peak_rss_kib))
+        ),
+    ));
     let size = match r.database_wal_bytes {
         Some(w) => format!("{} + {} WAL", bytes(r.database_bytes), bytes(Some(w))),
         None => bytes(r.database_bytes),
@@ -213,6 +222,11 @@ pub fn json(
             "rows_per_second": r.import_rows_per_second.round(),
             "peak_rss_kib": r.import_peak_rss_kib,
             "output": r.import_output,
+        },
+        "verify_register": {
+            "seconds": round(r.verify_seconds),
+            "peak_rss_kib": r.verify_peak_rss_kib,
+            "output": r.verify_output,
         },
         "database_bytes": r.database_bytes,
         "database_wal_bytes": r.database_wal_bytes,
