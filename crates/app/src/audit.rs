@@ -69,7 +69,9 @@ impl App {
         if let Err(b) = v.finish(head.seq, &head.hash) {
             return Ok(Verification::Broken(b));
         }
-        // Checkpoints beyond the head: its events were removed and the head moved back.
+        // Checkpoints beyond the head whose events are missing: events were removed from the
+        // end and the head moved back. (Changes committed while this ran lie there too, with
+        // their events.)
         if let Some((seq, _)) = self
             .store
             .checkpoints_after(head.seq, 1)
@@ -77,13 +79,31 @@ impl App {
             .into_iter()
             .next()
         {
-            return Ok(Verification::Broken(ChainBreak {
-                seq: head.seq + 1,
-                reason: format!("missing: a seal names event {seq}, but the chain ends at event {}; events were removed from the end and the head moved back", head.seq),
-            }));
+            let present = self
+                .store
+                .events_after(seq - 1, 1)
+                .await?
+                .first()
+                .is_some_and(|e| e.seq == seq);
+            if !present {
+                return Ok(Verification::Broken(ChainBreak {
+                    seq: head.seq + 1,
+                    reason: format!("missing: a seal names event {seq}, but the chain ends at event {}; events were removed from the end and the head moved back", head.seq),
+                }));
+            }
         }
         if let Err(b) = check_head_seal(&key, &head, seals.last_good) {
             return Ok(Verification::Broken(b));
+        }
+        // Every change since sealing began ends with a checkpoint, the head's included.
+        if head.seq > 0 && seals.last_good != head.seq {
+            return Ok(Verification::Broken(ChainBreak {
+                seq: head.seq,
+                reason: format!(
+                    "no seal vouches for the head's event: the last checkpoint is at event {}, so seals were removed",
+                    seals.last_good
+                ),
+            }));
         }
         Ok(Verification::Intact {
             events: v.checked,
@@ -91,6 +111,53 @@ impl App {
             head_hash: head.hash,
             key_id: key.id().to_string(),
         })
+    }
+}
+
+impl App {
+    /// Seals, once, the chain of a register written before seals (the upgrade that added
+    /// them), after checking every link and hash: its head becomes what later checks start
+    /// from. Refused when the chain is broken, already sealed, or has lost its seals.
+    pub async fn seal_audit(&self, ctx: &Ctx) -> Result<SealedHead> {
+        self.allow(ctx, custodian_domain::access::Action::ReadAudit)
+            .await?;
+        if !matches!(ctx.access, crate::Access::System) {
+            return Err(crate::AppError::Forbidden(
+                "the audit trail is sealed from the server's command line only".into(),
+            ));
+        }
+        let head = self.store.sealed_head().await?;
+        let mut v = ChainVerifier::default();
+        let mut after = 0;
+        while after < head.seq {
+            let batch = self.store.events_after(after, 5000).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.seq;
+            for e in batch.iter().filter(|e| e.seq <= head.seq) {
+                if let Err(b) = v.feed(e) {
+                    return Err(crate::AppError::invalid(
+                        "audit",
+                        format!(
+                            "the audit trail is broken at event {}: {}; nothing was sealed",
+                            b.seq, b.reason
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Err(b) = v.finish(head.seq, &head.hash) {
+            return Err(crate::AppError::invalid(
+                "audit",
+                format!(
+                    "the audit trail is broken at event {}: {}; nothing was sealed",
+                    b.seq, b.reason
+                ),
+            ));
+        }
+        Ok(self
+            .store
+            .seal_unsealed_chain(&self.sealer().chain_key())
+            .await?)
     }
 }
 
@@ -227,7 +294,10 @@ impl App {
             let mut any = false;
             // This asset's events, which may run past the batch.
             loop {
-                while let Some(e) = events.front().filter(|e| e.entity_id == key) {
+                while let Some(e) = events
+                    .front()
+                    .filter(|e| uuid::Uuid::parse_str(&e.entity_id).ok() == Some(id))
+                {
                     custodian_domain::audit::replay(
                         &mut state,
                         &serde_json::from_str(&e.changes).unwrap_or(Value::Null),
@@ -315,6 +385,7 @@ impl SealWalk {
             return Ok(());
         }
         let from = self.last_good + 1;
+        let prev = self.last_good;
         if seal.key_id != self.key.id() {
             return Err(ChainBreak {
                 seq: e.seq,
@@ -327,12 +398,12 @@ impl SealWalk {
         }
         if !self
             .key
-            .check(SealPurpose::Checkpoint, e.seq, &e.hash, &seal.value)
+            .check(SealPurpose::Checkpoint, e.seq, &e.hash, prev, &seal.value)
         {
             return Err(ChainBreak {
                 seq: from,
                 reason: format!(
-                    "the seal of event {} does not match: an event from {from} to {} was altered and the later hashes recomputed",
+                    "the seal of event {} does not match: an event from {from} to {} was altered and the later hashes recomputed, or a seal before it was removed",
                     e.seq, e.seq
                 ),
             });
@@ -348,7 +419,7 @@ fn check_head_seal(key: &ChainKey, head: &SealedHead, last_good: i64) -> Result<
     let Some(seal) = &head.seal else {
         return Err(ChainBreak {
             seq: head.seq,
-            reason: "the head of the chain carries no seal: it was written without Custodian's key, or its seal was removed".into(),
+            reason: "the head of the chain carries no seal: it was written before seals (once, after that upgrade, run `custodian audit seal`), or its seal was removed".into(),
         });
     };
     if seal.key_id != key.id() {
@@ -361,7 +432,7 @@ fn check_head_seal(key: &ChainKey, head: &SealedHead, last_good: i64) -> Result<
             ),
         });
     }
-    if !key.check(SealPurpose::Head, head.seq, &head.hash, &seal.value) {
+    if !key.check(SealPurpose::Head, head.seq, &head.hash, 0, &seal.value) {
         let reason = if last_good == head.seq {
             format!(
                 "the head's seal does not match event {n}, though that event's checkpoint does: events after event {n} were removed and the head moved back to it, or the head was rewritten",

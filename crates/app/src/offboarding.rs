@@ -183,7 +183,7 @@ impl App {
             // A company device the leaver owns is most likely the one they use: it comes
             // back to stock before its ownership passes on (SPEC §6.4, A.5.11). One they hold
             // in custody is returned through that custody, listed above.
-            if returns_to_stock(&a) && !held.iter().any(|h| h.asset_id == a.id) {
+            if returns_to_stock(&a) && !self.in_custody(a.id).await? {
                 let mut r = CaseItem::open(
                     ItemKind::ReturnAsset,
                     format!("Return {} to stock, with its condition", tag(&a)),
@@ -748,8 +748,15 @@ impl App {
                     Some(aid) => self.store.asset(aid).await?,
                     None => None,
                 } {
-                    let condition = s.condition.clone().unwrap_or_else(|| s.evidence.clone());
-                    work = back_to_stock(ctx, &asset, &condition, now);
+                    // Only what is still the leaver's and with nobody else: a device issued
+                    // to a colleague meanwhile is taken back through its own custody.
+                    if asset.owner_id == cur.person_id
+                        && returns_to_stock(&asset)
+                        && !self.in_custody(asset.id).await?
+                    {
+                        let condition = s.condition.clone().unwrap_or_else(|| s.evidence.clone());
+                        work = back_to_stock(ctx, &asset, &condition, now);
+                    }
                 }
             }
             ItemKind::ReturnAsset => {
@@ -822,6 +829,21 @@ impl App {
         }
         r?;
         Ok(next)
+    }
+
+    /// Whether anyone holds the asset now.
+    async fn in_custody(&self, asset: Uuid) -> Result<bool> {
+        Ok(!self
+            .store
+            .list_assignments(&AssignmentQuery {
+                limit: 1,
+                asset_id: Some(asset),
+                open: Some(true),
+                ..Default::default()
+            })
+            .await?
+            .items
+            .is_empty())
     }
 
     fn owner_change(
@@ -1115,9 +1137,12 @@ impl App {
     }
 }
 
-/// Whether a leaver's own asset is a device that comes back to stock.
+/// Whether a leaver's own asset is a device that comes back to stock: not one lost,
+/// stolen or already out of use.
 fn returns_to_stock(a: &Asset) -> bool {
-    a.kind == custodian_domain::asset::AssetKind::Physical && a.status.can_become(Status::InStock)
+    a.kind == custodian_domain::asset::AssetKind::Physical
+        && !matches!(a.status, Status::Lost | Status::Stolen)
+        && a.status.can_become(Status::InStock)
 }
 
 /// A device the leaver owned and used, back in stock with its condition.

@@ -200,6 +200,15 @@ impl App {
         };
         let cur = self.load_policy(id).await?;
         check_version("policy", id, &if_match, cur.version)?;
+        // Whoever drafted or changed the version wrote it, whatever its author field says.
+        if let Some(user) = ctx.principal().map(|p| p.user_id) {
+            if self.policy_writers(id).await?.contains(&user) {
+                return Err(AppError::invalid(
+                    "approved_by",
+                    "you drafted or changed this version, so you cannot approve it: another admin must (as for exceptions)",
+                ));
+            }
+        }
         let now = custodian_domain::now();
         let next = cur.approve(approver, next_review, now)?;
         if !confirmed {
@@ -245,6 +254,35 @@ impl App {
             .await
             .map_err(|e| race(e, &if_match))?;
         Ok(next)
+    }
+
+    /// The accounts that drafted or changed a policy version, from its audit events.
+    async fn policy_writers(&self, id: Uuid) -> Result<Vec<Uuid>> {
+        let mut writers = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self
+                .store
+                .history("policy", &id.to_string(), 200, cursor)
+                .await?;
+            for e in &page.items {
+                if matches!(e.action.as_str(), "policy.created" | "policy.updated") {
+                    // `user:ID`, or `user:ID/token:ID` for a token.
+                    if let Some(u) = e
+                        .actor
+                        .strip_prefix("user:")
+                        .and_then(|r| r.split('/').next())
+                        .and_then(|u| Uuid::parse_str(u).ok())
+                    {
+                        writers.push(u);
+                    }
+                }
+            }
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(writers),
+            }
+        }
     }
 
     /// How many people approving `draft` would stop anyone from issuing assets to: a

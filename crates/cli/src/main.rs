@@ -144,6 +144,9 @@ enum TokenCommand {
 
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
+    /// Seal, once, the head of a trail written before seals (after upgrading to them),
+    /// once every link and hash checks out.
+    Seal,
     /// Check the hash chain and its seals: exit 0 when intact, 1 naming the first bad event.
     Verify {
         /// Also replay the trail and compare it with the register, naming the first asset
@@ -311,10 +314,7 @@ impl Env {
                 source: KeySource::Env(self.data_dir()),
             });
         }
-        let path = match &self.file.secret_key_file {
-            Some(p) => p.clone(),
-            None => self.data_dir().join("custodian.key"),
-        };
+        let path = self.key_path();
         let (key, created) = Sealer::load_or_create(&path)?;
         if created {
             tracing::warn!(
@@ -327,6 +327,31 @@ impl Env {
             key,
             source: KeySource::File(path),
         })
+    }
+
+    /// The key, which must exist already: checking or sealing the trail never makes one
+    /// (a new key would only say that everything is sealed under another).
+    fn existing_key(&self) -> anyhow::Result<custodian_app::secrets::Sealer> {
+        use custodian_app::secrets::Sealer;
+        if let Ok(text) = std::env::var("CUSTODIAN_SECRET_KEY") {
+            return Sealer::from_key_text(&text).context("CUSTODIAN_SECRET_KEY");
+        }
+        let path = self.key_path();
+        if !path.exists() {
+            bail!(
+                "there is no key file at {}: set CUSTODIAN_SECRET_KEY, or point secret_key_file or CUSTODIAN_DATA_DIR at the register's key",
+                path.display()
+            );
+        }
+        Ok(Sealer::load(&path)?)
+    }
+
+    /// The key file's path.
+    fn key_path(&self) -> PathBuf {
+        match &self.file.secret_key_file {
+            Some(p) => p.clone(),
+            None => self.data_dir().join("custodian.key"),
+        }
     }
 
     /// Where Custodian keeps its files: `CUSTODIAN_DATA_DIR`, `data_dir` in the
@@ -417,8 +442,32 @@ async fn rotate_key(env: &Env) -> anyhow::Result<()> {
     let rotation = match app.rotate_key(&Ctx::system(), &new).await {
         Ok(r) => r,
         Err(e) => {
-            let _ = std::fs::remove_file(&staged);
-            return Err(e.into());
+            // A failed commit may still have landed (a connection lost while committing):
+            // the staged key goes only when the register is certainly not sealed under it.
+            let head = app.store().sealed_head().await;
+            let landed = head
+                .as_ref()
+                .ok()
+                .and_then(|h| h.seal.as_ref())
+                .is_some_and(|s| s.key_id == new.key_id());
+            if head.is_ok() && !landed {
+                let _ = std::fs::remove_file(&staged);
+                return Err(e.into());
+            }
+            if !landed {
+                return Err(anyhow::Error::from(e).context(format!(
+                    "the rotation may or may not have been committed: keep {} until `custodian audit verify` says which key seals the register",
+                    staged.display()
+                )));
+            }
+            eprintln!("warning: the rotation reported an error but is committed ({e})");
+            custodian_app::secrets::Rotation {
+                from: loaded.key.key_id(),
+                to: new.key_id(),
+                asset_secrets: 0,
+                totp_secrets: 0,
+                checkpoints: 0,
+            }
         }
     };
     println!(
@@ -560,6 +609,13 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
                 )
             })?;
             let app = env.app().await?;
+            let head = app.store().sealed_head().await?;
+            if head.seal.is_none() && head.seq > 0 {
+                bail!(
+                    "the audit trail (up to event {}) was written before seals: check it with `custodian audit verify`, then seal it once with `custodian audit seal`",
+                    head.seq
+                );
+            }
             if demo && app.store().count_assets().await? == 0 {
                 let summary = custodian_io::demo::populate(&app, &ctx).await?;
                 println!("{summary}");
@@ -757,8 +813,18 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
             println!("{}", issued.secret);
         }
         Command::Key(KeyCommand::Rotate) => rotate_key(env).await?,
+        Command::Audit(AuditCommand::Seal) => {
+            let app = env.app_with(env.existing_key()?).await?;
+            let head = app.seal_audit(&ctx).await?;
+            println!(
+                "Sealed the audit trail's head under key {}: event {}, hash {}. Keep this line outside the database.",
+                head.seal.map(|s| s.key_id).unwrap_or_default(),
+                head.seq,
+                head.hash
+            );
+        }
         Command::Audit(AuditCommand::Verify { register }) => {
-            let app = env.app_with(env.sealer()?.key).await?;
+            let app = env.app_with(env.existing_key()?).await?;
             match app.verify_audit(&ctx).await? {
                 custodian_app::audit::Verification::Intact {
                     events,

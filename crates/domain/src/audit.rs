@@ -303,7 +303,7 @@ impl ChainKey {
         &self.id
     }
 
-    fn mac(&self, purpose: SealPurpose, seq: i64, hash: &str) -> hmac::Hmac<Sha256> {
+    fn mac(&self, purpose: SealPurpose, seq: i64, hash: &str, prev: i64) -> hmac::Hmac<Sha256> {
         use hmac::Mac;
         // new_from_slice accepts a key of any length for HMAC.
         let mut m = <hmac::Hmac<Sha256> as Mac>::new_from_slice(&self.key)
@@ -312,24 +312,34 @@ impl ChainKey {
             SealPurpose::Checkpoint => b"custodian audit checkpoint v1",
             SealPurpose::Head => b"custodian audit head v1",
         };
-        for field in [label, &seq.to_le_bytes()[..], hash.as_bytes()] {
+        for field in [
+            label,
+            &seq.to_le_bytes()[..],
+            hash.as_bytes(),
+            &prev.to_le_bytes()[..],
+        ] {
             m.update(&(field.len() as u64).to_le_bytes());
             m.update(field);
         }
         m
     }
 
-    /// The seal of the chain at `seq`, whose event has `hash`, in lower-case hex.
-    pub fn seal(&self, purpose: SealPurpose, seq: i64, hash: &str) -> String {
+    /// The seal of the chain at `seq`, whose event has `hash`, in lower-case hex. `prev` is
+    /// the sequence number of the checkpoint before (0 for none), so that a checkpoint
+    /// removed from between others breaks the next one's seal; a head's seal takes 0.
+    pub fn seal(&self, purpose: SealPurpose, seq: i64, hash: &str, prev: i64) -> String {
         use hmac::Mac;
-        hex::encode(self.mac(purpose, seq, hash).finalize().into_bytes())
+        hex::encode(self.mac(purpose, seq, hash, prev).finalize().into_bytes())
     }
 
-    /// Whether `seal` is the seal of the chain at `seq` with `hash` (in constant time).
-    pub fn check(&self, purpose: SealPurpose, seq: i64, hash: &str, seal: &str) -> bool {
+    /// Whether `seal` is [`ChainKey::seal`] of these (in constant time).
+    pub fn check(&self, purpose: SealPurpose, seq: i64, hash: &str, prev: i64, seal: &str) -> bool {
         use hmac::Mac;
         match hex::decode(seal) {
-            Ok(bytes) => self.mac(purpose, seq, hash).verify_slice(&bytes).is_ok(),
+            Ok(bytes) => self
+                .mac(purpose, seq, hash, prev)
+                .verify_slice(&bytes)
+                .is_ok(),
             Err(_) => false,
         }
     }

@@ -71,6 +71,13 @@ pub(crate) async fn sealed_head(pools: &Pools) -> Result<SealedHead> {
     head_of(&pools.fetch_one(Sql::new(HEAD_SQL)).await?)
 }
 
+/// The head as a write transaction holds it: its position, hash, and the last checkpoint.
+pub(crate) struct Locked {
+    pub seq: i64,
+    pub hash: String,
+    pub checkpoint: i64,
+}
+
 /// Reads (and on PostgreSQL locks) the head in a write transaction, and checks that `key`
 /// seals it.
 pub(crate) async fn lock_head(
@@ -78,25 +85,44 @@ pub(crate) async fn lock_head(
     pg: bool,
     chain: &Chain,
     key: Option<&ChainKey>,
-) -> Result<(i64, String)> {
+) -> Result<Locked> {
     let lock = if pg { " FOR UPDATE" } else { "" };
     let head = head_of(
         &conn
             .fetch_one(Sql::new(format!("{HEAD_SQL}{lock}")))
             .await?,
     )?;
-    if let Some(key) = key {
-        check_head(&head, key, chain.first_seal_allowed())?;
+    match key {
+        Some(key) => check_head(&head, key, chain.first_seal_allowed())?,
+        // Writing without a key would strip the seal every keyed server then refuses.
+        None if head.seal.is_some() => {
+            return Err(StoreError::Integrity(
+                "the audit chain is sealed, but this process holds no key to seal with".into(),
+            ))
+        }
+        None => {}
     }
-    Ok((head.seq, head.hash))
+    let checkpoint: i64 = conn
+        .fetch_one(Sql::new(
+            "SELECT COALESCE(MAX(seq), 0) AS seq FROM audit_seals",
+        ))
+        .await?
+        .get("seq")?;
+    Ok(Locked {
+        seq: head.seq,
+        hash: head.hash,
+        checkpoint,
+    })
 }
 
 /// Whether `key` seals `head`; the error says what to do.
 fn check_head(head: &SealedHead, key: &ChainKey, first_seal: bool) -> Result<()> {
     match &head.seal {
-        None if first_seal => Ok(()),
+        // Only an empty chain is sealed without a seal to check: there is nothing to
+        // bless. A chain written before seals is sealed by `custodian audit seal`.
+        None if first_seal && head.seq == 0 => Ok(()),
         None => Err(StoreError::Integrity(format!(
-            "the head of the audit chain (event {}) carries no seal: it was written without Custodian's key, or its seal was removed; run `custodian audit verify`",
+            "the head of the audit chain (event {}) carries no seal: it was written before seals (after the upgrade, check it with `custodian audit verify` and seal it once with `custodian audit seal`), or its seal was removed",
             head.seq
         ))),
         Some(s) if s.key_id != key.id() => Err(StoreError::Integrity(format!(
@@ -104,7 +130,7 @@ fn check_head(head: &SealedHead, key: &ChainKey, first_seal: bool) -> Result<()>
             s.key_id,
             key.id()
         ))),
-        Some(s) if !key.check(SealPurpose::Head, head.seq, &head.hash, &s.value) => {
+        Some(s) if !key.check(SealPurpose::Head, head.seq, &head.hash, 0, &s.value) => {
             Err(StoreError::Integrity(format!(
                 "the seal of the audit chain's head (event {}) does not match: the chain was changed outside Custodian; run `custodian audit verify`",
                 head.seq
@@ -114,12 +140,13 @@ fn check_head(head: &SealedHead, key: &ChainKey, first_seal: bool) -> Result<()>
     }
 }
 
-/// After appending events up to `head`: stores its checkpoint and moves the head with its
-/// seal (without a key, the head alone).
+/// After appending events up to `head`: stores its checkpoint (chained to the checkpoint
+/// before, `prev`) and moves the head with its seal (without a key, the head alone).
 pub(crate) async fn write_head(
     conn: &mut TxConn,
     key: Option<&ChainKey>,
     head: &(i64, String),
+    prev: i64,
 ) -> Result<()> {
     let Some(key) = key else {
         conn.execute(
@@ -130,14 +157,24 @@ pub(crate) async fn write_head(
         .await?;
         return Ok(());
     };
+    insert_checkpoint(conn, key, head, prev).await?;
+    seal_head(conn, key, head).await
+}
+
+async fn insert_checkpoint(
+    conn: &mut TxConn,
+    key: &ChainKey,
+    head: &(i64, String),
+    prev: i64,
+) -> Result<()> {
     conn.execute(
         Sql::new("INSERT INTO audit_seals (seq, key_id, seal) VALUES ($1, $2, $3)")
             .bind(head.0)
             .bind(key.id().to_string())
-            .bind(key.seal(SealPurpose::Checkpoint, head.0, &head.1)),
+            .bind(key.seal(SealPurpose::Checkpoint, head.0, &head.1, prev)),
     )
     .await?;
-    seal_head(conn, key, head).await
+    Ok(())
 }
 
 /// Writes the head with its seal under `key`.
@@ -147,7 +184,7 @@ async fn seal_head(conn: &mut TxConn, key: &ChainKey, head: &(i64, String)) -> R
             .bind(head.0)
             .bind(head.1.clone())
             .bind(key.id().to_string())
-            .bind(key.seal(SealPurpose::Head, head.0, &head.1)),
+            .bind(key.seal(SealPurpose::Head, head.0, &head.1, 0)),
     )
     .await?;
     Ok(())
@@ -160,6 +197,7 @@ async fn seal_head(conn: &mut TxConn, key: &ChainKey, head: &(i64, String)) -> R
 pub(crate) async fn reseal(conn: &mut TxConn, new: &ChainKey, head: &(i64, String)) -> Result<u64> {
     let mut after = 0_i64;
     let mut n = 0_u64;
+    let mut prev = 0_i64;
     loop {
         let rows = conn
             .fetch_all(
@@ -178,10 +216,11 @@ pub(crate) async fn reseal(conn: &mut TxConn, new: &ChainKey, head: &(i64, Strin
             conn.execute(
                 Sql::new("UPDATE audit_seals SET key_id = $1, seal = $2 WHERE seq = $3")
                     .bind(new.id().to_string())
-                    .bind(new.seal(SealPurpose::Checkpoint, seq, &hash))
+                    .bind(new.seal(SealPurpose::Checkpoint, seq, &hash, prev))
                     .bind(seq),
             )
             .await?;
+            prev = seq;
             n += 1;
         }
     }
@@ -217,8 +256,8 @@ pub(crate) async fn checkpoints_after(
         .collect()
 }
 
-/// Takes `key` into use: a head never sealed is sealed now when this process created the
-/// seal columns.
+/// Takes `key` into use. A new register's empty chain is sealed now, by the process that
+/// created it; nothing else is sealed without being asked (see [`seal_first`]).
 pub(crate) async fn use_key(pools: &Pools, chain: &Chain, key: ChainKey) -> Result<()> {
     chain.set_key(key.clone());
     if !chain.first_seal_allowed() {
@@ -232,16 +271,52 @@ pub(crate) async fn use_key(pools: &Pools, chain: &Chain, key: ChainKey) -> Resu
             .fetch_one(Sql::new(format!("{HEAD_SQL}{lock}")))
             .await?,
     )?;
-    if head.seal.is_none() {
+    if head.seal.is_none() && head.seq == 0 {
         seal_head(&mut conn, &key, &(head.seq, head.hash.clone())).await?;
-        tracing::info!(
-            "sealed the audit chain's head (event {}, hash {}) under key {}",
-            head.seq,
-            head.hash,
-            key.id()
-        );
     }
     conn.commit().await?;
     chain.first_seal.store(false, Ordering::SeqCst);
     Ok(())
+}
+
+/// Seals, once, the head of a chain written before seals (the upgrade that added them):
+/// a checkpoint at the head and the head's seal. Refused when the head is sealed, or when
+/// checkpoints exist (a head that lost its seal is tampering, not an old register).
+pub(crate) async fn seal_first(pools: &Pools, key: &ChainKey) -> Result<SealedHead> {
+    let mut conn = pools.begin().await?;
+    let pg = conn.dialect() == crate::db::Dialect::Postgres;
+    let lock = if pg { " FOR UPDATE" } else { "" };
+    let head = head_of(
+        &conn
+            .fetch_one(Sql::new(format!("{HEAD_SQL}{lock}")))
+            .await?,
+    )?;
+    if head.seal.is_some() {
+        return Err(StoreError::Integrity(format!(
+            "the audit chain's head (event {}) is sealed already",
+            head.seq
+        )));
+    }
+    let checkpoints: i64 = conn
+        .fetch_one(Sql::new("SELECT COUNT(*) AS n FROM audit_seals"))
+        .await?
+        .get("n")?;
+    if checkpoints > 0 {
+        return Err(StoreError::Integrity(format!(
+            "the audit chain has {checkpoints} seals but its head has none: its seal was removed, which is tampering, not a register written before seals"
+        )));
+    }
+    let at = (head.seq, head.hash.clone());
+    if head.seq > 0 {
+        insert_checkpoint(&mut conn, key, &at, 0).await?;
+    }
+    seal_head(&mut conn, key, &at).await?;
+    conn.commit().await?;
+    tracing::info!(
+        "sealed the audit chain's head (event {}, hash {}) under key {}",
+        head.seq,
+        head.hash,
+        key.id()
+    );
+    sealed_head(pools).await
 }

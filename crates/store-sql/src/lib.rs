@@ -1110,6 +1110,13 @@ impl Store for SqlStore {
         chain::use_key(&self.pools, &self.chain, key).await
     }
 
+    async fn seal_unsealed_chain(
+        &self,
+        key: &custodian_domain::audit::ChainKey,
+    ) -> Result<custodian_store::SealedHead> {
+        chain::seal_first(&self.pools, key).await
+    }
+
     async fn user(&self, id: Uuid) -> Result<Option<User>> {
         self.one_user("id", id.into()).await
     }

@@ -117,6 +117,8 @@ pub struct SqlTx {
     chain: ChainRef,
     /// The key this transaction seals with.
     key: Option<ChainKey>,
+    /// The last checkpoint, once the head is locked.
+    checkpoint: i64,
 }
 
 impl SqlTx {
@@ -130,6 +132,7 @@ impl SqlTx {
             deferred: Vec::new(),
             chain,
             key,
+            checkpoint: 0,
         }
     }
 
@@ -225,7 +228,9 @@ impl SqlTx {
             return Ok(h.clone());
         }
         let pg = self.pg();
-        let h = chain::lock_head(&mut self.conn, pg, &self.chain, self.key.as_ref()).await?;
+        let locked = chain::lock_head(&mut self.conn, pg, &self.chain, self.key.as_ref()).await?;
+        self.checkpoint = locked.checkpoint;
+        let h = (locked.seq, locked.hash);
         self.head = Some(h.clone());
         Ok(h)
     }
@@ -998,7 +1003,10 @@ impl SqlTx {
         for sql in statements {
             self.conn.execute(sql).await?;
         }
-        chain::write_head(&mut self.conn, self.key.as_ref(), &head).await?;
+        chain::write_head(&mut self.conn, self.key.as_ref(), &head, self.checkpoint).await?;
+        if self.key.is_some() {
+            self.checkpoint = head.0;
+        }
         self.head = Some(head);
         Ok(())
     }

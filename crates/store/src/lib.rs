@@ -728,9 +728,14 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<(i64, custodian_domain::audit::Seal)>>;
     /// Seals every change from now on with `key`, and refuses to extend a chain whose head
-    /// it does not seal. A head never sealed is sealed now only when this process created
-    /// the seal columns (a new database, or the upgrade that added seals).
+    /// it does not seal. An empty chain is sealed now when this process created it.
     async fn use_chain_key(&self, key: custodian_domain::audit::ChainKey) -> Result<()>;
+    /// Seals, once, the head of a chain written before seals; refused when it is sealed or
+    /// when checkpoints exist.
+    async fn seal_unsealed_chain(
+        &self,
+        key: &custodian_domain::audit::ChainKey,
+    ) -> Result<SealedHead>;
 
     /// One user.
     async fn user(&self, id: Uuid) -> Result<Option<User>>;

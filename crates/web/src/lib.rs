@@ -43,6 +43,9 @@ pub const SECURITY_HEADERS: &[(&str, &str)] = &[
     ("referrer-policy", "same-origin"),
 ];
 
+/// `Strict-Transport-Security` when the public address is HTTPS.
+pub const HSTS: &str = "max-age=31536000; includeSubDomains";
+
 /// The largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
@@ -70,6 +73,7 @@ pub struct Options {
 
 /// The whole HTTP service.
 pub fn router(app: App, options: Options) -> Router {
+    let body_read = options.limits.body_read;
     let state = AppState {
         app,
         metrics: Arc::new(metrics::Metrics::default()),
@@ -110,8 +114,55 @@ pub fn router(app: App, options: Options) -> Router {
             state.clone(),
             auth::authenticate,
         ))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            read_body_in_time(body_read, req, next)
+        }))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
+}
+
+/// Reads a request's body within `within` and at most [`BODY_LIMIT`] bytes before anything
+/// else looks at it, so that a client trickling a body cannot hold a connection.
+async fn read_body_in_time(within: std::time::Duration, req: Request, next: Next) -> Response {
+    let h = req.headers();
+    let declared = h
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let has_body = declared.is_some_and(|n| n > 0) || h.contains_key(header::TRANSFER_ENCODING);
+    if !has_body {
+        return next.run(req).await;
+    }
+    let too_large = || {
+        Problem::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            "The body is too large",
+            format!("the body exceeds the limit of {} bytes", BODY_LIMIT),
+        )
+        .into_response()
+    };
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return too_large();
+    }
+    let (parts, body) = req.into_parts();
+    match tokio::time::timeout(within, axum::body::to_bytes(body, BODY_LIMIT)).await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Ok(Err(e)) if e.to_string().contains("length limit") => too_large(),
+        Ok(Err(e)) => {
+            Problem::bad_request("", format!("the body could not be read: {e}")).into_response()
+        }
+        Err(_) => Problem::new(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "The body took too long",
+            format!("the body did not arrive within {} s", within.as_secs()),
+        )
+        .into_response(),
+    }
 }
 
 /// Whether a request is a person's browser asking for a page (not the API).
@@ -166,7 +217,7 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
     if state.app.settings().https() {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+            HeaderValue::from_static(HSTS),
         );
     }
     res
@@ -183,5 +234,6 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(addr).await?;
     on_bound(listener.local_addr()?);
     let limits = options.limits.clone();
-    server::serve_on(listener, router(app, options), limits, shutdown).await
+    let hsts = app.settings().https();
+    server::serve_on(listener, router(app, options), limits, hsts, shutdown).await
 }

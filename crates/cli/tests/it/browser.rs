@@ -729,14 +729,20 @@ async fn custody_and_acceptable_use_in_a_browser(backend: &str) {
                 .await
         }
     };
-    let d = as_ann(
-        Method::POST,
-        "/api/v1/policies",
-        json!({"document": "acceptable_use", "number": "1.0", "effective_date": "2026-01-01", "author_id": mara,
-            "body": "# Acceptable use\n\nLock your screen. <script>alert(1)</script>\n\n[bad](javascript:alert(1))"}),
-    )
-    .await;
-    let pid = d.body["id"].as_str().expect("policy").to_string();
+    // Drafted on the server's command line, so that Ann, who did not write it, approves it.
+    let draft = s
+        .app
+        .create_policy(
+            &custodian_app::Ctx::system(),
+            json!({"document": "acceptable_use", "number": "1.0", "effective_date": "2026-01-01", "author_id": mara,
+                "body": "# Acceptable use\n\nLock your screen. <script>alert(1)</script>\n\n[bad](javascript:alert(1))"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        )
+        .await
+        .expect("a draft");
+    let pid = draft.id.to_string();
     let a = as_ann(
         Method::POST,
         &format!("/api/v1/policies/{pid}/approve"),

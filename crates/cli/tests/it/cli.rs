@@ -23,6 +23,7 @@ crate::on_both!(
     a_server_refuses_to_extend_a_chain_it_does_not_seal,
     key_rotation_reseals_secrets_and_the_chain,
     audit_verify_register_names_a_row_edited_outside_custodian,
+    a_trail_written_before_seals_is_sealed_once_on_request,
     demo_fills_an_empty_register,
     accounts_and_tokens_from_the_command_line
 );
@@ -574,6 +575,55 @@ async fn audit_verify_register_names_a_row_edited_outside_custodian(backend: &st
         "{:?}",
         text(&o)
     );
+}
+
+/// A register written before seals (simulated by taking its seals away) is not sealed by
+/// whatever process comes next: the server refuses to start until `custodian audit seal`
+/// has checked the trail and sealed its head, once. A head that lost its seal while
+/// checkpoints remain is tampering, and is not sealed.
+async fn a_trail_written_before_seals_is_sealed_once_on_request(backend: &str) {
+    let db = with_events(backend).await;
+    db.execute(
+        "UPDATE audit_head SET key_id = NULL, seal = NULL WHERE id = 1; DELETE FROM audit_seals",
+    )
+    .await
+    .expect("an old register");
+    let o = custodian(&db, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).1.contains("custodian audit seal"),
+        "{:?}",
+        text(&o)
+    );
+    let o = custodian(&db, &["serve", "--bind", "127.0.0.1:0"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).1.contains("custodian audit seal"),
+        "{:?}",
+        text(&o)
+    );
+    let o = custodian(&db, &["audit", "seal"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("event 8"), "{out}");
+    let o = custodian(&db, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let o = custodian(&db, &["audit", "seal"]);
+    assert_eq!(o.status.code(), Some(1), "only once");
+    // A head whose seal was removed while its checkpoints remain is not an old register.
+    let db = with_events(backend).await;
+    db.execute("UPDATE audit_head SET key_id = NULL, seal = NULL WHERE id = 1")
+        .await
+        .expect("tamper");
+    let o = custodian(&db, &["audit", "seal"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("tampering"), "{:?}", text(&o));
+    // Nor may a seal in the middle go missing unnoticed.
+    let db = with_events(backend).await;
+    db.execute("DELETE FROM audit_seals WHERE seq = 6")
+        .await
+        .expect("tamper");
+    assert_broken_with(&db, 6, "a seal before it was removed");
 }
 
 /// A server never seals over a head it cannot vouch for: it would bless the tampering.

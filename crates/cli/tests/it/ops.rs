@@ -123,6 +123,7 @@ async fn slow_and_idle_clients_are_cut_off_and_connections_capped() {
         header_read: Duration::from_secs(1),
         max_connections: 2,
         drain: Duration::from_secs(5),
+        ..Default::default()
     };
     let s = start_with(
         "sqlite",
@@ -167,11 +168,34 @@ async fn slow_and_idle_clients_are_cut_off_and_connections_capped() {
     assert_eq!(&first, b"HTTP/1.1 200 OK");
     closed(&mut idle).await;
 
+    // A body trickled slower than the body deadline is refused, with the headers.
+    let s2 = start_with(
+        "sqlite",
+        0,
+        custodian_app::Settings::default(),
+        custodian_web::Options {
+            limits: custodian_web::server::Limits {
+                body_read: Duration::from_secs(1),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut slow = connect(port_of(&s2.url)).await;
+    slow.write_all(b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        .await
+        .expect("write");
+    let answer = String::from_utf8_lossy(&closed(&mut slow).await).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("content-security-policy"), "{answer}");
+
     // With two connections open, a third waits until one closes.
     let limits = custodian_web::server::Limits {
         header_read: Duration::from_secs(60),
         max_connections: 2,
         drain: Duration::from_secs(5),
+        ..Default::default()
     };
     let s = start_with(
         "sqlite",

@@ -195,30 +195,6 @@ on_both!(
     an_auditor_is_offered_no_form_it_cannot_use,
 );
 
-/// Signs in through the API; answers the session cookie and its CSRF token.
-async fn session_with_csrf(s: &Server, email: &str) -> (String, String) {
-    let a = s
-        .call_bare(
-            Method::POST,
-            "/api/v1/session",
-            Some(json!({"email": email, "password": PASSWORD})),
-            &[],
-        )
-        .await;
-    assert_eq!(a.status, 201, "{}", a.body);
-    let cookie = a
-        .headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("custodian_session="))
-        .and_then(|c| c.split(';').next())
-        .expect("a session cookie")
-        .to_string();
-    let csrf = a.body["csrf_token"].as_str().expect("csrf").to_string();
-    (cookie, csrf)
-}
-
 /// Posts a form as a browser would; answers the status, `Location` and page.
 async fn post_form(
     s: &Server,

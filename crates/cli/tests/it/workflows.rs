@@ -106,9 +106,15 @@ pub(crate) async fn person<'a>(s: &'a Server, name: &str, role: &str) -> Person<
 
 /// Drafts and approves a version of the acceptable-use policy; returns its id.
 pub(crate) async fn approve_aup(admin: &Person<'_>, number: &str, material: bool) -> String {
-    // Written by someone else: an author never approves their own version.
-    let author = admin.s.person(&format!("Author of {number}")).await;
-    let d = admin
+    // Drafted by another admin: whoever wrote a version never approves it.
+    let writer = person(
+        admin.s,
+        &format!("Writer {}", number.replace('.', " ")),
+        "admin",
+    )
+    .await;
+    let author = writer.id.clone();
+    let d = writer
         .post(
             "/api/v1/policies",
             json!({"document": "acceptable_use", "number": number, "material": material, "author_id": author,
