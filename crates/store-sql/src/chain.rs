@@ -17,8 +17,8 @@ use crate::db::{Pools, Sql, TxConn};
 #[derive(Debug, Default)]
 pub(crate) struct Chain {
     key: RwLock<Option<ChainKey>>,
-    /// Set when this process created the seal columns: the head may then be sealed once
-    /// without a seal to check (trust on first use, at the upgrade or on a new database).
+    /// Set when this process created the seal columns: an empty chain may then be sealed
+    /// without a seal to check (a new register).
     first_seal: AtomicBool,
 }
 
@@ -50,7 +50,7 @@ impl Chain {
     }
 }
 
-/// The columns of the head, read by [`read_head`].
+/// The columns of the head, read by [`sealed_head`] and [`lock_head`].
 const HEAD_SQL: &str = "SELECT seq, hash, key_id, seal FROM audit_head WHERE id = 1";
 
 fn head_of(r: &crate::db::Row) -> Result<SealedHead> {
