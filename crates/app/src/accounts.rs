@@ -97,11 +97,8 @@ pub fn raw_text(v: &Value) -> std::result::Result<String, String> {
 /// Random bytes from the operating system, as URL-safe base64.
 pub fn random_text(bytes: usize) -> Result<String> {
     let mut buf = vec![0u8; bytes];
-    getrandom::getrandom(&mut buf).map_err(|e| {
-        AppError::Store(StoreError::Other(format!(
-            "the system's random source failed: {e}"
-        )))
-    })?;
+    getrandom::getrandom(&mut buf)
+        .map_err(|e| AppError::Internal(format!("the system's random source failed: {e}")))?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
 }
 
@@ -109,20 +106,20 @@ pub fn random_text(bytes: usize) -> Result<String> {
 fn hash_blocking(password: &str) -> Result<String> {
     let mut salt = [0u8; 16];
     getrandom::getrandom(&mut salt)
-        .map_err(|e| AppError::Store(StoreError::Other(format!("random source: {e}"))))?;
-    let salt = SaltString::encode_b64(&salt)
-        .map_err(|e| AppError::Store(StoreError::Other(format!("salt: {e}"))))?;
+        .map_err(|e| AppError::Internal(format!("random source: {e}")))?;
+    let salt =
+        SaltString::encode_b64(&salt).map_err(|e| AppError::Internal(format!("salt: {e}")))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| AppError::Store(StoreError::Other(format!("hashing failed: {e}"))))
+        .map_err(|e| AppError::Internal(format!("hashing failed: {e}")))
 }
 
 /// Hashes a password off the async runtime.
 pub async fn hash_password(password: String) -> Result<String> {
     tokio::task::spawn_blocking(move || hash_blocking(&password))
         .await
-        .map_err(|e| AppError::Store(StoreError::Other(format!("hashing task: {e}"))))?
+        .map_err(|e| AppError::Internal(format!("hashing task: {e}")))?
 }
 
 /// Checks a password against a stored hash off the async runtime; with no hash, checks it
@@ -984,11 +981,8 @@ impl App {
     /// Opens a user's sealed second-factor secret.
     fn totp_secret(&self, user: Uuid, sealed: &str) -> Result<Vec<u8>> {
         let text = self.open_secret(sealed, &Self::totp_context(user))?;
-        totp::base32_decode(&text).map_err(|e| {
-            AppError::Store(StoreError::Other(format!(
-                "the stored second factor is unreadable: {e}"
-            )))
-        })
+        totp::base32_decode(&text)
+            .map_err(|e| AppError::Internal(format!("the stored second factor is unreadable: {e}")))
     }
 
     /// Whether an account must enrol a second factor before doing anything else.
@@ -1016,12 +1010,12 @@ impl App {
         let user = self.load_user(p.user_id).await?;
         let mut raw = [0u8; totp::SECRET_BYTES];
         getrandom::getrandom(&mut raw)
-            .map_err(|e| AppError::Store(StoreError::Other(format!("random source: {e}"))))?;
+            .map_err(|e| AppError::Internal(format!("random source: {e}")))?;
         let secret = totp::base32_encode(&raw);
         let sealed = self
             .sealer()
             .seal(&secret, &Self::totp_context(user.id))
-            .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
+            .map_err(|e| AppError::Internal(e.to_string()))?;
         let until =
             custodian_domain::value::format_timestamp(&(custodian_domain::now() + TOTP_ENROL_LIFE));
         let ev = self.event(

@@ -276,9 +276,9 @@ impl App {
             };
             if let (Some(id), Some(prev)) = (next_event, last_entity) {
                 if id < prev {
-                    return Err(crate::AppError::Store(custodian_store::StoreError::Other(
+                    return Err(crate::AppError::Internal(
                         "the database does not order asset ids as text in byte order (its collation): the trail cannot be replayed record by record".into(),
-                    )));
+                    ));
                 }
             }
             let next_asset = assets.front().map(|a| a.id);

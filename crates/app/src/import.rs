@@ -438,11 +438,7 @@ impl App {
                     // Skip a reserved number that a row of this import gave by hand.
                     None => std::iter::from_fn(|| fresh.pop_front())
                         .find(|n| !seen_numbers.contains_key(n))
-                        .ok_or_else(|| {
-                            AppError::Store(custodian_store::StoreError::Other(
-                                "no asset number reserved".into(),
-                            ))
-                        })?,
+                        .ok_or_else(|| AppError::Internal("no asset number reserved".into()))?,
                 };
                 let mut a = d.into_asset(custodian_domain::new_id(), number, now);
                 self.seal_asset_secrets(&mut a, None)?;

@@ -165,6 +165,10 @@ pub enum AppError {
     /// The database failed.
     #[error("{0}")]
     Store(StoreError),
+    /// Something inside failed that the caller can do nothing about (the random source,
+    /// hashing, sealing): logged in full, answered without its message.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl AppError {
@@ -306,9 +310,10 @@ impl App {
     pub(crate) async fn next_numbers(&self, n: usize) -> Result<Vec<String>> {
         loop {
             {
-                let mut held = self.numbers.lock().map_err(|_| {
-                    AppError::Store(StoreError::Other("the number pool is poisoned".into()))
-                })?;
+                let mut held = self
+                    .numbers
+                    .lock()
+                    .map_err(|_| AppError::Internal("the number pool is poisoned".into()))?;
                 if held.len() >= n {
                     return Ok(held.drain(..n).collect());
                 }

@@ -663,9 +663,7 @@ impl crate::App {
 /// How a secret-handling failure reaches the caller: as a storage-side error that names no
 /// secret material.
 fn secret_error(e: SecretError) -> crate::AppError {
-    crate::AppError::Store(custodian_store::StoreError::Other(format!(
-        "a secret could not be processed: {e}"
-    )))
+    crate::AppError::Internal(format!("a secret could not be processed: {e}"))
 }
 
 /// The change entry of a secret field: that it was set, replaced or removed, never a value.

@@ -239,7 +239,7 @@ impl App {
     pub fn seal_for_client(&self, value: &str, context: &str) -> Result<String> {
         self.sealer()
             .seal(value, context)
-            .map_err(|e| AppError::Store(custodian_store::StoreError::Other(e.to_string())))
+            .map_err(|e| AppError::Internal(e.to_string()))
     }
 
     /// Opens a value sealed by [`App::seal_for_client`]; `None` when it was not made by us

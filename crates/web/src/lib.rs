@@ -165,6 +165,27 @@ async fn read_body_in_time(within: std::time::Duration, req: Request, next: Next
     }
 }
 
+/// A problem document with the request id added, so that the client can quote it.
+async fn with_request_id(res: Response, rid: &str) -> Response {
+    let (parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let mut doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    if let Some(o) = doc.as_object_mut() {
+        o.insert(
+            "request_id".into(),
+            serde_json::Value::String(rid.to_string()),
+        );
+        if let Some(serde_json::Value::String(d)) = o.get_mut("detail") {
+            d.push_str(&format!(" (request id {rid})"));
+        }
+    }
+    let mut parts = parts;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(doc.to_string()))
+}
+
 /// Whether a request is a person's browser asking for a page (not the API).
 fn for_a_person(req: &Request) -> bool {
     !req.uri().path().starts_with("/api/")
@@ -198,6 +219,18 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
         .unwrap_or_else(|| "unmatched".into());
     req.extensions_mut().insert(RequestId(rid.clone()));
     let mut res = next.run(req).await;
+    if let Some(problem::Internal(message)) = res.extensions_mut().remove::<problem::Internal>() {
+        // The log has the whole story under the request id; the client, the request id to
+        // quote and no internal message.
+        tracing::error!(request_id = %rid, status = res.status().as_u16(), %route, "{message}");
+        if res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes() == b"application/problem+json")
+        {
+            res = with_request_id(res, &rid).await;
+        }
+    }
     let elapsed = started.elapsed();
     state
         .metrics

@@ -117,7 +117,8 @@ fn schemas() -> Value {
     json!({
         "Problem": {"type": "object", "description": "RFC 9457 problem document.", "required": ["type", "title", "status", "detail", "errors"], "properties": {
             "type": text(), "title": text(), "status": {"type": "integer"}, "detail": text(),
-            "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"], "properties": {"field": text(), "message": text()}}}}},
+            "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"], "properties": {"field": text(), "message": text()}}},
+            "request_id": {"type": "string", "description": "On a failure inside the server (5xx): the request's id, under which the server logged what failed; quote it."}}},
         "Asset": {"type": "object", "properties": asset},
         "AssetInput": {"type": "object", "required": ["kind", "name", "owner_id", "importance", "classification"], "properties": asset_common(false),
             "description": "Unknown fields are refused; read-only fields (id, version, created_at, updated_at, completeness) are ignored. A PATCH is a JSON merge patch: null clears a field."},

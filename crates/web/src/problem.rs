@@ -20,7 +20,14 @@ pub struct Problem {
     pub detail: String,
     /// The fields concerned.
     pub errors: Vec<FieldError>,
+    /// What failed inside, for the log only: never sent to the client.
+    pub internal: Option<String>,
 }
+
+/// The inside story of a failed request, handed from the answer to the middleware that
+/// knows its request id, which logs it (`crate::observe`).
+#[derive(Clone, Debug)]
+pub struct Internal(pub String);
 
 impl Problem {
     /// A problem without field errors.
@@ -36,6 +43,21 @@ impl Problem {
             title,
             detail: detail.into(),
             errors: vec![],
+            internal: None,
+        }
+    }
+
+    /// 500 (or 503) for a failure inside: a plain sentence for the client, the message for
+    /// the log.
+    pub fn internal(status: StatusCode, detail: &str, message: String) -> Self {
+        let title = if status == StatusCode::SERVICE_UNAVAILABLE {
+            "Unavailable"
+        } else {
+            "Internal error"
+        };
+        Self {
+            internal: Some(message),
+            ..Self::new(status, "internal", title, detail)
         }
     }
 
@@ -78,14 +100,19 @@ impl Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
-            tracing::error!(status = %self.status, detail = %self.detail, "request failed");
-        }
+        let internal = match (&self.internal, self.status.is_server_error()) {
+            (Some(m), _) => Some(m.clone()),
+            (None, true) => Some(self.detail.clone()),
+            (None, false) => None,
+        };
         let mut r = (self.status, axum::Json(self.body())).into_response();
         r.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(m) = internal {
+            r.extensions_mut().insert(Internal(m));
+        }
         r
     }
 }
@@ -105,6 +132,7 @@ impl From<AppError> for Problem {
                     title: "The input is invalid",
                     detail,
                     errors: p.0,
+                    internal: None,
                 }
             }
             AppError::NotFound { entity, id } => Problem::new(
@@ -146,26 +174,25 @@ impl From<AppError> for Problem {
                 "Too many attempts",
                 message,
             ),
-            AppError::Store(custodian_store::StoreError::Unavailable(m)) => Problem::new(
+            AppError::Store(custodian_store::StoreError::Unavailable(m)) => Problem::internal(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "The database is unavailable",
-                m,
+                "the database cannot be reached: try again shortly",
+                format!("database unavailable: {m}"),
             ),
-            AppError::Store(custodian_store::StoreError::Integrity(m)) => {
-                tracing::error!("a change was refused: the audit trail cannot be extended: {m}");
-                Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "integrity",
-                    "The audit trail cannot be extended",
-                    "changes are refused until an administrator checks the audit trail (custodian audit verify)",
-                )
-            }
-            AppError::Store(e) => Problem::new(
+            AppError::Store(custodian_store::StoreError::Integrity(m)) => Problem::internal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "changes are refused until an administrator checks the audit trail (custodian audit verify)",
+                format!("the audit trail cannot be extended: {m}"),
+            ),
+            AppError::Store(e) => Problem::internal(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
+                "something failed inside the server",
                 e.to_string(),
+            ),
+            AppError::Internal(m) => Problem::internal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "something failed inside the server",
+                m,
             ),
         }
     }

@@ -285,3 +285,68 @@ async fn every_answer_carries_the_security_headers() {
         );
     }
 }
+
+/// A failure inside the server is logged under its request id; the client gets a problem
+/// document carrying that id and nothing of the internal message.
+#[tokio::test]
+async fn an_internal_failure_names_its_request_id_and_nothing_inside() {
+    use custodian_store::{ChangeSet, Write};
+    let s = start("sqlite").await;
+    let owner = s.person("Ada Owner").await;
+    let a = s
+        .asset(
+            &owner,
+            serde_json::json!({"kind": "software", "name": "CAD", "licence_key": "K-1"}),
+        )
+        .await;
+    let id: uuid::Uuid = a["id"].as_str().expect("id").parse().expect("uuid");
+    // A licence key sealed under a key this server does not hold cannot be opened.
+    let mut stored = s
+        .app
+        .store()
+        .asset(id)
+        .await
+        .expect("read")
+        .expect("the asset");
+    let version = stored.version;
+    stored.attrs.insert(
+        "licence_key".into(),
+        Value::String("v1:0badc0de:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into()),
+    );
+    s.app
+        .store()
+        .commit(ChangeSet::one(
+            Write::UpdateAsset {
+                asset: Box::new(stored),
+                expected_version: version,
+            },
+            custodian_domain::audit::NewEvent::new(
+                &custodian_domain::audit::Actor::System,
+                "asset.updated",
+                "asset",
+                id,
+                serde_json::json!({}),
+                None,
+                custodian_domain::now(),
+            ),
+        ))
+        .await
+        .expect("stored");
+    let r = s
+        .call(
+            Method::POST,
+            &format!("/api/v1/assets/{id}/reveal"),
+            Some(serde_json::json!({"field": "licence_key"})),
+            &[("x-request-id", "probe-500")],
+        )
+        .await;
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert_eq!(r.body["request_id"], "probe-500");
+    assert_eq!(r.headers["x-request-id"], "probe-500");
+    let text = r.body.to_string();
+    assert!(text.contains("request id probe-500"), "{text}");
+    assert!(
+        !text.contains("0badc0de") && !text.contains("sealed"),
+        "{text}"
+    );
+}
