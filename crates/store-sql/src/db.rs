@@ -230,76 +230,186 @@ impl Row {
 }
 
 /// Maps a database error to a store error, recognising duplicates and references.
+/// A uniqueness rule a change can break: how each backend names it, and the field and
+/// words its refusal gives. PostgreSQL reports the constraint's name; SQLite the columns
+/// (`table.column, …`) after "UNIQUE constraint failed: ".
+pub struct Unique {
+    /// PostgreSQL's name of the constraint or unique index.
+    pub postgres: &'static str,
+    /// The columns SQLite names.
+    pub sqlite: &'static str,
+    /// The wire name of the field whose value is taken.
+    pub field: &'static str,
+    /// What is taken, in words.
+    pub message: &'static str,
+}
+
+/// Every uniqueness rule of the schema but the ids' own (`*_id_key`, which a generated id
+/// does not break). `tests/it/constraints.rs` checks the list against both databases.
+pub const UNIQUE: &[Unique] = &[
+    Unique {
+        postgres: "assets_asset_number_key",
+        sqlite: "assets.asset_number",
+        field: "asset_number",
+        message: "this asset number is already used by another asset",
+    },
+    Unique {
+        postgres: "asset_external_ids_pkey",
+        sqlite: "asset_external_ids.system, asset_external_ids.value",
+        field: "external_ids",
+        message: "this external id already belongs to another asset",
+    },
+    Unique {
+        postgres: "disposals_pkey",
+        sqlite: "disposals.asset_id",
+        field: "disposal",
+        message: "this asset already has a disposal record",
+    },
+    Unique {
+        postgres: "relations_from_id_to_id_type_key",
+        sqlite: "relations.from_id, relations.to_id, relations.type",
+        field: "type",
+        message: "these assets are already linked this way",
+    },
+    Unique {
+        postgres: "parties_email_key",
+        sqlite: "parties.email",
+        field: "email",
+        message: "this e-mail address already belongs to another person",
+    },
+    Unique {
+        postgres: "classifications_pkey",
+        sqlite: "classifications.key",
+        field: "key",
+        message: "a level with this key already exists",
+    },
+    Unique {
+        postgres: "classifications_rank_key",
+        sqlite: "classifications.rank",
+        field: "rank",
+        message: "another level already has this rank",
+    },
+    Unique {
+        postgres: "custom_fields_entity_type_key_key",
+        sqlite: "custom_fields.entity_type, custom_fields.key",
+        field: "key",
+        message: "a custom field with this key already exists for this entity type",
+    },
+    Unique {
+        postgres: "users_email_key",
+        sqlite: "users.email",
+        field: "email",
+        message: "this e-mail address already has an account",
+    },
+    Unique {
+        postgres: "users_oidc_subject_key",
+        sqlite: "users.oidc_subject",
+        field: "oidc_subject",
+        message: "this single sign-on identity is linked to another account",
+    },
+    Unique {
+        postgres: "api_tokens_token_hash_key",
+        sqlite: "api_tokens.token_hash",
+        field: "token",
+        message: "this token exists already",
+    },
+    Unique {
+        postgres: "policies_document_number_key",
+        sqlite: "policies.document, policies.number",
+        field: "number",
+        message: "this document has a version with this number already",
+    },
+    Unique {
+        postgres: "policies_in_force",
+        sqlite: "policies.document",
+        field: "status",
+        message: "another version of this document was approved meanwhile",
+    },
+    Unique {
+        postgres: "acknowledgements_person_id_policy_id_key",
+        sqlite: "acknowledgements.person_id, acknowledgements.policy_id",
+        field: "policy_id",
+        message: "this person has acknowledged this version already",
+    },
+    Unique {
+        postgres: "assignments_one_holder",
+        sqlite: "assignments.asset_id",
+        field: "asset_id",
+        message: "the asset is in someone's custody already: take it back first",
+    },
+    Unique {
+        postgres: "offboarding_items_offboarding_id_position_key",
+        sqlite: "offboarding_items.offboarding_id, offboarding_items.position",
+        field: "items",
+        message: "two items of the case have the same place",
+    },
+    Unique {
+        postgres: "stocktake_scans_once",
+        sqlite: "stocktake_scans.stocktake_id, stocktake_scans.asset_id",
+        field: "entry",
+        message: "this asset was scanned in this stocktake already",
+    },
+    Unique {
+        postgres: "stocktake_missing_pkey",
+        sqlite: "stocktake_missing.stocktake_id, stocktake_missing.asset_seq",
+        field: "asset_id",
+        message: "this asset is listed as missing already",
+    },
+    Unique {
+        postgres: "asset_tags_pkey",
+        sqlite: "asset_tags.tag, asset_tags.seq",
+        field: "tags",
+        message: "a tag is given twice",
+    },
+    Unique {
+        postgres: "team_members_pkey",
+        sqlite: "team_members.team_id, team_members.person_id",
+        field: "member_ids",
+        message: "a person is named twice as a member",
+    },
+    Unique {
+        postgres: "exception_assets_pkey",
+        sqlite: "exception_assets.exception_id, exception_assets.asset_id",
+        field: "asset_ids",
+        message: "an asset is named twice",
+    },
+    Unique {
+        postgres: "attestation_owners_pkey",
+        sqlite: "attestation_owners.attestation_id, attestation_owners.owner_id",
+        field: "owner_id",
+        message: "an owner is asked twice",
+    },
+    Unique {
+        postgres: "sessions_pkey",
+        sqlite: "sessions.id_hash",
+        field: "session",
+        message: "this session exists already",
+    },
+];
+
+/// The rule a unique violation broke, from what the database says of it.
+fn broken_rule(constraint: Option<&str>, message: &str) -> Option<&'static Unique> {
+    match constraint {
+        Some(name) => UNIQUE.iter().find(|u| u.postgres == name),
+        None => {
+            let columns = message.split("UNIQUE constraint failed: ").nth(1)?.trim();
+            UNIQUE.iter().find(|u| u.sqlite == columns)
+        }
+    }
+}
+
 pub fn map_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) => {
             let msg = d.message().to_string();
-            let constraint = d.constraint().unwrap_or_default().to_string();
-            let hay = format!("{msg} {constraint}");
             if d.is_unique_violation() {
-                let (field, what): (&'static str, &str) = if hay.contains("stocktake_scans") {
-                    ("entry", "this asset was scanned in this stocktake already")
-                } else if hay.contains("assignments") {
-                    (
-                        "asset_id",
-                        "the asset is in someone's custody already: take it back first",
-                    )
-                } else if hay.contains("acknowledgements") {
-                    (
-                        "policy_id",
-                        "this person has acknowledged this version already",
-                    )
-                } else if hay.contains("policies") && hay.contains("number") {
-                    (
-                        "number",
-                        "this document has a version with this number already",
-                    )
-                } else if hay.contains("policies") {
-                    (
-                        "status",
-                        "another version of this document was approved meanwhile",
-                    )
-                } else if hay.contains("asset_number") {
-                    (
-                        "asset_number",
-                        "this asset number is already used by another asset",
-                    )
-                } else if hay.contains("users") && hay.contains("email") {
-                    ("email", "this e-mail address already has an account")
-                } else if hay.contains("oidc_subject") {
-                    (
-                        "oidc_subject",
-                        "this single sign-on identity is linked to another account",
-                    )
-                } else if hay.contains("email") {
-                    (
-                        "email",
-                        "this e-mail address already belongs to another person",
-                    )
-                } else if hay.contains("external_ids") {
-                    (
-                        "external_ids",
-                        "this external id already belongs to another asset",
-                    )
-                } else if hay.contains("relations") {
-                    ("type", "these assets are already linked this way")
-                } else if hay.contains("rank") {
-                    ("rank", "another level already has this rank")
-                } else if hay.contains("classifications") {
-                    ("key", "a level with this key already exists")
-                } else if hay.contains("custom_fields") {
-                    (
-                        "key",
-                        "a custom field with this key already exists for this entity type",
-                    )
-                } else if hay.contains("disposals") {
-                    ("disposal", "this asset already has a disposal record")
-                } else {
-                    ("id", "already exists")
+                let (field, message) = match broken_rule(d.constraint(), &msg) {
+                    Some(u) => (u.field, u.message),
+                    None => ("id", "already exists"),
                 };
                 return StoreError::Duplicate {
                     field,
-                    message: what.into(),
+                    message: message.into(),
                 };
             }
             if d.is_foreign_key_violation() {

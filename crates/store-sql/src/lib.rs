@@ -35,6 +35,7 @@ use custodian_store::{
 mod bulk;
 mod chain;
 mod db;
+pub use db::{Unique, UNIQUE};
 mod rows;
 mod stocktakes;
 mod tx;

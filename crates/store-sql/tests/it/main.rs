@@ -8,6 +8,7 @@ use custodian_testkit::TestDb;
 
 mod append_only;
 mod bulk;
+mod constraints;
 
 /// A migrated store; the database lives as long as the returned guard.
 pub async fn open(backend: &str) -> (Arc<dyn Store>, SqlStore, TestDb) {
