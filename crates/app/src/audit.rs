@@ -231,9 +231,7 @@ impl App {
         self.allow(ctx, custodian_domain::access::Action::ReadAudit)
             .await?;
         const BATCH: u32 = 2000;
-        let mut events: std::collections::VecDeque<Event> = Default::default();
-        let mut events_after: Option<(String, i64)> = None;
-        let mut events_done = false;
+        let mut stream = AssetEvents::default();
         let mut assets: std::collections::VecDeque<custodian_domain::asset::Asset> =
             Default::default();
         let mut assets_after: Option<uuid::Uuid> = None;
@@ -241,16 +239,8 @@ impl App {
         let (mut compared, mut replayed) = (0_u64, 0_u64);
         let mut last_entity: Option<uuid::Uuid> = None;
         loop {
-            if events.is_empty() && !events_done {
-                let batch = self
-                    .store
-                    .entity_events("asset", events_after.clone(), BATCH)
-                    .await?;
-                events_done = (batch.len() as u32) < BATCH;
-                if let Some(last) = batch.last() {
-                    events_after = Some((last.entity_id.clone(), last.seq));
-                }
-                events.extend(batch);
+            if stream.buf.is_empty() && !stream.done {
+                stream.refill(self, BATCH).await?;
             }
             if assets.is_empty() && !assets_done {
                 let batch = self.store.assets_by_id(assets_after, BATCH / 4).await?;
@@ -258,7 +248,7 @@ impl App {
                 assets_after = batch.last().map(|a| a.id).or(assets_after);
                 assets.extend(batch);
             }
-            let next_event = match events.front() {
+            let next_event = match stream.buf.front() {
                 Some(e) => match uuid::Uuid::parse_str(&e.entity_id) {
                     Ok(id) => Some(id),
                     Err(_) => {
@@ -294,7 +284,8 @@ impl App {
             let mut any = false;
             // This asset's events, which may run past the batch.
             loop {
-                while let Some(e) = events
+                while let Some(e) = stream
+                    .buf
                     .front()
                     .filter(|e| uuid::Uuid::parse_str(&e.entity_id).ok() == Some(id))
                 {
@@ -304,20 +295,12 @@ impl App {
                     );
                     any = true;
                     replayed += 1;
-                    events.pop_front();
+                    stream.buf.pop_front();
                 }
-                if !events.is_empty() || events_done {
+                if !stream.buf.is_empty() || stream.done {
                     break;
                 }
-                let batch = self
-                    .store
-                    .entity_events("asset", events_after.clone(), BATCH)
-                    .await?;
-                events_done = (batch.len() as u32) < BATCH;
-                if let Some(last) = batch.last() {
-                    events_after = Some((last.entity_id.clone(), last.seq));
-                }
-                events.extend(batch);
+                stream.refill(self, BATCH).await?;
             }
             let stored = if next_asset == Some(id) {
                 assets.pop_front()
@@ -345,6 +328,29 @@ impl App {
             assets: compared,
             events: replayed,
         })
+    }
+}
+
+/// Asset events in `(entity_id, seq)` order, a batch at a time.
+#[derive(Default)]
+struct AssetEvents {
+    buf: std::collections::VecDeque<Event>,
+    after: Option<(String, i64)>,
+    done: bool,
+}
+
+impl AssetEvents {
+    async fn refill(&mut self, app: &App, batch: u32) -> Result<()> {
+        let got = app
+            .store
+            .entity_events("asset", self.after.clone(), batch)
+            .await?;
+        self.done = (got.len() as u32) < batch;
+        if let Some(last) = got.last() {
+            self.after = Some((last.entity_id.clone(), last.seq));
+        }
+        self.buf.extend(got);
+        Ok(())
     }
 }
 

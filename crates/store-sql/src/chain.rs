@@ -66,6 +66,21 @@ fn head_of(r: &crate::db::Row) -> Result<SealedHead> {
     })
 }
 
+/// Reads the head in a write transaction; on PostgreSQL the row lock serialises writers
+/// until commit (SQLite's single writer does the same).
+async fn locked_head(conn: &mut TxConn) -> Result<SealedHead> {
+    let lock = if conn.dialect() == crate::db::Dialect::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    head_of(
+        &conn
+            .fetch_one(Sql::new(format!("{HEAD_SQL}{lock}")))
+            .await?,
+    )
+}
+
 /// The head as committed.
 pub(crate) async fn sealed_head(pools: &Pools) -> Result<SealedHead> {
     head_of(&pools.fetch_one(Sql::new(HEAD_SQL)).await?)
@@ -82,16 +97,10 @@ pub(crate) struct Locked {
 /// seals it.
 pub(crate) async fn lock_head(
     conn: &mut TxConn,
-    pg: bool,
     chain: &Chain,
     key: Option<&ChainKey>,
 ) -> Result<Locked> {
-    let lock = if pg { " FOR UPDATE" } else { "" };
-    let head = head_of(
-        &conn
-            .fetch_one(Sql::new(format!("{HEAD_SQL}{lock}")))
-            .await?,
-    )?;
+    let head = locked_head(conn).await?;
     match key {
         Some(key) => check_head(&head, key, chain.first_seal_allowed())?,
         // Writing without a key would strip the seal every keyed server then refuses.
@@ -264,13 +273,7 @@ pub(crate) async fn use_key(pools: &Pools, chain: &Chain, key: ChainKey) -> Resu
         return Ok(());
     }
     let mut conn = pools.begin().await?;
-    let pg = conn.dialect() == crate::db::Dialect::Postgres;
-    let lock = if pg { " FOR UPDATE" } else { "" };
-    let head = head_of(
-        &conn
-            .fetch_one(Sql::new(format!("{HEAD_SQL}{lock}")))
-            .await?,
-    )?;
+    let head = locked_head(&mut conn).await?;
     if head.seal.is_none() && head.seq == 0 {
         seal_head(&mut conn, &key, &(head.seq, head.hash.clone())).await?;
     }
@@ -284,13 +287,7 @@ pub(crate) async fn use_key(pools: &Pools, chain: &Chain, key: ChainKey) -> Resu
 /// checkpoints exist (a head that lost its seal is tampering, not an old register).
 pub(crate) async fn seal_first(pools: &Pools, key: &ChainKey) -> Result<SealedHead> {
     let mut conn = pools.begin().await?;
-    let pg = conn.dialect() == crate::db::Dialect::Postgres;
-    let lock = if pg { " FOR UPDATE" } else { "" };
-    let head = head_of(
-        &conn
-            .fetch_one(Sql::new(format!("{HEAD_SQL}{lock}")))
-            .await?,
-    )?;
+    let head = locked_head(&mut conn).await?;
     if head.seal.is_some() {
         return Err(StoreError::Integrity(format!(
             "the audit chain's head (event {}) is sealed already",

@@ -227,8 +227,7 @@ impl SqlTx {
         if let Some(h) = &self.head {
             return Ok(h.clone());
         }
-        let pg = self.pg();
-        let locked = chain::lock_head(&mut self.conn, pg, &self.chain, self.key.as_ref()).await?;
+        let locked = chain::lock_head(&mut self.conn, &self.chain, self.key.as_ref()).await?;
         self.checkpoint = locked.checkpoint;
         let h = (locked.seq, locked.hash);
         self.head = Some(h.clone());

@@ -108,6 +108,20 @@ async fn closed(c: &mut tokio::net::TcpStream) -> Vec<u8> {
     all
 }
 
+/// A server with these connection limits.
+async fn limited(limits: custodian_web::server::Limits) -> crate::common::Server {
+    start_with(
+        "sqlite",
+        0,
+        custodian_app::Settings::default(),
+        custodian_web::Options {
+            limits,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 async fn connect(port: u16) -> tokio::net::TcpStream {
     tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
@@ -125,16 +139,7 @@ async fn slow_and_idle_clients_are_cut_off_and_connections_capped() {
         drain: Duration::from_secs(5),
         ..Default::default()
     };
-    let s = start_with(
-        "sqlite",
-        0,
-        custodian_app::Settings::default(),
-        custodian_web::Options {
-            limits,
-            ..Default::default()
-        },
-    )
-    .await;
+    let s = limited(limits).await;
     let port = port_of(&s.url);
 
     // A client that sends nothing, and one that trickles its headers, are closed.
@@ -169,18 +174,10 @@ async fn slow_and_idle_clients_are_cut_off_and_connections_capped() {
     closed(&mut idle).await;
 
     // A body trickled slower than the body deadline is refused, with the headers.
-    let s2 = start_with(
-        "sqlite",
-        0,
-        custodian_app::Settings::default(),
-        custodian_web::Options {
-            limits: custodian_web::server::Limits {
-                body_read: Duration::from_secs(1),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-    )
+    let s2 = limited(custodian_web::server::Limits {
+        body_read: Duration::from_secs(1),
+        ..Default::default()
+    })
     .await;
     let mut slow = connect(port_of(&s2.url)).await;
     slow.write_all(b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
@@ -197,16 +194,7 @@ async fn slow_and_idle_clients_are_cut_off_and_connections_capped() {
         drain: Duration::from_secs(5),
         ..Default::default()
     };
-    let s = start_with(
-        "sqlite",
-        0,
-        custodian_app::Settings::default(),
-        custodian_web::Options {
-            limits,
-            ..Default::default()
-        },
-    )
-    .await;
+    let s = limited(limits).await;
     let port = port_of(&s.url);
     let hold_a = connect(port).await;
     let _hold_b = connect(port).await;
