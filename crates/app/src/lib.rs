@@ -21,6 +21,7 @@ pub mod authz;
 pub mod custody;
 pub mod exceptions;
 pub mod import;
+pub mod jobs;
 pub mod offboarding;
 pub mod parties;
 pub mod policies;
@@ -269,6 +270,8 @@ pub struct App {
     credentials: Arc<std::sync::Mutex<accounts::CredentialCache>>,
     /// The last summary of the register (see [`summary`]).
     summary: Arc<std::sync::Mutex<summary::SummaryCache>>,
+    /// How the scheduled jobs last ran in this instance (see [`jobs`]).
+    jobs: jobs::JobStates,
 }
 
 /// The scheme and when it was read.
@@ -294,6 +297,7 @@ impl App {
             sealer,
             credentials: Default::default(),
             summary: Default::default(),
+            jobs: Default::default(),
             scheme_cache: Default::default(),
             numbers: Default::default(),
         }

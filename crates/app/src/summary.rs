@@ -21,7 +21,7 @@ pub const SUMMARY_EVERY: std::time::Duration = std::time::Duration::from_secs(60
 /// The last summary of a large register, and whether another is being made.
 #[derive(Clone, Debug, Default)]
 pub struct SummaryCache {
-    last: Option<RegisterSummary>,
+    pub(crate) last: Option<RegisterSummary>,
     /// When a background summary started, while it runs.
     running_since: Option<std::time::Instant>,
 }
@@ -117,7 +117,7 @@ impl App {
 
     /// Starts summing up in the background when the last summary is old and none is
     /// being made.
-    fn sum_up_in_background(&self) {
+    pub(crate) fn sum_up_in_background(&self) {
         let Ok(mut state) = self.summary.lock() else {
             return;
         };
@@ -133,7 +133,12 @@ impl App {
             state.running_since = Some(std::time::Instant::now());
             let app = self.clone();
             tokio::spawn(async move {
+                let started = std::time::Instant::now();
                 let made = app.sum_up().await;
+                let outcome = match &made {
+                    Ok(s) => Ok(format!("{} assets summed up", s.counts.total)),
+                    Err(e) => Err(e.to_string()),
+                };
                 if let Ok(mut state) = app.summary.lock() {
                     state.running_since = None;
                     // A failed one leaves the last; the next view starts another.
@@ -141,6 +146,7 @@ impl App {
                         state.last = Some(s);
                     }
                 }
+                app.record_job(crate::jobs::SUMMARY, outcome, started.elapsed());
             });
         }
     }

@@ -500,28 +500,6 @@ async fn rotate_key(env: &Env) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Logs the audit chain's head at start and then once a day, so that a copy of it lives
-/// outside the database: a chain cut back to an earlier head is found by comparing.
-fn log_audit_head_daily(app: App) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(24 * 60 * 60));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            match app.store().sealed_head().await {
-                Ok(h) => tracing::info!(
-                    audit_seq = h.seq,
-                    audit_hash = %h.hash,
-                    "audit trail head: event {} with hash {}",
-                    h.seq,
-                    h.hash
-                ),
-                Err(e) => tracing::warn!("cannot read the audit trail's head: {e}"),
-            }
-        }
-    });
-}
-
 /// `path` with `suffix` added to its file name.
 fn with_suffix(path: &std::path::Path, suffix: &str) -> PathBuf {
     let mut name = path
@@ -621,7 +599,6 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
                 println!("{summary}");
                 print_accounts(&custodian_io::demo::accounts(&app, &ctx).await?);
             }
-            log_audit_head_daily(app.clone());
             let first_run = app.bootstrap_link().await?;
             if !addr.ip().is_loopback() {
                 tracing::warn!(

@@ -35,6 +35,7 @@ use custodian_store::{
 mod bulk;
 mod chain;
 mod db;
+mod jobs;
 pub use db::{Unique, UNIQUE};
 mod rows;
 mod stocktakes;
@@ -99,6 +100,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "incident references added later",
         sqlite: include_str!("schema/sqlite_008.sql"),
         postgres: include_str!("schema/postgres_008.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "scheduled jobs",
+        sqlite: include_str!("schema/sqlite_009.sql"),
+        postgres: include_str!("schema/postgres_009.sql"),
     },
 ];
 
@@ -1109,6 +1116,27 @@ impl Store for SqlStore {
 
     async fn use_chain_key(&self, key: custodian_domain::audit::ChainKey) -> Result<()> {
         chain::use_key(&self.pools, &self.chain, key).await
+    }
+
+    async fn claim_job(
+        &self,
+        name: &str,
+        due_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        jobs::claim(&self.pools, name, due_before, now).await
+    }
+
+    async fn finish_job(&self, name: &str, at: DateTime<Utc>, outcome: &str) -> Result<()> {
+        jobs::finish(&self.pools, name, at, outcome).await
+    }
+
+    async fn job_runs(&self) -> Result<Vec<custodian_store::JobRun>> {
+        jobs::runs(&self.pools).await
+    }
+
+    async fn purge_setup_links(&self, now: DateTime<Utc>) -> Result<u64> {
+        jobs::purge_setup_links(&self.pools, now).await
     }
 
     async fn seal_unsealed_chain(

@@ -72,6 +72,19 @@ pub enum StoreError {
     Other(String),
 }
 
+/// A scheduled job's last run, as every instance sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobRun {
+    /// The job's name.
+    pub name: String,
+    /// When its last run started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When that run finished (none while it runs).
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `ok` or `failed: …`.
+    pub outcome: Option<String>,
+}
+
 /// The chain's head as stored, with its seal (none before sealing began).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SealedHead {
@@ -730,6 +743,20 @@ pub trait Store: Send + Sync + 'static {
     /// Seals every change from now on with `key`, and refuses to extend a chain whose head
     /// it does not seal. An empty chain is sealed now when this process created it.
     async fn use_chain_key(&self, key: custodian_domain::audit::ChainKey) -> Result<()>;
+    /// Claims a run of the job `name` if its last run started before `due_before` and is not
+    /// still running: true for exactly one instance each interval.
+    async fn claim_job(
+        &self,
+        name: &str,
+        due_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Records how a claimed run ended.
+    async fn finish_job(&self, name: &str, at: DateTime<Utc>, outcome: &str) -> Result<()>;
+    /// Every job's last run.
+    async fn job_runs(&self) -> Result<Vec<JobRun>>;
+    /// Removes one-time setup links that have expired; answers how many.
+    async fn purge_setup_links(&self, now: DateTime<Utc>) -> Result<u64>;
     /// Seals, once, the head of a chain written before seals; refused when it is sealed or
     /// when checkpoints exist.
     async fn seal_unsealed_chain(

@@ -245,6 +245,18 @@ pub struct Limiter {
 }
 
 impl Limiter {
+    /// Forgets windows that have passed; answers how many are left.
+    pub fn purge(&self) -> usize {
+        let now = Instant::now();
+        match self.seen.lock() {
+            Ok(mut seen) => {
+                seen.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+                seen.len()
+            }
+            Err(_) => 0,
+        }
+    }
+
     /// Counts an attempt; `Err(seconds to wait)` once the window's allowance is spent.
     pub fn attempt(&self, key: &str) -> Result<(), u64> {
         let now = Instant::now();

@@ -73,11 +73,16 @@ pub struct Options {
 
 /// The whole HTTP service.
 pub fn router(app: App, options: Options) -> Router {
+    router_with(app, options, Arc::new(auth::Limiter::default()))
+}
+
+/// [`router`] over a given rate limiter (whose windows a job purges).
+fn router_with(app: App, options: Options, limiter: Arc<auth::Limiter>) -> Router {
     let body_read = options.limits.body_read;
     let state = AppState {
         app,
         metrics: Arc::new(metrics::Metrics::default()),
-        limiter: Arc::new(auth::Limiter::default()),
+        limiter,
         sso: options.sso,
     };
     Router::new()
@@ -268,5 +273,22 @@ pub async fn serve(
     on_bound(listener.local_addr()?);
     let limits = options.limits.clone();
     let hsts = app.settings().https();
-    server::serve_on(listener, router(app, options), limits, hsts, shutdown).await
+    // The scheduled jobs: the register's, and this edge's rate windows.
+    let limiter = Arc::new(auth::Limiter::default());
+    let windows = limiter.clone();
+    let jobs = app.start_jobs(vec![custodian_app::jobs::LocalJob {
+        name: "purge_rate_windows",
+        every: auth::WINDOW,
+        run: Arc::new(move || Ok(format!("{} rate windows open", windows.purge()))),
+    }]);
+    let served = server::serve_on(
+        listener,
+        router_with(app, options, limiter),
+        limits,
+        hsts,
+        shutdown,
+    )
+    .await;
+    jobs.abort();
+    served
 }
