@@ -16,8 +16,7 @@ use uuid::Uuid;
 
 use custodian_domain::access::{self, Action, Principal, Role, Scope, Via};
 use custodian_domain::account::{
-    credential_hash, ApiToken, Session, User, LOCKOUT_AFTER, LOCKOUT_FOR, SESSION_ABSOLUTE,
-    SESSION_IDLE, TOKEN_PREFIX,
+    credential_hash, ApiToken, Session, User, LOCKOUT_AFTER, LOCKOUT_FOR, TOKEN_PREFIX,
 };
 use custodian_domain::audit::{self, NewEvent};
 use custodian_domain::totp;
@@ -368,10 +367,8 @@ impl App {
         let Some(s) = self.store.session(&credential_hash(cookie)).await? else {
             return Ok(None);
         };
+        // Expired sessions are removed by the `purge_sessions` job (see `jobs`).
         if s.expired(now) {
-            self.store
-                .purge_sessions(now - SESSION_IDLE, now - SESSION_ABSOLUTE)
-                .await?;
             return Ok(None);
         }
         let Some(u) = self.store.user(s.user_id).await?.filter(|u| !u.disabled) else {

@@ -5,7 +5,8 @@ use sqlx::{Connection, Row};
 
 use custodian_testkit::TestDb;
 
-/// Rules no change of a user's can break: ids, positions and bookkeeping keys.
+/// Rules no change of a user's can break: ids, positions and bookkeeping keys (settings,
+/// counters and job runs are written by upserts).
 fn bookkeeping(name: &str, columns: &[String]) -> bool {
     name.ends_with("_id_key")
         || columns == ["seq"]
@@ -15,6 +16,8 @@ fn bookkeeping(name: &str, columns: &[String]) -> bool {
         || (columns == ["name"] && name.starts_with("counters"))
         || name.starts_with("sqlite_autoindex_settings")
         || name.starts_with("sqlite_autoindex_counters")
+        || name.starts_with("job_runs")
+        || name.starts_with("sqlite_autoindex_job_runs")
 }
 
 async fn postgres_rules(url: &str) -> Vec<(String, String)> {
