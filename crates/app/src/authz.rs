@@ -246,6 +246,29 @@ impl App {
         })
     }
 
+    /// A page of personal records (assignments, acknowledgements, offboarding cases):
+    /// `list` runs with the person to filter on, as [`App::personal_filter`] decides; a
+    /// caller asking for someone else's gets an empty page.
+    pub(crate) async fn personal_page<T, F, Fut>(
+        &self,
+        ctx: &Ctx,
+        asked: Option<Uuid>,
+        list: F,
+    ) -> Result<custodian_store::Page<T>>
+    where
+        F: FnOnce(Option<Uuid>) -> Fut,
+        Fut: std::future::Future<Output = custodian_store::Result<custodian_store::Page<T>>>,
+    {
+        self.allow(ctx, Action::ReadReference).await?;
+        match self.personal_filter(ctx, asked).await? {
+            Some(person) => Ok(list(person).await?),
+            None => Ok(custodian_store::Page {
+                items: vec![],
+                next_cursor: None,
+            }),
+        }
+    }
+
     /// Whether the actor may see a party: everyone's for roles that read the register, else
     /// themselves, their teams and their roles.
     pub(crate) async fn party_visible(&self, ctx: &Ctx, id: Uuid) -> Result<bool> {

@@ -615,17 +615,12 @@ impl App {
         ctx: &Ctx,
         mut q: AssignmentQuery,
     ) -> Result<Page<Assignment>> {
-        self.allow(ctx, Action::ReadReference).await?;
-        match self.personal_filter(ctx, q.person_id).await? {
-            Some(p) => q.person_id = p,
-            None => {
-                return Ok(Page {
-                    items: vec![],
-                    next_cursor: None,
-                })
-            }
-        }
-        Ok(self.store.list_assignments(&q).await?)
+        let store = self.store.clone();
+        self.personal_page(ctx, q.person_id, |person| {
+            q.person_id = person;
+            async move { store.list_assignments(&q).await }
+        })
+        .await
     }
 
     /// A party's name (or its id when it is gone).

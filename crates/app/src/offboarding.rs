@@ -528,17 +528,12 @@ impl App {
         ctx: &Ctx,
         mut q: OffboardingQuery,
     ) -> Result<Page<Offboarding>> {
-        self.allow(ctx, Action::ReadReference).await?;
-        match self.personal_filter(ctx, q.person_id).await? {
-            Some(p) => q.person_id = p,
-            None => {
-                return Ok(Page {
-                    items: vec![],
-                    next_cursor: None,
-                })
-            }
-        }
-        Ok(self.store.list_offboardings(&q).await?)
+        let store = self.store.clone();
+        self.personal_page(ctx, q.person_id, |person| {
+            q.person_id = person;
+            async move { store.list_offboardings(&q).await }
+        })
+        .await
     }
 
     /// Whether the person a case is about is working their notice.

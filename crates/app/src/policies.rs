@@ -402,17 +402,12 @@ impl App {
         ctx: &Ctx,
         mut q: AcknowledgementQuery,
     ) -> Result<Page<Acknowledgement>> {
-        self.allow(ctx, Action::ReadReference).await?;
-        match self.personal_filter(ctx, q.person_id).await? {
-            Some(p) => q.person_id = p,
-            None => {
-                return Ok(Page {
-                    items: vec![],
-                    next_cursor: None,
-                })
-            }
-        }
-        Ok(self.store.list_acknowledgements(&q).await?)
+        let store = self.store.clone();
+        self.personal_page(ctx, q.person_id, |person| {
+            q.person_id = person;
+            async move { store.list_acknowledgements(&q).await }
+        })
+        .await
     }
 
     /// Records an acknowledgement. A person acknowledges the version in force for
