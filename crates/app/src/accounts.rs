@@ -16,7 +16,8 @@ use uuid::Uuid;
 
 use custodian_domain::access::{self, Action, Principal, Role, Scope, Via};
 use custodian_domain::account::{
-    credential_hash, ApiToken, Session, User, LOCKOUT_AFTER, LOCKOUT_FOR, TOKEN_PREFIX,
+    credential_hash, ApiToken, PendingTotp, Session, SetupLink, User, LOCKOUT_AFTER, LOCKOUT_FOR,
+    TOKEN_PREFIX,
 };
 use custodian_domain::audit::{self, NewEvent};
 use custodian_domain::totp;
@@ -588,23 +589,22 @@ impl App {
 
     /// The account a one-time setup link is for, and the setting that holds the link.
     async fn setup_link(&self, setup: &str) -> Result<(User, String)> {
-        let key = format!("setup:{}", credential_hash(setup));
+        let key = SetupLink::key(&credential_hash(setup));
         let bad = || {
             AppError::invalid(
                 "token",
                 "this setup link is unknown, used or expired: ask an admin for a new one",
             )
         };
-        let Some(v) = self.store.setting(&key).await? else {
-            return Err(bad());
-        };
-        let (uid, until) = v.split_once(' ').ok_or_else(bad)?;
-        let uid: Uuid = uid.parse().map_err(|_| bad())?;
-        let until = custodian_domain::value::parse_timestamp(until).map_err(|_| bad())?;
-        if until < custodian_domain::now() {
-            return Err(bad());
-        }
-        Ok((self.load_user(uid).await?, key))
+        let link = self
+            .store
+            .setting(&key)
+            .await?
+            .as_deref()
+            .and_then(SetupLink::decode)
+            .filter(|l| l.until >= custodian_domain::now())
+            .ok_or_else(bad)?;
+        Ok((self.load_user(link.user_id).await?, key))
     }
 
     /// The e-mail address of the account a setup link is for, while the link works.
@@ -952,12 +952,13 @@ impl App {
 }
 
 fn setup_write(token: &str, user: Uuid, now: DateTime<Utc>) -> Write {
+    let link = SetupLink {
+        user_id: user,
+        until: now + SETUP_LIFE,
+    };
     Write::SetSetting {
-        key: format!("setup:{}", credential_hash(token)),
-        value: Some(format!(
-            "{user} {}",
-            custodian_domain::value::format_timestamp(&(now + SETUP_LIFE))
-        )),
+        key: SetupLink::key(&credential_hash(token)),
+        value: Some(link.encode()),
     }
 }
 
@@ -1013,8 +1014,10 @@ impl App {
             .sealer()
             .seal(&secret, &Self::totp_context(user.id))
             .map_err(|e| AppError::Internal(e.to_string()))?;
-        let until =
-            custodian_domain::value::format_timestamp(&(custodian_domain::now() + TOTP_ENROL_LIFE));
+        let pending = PendingTotp {
+            until: custodian_domain::now() + TOTP_ENROL_LIFE,
+            sealed,
+        };
         let ev = self.event(
             ctx,
             "auth.totp_enrolment_started",
@@ -1024,8 +1027,8 @@ impl App {
         );
         self.commit_accounts(ChangeSet::one(
             Write::SetSetting {
-                key: format!("totp_pending:{}", user.id),
-                value: Some(format!("{until} {sealed}")),
+                key: PendingTotp::key(user.id),
+                value: Some(pending.encode()),
             },
             ev,
         ))
@@ -1045,18 +1048,22 @@ impl App {
         }
         let code = code.ok_or_else(|| AppError::invalid("code", "is required"))?;
         let user = self.load_user(p.user_id).await?;
-        let key = format!("totp_pending:{}", user.id);
+        let key = PendingTotp::key(user.id);
         let none = || {
             AppError::invalid(
                 "code",
                 "no enrolment is waiting: start one with POST /api/v1/session/totp",
             )
         };
-        let pending = self.store.setting(&key).await?.ok_or_else(none)?;
-        let (until, sealed) = pending.split_once(' ').ok_or_else(none)?;
-        if custodian_domain::value::parse_timestamp(until)
-            .map_or(true, |t| t < custodian_domain::now())
-        {
+        let pending = self
+            .store
+            .setting(&key)
+            .await?
+            .as_deref()
+            .and_then(PendingTotp::decode)
+            .ok_or_else(none)?;
+        let sealed = pending.sealed.as_str();
+        if pending.until < custodian_domain::now() {
             return Err(none());
         }
         let secret = self.totp_secret(user.id, sealed)?;

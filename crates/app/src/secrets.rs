@@ -586,18 +586,21 @@ impl crate::App {
             let page = self.store.list_users(500, cursor).await?;
             for u in page.items {
                 // A second factor being enrolled waits, sealed, in a setting.
-                let pending_key = format!("totp_pending:{}", u.id);
-                if let Some(pending) = self.store.setting(&pending_key).await? {
-                    if let Some((until, sealed)) = pending.split_once(' ') {
-                        let context = Self::totp_context(u.id);
-                        let plain = self.open_secret(sealed, &context)?;
-                        let resealed = new.seal(&plain, &context).map_err(secret_error)?;
-                        writes.push(Write::SetSetting {
-                            key: pending_key,
-                            value: Some(format!("{until} {resealed}")),
-                        });
-                        totp_secrets += 1;
-                    }
+                use custodian_domain::account::PendingTotp;
+                let pending_key = PendingTotp::key(u.id);
+                let pending = self.store.setting(&pending_key).await?;
+                if let Some(pending) = pending.as_deref().and_then(PendingTotp::decode) {
+                    let context = Self::totp_context(u.id);
+                    let plain = self.open_secret(&pending.sealed, &context)?;
+                    let resealed = PendingTotp {
+                        sealed: new.seal(&plain, &context).map_err(secret_error)?,
+                        ..pending
+                    };
+                    writes.push(Write::SetSetting {
+                        key: pending_key,
+                        value: Some(resealed.encode()),
+                    });
+                    totp_secrets += 1;
                 }
                 let Some(stored) = &u.totp_secret else {
                     continue;

@@ -324,9 +324,92 @@ pub fn credential_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// A one-time setup link as the settings keep it: whose account, and until when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetupLink {
+    /// The account whose password it sets.
+    pub user_id: Uuid,
+    /// When it stops working.
+    pub until: DateTime<Utc>,
+}
+
+impl SetupLink {
+    /// What the keys of setup links start with.
+    pub const PREFIX: &'static str = "setup:";
+
+    /// The setting's key, from the hash of the link's token.
+    pub fn key(token_hash: &str) -> String {
+        format!("{}{token_hash}", Self::PREFIX)
+    }
+
+    /// The setting's value.
+    pub fn encode(&self) -> String {
+        format!("{} {}", self.user_id, format_timestamp(&self.until))
+    }
+
+    /// Reads a setting's value; `None` for anything else.
+    pub fn decode(value: &str) -> Option<Self> {
+        let (user, until) = value.split_once(' ')?;
+        Some(Self {
+            user_id: user.parse().ok()?,
+            until: crate::value::parse_timestamp(until).ok()?,
+        })
+    }
+}
+
+/// A second factor being enrolled, as the settings keep it until it is confirmed: until
+/// when, and its secret, sealed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingTotp {
+    /// When the enrolment lapses.
+    pub until: DateTime<Utc>,
+    /// The secret, sealed.
+    pub sealed: String,
+}
+
+impl PendingTotp {
+    /// The setting's key for a user.
+    pub fn key(user: Uuid) -> String {
+        format!("totp_pending:{user}")
+    }
+
+    /// The setting's value.
+    pub fn encode(&self) -> String {
+        format!("{} {}", format_timestamp(&self.until), self.sealed)
+    }
+
+    /// Reads a setting's value; `None` for anything else.
+    pub fn decode(value: &str) -> Option<Self> {
+        let (until, sealed) = value.split_once(' ')?;
+        Some(Self {
+            until: crate::value::parse_timestamp(until).ok()?,
+            sealed: sealed.to_string(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_records_round_trip_and_refuse_anything_else() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-07T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let link = SetupLink {
+            user_id: crate::new_id(),
+            until: now,
+        };
+        assert_eq!(SetupLink::decode(&link.encode()), Some(link));
+        assert_eq!(SetupLink::decode("not-a-user 2026-01-01"), None);
+        let pending = PendingTotp {
+            until: now,
+            sealed: "v1:abcd1234:xyz".into(),
+        };
+        assert_eq!(PendingTotp::decode(&pending.encode()), Some(pending));
+        assert_eq!(PendingTotp::decode("garbage"), None);
+    }
 
     fn obj(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap_or_default()

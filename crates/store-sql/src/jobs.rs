@@ -94,21 +94,25 @@ pub(crate) async fn runs(pools: &Pools) -> Result<Vec<JobRun>> {
         .collect()
 }
 
-/// Removes setup links that expired (`setup:HASH` settings whose value ends with when).
+/// Removes setup links that expired (`setup:HASH` settings, [`SetupLink`]s).
+///
+/// [`SetupLink`]: custodian_domain::account::SetupLink
 pub(crate) async fn purge_setup_links(pools: &Pools, now: DateTime<Utc>) -> Result<u64> {
+    use custodian_domain::account::SetupLink;
     let rows = pools
-        .fetch_all(Sql::new(
-            "SELECT key, value FROM settings WHERE key LIKE 'setup:%'",
-        ))
+        .fetch_all(
+            Sql::new("SELECT key, value FROM settings WHERE key LIKE $1")
+                .bind(format!("{}%", SetupLink::PREFIX)),
+        )
         .await?;
     let expired: Vec<String> = rows
         .iter()
         .filter_map(|r| {
             let key: String = r.get("key").ok()?;
             let value: String = r.get("value").ok()?;
-            let until = value.split_once(' ')?.1;
-            let until = custodian_domain::value::parse_timestamp(until).ok()?;
-            (until < now).then_some(key)
+            // A value that is not a link is no link: it goes too.
+            let live = SetupLink::decode(&value).is_some_and(|l| l.until >= now);
+            (!live).then_some(key)
         })
         .collect();
     if expired.is_empty() {
