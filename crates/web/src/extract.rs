@@ -287,6 +287,49 @@ fn entity_tags(line: &str) -> Vec<&str> {
     tags
 }
 
+/// A record's id from the path (`{id}`): an id that is not a UUID names nothing, so it is
+/// a 404 naming the kind of record the route serves.
+pub struct RecordId(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for RecordId {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| Problem::bad_request("id", e.body_text()))?;
+        let route = parts
+            .extensions
+            .get::<axum::extract::MatchedPath>()
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default();
+        Uuid::parse_str(&raw)
+            .map(RecordId)
+            .map_err(|_| Problem::from(custodian_app::AppError::not_found(record_of(&route), raw)))
+    }
+}
+
+/// The kind of record a route under `/api/v1` serves, for messages.
+fn record_of(route: &str) -> &'static str {
+    match route.trim_start_matches("/api/v1/").split('/').next() {
+        Some("assets") => "asset",
+        Some("assignments") => "assignment",
+        Some("attestations") => "attestation",
+        Some("custom_fields") => "custom field",
+        Some("delegations") => "delegation",
+        Some("exceptions") => "exception",
+        Some("locations") => "location",
+        Some("offboardings") => "offboarding",
+        Some("parties") => "party",
+        Some("policies") => "policy",
+        Some("stocktakes") => "stocktake",
+        Some("tokens") => "token",
+        Some("users") => "user",
+        _ => "record",
+    }
+}
+
 /// Parses a path id; an id that is not a UUID names nothing, so it is a 404.
 pub fn path_id(entity: &'static str, s: &str) -> Result<Uuid, Problem> {
     Uuid::parse_str(s).map_err(|_| Problem::from(custodian_app::AppError::not_found(entity, s)))
@@ -312,6 +355,13 @@ mod tests {
         assert_eq!(read(&["\"a,b\", \"4\""]), OneOf(vec![4]));
         assert!(!OneOf(vec![]).allows(1));
         assert!(OneOf(vec![2, 3]).allows(3));
+    }
+
+    #[test]
+    fn a_route_names_its_record() {
+        assert_eq!(record_of("/api/v1/assets/{id}/history"), "asset");
+        assert_eq!(record_of("/api/v1/custom_fields/{id}"), "custom field");
+        assert_eq!(record_of("/api/v1/nowhere/{id}"), "record");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use custodian_domain::account::SESSION_ABSOLUTE;
 
 use super::{created, one, page};
 use crate::auth::{cookie, limit, SessionCookie, SESSION_COOKIE};
-use crate::extract::{path_id, Anyone, Caller, IfMatch, JsonObject, Params};
+use crate::extract::{Anyone, Caller, IfMatch, JsonObject, Params, RecordId};
 use crate::problem::ApiResult;
 use crate::AppState;
 
@@ -212,23 +212,20 @@ pub async fn create_user(
 pub async fn get_user(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> ApiResult<Response> {
-    let u = s.app.get_user(&ctx, path_id("user", &id)?).await?;
+    let u = s.app.get_user(&ctx, id).await?;
     Ok(one(u.version, u.to_json()))
 }
 
 pub async fn update_user(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(v): IfMatch,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let u = s
-        .app
-        .update_user(&ctx, path_id("user", &id)?, body, v)
-        .await?;
+    let u = s.app.update_user(&ctx, id, body, v).await?;
     Ok(one(u.version, u.to_json()))
 }
 
@@ -236,9 +233,9 @@ pub async fn update_user(
 pub async fn end_sessions(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> ApiResult<Response> {
-    s.app.end_sessions(&ctx, path_id("user", &id)?).await?;
+    s.app.end_sessions(&ctx, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -275,9 +272,9 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> ApiResult<Response> {
-    let t = s.app.revoke_token(&ctx, path_id("token", &id)?).await?;
+    let t = s.app.revoke_token(&ctx, id).await?;
     Ok(Json(t.to_json()).into_response())
 }
 
@@ -309,9 +306,9 @@ pub async fn confirm_totp(
 pub async fn reset_totp(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> ApiResult<Response> {
-    let u = s.app.reset_totp(&ctx, path_id("user", &id)?).await?;
+    let u = s.app.reset_totp(&ctx, id).await?;
     Ok(one(u.version, u.to_json()))
 }
 

@@ -12,7 +12,7 @@ use custodian_domain::lifecycle::Status;
 use custodian_store::{AssetQuery, AssetSort, Cursor};
 
 use super::{created, one, page};
-use crate::extract::{path_id, Caller, IfMatch, JsonObject, Params};
+use crate::extract::{path_id, Caller, IfMatch, JsonObject, Params, RecordId};
 use crate::problem::{ApiResult, Problem};
 use crate::AppState;
 
@@ -216,37 +216,31 @@ pub async fn bulk(
 pub async fn get(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> ApiResult<Response> {
-    let v = s.app.get_asset(&ctx, path_id("asset", &id)?).await?;
+    let v = s.app.get_asset(&ctx, id).await?;
     Ok(one(v.asset.version, v.to_json()))
 }
 
 pub async fn update(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(m): IfMatch,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let v = s
-        .app
-        .update_asset(&ctx, path_id("asset", &id)?, body, m)
-        .await?;
+    let v = s.app.update_asset(&ctx, id, body, m).await?;
     Ok(one(v.asset.version, v.to_json()))
 }
 
 pub async fn transition(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(m): IfMatch,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let v = s
-        .app
-        .transition_asset(&ctx, path_id("asset", &id)?, body, m)
-        .await?;
+    let v = s.app.transition_asset(&ctx, id, body, m).await?;
     Ok(one(v.asset.version, v.to_json()))
 }
 
@@ -255,26 +249,23 @@ pub async fn transition(
 pub async fn incident(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let v = s
-        .app
-        .add_incident_ref(&ctx, path_id("asset", &id)?, body)
-        .await?;
+    let v = s.app.add_incident_ref(&ctx, id, body).await?;
     Ok(one(v.asset.version, v.to_json()))
 }
 
 pub async fn history(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     p: Params,
 ) -> ApiResult<Response> {
     p.only(&["limit", "cursor"])?;
     let res = s
         .app
-        .asset_history(&ctx, path_id("asset", &id)?, p.limit()?, p.cursor()?)
+        .asset_history(&ctx, id, p.limit()?, p.cursor()?)
         .await?;
     Ok(page(res, |e| e.to_json()))
 }
@@ -282,19 +273,18 @@ pub async fn history(
 pub async fn relations(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> ApiResult<Response> {
-    let items = s.app.asset_relations(&ctx, path_id("asset", &id)?).await?;
+    let items = s.app.asset_relations(&ctx, id).await?;
     Ok(Json(json!({"items": items, "next_cursor": null})).into_response())
 }
 
 pub async fn link(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let id = path_id("asset", &id)?;
     let r = s.app.add_relation(&ctx, id, body).await?;
     let rid = r
         .get("id")
@@ -323,14 +313,11 @@ pub async fn unlink(
 pub async fn reveal(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
     let field = body.get("field").and_then(Value::as_str).map(String::from);
-    let v = s
-        .app
-        .reveal_secret(&ctx, path_id("asset", &id)?, field.as_deref())
-        .await?;
+    let v = s.app.reveal_secret(&ctx, id, field.as_deref()).await?;
     Ok(axum::Json(v).into_response())
 }
 

@@ -12,7 +12,7 @@ use custodian_store::OffboardingQuery;
 
 use super::assets::word;
 use super::{created, one, page};
-use crate::extract::{path_id, Caller, IfMatch, JsonObject, Params};
+use crate::extract::{path_id, Caller, IfMatch, JsonObject, Params, RecordId};
 use crate::problem::ApiResult;
 use crate::AppState;
 
@@ -65,39 +65,30 @@ pub async fn open_offboarding(
 pub async fn get_offboarding(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> ApiResult<Response> {
-    let c = s
-        .app
-        .get_offboarding(&ctx, path_id("offboarding", &id)?)
-        .await?;
+    let c = s.app.get_offboarding(&ctx, id).await?;
     case_response(&s, &c, false).await
 }
 
 pub async fn update_offboarding(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(m): IfMatch,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let c = s
-        .app
-        .update_offboarding(&ctx, path_id("offboarding", &id)?, body, m)
-        .await?;
+    let c = s.app.update_offboarding(&ctx, id, body, m).await?;
     case_response(&s, &c, false).await
 }
 
 pub async fn refresh_offboarding(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(m): IfMatch,
 ) -> ApiResult<Response> {
-    let c = s
-        .app
-        .refresh_offboarding(&ctx, path_id("offboarding", &id)?, m)
-        .await?;
+    let c = s.app.refresh_offboarding(&ctx, id, m).await?;
     case_response(&s, &c, false).await
 }
 
@@ -125,14 +116,11 @@ pub async fn settle_item(
 pub async fn close_offboarding(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(m): IfMatch,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let c = s
-        .app
-        .close_offboarding(&ctx, path_id("offboarding", &id)?, body, m)
-        .await?;
+    let c = s.app.close_offboarding(&ctx, id, body, m).await?;
     case_response(&s, &c, false).await
 }
 
@@ -169,37 +157,28 @@ pub async fn open_attestation(
 pub async fn get_attestation(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> ApiResult<Response> {
-    let a = s
-        .app
-        .get_attestation(&ctx, path_id("attestation", &id)?)
-        .await?;
+    let a = s.app.get_attestation(&ctx, id).await?;
     Ok(one(a.version, attestation_json(&a)))
 }
 
 pub async fn answer_attestation(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let a = s
-        .app
-        .answer_attestation(&ctx, path_id("attestation", &id)?, body)
-        .await?;
+    let a = s.app.answer_attestation(&ctx, id, body).await?;
     Ok(one(a.version, attestation_json(&a)))
 }
 
 pub async fn close_attestation(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(m): IfMatch,
 ) -> ApiResult<Response> {
-    let a = s
-        .app
-        .close_attestation(&ctx, path_id("attestation", &id)?, m)
-        .await?;
+    let a = s.app.close_attestation(&ctx, id, m).await?;
     Ok(one(a.version, attestation_json(&a)))
 }

@@ -1,13 +1,13 @@
 //! `/api/v1/parties` and `/api/v1/delegations`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 
 use custodian_domain::party::{PartyKind, PersonStatus};
 use custodian_store::{DelegationQuery, PartyQuery};
 
 use super::{created, one, page, to_json};
-use crate::extract::{path_id, Caller, IfMatch, JsonObject, Params};
+use crate::extract::{Caller, IfMatch, JsonObject, Params, RecordId};
 use crate::problem::ApiResult;
 use crate::AppState;
 
@@ -54,23 +54,20 @@ pub async fn create(
 pub async fn get(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> ApiResult<Response> {
-    let p = s.app.get_party(&ctx, path_id("party", &id)?).await?;
+    let p = s.app.get_party(&ctx, id).await?;
     Ok(one(p.version, to_json(&p)))
 }
 
 pub async fn update(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(m): IfMatch,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let p = s
-        .app
-        .update_party(&ctx, path_id("party", &id)?, body, m)
-        .await?;
+    let p = s.app.update_party(&ctx, id, body, m).await?;
     Ok(one(p.version, to_json(&p)))
 }
 
@@ -107,24 +104,18 @@ pub async fn create_delegation(
 pub async fn get_delegation(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> ApiResult<Response> {
-    let d = s
-        .app
-        .get_delegation(&ctx, path_id("delegation", &id)?)
-        .await?;
+    let d = s.app.get_delegation(&ctx, id).await?;
     Ok(one(1, to_json(&d)))
 }
 
 pub async fn end_delegation(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let d = s
-        .app
-        .end_delegation(&ctx, path_id("delegation", &id)?, body)
-        .await?;
+    let d = s.app.end_delegation(&ctx, id, body).await?;
     Ok(one(2, to_json(&d)))
 }

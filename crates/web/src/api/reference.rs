@@ -7,7 +7,7 @@ use axum::Json;
 use serde_json::json;
 
 use super::{created, one, page, to_json};
-use crate::extract::{path_id, Caller, IfMatch, JsonObject, Params};
+use crate::extract::{Caller, IfMatch, JsonObject, Params, RecordId};
 use crate::problem::ApiResult;
 use crate::AppState;
 
@@ -39,23 +39,20 @@ pub async fn create_location(
 pub async fn get_location(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> ApiResult<Response> {
-    let l = s.app.get_location(&ctx, path_id("location", &id)?).await?;
+    let l = s.app.get_location(&ctx, id).await?;
     Ok(one(l.version, to_json(&l)))
 }
 
 pub async fn update_location(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(m): IfMatch,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let l = s
-        .app
-        .update_location(&ctx, path_id("location", &id)?, body, m)
-        .await?;
+    let l = s.app.update_location(&ctx, id, body, m).await?;
     Ok(one(l.version, to_json(&l)))
 }
 
@@ -138,37 +135,29 @@ pub async fn create_custom_field(
 pub async fn get_custom_field(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> ApiResult<Response> {
-    let d = s
-        .app
-        .get_custom_field(&ctx, path_id("custom field", &id)?)
-        .await?;
+    let d = s.app.get_custom_field(&ctx, id).await?;
     Ok(one(d.version, to_json(&d)))
 }
 
 pub async fn update_custom_field(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(m): IfMatch,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let d = s
-        .app
-        .update_custom_field(&ctx, path_id("custom field", &id)?, body, m)
-        .await?;
+    let d = s.app.update_custom_field(&ctx, id, body, m).await?;
     Ok(one(d.version, to_json(&d)))
 }
 
 pub async fn delete_custom_field(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(m): IfMatch,
 ) -> ApiResult<Response> {
-    s.app
-        .delete_custom_field(&ctx, path_id("custom field", &id)?, m)
-        .await?;
+    s.app.delete_custom_field(&ctx, id, m).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

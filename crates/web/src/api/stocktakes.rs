@@ -1,6 +1,6 @@
 //! Stocktakes: `/api/v1/stocktakes`, their scans, report and closing.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -11,7 +11,7 @@ use custodian_store::StocktakeQuery;
 
 use super::assets::word;
 use super::{created, one, page};
-use crate::extract::{path_id, Caller, IfMatch, JsonObject, Params};
+use crate::extract::{Caller, IfMatch, JsonObject, Params, RecordId};
 use crate::problem::{ApiResult, Problem};
 use crate::AppState;
 
@@ -59,12 +59,9 @@ pub async fn start(
 pub async fn get_one(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> ApiResult<Response> {
-    let t = s
-        .app
-        .get_stocktake(&ctx, path_id("stocktake", &id)?)
-        .await?;
+    let t = s.app.get_stocktake(&ctx, id).await?;
     Ok(one(t.version, stocktake_json(&t)))
 }
 
@@ -73,10 +70,9 @@ pub async fn get_one(
 pub async fn scan(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let id = path_id("stocktake", &id)?;
     let o = s.app.scan_stocktake(&ctx, id, body).await?;
     let body = scan_json(&o);
     Ok(if o.repeat {
@@ -91,11 +87,10 @@ pub async fn scan(
 pub async fn report(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     p: Params,
 ) -> ApiResult<Response> {
     p.only(&["limit", "cursor", "section"])?;
-    let id = path_id("stocktake", &id)?;
     let section = p.parse("section", word(ReportSection::parse, ReportSection::NAMES))?;
     let cursor = p.cursor()?;
     if cursor.is_some() && section.is_none() {
@@ -114,13 +109,10 @@ pub async fn report(
 pub async fn close(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(m): IfMatch,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let t = s
-        .app
-        .close_stocktake(&ctx, path_id("stocktake", &id)?, body, m)
-        .await?;
+    let t = s.app.close_stocktake(&ctx, id, body, m).await?;
     Ok(one(t.version, stocktake_json(&t)))
 }

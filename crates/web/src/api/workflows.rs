@@ -1,7 +1,7 @@
 //! The policy workflows: `/api/v1/policies`, `/acknowledgements`, `/assignments`,
 //! `/exceptions` and `/settings/policy`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -16,7 +16,7 @@ use custodian_store::{AcknowledgementQuery, AssignmentQuery, ExceptionQuery};
 
 use super::assets::word;
 use super::{created, one, page};
-use crate::extract::{path_id, Caller, IfMatch, JsonObject, Params};
+use crate::extract::{Caller, IfMatch, JsonObject, Params, RecordId};
 use crate::problem::{ApiResult, Problem};
 use crate::AppState;
 
@@ -64,37 +64,31 @@ pub async fn create_policy(
 pub async fn get_policy(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> ApiResult<Response> {
-    let v = s.app.get_policy(&ctx, path_id("policy", &id)?).await?;
+    let v = s.app.get_policy(&ctx, id).await?;
     Ok(one(v.version, policy_json(&v)))
 }
 
 pub async fn update_policy(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(m): IfMatch,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let v = s
-        .app
-        .update_policy(&ctx, path_id("policy", &id)?, body, m)
-        .await?;
+    let v = s.app.update_policy(&ctx, id, body, m).await?;
     Ok(one(v.version, policy_json(&v)))
 }
 
 pub async fn approve_policy(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(m): IfMatch,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let v = s
-        .app
-        .approve_policy(&ctx, path_id("policy", &id)?, body, m)
-        .await?;
+    let v = s.app.approve_policy(&ctx, id, body, m).await?;
     Ok(one(v.version, policy_json(&v)))
 }
 
@@ -212,26 +206,20 @@ pub async fn issue(
 pub async fn get_assignment(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> ApiResult<Response> {
-    let a = s
-        .app
-        .get_assignment(&ctx, path_id("assignment", &id)?)
-        .await?;
+    let a = s.app.get_assignment(&ctx, id).await?;
     Ok(one(a.version, assignment_json(&a)))
 }
 
 pub async fn return_assignment(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(m): IfMatch,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let a = s
-        .app
-        .return_asset(&ctx, path_id("assignment", &id)?, body, m)
-        .await?;
+    let a = s.app.return_asset(&ctx, id, body, m).await?;
     Ok(one(a.version, assignment_json(&a)))
 }
 
@@ -279,24 +267,20 @@ pub async fn request_exception(
 pub async fn get_exception(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> ApiResult<Response> {
-    let x = s
-        .app
-        .get_exception(&ctx, path_id("exception", &id)?)
-        .await?;
+    let x = s.app.get_exception(&ctx, id).await?;
     Ok(one(x.version, exception_json(&x)))
 }
 
 async fn decide(
     s: AppState,
     ctx: custodian_app::Ctx,
-    id: String,
+    id: uuid::Uuid,
     to: Option<ExceptionStatus>,
     m: custodian_app::Precondition,
     body: serde_json::Map<String, Value>,
 ) -> ApiResult<Response> {
-    let id = path_id("exception", &id)?;
     let x = match to {
         Some(to) => s.app.decide_exception(&ctx, id, to, body, m).await?,
         None => s.app.revoke_exception(&ctx, id, body, m).await?,
@@ -307,7 +291,7 @@ async fn decide(
 pub async fn approve_exception(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(m): IfMatch,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
@@ -317,7 +301,7 @@ pub async fn approve_exception(
 pub async fn reject_exception(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(m): IfMatch,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
@@ -327,7 +311,7 @@ pub async fn reject_exception(
 pub async fn revoke_exception(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(m): IfMatch,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
