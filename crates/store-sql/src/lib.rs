@@ -292,6 +292,16 @@ impl SqlStore {
         }
     }
 
+    /// The assets a query of [`ASSET_COLS`] answers.
+    pub(crate) async fn fetch_assets(&self, sql: Sql) -> Result<Vec<Asset>> {
+        self.pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(|r| rows::asset(r).map(|(_, a)| a))
+            .collect()
+    }
+
     /// Applies pending migrations; returns the versions applied.
     pub async fn migrate(&self) -> Result<Vec<i64>> {
         let mut tx = self.pools.begin().await?;
@@ -1094,12 +1104,7 @@ impl Store for SqlStore {
             sql.push(&format!(" WHERE a.id > {i}"));
         }
         sql.push(&format!(" ORDER BY a.id LIMIT {}", limit.max(1)));
-        self.pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(|r| rows::asset(r).map(|(_, a)| a))
-            .collect()
+        self.fetch_assets(sql).await
     }
 
     async fn sealed_head(&self) -> Result<custodian_store::SealedHead> {

@@ -53,12 +53,7 @@ impl SqlStore {
             "SELECT {ASSET_COLS} FROM assets a WHERE lower(a.asset_number) = $1 ORDER BY a.seq LIMIT 2"
         ))
         .bind(number.to_ascii_lowercase());
-        self.pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(|r| rows::asset(r).map(|(_, a)| a))
-            .collect()
+        self.fetch_assets(sql).await
     }
 
     pub(crate) async fn location_subtree_sql(&self, root: Uuid) -> Result<Vec<Uuid>> {

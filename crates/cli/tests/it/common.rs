@@ -199,6 +199,18 @@ pub async fn start_with(
 }
 
 impl Server {
+    /// The `/metrics` text, as the admin reads it.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .await
+            .expect("answer")
+            .text()
+            .await
+            .expect("text")
+    }
+
     /// The database behind the server (to tamper with it).
     pub fn db(&self) -> &TestDb {
         &self._db

@@ -71,15 +71,7 @@ async fn jobs_show_in_metrics(backend: &str) {
     // The runner's first round starts with the server.
     let mut text = String::new();
     for _ in 0..100 {
-        text = s
-            .http
-            .get(format!("{}/metrics", s.url))
-            .send()
-            .await
-            .expect("answer")
-            .text()
-            .await
-            .expect("text");
+        text = s.metrics().await;
         if text.contains("custodian_job_runs_total{job=\"purge_rate_windows\"} 1") {
             break;
         }

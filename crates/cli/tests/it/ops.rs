@@ -16,15 +16,7 @@ async fn health_readiness_and_metrics(backend: &str) {
     let r = s.get("/readyz").await;
     assert_eq!(r.body["database"], backend);
     s.get("/api/v1/assets").await;
-    let m = s
-        .http
-        .get(format!("{}/metrics", s.url))
-        .send()
-        .await
-        .expect("answer")
-        .text()
-        .await
-        .expect("text");
+    let m = s.metrics().await;
     assert!(m.contains("custodian_http_requests_total{method=\"GET\",route=\"/api/v1/assets\",status=\"200\"} 1"), "{m}");
     assert!(m.contains("custodian_assets 0"), "{m}");
     assert!(m.contains("process_resident_memory_bytes"), "{m}");
