@@ -574,7 +574,7 @@ fn opt_str(s: Option<&str>) -> Value {
 }
 
 /// What an asset's record still lacks of its kind's minimum (SPEC §2.2).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Completeness {
     /// True when nothing is missing.
     pub complete: bool,
@@ -658,7 +658,7 @@ pub fn completeness(a: &Asset, rel: RelationFacts) -> Completeness {
 }
 
 /// A typed link between two assets.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Relation {
     /// Identifier.
     pub id: Uuid,

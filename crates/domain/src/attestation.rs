@@ -32,7 +32,7 @@ wire_enum! {
 pub const MAX_DISPUTED: usize = 500;
 
 /// One owner asked by a campaign.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AttestationOwner {
     /// The owner (person, team or role).
     pub owner_id: Uuid,
@@ -51,7 +51,7 @@ pub struct AttestationOwner {
 }
 
 /// An attestation campaign.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Attestation {
     /// Identifier.
     pub id: Uuid,
@@ -78,7 +78,7 @@ pub struct Attestation {
 }
 
 /// How far a campaign has come.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Completion {
     /// Owners asked.
     pub owners: usize,

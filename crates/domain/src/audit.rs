@@ -168,7 +168,7 @@ impl NewEvent {
 }
 
 /// A stored event.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Event {
     /// Position in the chain, from 1 without gaps.
     pub seq: i64,

@@ -18,7 +18,7 @@ wire_enum! {
 }
 
 /// A level of the classification scheme with its handling rules.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Classification {
     /// Stable key used by assets (`confidential`); never changes.
     pub key: String,

@@ -41,7 +41,7 @@ impl AssignmentKind {
 }
 
 /// An asset issued to a person, or a software seat assigned to a person or a host.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Assignment {
     /// Identifier.
     pub id: Uuid,

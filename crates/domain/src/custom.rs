@@ -21,7 +21,7 @@ wire_enum! {
 }
 
 /// A custom field that an organisation adds to an entity type.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CustomFieldDef {
     /// Identifier.
     pub id: Uuid,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// One problem with one field of an input.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FieldError {
     /// The wire name of the field (dotted for nested fields, e.g. `custom.cost_centre`).
     pub field: String,

@@ -43,7 +43,7 @@ pub const MAX_DAYS: i64 = 365;
 pub const MAX_ASSETS: usize = 500;
 
 /// A policy exception.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PolicyException {
     /// Identifier.
     pub id: Uuid,

@@ -74,7 +74,7 @@ impl DisposalMethod {
 }
 
 /// The record of how an asset was disposed of.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DisposalRecord {
     /// The disposed asset.
     pub asset_id: Uuid,
@@ -93,7 +93,7 @@ pub struct DisposalRecord {
 }
 
 /// The report of a lost or stolen asset.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct IncidentReport {
     /// The asset.
     pub asset_id: Uuid,

@@ -16,7 +16,7 @@ wire_enum! {
 }
 
 /// A place where assets are kept.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Location {
     /// Identifier.
     pub id: Uuid,

@@ -51,7 +51,7 @@ wire_enum! {
 pub const MAX_ITEMS_PER_KIND: usize = 1000;
 
 /// One thing to settle.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CaseItem {
     /// Identifier.
     pub id: Uuid,
@@ -113,7 +113,7 @@ impl CaseItem {
 }
 
 /// An offboarding (leaver) or handover (mover) case.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Offboarding {
     /// Identifier.
     pub id: Uuid,

@@ -31,7 +31,7 @@ wire_enum! {
 }
 
 /// A person, a team or a role.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Party {
     /// Identifier (shared id space across kinds).
     pub id: Uuid,
@@ -314,7 +314,7 @@ pub fn orphan_reason(
 }
 
 /// A delegation of a routine task from an owner to another party.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Delegation {
     /// Identifier.
     pub id: Uuid,

@@ -47,7 +47,7 @@ pub const MAX_BODY_CHARS: usize = 200_000;
 pub const MAX_REVIEW_DAYS: i64 = 365;
 
 /// One version of a policy document.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PolicyVersion {
     /// Identifier.
     pub id: Uuid,
@@ -300,7 +300,7 @@ impl PolicyVersion {
 }
 
 /// A person's acknowledgement of one policy version.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Acknowledgement {
     /// Identifier.
     pub id: Uuid,

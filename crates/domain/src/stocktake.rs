@@ -57,7 +57,7 @@ pub const NOT_EXPECTED: &[Status] = &[Status::Disposed, Status::Lost, Status::St
 pub const MAX_ENTRY: usize = 500;
 
 /// A stocktake session at one location.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Stocktake {
     /// Identifier.
     pub id: Uuid,
@@ -86,7 +86,7 @@ pub struct Stocktake {
 }
 
 /// One entry scanned or typed during a stocktake.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StocktakeScan {
     /// Identifier.
     pub id: Uuid,

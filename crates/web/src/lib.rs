@@ -60,6 +60,11 @@ pub struct AppState {
     pub limiter: Arc<auth::Limiter>,
     /// Single sign-on through an OpenID provider, when configured.
     pub sso: Option<Arc<custodian_oidc::Client>>,
+    /// The OpenAPI document, generated from the routes.
+    pub openapi: Arc<serde_json::Value>,
+    /// The operations that act for nobody (`GET /healthz`, signing in…), as
+    /// `(METHOD, route)`: those whose handlers take [`auth::Anyone`].
+    pub public: Arc<std::collections::HashSet<(Method, String)>>,
 }
 
 /// How the HTTP edge is set up beyond the application services.
@@ -79,18 +84,16 @@ pub fn router(app: App, options: Options) -> Router {
 /// [`router`] over a given rate limiter (whose windows a job purges).
 fn router_with(app: App, options: Options, limiter: Arc<auth::Limiter>) -> Router {
     let body_read = options.limits.body_read;
+    let (api, doc) = api::documented();
     let state = AppState {
         app,
         metrics: Arc::new(metrics::Metrics::default()),
         limiter,
         sso: options.sso,
+        public: Arc::new(public_operations(&doc)),
+        openapi: Arc::new(doc),
     };
-    Router::new()
-        .route("/healthz", axum::routing::get(ops::healthz))
-        .route("/readyz", axum::routing::get(ops::readyz))
-        .route("/metrics", axum::routing::get(ops::metrics))
-        .nest("/api/v1", api::routes())
-        .merge(ui::routes())
+    api.merge(ui::routes())
         .fallback(|req: Request| async move {
             if for_a_person(&req) {
                 return ui::not_found_page();
@@ -124,6 +127,21 @@ fn router_with(app: App, options: Options, limiter: Arc<auth::Limiter>) -> Route
         }))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
+}
+
+/// The operations whose security the document empties, as `(METHOD, route)`.
+fn public_operations(doc: &serde_json::Value) -> std::collections::HashSet<(Method, String)> {
+    let mut out = std::collections::HashSet::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            if op.get("security") == Some(&serde_json::json!([])) {
+                if let Ok(m) = Method::from_bytes(method.to_ascii_uppercase().as_bytes()) {
+                    out.insert((m, path.clone()));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Reads a request's body within `within` and at most [`BODY_LIMIT`] bytes before anything

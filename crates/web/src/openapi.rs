@@ -327,976 +327,6 @@ fn stocktake_schemas() -> Value {
     })
 }
 
-/// One operation of the document: method, path, summary, request schema, answer schema, answer status.
-pub struct Op {
-    /// HTTP method (lower case).
-    pub method: &'static str,
-    /// Path under the server root.
-    pub path: &'static str,
-    /// What it does.
-    pub summary: &'static str,
-    /// The request body's schema, if any.
-    pub body: Option<&'static str>,
-    /// The success answer's schema and status.
-    pub ok: (u16, Option<&'static str>),
-    /// Query parameters.
-    pub query: &'static [&'static str],
-}
-
-const fn op(
-    method: &'static str,
-    path: &'static str,
-    summary: &'static str,
-    body: Option<&'static str>,
-    ok: (u16, Option<&'static str>),
-    query: &'static [&'static str],
-) -> Op {
-    Op {
-        method,
-        path,
-        summary,
-        body,
-        ok,
-        query,
-    }
-}
-
-/// Every operation, in document order.
-pub const OPS: &[Op] = &[
-    op(
-        "get",
-        "/healthz",
-        "The process is up",
-        None,
-        (200, None),
-        &[],
-    ),
-    op(
-        "get",
-        "/readyz",
-        "The process can serve (the database answers)",
-        None,
-        (200, None),
-        &[],
-    ),
-    op(
-        "get",
-        "/metrics",
-        "Prometheus metrics",
-        None,
-        (200, None),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/openapi.json",
-        "This document",
-        None,
-        (200, None),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/assets",
-        "List assets (filtered, keyset-paged)",
-        None,
-        (200, Some("AssetPage")),
-        crate::api::assets::FILTERS,
-    ),
-    op(
-        "post",
-        "/api/v1/assets",
-        "Register an asset",
-        Some("AssetInput"),
-        (201, Some("Asset")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/assets/bulk",
-        "Register up to 1,000 assets, with a result per item",
-        Some("BulkRequest"),
-        (200, Some("BulkResult")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/assets/{id}",
-        "One asset",
-        None,
-        (200, Some("Asset")),
-        &[],
-    ),
-    op(
-        "patch",
-        "/api/v1/assets/{id}",
-        "Change an asset (JSON merge patch; If-Match)",
-        Some("AssetInput"),
-        (200, Some("Asset")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/assets/{id}/transitions",
-        "Move an asset along its lifecycle",
-        Some("Transition"),
-        (200, Some("Asset")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/assets/{id}/incident",
-        "Add the incident reference a holder's own loss or theft report awaits (managers)",
-        Some("IncidentRef"),
-        (200, Some("Asset")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/assets/{id}/history",
-        "The asset's audit events",
-        None,
-        (200, Some("EventPage")),
-        &["limit", "cursor"],
-    ),
-    op(
-        "get",
-        "/api/v1/assets/{id}/relations",
-        "The asset's links to other assets",
-        None,
-        (200, Some("RelationPage")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/assets/{id}/relations",
-        "Link the asset to another",
-        Some("RelationInput"),
-        (201, Some("Relation")),
-        &[],
-    ),
-    op(
-        "delete",
-        "/api/v1/assets/{id}/relations/{relation_id}",
-        "Remove a link",
-        None,
-        (204, None),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/parties",
-        "List persons, teams and roles",
-        None,
-        (200, Some("PartyPage")),
-        &["limit", "cursor", "kind", "status", "q"],
-    ),
-    op(
-        "post",
-        "/api/v1/parties",
-        "Register a person, team or role",
-        Some("PartyInput"),
-        (201, Some("Party")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/parties/{id}",
-        "One party",
-        None,
-        (200, Some("Party")),
-        &[],
-    ),
-    op(
-        "patch",
-        "/api/v1/parties/{id}",
-        "Change a party (If-Match)",
-        Some("PartyInput"),
-        (200, Some("Party")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/delegations",
-        "List delegations",
-        None,
-        (200, Some("DelegationPage")),
-        &["limit", "cursor", "owner_id", "delegate_id", "active"],
-    ),
-    op(
-        "post",
-        "/api/v1/delegations",
-        "Delegate a routine task",
-        Some("DelegationInput"),
-        (201, Some("Delegation")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/delegations/{id}",
-        "One delegation",
-        None,
-        (200, Some("Delegation")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/delegations/{id}/end",
-        "End a delegation",
-        Some("DelegationEnd"),
-        (200, Some("Delegation")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/locations",
-        "List places",
-        None,
-        (200, Some("LocationPage")),
-        &["limit", "cursor"],
-    ),
-    op(
-        "post",
-        "/api/v1/locations",
-        "Add a place",
-        Some("LocationInput"),
-        (201, Some("Location")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/locations/{id}",
-        "One place",
-        None,
-        (200, Some("Location")),
-        &[],
-    ),
-    op(
-        "patch",
-        "/api/v1/locations/{id}",
-        "Change a place (If-Match)",
-        Some("LocationInput"),
-        (200, Some("Location")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/classifications",
-        "The classification scheme, by rank",
-        None,
-        (200, Some("ClassificationList")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/classifications",
-        "Add a level",
-        Some("ClassificationInput"),
-        (201, Some("Classification")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/classifications/{key}",
-        "One level",
-        None,
-        (200, Some("Classification")),
-        &[],
-    ),
-    op(
-        "patch",
-        "/api/v1/classifications/{key}",
-        "Rename a level or change its handling rules (If-Match)",
-        Some("ClassificationInput"),
-        (200, Some("Classification")),
-        &[],
-    ),
-    op(
-        "delete",
-        "/api/v1/classifications/{key}",
-        "Delete a level no asset uses",
-        None,
-        (204, None),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/custom_fields",
-        "Every custom field definition",
-        None,
-        (200, Some("CustomFieldList")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/custom_fields",
-        "Define a custom field",
-        Some("CustomFieldInput"),
-        (201, Some("CustomField")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/custom_fields/{id}",
-        "One custom field definition",
-        None,
-        (200, Some("CustomField")),
-        &[],
-    ),
-    op(
-        "patch",
-        "/api/v1/custom_fields/{id}",
-        "Change a custom field definition (If-Match)",
-        Some("CustomFieldInput"),
-        (200, Some("CustomField")),
-        &[],
-    ),
-    op(
-        "delete",
-        "/api/v1/custom_fields/{id}",
-        "Delete a custom field definition",
-        None,
-        (204, None),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/assets/{id}/reveal",
-        "Reveal a secret field (an audited read; admins and the asset's owner)",
-        Some("Reveal"),
-        (200, Some("Revealed")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/session",
-        "Sign in; sets the session cookie",
-        Some("SignIn"),
-        (201, Some("SignedIn")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/session",
-        "Who is signed in, with the session's CSRF token",
-        None,
-        (200, Some("Me")),
-        &[],
-    ),
-    op(
-        "delete",
-        "/api/v1/session",
-        "Sign out",
-        None,
-        (204, None),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/reviews",
-        "Record a review of an asset by the signed-in person; the next review moves on by the classification's interval",
-        Some("ReviewInput"),
-        (201, Some("Review")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/session/oidc",
-        "Single sign-on: redirects (303) to the identity provider; return_to is where to land afterwards",
-        None,
-        (303, None),
-        &["return_to"],
-    ),
-    op(
-        "get",
-        "/api/v1/session/oidc/callback",
-        "Single sign-on: where the identity provider sends the browser back; sets the session cookie and redirects (303)",
-        None,
-        (303, None),
-        &["code", "state", "error", "error_description"],
-    ),
-    op(
-        "post",
-        "/api/v1/session/password",
-        "Change one's password; ends every session of the account",
-        Some("PasswordChange"),
-        (204, None),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/session/totp",
-        "Start enrolling a second factor (TOTP): the secret and its otpauth URI",
-        None,
-        (201, Some("TotpEnrolment")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/session/totp/confirm",
-        "Confirm the enrolment with a current code; sign-ins then need one",
-        Some("TotpCode"),
-        (200, Some("User")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/settings/security",
-        "Security settings",
-        None,
-        (200, Some("SecuritySettings")),
-        &[],
-    ),
-    op(
-        "patch",
-        "/api/v1/settings/security",
-        "Change security settings (admins)",
-        Some("SecuritySettings"),
-        (200, Some("SecuritySettings")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/setup",
-        "Create the first admin with the one-time token printed by serve",
-        Some("FirstAdmin"),
-        (201, Some("User")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/setup/{token}",
-        "Set a new account's password through its one-time link",
-        Some("SetPassword"),
-        (200, Some("User")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/users",
-        "List user accounts",
-        None,
-        (200, Some("UserPage")),
-        &["limit", "cursor"],
-    ),
-    op(
-        "post",
-        "/api/v1/users",
-        "Create an account; the answer carries its one-time setup link",
-        Some("UserInput"),
-        (201, Some("User")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/users/{id}",
-        "One account",
-        None,
-        (200, Some("User")),
-        &[],
-    ),
-    op(
-        "patch",
-        "/api/v1/users/{id}",
-        "Change an account's role, person or disabled flag (If-Match)",
-        Some("UserPatch"),
-        (200, Some("User")),
-        &[],
-    ),
-    op(
-        "delete",
-        "/api/v1/users/{id}/sessions",
-        "End every session of an account",
-        None,
-        (204, None),
-        &[],
-    ),
-    op(
-        "delete",
-        "/api/v1/users/{id}/totp",
-        "Remove an account's second factor (a lost device); ends its sessions",
-        None,
-        (200, Some("User")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/tokens",
-        "One's own tokens (admins and auditors: everyone's, or one user's)",
-        None,
-        (200, Some("TokenList")),
-        &["user_id"],
-    ),
-    op(
-        "post",
-        "/api/v1/tokens",
-        "Issue a personal API token; the secret is in this answer only",
-        Some("TokenInput"),
-        (201, Some("Token")),
-        &[],
-    ),
-    op(
-        "delete",
-        "/api/v1/tokens/{id}",
-        "Revoke a token",
-        None,
-        (200, Some("Token")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/policies",
-        "Policy versions, oldest first",
-        None,
-        (200, Some("PolicyList")),
-        &["document", "status"],
-    ),
-    op(
-        "post",
-        "/api/v1/policies",
-        "Draft a policy version (admins)",
-        Some("PolicyInput"),
-        (201, Some("PolicyVersion")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/policies/{id}",
-        "One policy version",
-        None,
-        (200, Some("PolicyVersion")),
-        &[],
-    ),
-    op(
-        "patch",
-        "/api/v1/policies/{id}",
-        "Change a draft (admins)",
-        Some("PolicyInput"),
-        (200, Some("PolicyVersion")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/policies/{id}/approve",
-        "Approve a draft in the caller's name (admins, never its author); the version in force is superseded",
-        Some("PolicyApproval"),
-        (200, Some("PolicyVersion")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/acknowledgements",
-        "Acknowledgements (members: their own)",
-        None,
-        (200, Some("AcknowledgementPage")),
-        &["limit", "cursor", "policy_id", "person_id"],
-    ),
-    op(
-        "post",
-        "/api/v1/acknowledgements",
-        "Acknowledge the acceptable-use policy in force, or (admins) record a past acknowledgement",
-        Some("AcknowledgementInput"),
-        (201, Some("Acknowledgement")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/acknowledgements/bulk",
-        "Import past acknowledgements, all or nothing (admins)",
-        Some("AcknowledgementImport"),
-        (200, Some("AcknowledgementImported")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/assignments",
-        "Custody and seat assignments (members: their own)",
-        None,
-        (200, Some("AssignmentPage")),
-        &["limit", "cursor", "asset_id", "person_id", "host_id", "kind", "open", "off_premises"],
-    ),
-    op(
-        "post",
-        "/api/v1/assignments",
-        "Issue an asset to a person, or assign a software seat (managers)",
-        Some("AssignmentInput"),
-        (201, Some("Assignment")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/assignments/{id}",
-        "One assignment",
-        None,
-        (200, Some("Assignment")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/assignments/{id}/return",
-        "Take an asset back, with its condition (managers)",
-        Some("AssignmentReturn"),
-        (200, Some("Assignment")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/exceptions",
-        "Policy exceptions, newest first (members: those they asked for)",
-        None,
-        (200, Some("ExceptionPage")),
-        &["limit", "cursor", "asset_id", "rule", "status", "requester_id"],
-    ),
-    op(
-        "post",
-        "/api/v1/exceptions",
-        "Ask for a policy exception",
-        Some("ExceptionInput"),
-        (201, Some("PolicyException")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/exceptions/{id}",
-        "One exception",
-        None,
-        (200, Some("PolicyException")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/exceptions/{id}/approve",
-        "Approve a requested exception (admins; not one's own request)",
-        Some("ExceptionDecision"),
-        (200, Some("PolicyException")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/exceptions/{id}/reject",
-        "Reject a requested exception (admins)",
-        Some("ExceptionDecision"),
-        (200, Some("PolicyException")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/exceptions/{id}/revoke",
-        "Revoke an exception in force (admins)",
-        Some("ExceptionDecision"),
-        (200, Some("PolicyException")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/offboardings",
-        "Offboarding and handover cases, newest first (members: their own)",
-        None,
-        (200, Some("OffboardingPage")),
-        &["limit", "cursor", "person_id", "status", "kind"],
-    ),
-    op(
-        "post",
-        "/api/v1/offboardings",
-        "Open an offboarding case by hand (managers); a person entering notice or leaving gets one by themselves",
-        Some("OffboardingInput"),
-        (201, Some("Offboarding")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/offboardings/{id}",
-        "One case",
-        None,
-        (200, Some("Offboarding")),
-        &[],
-    ),
-    op(
-        "patch",
-        "/api/v1/offboardings/{id}",
-        "Change a case's end date, successor or notes (managers)",
-        Some("OffboardingPatch"),
-        (200, Some("Offboarding")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/offboardings/{id}/refresh",
-        "List what has come up since the case opened (managers)",
-        None,
-        (200, Some("Offboarding")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/offboardings/{id}/items/{item_id}/settle",
-        "Settle an item with evidence, doing the work where the register can (managers)",
-        Some("OffboardingSettlement"),
-        (200, Some("Offboarding")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/offboardings/{id}/close",
-        "Close a case whose items are all settled (managers)",
-        Some("OffboardingClosing"),
-        (200, Some("Offboarding")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/attestations",
-        "Attestation campaigns, newest first (members see the owners they answer for)",
-        None,
-        (200, Some("AttestationPage")),
-        &["limit", "cursor", "status"],
-    ),
-    op(
-        "post",
-        "/api/v1/attestations",
-        "Open a campaign asking every owner of assets (managers)",
-        Some("AttestationInput"),
-        (201, Some("Attestation")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/attestations/{id}",
-        "One campaign with its completion",
-        None,
-        (200, Some("Attestation")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/attestations/{id}/answers",
-        "Confirm, or correct, the record of an owner's assets",
-        Some("AttestationAnswer"),
-        (200, Some("Attestation")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/attestations/{id}/close",
-        "Close a campaign (managers)",
-        None,
-        (200, Some("Attestation")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/stocktakes",
-        "Stocktakes, newest first (admins, managers, auditors)",
-        None,
-        (200, Some("StocktakePage")),
-        &["limit", "cursor", "status", "location_id"],
-    ),
-    op(
-        "post",
-        "/api/v1/stocktakes",
-        "Start a stocktake at a location (admins, managers)",
-        Some("StocktakeInput"),
-        (201, Some("Stocktake")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/stocktakes/{id}",
-        "One stocktake",
-        None,
-        (200, Some("Stocktake")),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/stocktakes/{id}/scans",
-        "Record an entry scanned or typed: found, unexpected or unknown (admins, managers)",
-        Some("StocktakeScanInput"),
-        (201, Some("StocktakeScan")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/stocktakes/{id}/report",
-        "What was found, what is missing, what was unexpected and what matched nothing",
-        None,
-        (200, Some("StocktakeReport")),
-        &["section", "limit", "cursor"],
-    ),
-    op(
-        "post",
-        "/api/v1/stocktakes/{id}/close",
-        "Close a stocktake; its missing assets are fixed as they are now (admins, managers)",
-        Some("StocktakeClose"),
-        (200, Some("Stocktake")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/settings/policy",
-        "How strictly the policy rules are enforced",
-        None,
-        (200, Some("RuleSettings")),
-        &[],
-    ),
-    op(
-        "patch",
-        "/api/v1/settings/policy",
-        "Change how strictly the policy rules are enforced (admins)",
-        Some("RuleSettings"),
-        (200, Some("RuleSettings")),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/audit",
-        "Audit events in order",
-        None,
-        (200, Some("AuditEvents")),
-        &["after", "limit"],
-    ),
-    op(
-        "get",
-        "/api/v1/audit/verify",
-        "Verify the audit hash chain",
-        None,
-        (200, Some("AuditVerification")),
-        &[],
-    ),
-];
-
-fn param_schema(name: &str) -> Value {
-    match name {
-        "limit" => json!({"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
-        "after" => json!({"type": "integer"}),
-        "kind" => json!({"type": "string"}),
-        "sort" => {
-            json!({"enum": custodian_store::AssetSort::ALL.iter().map(|(_, n)| *n).collect::<Vec<_>>(), "default": "registered"})
-        }
-        "owner_id" | "location_id" | "delegate_id" | "asset_id" | "person_id" | "host_id"
-        | "policy_id" | "requester_id" => id(),
-        "review_overdue" | "active" | "open" | "off_premises" => json!({"type": "boolean"}),
-        _ => text(),
-    }
-}
-
-/// Whether an operation takes `If-Match`.
-fn versioned(o: &Op) -> bool {
-    matches!(o.method, "patch" | "delete")
-        || [
-            "/transitions",
-            "/approve",
-            "/reject",
-            "/revoke",
-            "/return",
-            "/refresh",
-            "/settle",
-            "/close",
-        ]
-        .iter()
-        .any(|end| o.path.ends_with(end))
-}
-
-fn operation(o: &Op) -> Value {
-    let mut params: Vec<Value> = Vec::new();
-    for seg in o.path.split('/').filter(|s| s.starts_with('{')) {
-        let name = seg.trim_matches(|c| c == '{' || c == '}');
-        params.push(json!({"name": name, "in": "path", "required": true, "schema": text()}));
-    }
-    for q in o.query {
-        params
-            .push(json!({"name": q, "in": "query", "required": false, "schema": param_schema(q)}));
-    }
-    if versioned(o) {
-        params.push(json!({"name": "If-Match", "in": "header", "required": false, "schema": text(), "description": "The ETag last seen; a stale one gets 412 and changes nothing."}));
-    }
-    let mut responses = Map::new();
-    let ok = match o.ok.1 {
-        Some(s) => {
-            json!({"description": "Success", "content": {"application/json": {"schema": r(s)}}})
-        }
-        None => json!({"description": "Success"}),
-    };
-    responses.insert(o.ok.0.to_string(), ok);
-    let problem = |d: &str| json!({"description": d, "content": {"application/problem+json": {"schema": r("Problem")}}});
-    responses.insert("400".into(), problem("Malformed request"));
-    if o.path.contains('{') {
-        responses.insert("404".into(), problem("Not found"));
-    }
-    if o.body.is_some() {
-        responses.insert("409".into(), problem("Conflicts with the register"));
-        responses.insert("413".into(), problem("Body too large"));
-        responses.insert("415".into(), problem("Body is not JSON"));
-        responses.insert(
-            "422".into(),
-            problem("Invalid input; errors name every field"),
-        );
-    }
-    if versioned(o) {
-        responses.insert("412".into(), problem("If-Match is stale; nothing changed"));
-    }
-    let public = is_public(o.method, o.path);
-    if !public {
-        responses.insert("401".into(), problem("No valid credentials"));
-        responses.insert(
-            "403".into(),
-            problem("Not allowed for this role or token, or a missing CSRF token"),
-        );
-    }
-    if LIMITED.contains(&(o.method, o.path)) {
-        responses.insert("429".into(), problem("Too many attempts; see Retry-After"));
-    }
-    let tag = o
-        .path
-        .trim_start_matches("/api/v1/")
-        .split('/')
-        .next()
-        .unwrap_or("ops");
-    let mut v = json!({
-        "summary": o.summary,
-        "operationId": format!("{}_{}", o.method, o.path.trim_start_matches('/').replace(['/', '{', '}', '.'], "_")),
-        "tags": [if o.path.starts_with("/api/v1/") { tag } else { "operations" }],
-        "parameters": params,
-        "responses": responses,
-    });
-    if public {
-        v["security"] = json!([]);
-    }
-    if let Some(b) = o.body {
-        v["requestBody"] =
-            json!({"required": true, "content": {"application/json": {"schema": r(b)}}});
-    }
-    v
-}
-
-/// Operations anyone may call, without credentials.
-pub const PUBLIC: &[(&str, &str)] = &[
-    ("get", "/healthz"),
-    ("get", "/readyz"),
-    ("get", "/api/v1/openapi.json"),
-    ("post", "/api/v1/session"),
-    ("get", "/api/v1/session/oidc"),
-    ("get", "/api/v1/session/oidc/callback"),
-    ("post", "/api/v1/setup"),
-    ("post", "/api/v1/setup/{token}"),
-];
-
-/// Operations limited per client address.
-const LIMITED: &[(&str, &str)] = &[
-    ("post", "/api/v1/session"),
-    ("post", "/api/v1/session/password"),
-    ("get", "/api/v1/session/oidc/callback"),
-    ("post", "/api/v1/setup"),
-    ("post", "/api/v1/setup/{token}"),
-    ("post", "/api/v1/tokens"),
-    ("post", "/api/v1/session/totp/confirm"),
-];
-
-/// Whether an operation is open to anyone.
-pub fn is_public(method: &str, path: &str) -> bool {
-    PUBLIC.contains(&(method, path))
-}
-
 /// Every schema.
 fn all_schemas() -> Value {
     let mut all = schemas();
@@ -1306,27 +336,166 @@ fn all_schemas() -> Value {
     all
 }
 
-/// The whole document.
-pub fn document() -> Value {
-    let mut paths = Map::new();
-    for o in OPS {
-        let entry = paths.entry(o.path.to_string()).or_insert_with(|| json!({}));
-        entry[o.method] = operation(o);
-    }
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Custodian",
-            "version": env!("CARGO_PKG_VERSION"),
-            "description": "The asset register for ISO/IEC 27001:2022. Lists are keyset-paged (`limit`, `cursor` → `next_cursor`); single resources carry an ETag; errors are RFC 9457 problem documents.",
-            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"}
-        },
-        "paths": paths,
-        "security": [{"bearer": []}, {"session": []}],
-        "components": {"schemas": all_schemas(), "securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer", "description": "A personal API token (`custodian token create` or POST /api/v1/tokens)."},
-            "session": {"type": "apiKey", "in": "cookie", "name": "custodian_session", "description": "The session cookie set by POST /api/v1/session; unsafe requests must also send X-CSRF-Token."}}},
+
+/// Every schema written by hand, by name.
+fn hand_schemas() -> &'static Map<String, Value> {
+    static ALL: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| match all_schemas() {
+        Value::Object(m) => m,
+        _ => Map::new(),
     })
+}
+
+/// Declares marker types for schemas still written by hand: each describes itself with
+/// its entry in [`schemas`].
+macro_rules! hand {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            #[doc = concat!("The `", stringify!($name), "` schema.")]
+            pub struct $name;
+            impl schemars::JsonSchema for $name {
+                fn schema_name() -> std::borrow::Cow<'static, str> {
+                    stringify!($name).into()
+                }
+                fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                    hand_schemas()
+                        .get(stringify!($name))
+                        .cloned()
+                        .and_then(|v| schemars::Schema::try_from(v).ok())
+                        .unwrap_or_default()
+                }
+            }
+        )+
+    };
+}
+
+/// The shapes still written by hand.
+pub mod shapes {
+    use super::*;
+    hand!(
+        Asset, AssetInput, BulkRequest, BulkResult, Transition, Relation, RelationInput,
+        Event, AuditEvents, AuditVerification, PartyInput, DelegationInput, DelegationEnd,
+        LocationInput, ClassificationInput, CustomFieldInput, Reveal, Revealed,
+        TotpEnrolment, TotpCode, ReviewInput, Review, PolicyInput, IncidentRef,
+        PolicyApproval, AcknowledgementInput, AcknowledgementImport, AcknowledgementImported,
+        Assignment, AssignmentInput, AssignmentReturn, PolicyException, ExceptionInput,
+        ExceptionDecision, Offboarding, OffboardingInput, OffboardingPatch,
+        OffboardingSettlement, OffboardingClosing, Attestation, AttestationInput,
+        AttestationAnswer, RuleSettings, SecuritySettings, SignIn, SignedIn, Me,
+        PasswordChange, FirstAdmin, SetPassword, User, UserInput, UserPatch, Token,
+        TokenInput, Stocktake, StocktakeInput, StocktakeScanInput, StocktakeScan,
+        StocktakeClose, StocktakeReport,
+    );
+}
+
+/// The whole document, generated from the routes (see [`crate::api::wire`]).
+pub fn document() -> Value {
+    crate::api::documented().1
+}
+
+/// Builds the document from the routes' own description: the schemas the handlers'
+/// types generate, then the hand-written ones they refer to.
+pub(crate) fn complete(api: aide::openapi::OpenApi) -> Value {
+    let mut doc = serde_json::to_value(&api).unwrap_or(Value::Null);
+    let problem = json!({"$ref": "#/components/schemas/Problem"});
+    crate::api::wire::finish(&mut doc, problem);
+    doc["info"] = json!({
+        "title": "Custodian",
+        "version": env!("CARGO_PKG_VERSION"),
+        "description": "The asset register for ISO/IEC 27001:2022. Lists are keyset-paged (`limit`, `cursor` → `next_cursor`); single resources carry an ETag; errors are RFC 9457 problem documents. Request bodies with properties an operation does not name are refused (422).",
+        "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"}
+    });
+    doc["security"] = json!([{"bearer": []}, {"session": []}]);
+    let components = doc
+        .as_object_mut()
+        .map(|d| d.entry("components").or_insert_with(|| json!({})));
+    if let Some(c) = components {
+        c["securitySchemes"] = json!({
+            "bearer": {"type": "http", "scheme": "bearer", "description": "A personal API token (`custodian token create` or POST /api/v1/tokens)."},
+            "session": {"type": "apiKey", "in": "cookie", "name": "custodian_session", "description": "The session cookie set by POST /api/v1/session; unsafe requests must also send X-CSRF-Token."}});
+        let schemas = c
+            .as_object_mut()
+            .map(|c| c.entry("schemas").or_insert_with(|| json!({})));
+        if let Some(Value::Object(schemas)) = schemas {
+            // Hand-written schemas refer to each other by name: bring in every one
+            // referred to, until none is missing.
+            loop {
+                let text = Value::Object(schemas.clone()).to_string();
+                let missing: Vec<String> = text
+                    .split("#/components/schemas/")
+                    .skip(1)
+                    .filter_map(|s| s.split('"').next())
+                    .filter(|n| !schemas.contains_key(*n))
+                    .map(String::from)
+                    .collect();
+                let mut added = false;
+                for n in missing {
+                    if let Some(s) = hand_schemas().get(&n) {
+                        schemas.insert(n, s.clone());
+                        added = true;
+                    }
+                }
+                if !added {
+                    break;
+                }
+            }
+            let mut sorted: Vec<(String, Value)> = std::mem::take(schemas).into_iter().collect();
+            sorted.sort_by(|a, b| a.0.cmp(&b.0));
+            schemas.extend(sorted);
+        }
+    }
+    close_bodies(&mut doc);
+    doc
+}
+
+/// Every request body's schema refuses properties it does not name.
+fn close_bodies(doc: &mut Value) {
+    let mut names = Vec::new();
+    if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
+        for item in paths.values().filter_map(Value::as_object) {
+            for op in item.values() {
+                if let Some(r) = op
+                    .pointer("/requestBody/content/application~1json/schema/$ref")
+                    .and_then(Value::as_str)
+                {
+                    names.push(r.trim_start_matches("#/components/schemas/").to_string());
+                }
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    while let Some(n) = names.pop() {
+        if !seen.insert(n.clone()) {
+            continue;
+        }
+        let Some(s) = doc.pointer_mut(&format!("/components/schemas/{n}")) else {
+            continue;
+        };
+        close(s, &mut names);
+    }
+}
+
+/// Closes an object schema and the object schemas inside it; names the schemas it refers
+/// to, to be closed in their turn.
+fn close(s: &mut Value, refs: &mut Vec<String>) {
+    let Some(o) = s.as_object_mut() else {
+        return;
+    };
+    if let Some(Value::String(r)) = o.get("$ref") {
+        refs.push(r.trim_start_matches("#/components/schemas/").to_string());
+    }
+    if let Some(Value::Object(props)) = o.get_mut("properties") {
+        props.values_mut().for_each(|v| close(v, refs));
+        o.entry("additionalProperties").or_insert(Value::Bool(false));
+    }
+    if let Some(items) = o.get_mut("items") {
+        close(items, refs);
+    }
+    for k in ["anyOf", "oneOf", "allOf"] {
+        if let Some(Value::Array(a)) = o.get_mut(k) {
+            a.iter_mut().for_each(|v| close(v, refs));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -1352,16 +521,7 @@ mod tests {
     }
 
     #[test]
-    fn every_operation_is_unique_and_documented() {
-        let mut seen = std::collections::HashSet::new();
-        for o in OPS {
-            assert!(
-                seen.insert((o.method, o.path)),
-                "{} {} twice",
-                o.method,
-                o.path
-            );
-        }
+    fn every_reference_resolves_and_every_operation_says_what_it_refuses() {
         let doc = document();
         let schemas = doc["components"]["schemas"].as_object().expect("schemas");
         let text = doc.to_string();
@@ -1371,6 +531,30 @@ mod tests {
             .map(|s| s.split('"').next().unwrap_or(""))
         {
             assert!(schemas.contains_key(name), "missing schema {name}");
+        }
+        assert!(!text.contains("x-custodian-"), "a mark was left in the document");
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("operations") {
+                let responses = op["responses"].as_object().expect("responses");
+                assert!(
+                    responses.keys().any(|s| s.starts_with('2') || s.starts_with('3')),
+                    "{method} {path} documents no success"
+                );
+                let public = op.get("security") == Some(&serde_json::json!([]));
+                assert_eq!(
+                    responses.contains_key("401"),
+                    !public,
+                    "{method} {path}: 401 is documented exactly when credentials are needed"
+                );
+                if let Some(body) = op.pointer("/requestBody/content/application~1json/schema/$ref") {
+                    let name = body.as_str().unwrap_or("").trim_start_matches("#/components/schemas/");
+                    assert_eq!(
+                        schemas[name]["additionalProperties"],
+                        serde_json::json!(false),
+                        "{method} {path}: the body {name} must refuse unknown properties"
+                    );
+                }
+            }
         }
     }
 }

@@ -4,29 +4,48 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::auth::Anyone;
 
 use crate::problem::Problem;
 use crate::AppState;
 
 /// The process is up.
-pub async fn healthz() -> Response {
-    Json(json!({"status": "ok"})).into_response()
+#[derive(Serialize, JsonSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: &'static str,
+}
+
+/// The process can serve.
+#[derive(Serialize, JsonSchema)]
+pub struct Ready {
+    /// Always `ready`.
+    pub status: &'static str,
+    /// `sqlite` or `postgres`.
+    pub database: &'static str,
+}
+
+/// The process is up.
+pub async fn healthz(_: Anyone) -> Json<Health> {
+    Json(Health { status: "ok" })
 }
 
 /// The process can serve: the database answers.
-pub async fn readyz(State(s): State<AppState>) -> Response {
+pub async fn readyz(State(s): State<AppState>, _: Anyone) -> Result<Json<Ready>, Problem> {
     match s.app.store().ping().await {
-        Ok(()) => {
-            Json(json!({"status": "ready", "database": s.app.store().backend()})).into_response()
-        }
-        Err(e) => Problem::new(
+        Ok(()) => Ok(Json(Ready {
+            status: "ready",
+            database: s.app.store().backend(),
+        })),
+        Err(e) => Err(Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             "Not ready",
             format!("the database does not answer: {e}"),
-        )
-        .into_response(),
+        )),
     }
 }
 
@@ -34,14 +53,10 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
 pub async fn metrics(
     State(s): State<AppState>,
     crate::extract::Caller(ctx): crate::extract::Caller,
-) -> Response {
-    if let Err(e) = s
-        .app
+) -> Result<PlainText, Problem> {
+    s.app
         .authorize(&ctx, custodian_domain::access::Action::ReadMetrics)
-        .await
-    {
-        return Problem::from(e).into_response();
-    }
+        .await?;
     let assets = s
         .app
         .store()
@@ -58,7 +73,42 @@ pub async fn metrics(
         ),
     ]);
     body.push_str(&job_metrics(&s).await);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+    Ok(PlainText(body))
+}
+
+/// Prometheus's text format.
+pub struct PlainText(pub String);
+
+impl IntoResponse for PlainText {
+    fn into_response(self) -> Response {
+        ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], self.0).into_response()
+    }
+}
+
+impl aide::OperationOutput for PlainText {
+    type Inner = String;
+
+    fn inferred_responses(
+        _: &mut aide::generate::GenContext,
+        _: &mut aide::openapi::Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        let mut r = aide::openapi::Response {
+            description: "Prometheus text format".into(),
+            ..Default::default()
+        };
+        r.content.insert(
+            "text/plain".into(),
+            aide::openapi::MediaType {
+                schema: Some(aide::openapi::SchemaObject {
+                    json_schema: schemars::json_schema!({"type": "string"}),
+                    example: None,
+                    external_docs: None,
+                }),
+                ..Default::default()
+            },
+        );
+        vec![(Some(200), r)]
+    }
 }
 
 /// The scheduled jobs: the register's as every instance sees them (`job_runs`), this

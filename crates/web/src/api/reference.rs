@@ -1,48 +1,50 @@
 //! `/api/v1/locations`, `/api/v1/classifications`, `/api/v1/custom_fields`.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
 use axum::Json;
-use serde_json::json;
 
-use super::{created, one, page, to_json};
-use crate::extract::{Caller, IfMatch, JsonObject, Params, RecordId};
+use custodian_domain::classification::Classification;
+use custodian_domain::custom::CustomFieldDef;
+use custodian_domain::location::Location;
+
+use super::wire::{Body, Created, Done, Key, Listing, NoFilters, One, Query};
+use super::PageParams;
+use crate::extract::{Caller, IfMatch, RecordId};
+use crate::openapi::shapes::{ClassificationInput, CustomFieldInput, LocationInput};
 use crate::problem::ApiResult;
 use crate::AppState;
 
 pub async fn list_locations(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    p: Params,
-) -> ApiResult<Response> {
-    p.only(&["limit", "cursor"])?;
-    Ok(page(
+    p: Query<PageParams>,
+) -> ApiResult<Json<Listing<Location>>> {
+    Ok(Listing::of(
         s.app.list_locations(&ctx, p.limit()?, p.cursor()?).await?,
-        to_json,
+        |l| l,
     ))
 }
 
 pub async fn create_location(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<LocationInput>,
+) -> ApiResult<Created<Location>> {
     let l = s.app.create_location(&ctx, body).await?;
-    Ok(created(
-        format!("/api/v1/locations/{}", l.id),
-        l.version,
-        to_json(&l),
-    ))
+    Ok(Created {
+        location: format!("/api/v1/locations/{}", l.id),
+        version: l.version,
+        body: l,
+    })
 }
 
 pub async fn get_location(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-) -> ApiResult<Response> {
+) -> ApiResult<One<Location>> {
     let l = s.app.get_location(&ctx, id).await?;
-    Ok(one(l.version, to_json(&l)))
+    Ok(One(l.version, l))
 }
 
 pub async fn update_location(
@@ -50,95 +52,91 @@ pub async fn update_location(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<LocationInput>,
+) -> ApiResult<One<Location>> {
     let l = s.app.update_location(&ctx, id, body, m).await?;
-    Ok(one(l.version, to_json(&l)))
+    Ok(One(l.version, l))
 }
 
 pub async fn list_classifications(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    p: Params,
-) -> ApiResult<Response> {
-    p.only(&[])?;
-    let items = s.app.list_classifications(&ctx).await?;
-    Ok(Json(json!({"items": items, "next_cursor": null})).into_response())
+    _: Query<NoFilters>,
+) -> ApiResult<Json<Listing<Classification>>> {
+    Ok(Listing::all(s.app.list_classifications(&ctx).await?))
 }
 
 pub async fn create_classification(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<ClassificationInput>,
+) -> ApiResult<Created<Classification>> {
     let c = s.app.create_classification(&ctx, body).await?;
-    Ok(created(
-        format!("/api/v1/classifications/{}", c.key),
-        c.version,
-        to_json(&c),
-    ))
+    Ok(Created {
+        location: format!("/api/v1/classifications/{}", c.key),
+        version: c.version,
+        body: c,
+    })
 }
 
 pub async fn get_classification(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(key): Path<String>,
-) -> ApiResult<Response> {
+    Key(key): Key,
+) -> ApiResult<One<Classification>> {
     let c = s.app.get_classification(&ctx, &key).await?;
-    Ok(one(c.version, to_json(&c)))
+    Ok(One(c.version, c))
 }
 
 pub async fn update_classification(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(key): Path<String>,
+    Key(key): Key,
     IfMatch(m): IfMatch,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<ClassificationInput>,
+) -> ApiResult<One<Classification>> {
     let c = s.app.update_classification(&ctx, &key, body, m).await?;
-    Ok(one(c.version, to_json(&c)))
+    Ok(One(c.version, c))
 }
 
 pub async fn delete_classification(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(key): Path<String>,
+    Key(key): Key,
     IfMatch(m): IfMatch,
-) -> ApiResult<Response> {
+) -> ApiResult<Done> {
     s.app.delete_classification(&ctx, &key, m).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(Done)
 }
 
 pub async fn list_custom_fields(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    p: Params,
-) -> ApiResult<Response> {
-    p.only(&[])?;
-    let items = s.app.list_custom_fields(&ctx).await?;
-    Ok(Json(json!({"items": items, "next_cursor": null})).into_response())
+    _: Query<NoFilters>,
+) -> ApiResult<Json<Listing<CustomFieldDef>>> {
+    Ok(Listing::all(s.app.list_custom_fields(&ctx).await?))
 }
 
 pub async fn create_custom_field(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<CustomFieldInput>,
+) -> ApiResult<Created<CustomFieldDef>> {
     let d = s.app.create_custom_field(&ctx, body).await?;
-    Ok(created(
-        format!("/api/v1/custom_fields/{}", d.id),
-        d.version,
-        to_json(&d),
-    ))
+    Ok(Created {
+        location: format!("/api/v1/custom_fields/{}", d.id),
+        version: d.version,
+        body: d,
+    })
 }
 
 pub async fn get_custom_field(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-) -> ApiResult<Response> {
+) -> ApiResult<One<CustomFieldDef>> {
     let d = s.app.get_custom_field(&ctx, id).await?;
-    Ok(one(d.version, to_json(&d)))
+    Ok(One(d.version, d))
 }
 
 pub async fn update_custom_field(
@@ -146,10 +144,10 @@ pub async fn update_custom_field(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<CustomFieldInput>,
+) -> ApiResult<One<CustomFieldDef>> {
     let d = s.app.update_custom_field(&ctx, id, body, m).await?;
-    Ok(one(d.version, to_json(&d)))
+    Ok(One(d.version, d))
 }
 
 pub async fn delete_custom_field(
@@ -157,7 +155,7 @@ pub async fn delete_custom_field(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-) -> ApiResult<Response> {
+) -> ApiResult<Done> {
     s.app.delete_custom_field(&ctx, id, m).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(Done)
 }

@@ -1,0 +1,592 @@
+//! The API's wire: answers that serialise themselves and say what they are, and the
+//! extractors' part of the OpenAPI document.
+//!
+//! Every route under `/api/v1` is declared with [`aide`], so the document is generated from
+//! the handlers' own types: an answer's schema is the schema of the type the handler
+//! returns, and what an extractor can refuse (401, 404, 412, 422, 429…) is declared by the
+//! extractor. Extractors leave marks in an operation's extensions (`x-custodian-*`);
+//! [`finish`] turns them into standard OpenAPI and removes them.
+
+use std::marker::PhantomData;
+
+use aide::generate::GenContext;
+use aide::openapi::Operation;
+use aide::{OperationInput, OperationOutput};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::problem::Problem;
+
+/// Marks an operation with a refusal it can answer.
+pub(crate) fn mark_problem(op: &mut Operation, status: u16, description: &str) {
+    let e = op
+        .extensions
+        .entry("x-custodian-problems".into())
+        .or_insert_with(|| json!({}));
+    if let Some(m) = e.as_object_mut() {
+        m.entry(status.to_string())
+            .or_insert_with(|| json!(description));
+    }
+}
+
+/// Marks an operation with a flag or a value.
+pub(crate) fn mark(op: &mut Operation, name: &str, value: Value) {
+    op.extensions.insert(format!("x-custodian-{name}"), value);
+}
+
+/// A page of a list: `{"items": […], "next_cursor": …}`.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "{T}Page")]
+pub struct Listing<T> {
+    /// The records of this page.
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Listing<T> {
+    /// A page from the store's page, each record turned into its wire form.
+    pub fn of<R>(p: custodian_store::Page<R>, f: impl Fn(R) -> T) -> Json<Self> {
+        Json(Listing {
+            items: p.items.into_iter().map(f).collect(),
+            next_cursor: p.next_cursor.map(|c| c.encode()),
+        })
+    }
+
+    /// A whole list, in one page.
+    pub fn all(items: Vec<T>) -> Json<Self> {
+        Json(Listing {
+            items,
+            next_cursor: None,
+        })
+    }
+}
+
+/// One record with its version as the `ETag`.
+pub struct One<T>(pub i64, pub T);
+
+impl<T: Serialize> IntoResponse for One<T> {
+    fn into_response(self) -> Response {
+        let mut r = Json(self.1).into_response();
+        if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", self.0)) {
+            r.headers_mut().insert(header::ETAG, v);
+        }
+        r
+    }
+}
+
+impl<T: JsonSchema> OperationOutput for One<T> {
+    type Inner = T;
+
+    fn operation_response(
+        ctx: &mut GenContext,
+        op: &mut Operation,
+    ) -> Option<aide::openapi::Response> {
+        Json::<T>::operation_response(ctx, op)
+    }
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        op: &mut Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        mark(op, "etag", json!(true));
+        Json::<T>::inferred_responses(ctx, op)
+    }
+}
+
+/// 201 Created, with `Location` and `ETag`.
+pub struct Created<T> {
+    /// Where the new record is read.
+    pub location: String,
+    /// Its version.
+    pub version: i64,
+    /// The record.
+    pub body: T,
+}
+
+impl<T: Serialize> IntoResponse for Created<T> {
+    fn into_response(self) -> Response {
+        let mut r = One(self.version, self.body).into_response();
+        *r.status_mut() = StatusCode::CREATED;
+        if let Ok(v) = HeaderValue::from_str(&self.location) {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        r
+    }
+}
+
+impl<T: JsonSchema> OperationOutput for Created<T> {
+    type Inner = T;
+
+    fn operation_response(
+        ctx: &mut GenContext,
+        op: &mut Operation,
+    ) -> Option<aide::openapi::Response> {
+        Json::<T>::operation_response(ctx, op)
+    }
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        op: &mut Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        mark(op, "etag", json!(true));
+        mark(op, "location", json!(true));
+        Json::<T>::operation_response(ctx, op)
+            .map(|r| vec![(Some(201), r)])
+            .unwrap_or_default()
+    }
+}
+
+/// 204 No Content.
+pub struct Done;
+
+impl IntoResponse for Done {
+    fn into_response(self) -> Response {
+        StatusCode::NO_CONTENT.into_response()
+    }
+}
+
+impl OperationOutput for Done {
+    type Inner = ();
+
+    fn inferred_responses(
+        _: &mut GenContext,
+        _: &mut Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        vec![(
+            Some(204),
+            aide::openapi::Response {
+                description: "Done; nothing to answer".into(),
+                ..Default::default()
+            },
+        )]
+    }
+}
+
+/// What the problems an operation declares are said with.
+impl OperationOutput for Problem {
+    type Inner = Self;
+}
+
+/// A JSON object body, documented as `T` (which refuses properties it does not name).
+/// The application services read the object themselves, naming every bad field.
+pub struct Body<T>(pub Map<String, Value>, pub PhantomData<T>);
+
+impl<T, S: Send + Sync> axum::extract::FromRequest<S> for Body<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Problem> {
+        let crate::extract::JsonObject(o) =
+            crate::extract::JsonObject::from_request(req, state).await?;
+        Ok(Body(o, PhantomData))
+    }
+}
+
+impl<T: JsonSchema> OperationInput for Body<T> {
+    fn operation_input(ctx: &mut GenContext, op: &mut Operation) {
+        Json::<T>::operation_input(ctx, op);
+        mark_problem(op, 400, "The body is not a JSON object");
+        mark_problem(op, 413, "The body is too large");
+        mark_problem(op, 415, "The body is not JSON");
+        mark_problem(op, 422, "Invalid input; the errors name every field");
+        mark_problem(op, 409, "Conflicts with the register as it is");
+    }
+}
+
+/// A list that takes no parameters.
+#[derive(JsonSchema)]
+pub struct NoFilters {}
+
+/// A record's key from the path (`{key}`, `{token}`): anything else names nothing.
+pub struct Key(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Key {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Problem> {
+        let axum::extract::Path(k) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| Problem::bad_request("", e.body_text()))?;
+        Ok(Key(k))
+    }
+}
+
+impl OperationInput for Key {
+    fn operation_input(_: &mut GenContext, op: &mut Operation) {
+        mark_problem(op, 404, "No such record");
+    }
+}
+
+/// Query parameters, documented and limited to the properties of `T`.
+pub struct Query<T>(pub crate::extract::Params, PhantomData<T>);
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = crate::extract::Params;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<T: JsonSchema, S: Send + Sync> axum::extract::FromRequestParts<S> for Query<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Problem> {
+        let p = crate::extract::Params::from_request_parts(parts, state).await?;
+        p.only(&query_names::<T>())?;
+        Ok(Query(p, PhantomData))
+    }
+}
+
+/// The names a query type declares.
+fn query_names<T: JsonSchema>() -> Vec<&'static str> {
+    static NAMES: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, &'static [String]>>,
+    > = std::sync::OnceLock::new();
+    let key = T::schema_id().into_owned();
+    let names: &'static [String] = {
+        let mut m = match NAMES.get_or_init(Default::default).lock() {
+            Ok(m) => m,
+            Err(e) => e.into_inner(),
+        };
+        m.entry(key).or_insert_with(|| {
+            let s = inline_schema::<T>();
+            let v: Vec<String> = s
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default();
+            Box::leak(v.into_boxed_slice())
+        })
+    };
+    names.iter().map(String::as_str).collect()
+}
+
+/// A type's schema with nothing referenced.
+fn inline_schema<T: JsonSchema>() -> Value {
+    let g = schemars::generate::SchemaSettings::draft07()
+        .with(|s| {
+            s.inline_subschemas = true;
+        })
+        .into_generator();
+    g.into_root_schema_for::<T>().to_value()
+}
+
+impl<T: JsonSchema> OperationInput for Query<T> {
+    fn operation_input(_: &mut GenContext, op: &mut Operation) {
+        mark(op, "query", inline_schema::<T>());
+        mark_problem(op, 400, "A parameter is unknown, repeated or malformed");
+    }
+}
+
+// Until every handler reads its input through a documented extractor.
+impl OperationInput for crate::extract::Params {}
+impl OperationInput for crate::extract::JsonObject {}
+
+/// The caller's record id from the path.
+impl OperationInput for crate::extract::RecordId {
+    fn operation_input(_: &mut GenContext, op: &mut Operation) {
+        mark(op, "record-id", json!(true));
+        mark_problem(op, 404, "No such record");
+    }
+}
+
+impl OperationInput for crate::extract::IfMatch {
+    fn operation_input(_: &mut GenContext, op: &mut Operation) {
+        mark(op, "if-match", json!(true));
+        mark_problem(op, 412, "If-Match names another version; nothing changed");
+        mark_problem(op, 409, "Conflicts with the register as it is");
+    }
+}
+
+impl OperationInput for crate::auth::Caller {
+    fn operation_input(_: &mut GenContext, op: &mut Operation) {
+        mark_problem(op, 401, "No valid credentials");
+        mark_problem(
+            op,
+            403,
+            "Not allowed for this role or token, or a missing CSRF token",
+        );
+    }
+}
+
+impl OperationInput for crate::auth::Anyone {
+    fn operation_input(_: &mut GenContext, op: &mut Operation) {
+        mark(op, "public", json!(true));
+    }
+}
+
+impl<B: crate::auth::Bucket> OperationInput for crate::auth::Limited<B> {
+    fn operation_input(_: &mut GenContext, op: &mut Operation) {
+        mark(
+            op,
+            "rate-limit",
+            json!({"bucket": B::NAME, "attempts": crate::auth::ATTEMPTS_PER_WINDOW, "window_seconds": crate::auth::WINDOW.as_secs()}),
+        );
+        mark_problem(op, 429, "Too many attempts from this address; see Retry-After");
+    }
+}
+
+/// The problem document every refusal is (RFC 9457).
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Problem")]
+pub struct ProblemBody {
+    /// The kind of problem: `/problems/{slug}`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary of the kind.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What happened this time.
+    pub detail: String,
+    /// The fields concerned, each with what is wrong with it.
+    pub errors: Vec<custodian_domain::FieldError>,
+    /// The request's id, under which the server logged what failed inside (server errors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// Turns the extractors' marks into standard OpenAPI: parameters, response headers,
+/// problem answers and security. `problem` is the problem document's schema reference.
+pub(crate) fn finish(doc: &mut Value, problem: Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            let Some(op) = op.as_object_mut() else {
+                continue;
+            };
+            finish_operation(path, method, op, &problem);
+        }
+    }
+}
+
+fn take(op: &mut Map<String, Value>, name: &str) -> Option<Value> {
+    op.remove(&format!("x-custodian-{name}"))
+}
+
+/// A parameter's schema without the `null` an `Option` adds: a parameter is left out,
+/// never sent as null.
+fn non_null(mut s: Value) -> Value {
+    if let Some(Value::Array(types)) = s.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let t = types[0].clone();
+            s["type"] = t;
+        }
+    }
+    if let Some(Value::Array(any)) = s.get("anyOf").cloned() {
+        let rest: Vec<Value> = any
+            .into_iter()
+            .filter(|v| v.get("type").and_then(Value::as_str) != Some("null"))
+            .collect();
+        if rest.len() == 1 {
+            if let (Some(o), Some(Value::Object(inner))) = (s.as_object_mut(), rest.first()) {
+                o.remove("anyOf");
+                for (k, v) in inner {
+                    o.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+        }
+    }
+    if let Some(Value::Array(e)) = s.get_mut("enum") {
+        e.retain(|v| !v.is_null());
+    }
+    s
+}
+
+fn finish_operation(path: &str, method: &str, op: &mut Map<String, Value>, problem: &Value) {
+    let mut params: Vec<Value> = Vec::new();
+    let record_id = take(op, "record-id").is_some();
+    for seg in path.split('/').filter(|s| s.starts_with('{')) {
+        let name = seg.trim_matches(|c| c == '{' || c == '}');
+        let schema = if record_id && name == "id" {
+            json!({"type": "string", "format": "uuid"})
+        } else if name.ends_with("_id") {
+            json!({"type": "string", "format": "uuid"})
+        } else {
+            json!({"type": "string"})
+        };
+        params.push(json!({"name": name, "in": "path", "required": true, "schema": schema}));
+    }
+    if let Some(q) = take(op, "query") {
+        let required: Vec<&str> = q
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if let Some(props) = q.get("properties").and_then(Value::as_object) {
+            for (name, schema) in props {
+                let mut schema = non_null(schema.clone());
+                let description = schema
+                    .as_object_mut()
+                    .and_then(|s| s.remove("description"));
+                let mut p = json!({"name": name, "in": "query", "required": required.contains(&name.as_str()), "schema": schema});
+                if let Some(d) = description {
+                    p["description"] = d;
+                }
+                params.push(p);
+            }
+        }
+    }
+    if take(op, "if-match").is_some() {
+        params.push(json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"}, "description": "The ETag last seen (a list, or `*`); any other version gets 412 and changes nothing."}));
+    }
+    if !params.is_empty() {
+        op.insert("parameters".into(), Value::Array(params));
+    }
+    let public = take(op, "public").is_some();
+    let etag = take(op, "etag").is_some();
+    let location = take(op, "location").is_some();
+    let problems = take(op, "problems").unwrap_or_else(|| json!({}));
+    let limit = take(op, "rate-limit");
+    let responses = op
+        .entry("responses")
+        .or_insert_with(|| json!({}))
+        .as_object_mut();
+    if let Some(responses) = responses {
+        for (status, r) in responses.iter_mut() {
+            if !status.starts_with('2') {
+                continue;
+            }
+            if r.get("description").and_then(Value::as_str) == Some("") {
+                r["description"] = json!("Success");
+            }
+            let mut headers = Map::new();
+            if etag {
+                headers.insert("ETag".into(), json!({"description": "The record's version, for If-Match", "schema": {"type": "string"}}));
+            }
+            if location && status == "201" {
+                headers.insert(
+                    "Location".into(),
+                    json!({"description": "Where the new record is read", "schema": {"type": "string"}}),
+                );
+            }
+            if !headers.is_empty() {
+                r["headers"] = Value::Object(headers);
+            }
+        }
+        if let Some(problems) = problems.as_object() {
+            for (status, description) in problems {
+                if public && (status == "401" || status == "403") {
+                    continue;
+                }
+                responses.insert(
+                    status.clone(),
+                    json!({"description": description, "content": {"application/problem+json": {"schema": problem}}}),
+                );
+            }
+        }
+        let mut sorted: Vec<(String, Value)> = std::mem::take(responses).into_iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        responses.extend(sorted);
+    }
+    if let Some(l) = limit {
+        op.insert("x-rate-limit".into(), l);
+    }
+    if public {
+        op.insert("security".into(), json!([]));
+    }
+    let _ = method;
+}
+
+/// An answer whose shape is still described by hand (`M`, from [`crate::openapi`]).
+pub struct Shaped<M>(pub Value, PhantomData<M>);
+
+impl<M> Shaped<M> {
+    /// The value, described as `M`.
+    pub fn new(v: Value) -> Self {
+        Shaped(v, PhantomData)
+    }
+
+    /// A serialisable record, described as `M`.
+    pub fn of<T: Serialize>(v: &T) -> Self {
+        Shaped::new(serde_json::to_value(v).unwrap_or(Value::Null))
+    }
+}
+
+impl<M> Serialize for Shaped<M> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<M: JsonSchema> JsonSchema for Shaped<M> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        M::schema_name()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        M::schema_id()
+    }
+
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        M::json_schema(g)
+    }
+}
+
+/// A plain JSON answer with status `STATUS`, described as `T`.
+pub struct Status<T, const STATUS: u16>(pub T);
+
+impl<T: Serialize, const STATUS: u16> IntoResponse for Status<T, STATUS> {
+    fn into_response(self) -> Response {
+        let mut r = Json(self.0).into_response();
+        *r.status_mut() = StatusCode::from_u16(STATUS).unwrap_or(StatusCode::OK);
+        r
+    }
+}
+
+impl<T: JsonSchema, const STATUS: u16> OperationOutput for Status<T, STATUS> {
+    type Inner = T;
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        op: &mut Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        Json::<T>::operation_response(ctx, op)
+            .map(|r| vec![(Some(STATUS), r)])
+            .unwrap_or_default()
+    }
+}
+
+/// A redirect (303 See Other), as single sign-on answers.
+pub struct SeeOther(pub Response);
+
+impl IntoResponse for SeeOther {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+impl OperationOutput for SeeOther {
+    type Inner = ();
+
+    fn inferred_responses(
+        _: &mut GenContext,
+        _: &mut Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        vec![(
+            Some(303),
+            aide::openapi::Response {
+                description: "See Other: the browser goes on to the address in Location".into(),
+                ..Default::default()
+            },
+        )]
+    }
+}
