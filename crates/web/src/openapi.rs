@@ -336,7 +336,6 @@ fn all_schemas() -> Value {
     all
 }
 
-
 /// Every schema written by hand, by name.
 fn hand_schemas() -> &'static Map<String, Value> {
     static ALL: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
@@ -373,18 +372,80 @@ macro_rules! hand {
 pub mod shapes {
     use super::*;
     hand!(
-        Asset, AssetInput, BulkRequest, BulkResult, Transition, Relation, RelationInput,
-        Event, AuditEvents, AuditVerification, PartyInput, DelegationInput, DelegationEnd,
-        LocationInput, ClassificationInput, CustomFieldInput, Reveal, Revealed,
-        TotpEnrolment, TotpCode, ReviewInput, Review, PolicyInput, IncidentRef,
-        PolicyApproval, AcknowledgementInput, AcknowledgementImport, AcknowledgementImported,
-        Assignment, AssignmentInput, AssignmentReturn, PolicyException, ExceptionInput,
-        ExceptionDecision, Offboarding, OffboardingInput, OffboardingPatch,
-        OffboardingSettlement, OffboardingClosing, Attestation, AttestationInput,
-        AttestationAnswer, RuleSettings, SecuritySettings, SignIn, SignedIn, Me,
-        PasswordChange, FirstAdmin, SetPassword, User, UserInput, UserPatch, Token,
-        TokenInput, Stocktake, StocktakeInput, StocktakeScanInput, StocktakeScan,
-        StocktakeClose, StocktakeReport,
+        Acknowledgement,
+        AcknowledgementImport,
+        AcknowledgementImported,
+        AcknowledgementInput,
+        AcknowledgementPage,
+        Asset,
+        AssetInput,
+        AssetPage,
+        Assignment,
+        AssignmentInput,
+        AssignmentPage,
+        AssignmentReturn,
+        Attestation,
+        AttestationAnswer,
+        AttestationInput,
+        AttestationPage,
+        AuditEvents,
+        AuditVerification,
+        BulkRequest,
+        BulkResult,
+        ClassificationInput,
+        CustomFieldInput,
+        DelegationEnd,
+        DelegationInput,
+        Event,
+        EventPage,
+        ExceptionDecision,
+        ExceptionInput,
+        ExceptionPage,
+        FirstAdmin,
+        IncidentRef,
+        LocationInput,
+        Me,
+        Offboarding,
+        OffboardingClosing,
+        OffboardingInput,
+        OffboardingPage,
+        OffboardingPatch,
+        OffboardingSettlement,
+        PartyInput,
+        PasswordChange,
+        PolicyApproval,
+        PolicyException,
+        PolicyInput,
+        PolicyList,
+        PolicyVersion,
+        Relation,
+        RelationInput,
+        RelationPage,
+        Reveal,
+        Revealed,
+        Review,
+        ReviewInput,
+        RuleSettings,
+        SecuritySettings,
+        SetPassword,
+        SignIn,
+        SignedIn,
+        Stocktake,
+        StocktakeClose,
+        StocktakeInput,
+        StocktakeReport,
+        StocktakeScan,
+        StocktakeScanInput,
+        Token,
+        TokenInput,
+        TokenList,
+        TotpCode,
+        TotpEnrolment,
+        Transition,
+        User,
+        UserInput,
+        UserPage,
+        UserPatch,
     );
 }
 
@@ -486,7 +547,8 @@ fn close(s: &mut Value, refs: &mut Vec<String>) {
     }
     if let Some(Value::Object(props)) = o.get_mut("properties") {
         props.values_mut().for_each(|v| close(v, refs));
-        o.entry("additionalProperties").or_insert(Value::Bool(false));
+        o.entry("additionalProperties")
+            .or_insert(Value::Bool(false));
     }
     if let Some(items) = o.get_mut("items") {
         close(items, refs);
@@ -532,12 +594,17 @@ mod tests {
         {
             assert!(schemas.contains_key(name), "missing schema {name}");
         }
-        assert!(!text.contains("x-custodian-"), "a mark was left in the document");
+        assert!(
+            !text.contains("x-custodian-"),
+            "a mark was left in the document"
+        );
         for (path, item) in doc["paths"].as_object().expect("paths") {
             for (method, op) in item.as_object().expect("operations") {
                 let responses = op["responses"].as_object().expect("responses");
                 assert!(
-                    responses.keys().any(|s| s.starts_with('2') || s.starts_with('3')),
+                    responses
+                        .keys()
+                        .any(|s| s.starts_with('2') || s.starts_with('3')),
                     "{method} {path} documents no success"
                 );
                 let public = op.get("security") == Some(&serde_json::json!([]));
@@ -546,8 +613,12 @@ mod tests {
                     !public,
                     "{method} {path}: 401 is documented exactly when credentials are needed"
                 );
-                if let Some(body) = op.pointer("/requestBody/content/application~1json/schema/$ref") {
-                    let name = body.as_str().unwrap_or("").trim_start_matches("#/components/schemas/");
+                if let Some(body) = op.pointer("/requestBody/content/application~1json/schema/$ref")
+                {
+                    let name = body
+                        .as_str()
+                        .unwrap_or("")
+                        .trim_start_matches("#/components/schemas/");
                     assert_eq!(
                         schemas[name]["additionalProperties"],
                         serde_json::json!(false),

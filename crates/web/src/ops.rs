@@ -81,7 +81,11 @@ pub struct PlainText(pub String);
 
 impl IntoResponse for PlainText {
     fn into_response(self) -> Response {
-        ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], self.0).into_response()
+        (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            self.0,
+        )
+            .into_response()
     }
 }
 

@@ -11,7 +11,9 @@ use custodian_app::AppError;
 use custodian_domain::account::SESSION_ABSOLUTE;
 
 use super::{created, one, page};
-use crate::auth::{cookie, limit, SessionCookie, SESSION_COOKIE};
+use crate::auth::{
+    cookie, Limited, Password, SessionCookie, Setup, SignIn, Tokens, Totp, SESSION_COOKIE,
+};
 use crate::extract::{Anyone, Caller, IfMatch, JsonObject, Params, RecordId};
 use crate::problem::ApiResult;
 use crate::AppState;
@@ -59,12 +61,10 @@ fn signed_in_json(si: &SignedIn) -> Value {
 pub async fn sign_in(
     State(s): State<AppState>,
     Anyone(ctx): Anyone,
+    _: Limited<SignIn>,
     headers: axum::http::HeaderMap,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    if let Some(r) = limit(&s, &ctx, "sign-in") {
-        return Ok(r);
-    }
     let mut r = custodian_domain::input::Input::new(&body);
     r.reject_unknown(&["email", "password", "totp"], &[], "a sign-in");
     let email = r.required("email", raw_text);
@@ -132,11 +132,9 @@ pub async fn sign_out(
 pub async fn change_password(
     State(s): State<AppState>,
     Caller(ctx): Caller,
+    _: Limited<Password>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    if let Some(r) = limit(&s, &ctx, "password") {
-        return Ok(r);
-    }
     // Authorise before reading the body, so that a refusal says nothing about it.
     s.app.may_change_password(&ctx).await?;
     let current = text(&body, "current_password")?;
@@ -152,11 +150,9 @@ pub async fn change_password(
 pub async fn bootstrap(
     State(s): State<AppState>,
     Anyone(ctx): Anyone,
+    _: Limited<Setup>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    if let Some(r) = limit(&s, &ctx, "setup") {
-        return Ok(r);
-    }
     let user = s.app.bootstrap(&ctx, &body).await?;
     Ok(created(
         format!("/api/v1/users/{}", user.id),
@@ -169,12 +165,10 @@ pub async fn bootstrap(
 pub async fn complete_setup(
     State(s): State<AppState>,
     Anyone(ctx): Anyone,
+    _: Limited<Setup>,
     Path(token): Path<String>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    if let Some(r) = limit(&s, &ctx, "setup") {
-        return Ok(r);
-    }
     let password = text(&body, "password")?;
     let user = s.app.complete_setup(&ctx, &token, &password).await?;
     Ok(one(user.version, user.to_json()))
@@ -253,11 +247,9 @@ pub async fn list_tokens(
 pub async fn create_token(
     State(s): State<AppState>,
     Caller(ctx): Caller,
+    _: Limited<Tokens>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    if let Some(r) = limit(&s, &ctx, "tokens") {
-        return Ok(r);
-    }
     let issued = s.app.create_token(&ctx, body).await?;
     let mut v = issued.token.to_json();
     v["token"] = json!(issued.secret);
@@ -292,11 +284,9 @@ pub async fn enrol_totp(State(s): State<AppState>, Caller(ctx): Caller) -> ApiRe
 pub async fn confirm_totp(
     State(s): State<AppState>,
     Caller(ctx): Caller,
+    _: Limited<Totp>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    if let Some(r) = limit(&s, &ctx, "totp") {
-        return Ok(r);
-    }
     let code = body.get("code").and_then(Value::as_str);
     let u = s.app.confirm_totp(&ctx, code).await?;
     Ok(one(u.version, u.to_json()))

@@ -16,7 +16,7 @@ use custodian_domain::account::SESSION_ABSOLUTE;
 use custodian_oidc::{Error as OidcError, Flow, FLOW_LIFE_SECS};
 
 use super::accounts::{session_cookie, set_cookie};
-use crate::auth::{cookie, limit, Anyone, SESSION_COOKIE};
+use crate::auth::{cookie, Anyone, Limited, SignIn, SsoStart, SESSION_COOKIE};
 use crate::extract::Params;
 use crate::problem::{ApiResult, Problem};
 use crate::AppState;
@@ -92,15 +92,13 @@ fn redirect(to: &str) -> Response {
 /// `GET /session/oidc?return_to=/path`: sends the browser to the identity provider.
 pub async fn start(
     State(s): State<AppState>,
-    Anyone(ctx): Anyone,
+    _: Anyone,
+    _: Limited<SsoStart>,
     Params(q): Params,
 ) -> ApiResult<Response> {
     let Some(client) = s.sso.clone() else {
         return Ok(not_configured().into_response());
     };
-    if let Some(r) = limit(&s, &ctx, "sso-start") {
-        return Ok(r);
-    }
     let return_to = q.get("return_to").map(String::as_str).unwrap_or("/");
     let (url, flow) = match client.begin(return_to).await {
         Ok(x) => x,
@@ -120,15 +118,13 @@ pub async fn start(
 pub async fn callback(
     State(s): State<AppState>,
     Anyone(ctx): Anyone,
+    _: Limited<SignIn>,
     headers: HeaderMap,
     Params(q): Params,
 ) -> ApiResult<Response> {
     let Some(client) = s.sso.clone() else {
         return Ok(not_configured().into_response());
     };
-    if let Some(r) = limit(&s, &ctx, "sign-in") {
-        return Ok(r);
-    }
     let answer = finish(&s, &client, &ctx, &headers, &q).await;
     let mut r = match answer {
         Ok(r) => r,

@@ -1,9 +1,10 @@
 //! Stocktakes: `/api/v1/stocktakes`, their scans, report and closing.
 
+use aide::axum::routing::{get_with, post_with};
+use aide::axum::ApiRouter;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 
 use custodian_app::stocktakes::{scan_json, stocktake_json};
 use custodian_domain::stocktake::{ReportSection, StocktakeStatus};
@@ -16,14 +17,56 @@ use crate::problem::{ApiResult, Problem};
 use crate::AppState;
 
 /// The stocktake routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/stocktakes", get(list).post(start))
-        .route("/stocktakes/{id}", get(get_one))
-        .route("/stocktakes/{id}/scans", post(scan))
-        .route("/stocktakes/{id}/report", get(report))
-        .route("/stocktakes/{id}/close", post(close))
+pub fn routes() -> ApiRouter<AppState> {
+    use super::wire::legacy;
+    use crate::openapi::shapes::{
+        Stocktake, StocktakeClose, StocktakeInput, StocktakeReport, StocktakeScan,
+        StocktakeScanInput,
+    };
+    ApiRouter::new()
+        .api_route(
+            "/stocktakes",
+            get_with(list, |o| {
+                o.summary("Stocktakes, newest first (admins, managers, auditors)")
+                    .with(legacy::<Page<Stocktake>, ()>(200, &["limit", "cursor", "status", "location_id"], false))
+            })
+            .post_with(start, |o| {
+                o.summary("Start a stocktake at a location (admins, managers)")
+                    .with(legacy::<Stocktake, StocktakeInput>(201, &[], true))
+            }),
+        )
+        .api_route(
+            "/stocktakes/{id}",
+            get_with(get_one, |o| {
+                o.summary("One stocktake")
+                    .with(legacy::<Stocktake, ()>(200, &[], false))
+            }),
+        )
+        .api_route(
+            "/stocktakes/{id}/scans",
+            post_with(scan, |o| {
+                o.summary("Record an entry scanned or typed: found, unexpected or unknown (admins, managers)")
+                    .with(legacy::<StocktakeScan, StocktakeScanInput>(201, &[], true))
+            }),
+        )
+        .api_route(
+            "/stocktakes/{id}/report",
+            get_with(report, |o| {
+                o.summary("What was found, what is missing, what was unexpected and what matched nothing")
+                    .with(legacy::<StocktakeReport, ()>(200, &["section", "limit", "cursor"], false))
+            }),
+        )
+        .api_route(
+            "/stocktakes/{id}/close",
+            post_with(close, |o| {
+                o.summary("Close a stocktake; its missing assets are fixed as they are now (admins, managers)")
+                    .with(legacy::<Stocktake, StocktakeClose>(200, &[], true))
+            }),
+        )
 }
+
+/// A page of stocktakes, as the hand-written shape says.
+type Page<T> = super::wire::Listing<super::wire::Shaped<T>>;
 
 pub async fn list(
     State(s): State<AppState>,

@@ -334,7 +334,11 @@ impl<B: crate::auth::Bucket> OperationInput for crate::auth::Limited<B> {
             "rate-limit",
             json!({"bucket": B::NAME, "attempts": crate::auth::ATTEMPTS_PER_WINDOW, "window_seconds": crate::auth::WINDOW.as_secs()}),
         );
-        mark_problem(op, 429, "Too many attempts from this address; see Retry-After");
+        mark_problem(
+            op,
+            429,
+            "Too many attempts from this address; see Retry-After",
+        );
     }
 }
 
@@ -434,9 +438,7 @@ fn finish_operation(path: &str, method: &str, op: &mut Map<String, Value>, probl
         if let Some(props) = q.get("properties").and_then(Value::as_object) {
             for (name, schema) in props {
                 let mut schema = non_null(schema.clone());
-                let description = schema
-                    .as_object_mut()
-                    .and_then(|s| s.remove("description"));
+                let description = schema.as_object_mut().and_then(|s| s.remove("description"));
                 let mut p = json!({"name": name, "in": "query", "required": required.contains(&name.as_str()), "schema": schema});
                 if let Some(d) = description {
                     p["description"] = d;
@@ -588,5 +590,78 @@ impl OperationOutput for SeeOther {
                 ..Default::default()
             },
         )]
+    }
+}
+
+/// Describes an operation whose handler still answers an untyped `Response` and reads
+/// an untyped body and query: its success answer (`status`, shaped as `A`), its body
+/// (shaped as `B`, when `body`) and its query parameters, from the hand-written shapes.
+pub fn legacy<A: JsonSchema, B: JsonSchema>(
+    status: u16,
+    query: &'static [&'static str],
+    body: bool,
+) -> impl FnOnce(aide::transform::TransformOperation<'_>) -> aide::transform::TransformOperation<'_>
+{
+    move |mut t| {
+        let op = t.inner_mut();
+        aide::generate::in_context(|ctx| {
+            let mut r = Json::<A>::operation_response(ctx, op).unwrap_or_default();
+            let shaped = std::any::type_name::<A>() != std::any::type_name::<()>();
+            if !shaped {
+                r.content.clear();
+            }
+            if r.description.is_empty() {
+                r.description = "Success".into();
+            }
+            let name = A::schema_name();
+            if shaped
+                && (status == 200 || status == 201)
+                && !name.ends_with("Page")
+                && !name.ends_with("List")
+            {
+                mark(op, "etag", json!(true));
+            }
+            if status == 201 {
+                mark(op, "location", json!(true));
+            }
+            let responses = op.responses.get_or_insert_with(Default::default);
+            responses.responses.insert(
+                aide::openapi::StatusCode::Code(status),
+                aide::openapi::ReferenceOr::Item(r),
+            );
+            if body {
+                Json::<B>::operation_input(ctx, op);
+                mark_problem(op, 400, "The body is not a JSON object");
+                mark_problem(op, 409, "Conflicts with the register as it is");
+                mark_problem(op, 413, "The body is too large");
+                mark_problem(op, 415, "The body is not JSON");
+                mark_problem(op, 422, "Invalid input; the errors name every field");
+            }
+        });
+        if !query.is_empty() {
+            let props: Map<String, Value> = query
+                .iter()
+                .map(|q| (q.to_string(), legacy_param(q)))
+                .collect();
+            mark(op, "query", json!({"type": "object", "properties": props}));
+            mark_problem(op, 400, "A parameter is unknown, repeated or malformed");
+        }
+        t
+    }
+}
+
+/// A query parameter's schema, by its name.
+fn legacy_param(name: &str) -> Value {
+    let id = json!({"type": "string", "format": "uuid"});
+    match name {
+        "limit" => json!({"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
+        "after" => json!({"type": "integer"}),
+        "sort" => {
+            json!({"enum": custodian_store::AssetSort::ALL.iter().map(|(_, n)| *n).collect::<Vec<_>>(), "default": "registered"})
+        }
+        "owner_id" | "location_id" | "delegate_id" | "asset_id" | "person_id" | "host_id"
+        | "policy_id" | "requester_id" | "user_id" => id,
+        "review_overdue" | "active" | "open" | "off_premises" => json!({"type": "boolean"}),
+        _ => json!({"type": "string", "minLength": 1}),
     }
 }
