@@ -15,11 +15,30 @@ use custodian_store::{ChangeSet, Cursor, Page, Write};
 use crate::Precondition;
 use crate::{check_version, race, App, AppError, Ctx, Result};
 
+/// A campaign as the API shows it, with its completion.
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Attestation")]
+pub struct AttestationView {
+    #[serde(flatten)]
+    pub attestation: Attestation,
+    /// How far the owners have answered.
+    pub completion: custodian_domain::attestation::Completion,
+}
+
+impl AttestationView {
+    /// The campaign with its completion.
+    pub fn of(a: Attestation) -> Self {
+        let completion = a.completion();
+        AttestationView {
+            attestation: a,
+            completion,
+        }
+    }
+}
+
 /// The JSON of a campaign, with its completion.
 pub fn attestation_json(a: &Attestation) -> Value {
-    let mut v = serde_json::to_value(a).unwrap_or(Value::Null);
-    v["completion"] = serde_json::to_value(a.completion()).unwrap_or(Value::Null);
-    v
+    serde_json::to_value(AttestationView::of(a.clone())).unwrap_or(Value::Null)
 }
 
 impl App {

@@ -26,14 +26,35 @@ use crate::{check_version, race, App, AppError, Ctx, Result};
 /// The most assignments of one person or asset read at once (a member's reach, a case).
 pub const MAX_HELD: u32 = 500;
 
+/// An assignment as the API shows it: with whether it is open and overdue as of today.
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Assignment")]
+pub struct AssignmentView {
+    #[serde(flatten)]
+    pub assignment: Assignment,
+    /// Not returned yet.
+    pub open: bool,
+    /// Open past its expected return date.
+    pub overdue: bool,
+}
+
+impl AssignmentView {
+    /// The assignment as of today.
+    pub fn of(a: Assignment) -> Self {
+        let today = custodian_domain::now().date_naive();
+        let open = a.returned_at.is_none();
+        let overdue = open && a.expected_return_at.is_some_and(|d| d < today);
+        AssignmentView {
+            assignment: a,
+            open,
+            overdue,
+        }
+    }
+}
+
 /// The JSON of an assignment, with whether it is open and overdue as of today.
 pub fn assignment_json(a: &Assignment) -> Value {
-    let mut v = serde_json::to_value(a).unwrap_or(Value::Null);
-    let today = custodian_domain::now().date_naive();
-    v["open"] = json!(a.returned_at.is_none());
-    v["overdue"] =
-        json!(a.returned_at.is_none() && a.expected_return_at.is_some_and(|d| d < today));
-    v
+    serde_json::to_value(AssignmentView::of(a.clone())).unwrap_or(Value::Null)
 }
 
 fn view(a: &Assignment) -> Map<String, Value> {

@@ -1,7 +1,7 @@
 //! The register of policy exceptions (SPEC §6.5): requested by owners and managers,
 //! decided by an admin other than the requester, in force until they expire.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use custodian_domain::access::{Action, AssetAccess};
@@ -14,11 +14,31 @@ use custodian_store::{ExceptionQuery, Page, Write};
 use crate::Precondition;
 use crate::{check_version, race, App, AppError, Ctx, Result};
 
+/// An exception as the API shows it: with its `state` as of today (`expired` once past
+/// its expiry).
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "PolicyException")]
+pub struct ExceptionView {
+    #[serde(flatten)]
+    pub exception: PolicyException,
+    /// Its status as of today: an approved exception past its expiry is `expired`.
+    pub state: custodian_domain::exception::ExceptionStatus,
+}
+
+impl ExceptionView {
+    /// The exception as of today.
+    pub fn of(x: PolicyException) -> Self {
+        let state = x.state(custodian_domain::now().date_naive());
+        ExceptionView {
+            exception: x,
+            state,
+        }
+    }
+}
+
 /// The JSON of an exception, with its `state` as of today (`expired` once past its expiry).
 pub fn exception_json(x: &PolicyException) -> Value {
-    let mut v = serde_json::to_value(x).unwrap_or(Value::Null);
-    v["state"] = json!(x.state(custodian_domain::now().date_naive()));
-    v
+    serde_json::to_value(ExceptionView::of(x.clone())).unwrap_or(Value::Null)
 }
 
 fn view(x: &PolicyException) -> Map<String, Value> {

@@ -28,29 +28,132 @@ use crate::custody::MAX_HELD;
 use crate::Precondition;
 use crate::{check_version, race, App, AppError, Ctx, Result};
 
-/// The JSON of a case: with, as of today, which items are overdue, how many are open, and
-/// (while the person works their notice) the controls against unauthorised copying.
-pub fn case_json(c: &Offboarding, in_notice: bool) -> Value {
-    let today = custodian_domain::now().date_naive();
-    let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
-    if let Some(items) = v.get_mut("items").and_then(Value::as_array_mut) {
-        for (j, i) in items.iter_mut().zip(&c.items) {
-            j["overdue"] = json!(i.overdue(c.end_date, today));
-        }
-    }
-    v["open_items"] = json!(c.open_items().count());
-    v["overdue"] = json!(c.overdue(today));
-    v["notice_controls"] = if in_notice && c.kind == CaseKind::Leaver {
-        Value::Array(
+/// A case as the API shows it: with, as of today, which items are overdue, how many are
+/// open, and (while the person works their notice) the controls against unauthorised
+/// copying.
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Offboarding")]
+pub struct CaseView {
+    /// Identifier.
+    pub id: Uuid,
+    /// The person leaving or moving.
+    pub person_id: Uuid,
+    /// Leaver or mover.
+    pub kind: CaseKind,
+    /// What opened it ("entered notice", "left the team Finance").
+    pub reason: String,
+    /// For a mover: the team or role they left.
+    pub from_party_id: Option<Uuid>,
+    /// The last day: items open after it are overdue.
+    pub end_date: Option<chrono::NaiveDate>,
+    /// Who takes over, unless an item names someone else.
+    pub successor_id: Option<Uuid>,
+    /// Open or closed.
+    pub status: custodian_domain::offboarding::CaseStatus,
+    /// The person who opened it (none when the system opened it).
+    pub opened_by: Option<Uuid>,
+    /// When it closed.
+    pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The person who closed it.
+    pub closed_by: Option<Uuid>,
+    /// Anything said about the case.
+    pub notes: Option<String>,
+    /// What to settle, in order.
+    pub items: Vec<CaseItemView>,
+    /// Record version; also the ETag.
+    pub version: i64,
+    /// When it opened.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it last changed.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// How many items are open.
+    pub open_items: usize,
+    /// Whether an item is open past the end date.
+    pub overdue: bool,
+    /// While a leaver works their notice: the controls against unauthorised copying.
+    pub notice_controls: Vec<NoticeControl>,
+}
+
+/// An item of a case, with whether it is overdue.
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "OffboardingItem")]
+pub struct CaseItemView {
+    #[serde(flatten)]
+    pub item: custodian_domain::offboarding::CaseItem,
+    /// Open past the case's end date.
+    pub overdue: bool,
+}
+
+/// A control against unauthorised copying while a leaver works their notice.
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct NoticeControl {
+    /// What to do.
+    pub title: &'static str,
+    /// Why, and how.
+    pub description: &'static str,
+}
+
+impl CaseView {
+    /// The case as of today; `in_notice` when its person works their notice.
+    pub fn of(c: Offboarding, in_notice: bool) -> Self {
+        let today = custodian_domain::now().date_naive();
+        let open_items = c.open_items().count();
+        let overdue = c.overdue(today);
+        let notice_controls = if in_notice && c.kind == CaseKind::Leaver {
             NOTICE_CONTROLS
                 .iter()
-                .map(|(t, d)| json!({"title": t, "description": d}))
+                .map(|(title, description)| NoticeControl { title, description })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        // Every field, so that a field added to a case cannot be left out of its view.
+        let Offboarding {
+            id,
+            person_id,
+            kind,
+            reason,
+            from_party_id,
+            end_date,
+            successor_id,
+            status,
+            opened_by,
+            closed_at,
+            closed_by,
+            notes,
+            items,
+            version,
+            created_at,
+            updated_at,
+        } = c;
+        CaseView {
+            items: items
+                .into_iter()
+                .map(|i| CaseItemView {
+                    overdue: i.overdue(end_date, today),
+                    item: i,
+                })
                 .collect(),
-        )
-    } else {
-        json!([])
-    };
-    v
+            id,
+            person_id,
+            kind,
+            reason,
+            from_party_id,
+            end_date,
+            successor_id,
+            status,
+            opened_by,
+            closed_at,
+            closed_by,
+            notes,
+            version,
+            created_at,
+            updated_at,
+            open_items,
+            overdue,
+            notice_controls,
+        }
+    }
 }
 
 fn tag(a: &Asset) -> String {
@@ -1114,8 +1217,8 @@ impl App {
         }
     }
 
-    /// The JSON of cases, reading in one go whether each person works their notice.
-    pub async fn cases_json(&self, cases: &[Offboarding]) -> Result<Vec<Value>> {
+    /// The views of cases, reading in one go whether each person works their notice.
+    pub async fn case_views(&self, cases: Vec<Offboarding>) -> Result<Vec<CaseView>> {
         let ids: Vec<Uuid> = cases.iter().map(|c| c.person_id).collect();
         let notice: Vec<Uuid> = self
             .store
@@ -1126,9 +1229,23 @@ impl App {
             .map(|p| p.id)
             .collect();
         Ok(cases
-            .iter()
-            .map(|c| case_json(c, notice.contains(&c.person_id)))
+            .into_iter()
+            .map(|c| {
+                let n = notice.contains(&c.person_id);
+                CaseView::of(c, n)
+            })
             .collect())
+    }
+
+    /// The view of one case.
+    pub async fn case_view(&self, c: Offboarding) -> Result<CaseView> {
+        let in_notice = self
+            .store
+            .parties(&[c.person_id])
+            .await?
+            .first()
+            .is_some_and(|p| p.status == Some(PersonStatus::Notice));
+        Ok(CaseView::of(c, in_notice))
     }
 }
 

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::access::{Role, Scope};
 use crate::input::Input;
 use crate::party::parse_email;
-use crate::value::{format_timestamp, text};
+use crate::value::{format_timestamp, text, Timestamp};
 use crate::Problems;
 
 /// Failed sign-ins in a row that lock an account for a while.
@@ -160,21 +160,26 @@ impl User {
     }
 
     /// The account as the API shows it: no credential, only whether one is set.
+    pub fn view(&self) -> UserView {
+        UserView {
+            id: self.id,
+            email: self.email.clone(),
+            role: self.role,
+            person_id: self.person_id,
+            disabled: self.disabled,
+            has_password: self.password_hash.is_some(),
+            totp_enabled: self.totp_secret.is_some(),
+            sso_linked: self.oidc_subject.is_some(),
+            locked_until: self.locked_until.as_ref().map(Timestamp::from),
+            created_at: (&self.created_at).into(),
+            updated_at: (&self.updated_at).into(),
+            version: self.version,
+        }
+    }
+
+    /// [`User::view`] as JSON.
     pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "email": self.email,
-            "role": self.role,
-            "person_id": self.person_id,
-            "disabled": self.disabled,
-            "has_password": self.password_hash.is_some(),
-            "totp_enabled": self.totp_secret.is_some(),
-            "sso_linked": self.oidc_subject.is_some(),
-            "locked_until": self.locked_until.as_ref().map(format_timestamp),
-            "created_at": format_timestamp(&self.created_at),
-            "updated_at": format_timestamp(&self.updated_at),
-            "version": self.version,
-        })
+        serde_json::to_value(self.view()).unwrap_or(Value::Null)
     }
 
     /// What the audit trail records of the account (no credential).
@@ -292,17 +297,22 @@ impl ApiToken {
     }
 
     /// The token as the API shows it (never the secret).
+    pub fn view(&self) -> TokenView {
+        TokenView {
+            id: self.id,
+            user_id: self.user_id,
+            name: self.name.clone(),
+            scope: self.scope,
+            created_at: (&self.created_at).into(),
+            expires_at: (&self.expires_at).into(),
+            last_used_at: self.last_used_at.as_ref().map(Timestamp::from),
+            revoked_at: self.revoked_at.as_ref().map(Timestamp::from),
+        }
+    }
+
+    /// [`ApiToken::view`] as JSON.
     pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "user_id": self.user_id,
-            "name": self.name,
-            "scope": self.scope,
-            "created_at": format_timestamp(&self.created_at),
-            "expires_at": format_timestamp(&self.expires_at),
-            "last_used_at": self.last_used_at.as_ref().map(format_timestamp),
-            "revoked_at": self.revoked_at.as_ref().map(format_timestamp),
-        })
+        serde_json::to_value(self.view()).unwrap_or(Value::Null)
     }
 
     /// What the audit trail records of the token.
@@ -495,4 +505,56 @@ mod tests {
         .is_err());
         assert_eq!(credential_hash("abc").len(), 64);
     }
+}
+
+/// A user account as the API shows it: no credential, only whether one is set.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "User")]
+pub struct UserView {
+    /// Identifier.
+    pub id: Uuid,
+    /// The sign-in address.
+    pub email: String,
+    /// What the account may do.
+    pub role: Role,
+    /// The person the account belongs to, when linked.
+    pub person_id: Option<Uuid>,
+    /// A disabled account cannot sign in.
+    pub disabled: bool,
+    /// Whether a password is set.
+    pub has_password: bool,
+    /// Whether sign-ins need a second factor.
+    pub totp_enabled: bool,
+    /// Whether single sign-on has linked the account.
+    pub sso_linked: bool,
+    /// Locked after failed sign-ins until then.
+    pub locked_until: Option<Timestamp>,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+    /// Record version; also the ETag.
+    pub version: i64,
+}
+
+/// A personal API token as the API shows it (never the secret).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Token")]
+pub struct TokenView {
+    /// Identifier.
+    pub id: Uuid,
+    /// Whose token it is.
+    pub user_id: Uuid,
+    /// What it is for.
+    pub name: String,
+    /// `read` or `write`.
+    pub scope: Scope,
+    /// When it was issued.
+    pub created_at: Timestamp,
+    /// When it stops working.
+    pub expires_at: Timestamp,
+    /// When it was last used.
+    pub last_used_at: Option<Timestamp>,
+    /// When it was revoked.
+    pub revoked_at: Option<Timestamp>,
 }

@@ -22,6 +22,7 @@ wire_enum! {
 
 /// A custom field that an organisation adds to an entity type.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "CustomField")]
 pub struct CustomFieldDef {
     /// Identifier.
     pub id: Uuid,

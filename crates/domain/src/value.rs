@@ -110,6 +110,32 @@ pub fn format_timestamp(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+/// A timestamp on the wire: RFC 3339 in UTC with microseconds, as [`format_timestamp`]
+/// writes it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct Timestamp(pub String);
+
+impl From<&DateTime<Utc>> for Timestamp {
+    fn from(t: &DateTime<Utc>) -> Self {
+        Timestamp(format_timestamp(t))
+    }
+}
+
+impl schemars::JsonSchema for Timestamp {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timestamp".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "format": "date-time"})
+    }
+}
+
 /// A UUID.
 pub fn id(v: &Value) -> Result<Uuid, String> {
     match v {

@@ -2,7 +2,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use custodian_app::AppError;
 use custodian_domain::FieldError;
@@ -86,15 +86,21 @@ impl Problem {
         )
     }
 
+    /// The problem document.
+    pub fn wire(&self) -> crate::api::wire::ProblemBody {
+        crate::api::wire::ProblemBody {
+            kind: format!("/problems/{}", self.kind),
+            title: self.title.to_string(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            errors: self.errors.clone(),
+            request_id: None,
+        }
+    }
+
     /// The JSON body.
     pub fn body(&self) -> Value {
-        json!({
-            "type": format!("/problems/{}", self.kind),
-            "title": self.title,
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-            "errors": self.errors,
-        })
+        serde_json::to_value(self.wire()).unwrap_or(Value::Null)
     }
 }
 

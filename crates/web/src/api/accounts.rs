@@ -1,22 +1,90 @@
 //! `/api/v1/session`, `/api/v1/setup`, `/api/v1/users` and `/api/v1/tokens`.
 
-use axum::extract::{Extension, Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Extension, State};
+use axum::http::HeaderValue;
 use axum::Json;
-use serde_json::{json, Map, Value};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
 
 use custodian_app::accounts::{raw_text, SignedIn};
 use custodian_app::AppError;
-use custodian_domain::account::SESSION_ABSOLUTE;
+use custodian_domain::access::Scope;
+use custodian_domain::account::{TokenView, UserView, SESSION_ABSOLUTE};
+use custodian_domain::value::Timestamp;
 
-use super::{created, one, page};
+use super::wire::{Body, Created, Done, Key, Listing, New, One, Query, SetCookie, Shaped, Status};
+use super::PageParams;
 use crate::auth::{
     cookie, Limited, Password, SessionCookie, Setup, SignIn, Tokens, Totp, SESSION_COOKIE,
 };
-use crate::extract::{Anyone, Caller, IfMatch, JsonObject, Params, RecordId};
+use crate::extract::{Anyone, Caller, IfMatch, RecordId};
+use crate::openapi::shapes::{
+    FirstAdmin, PasswordChange, SecuritySettings, SetPassword, SignIn as SignInInput, TokenInput,
+    TotpCode, UserInput, UserPatch,
+};
 use crate::problem::ApiResult;
 use crate::AppState;
+
+/// A session just begun.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "SignedIn")]
+pub struct SignedInView {
+    /// The account signed in.
+    pub user: UserView,
+    /// Send it back as `X-CSRF-Token` with every unsafe request made with the cookie.
+    pub csrf_token: String,
+    /// When the session ends, whatever happens.
+    pub expires_at: Timestamp,
+}
+
+/// Who is calling.
+#[derive(Serialize, JsonSchema)]
+pub struct Me {
+    /// The account.
+    pub user: UserView,
+    /// `session` or `token`.
+    pub via: Option<&'static str>,
+    /// What the credential may do.
+    pub scope: Option<Scope>,
+    /// The session's CSRF token (sessions only).
+    pub csrf_token: Option<String>,
+}
+
+/// A new account with its one-time setup link.
+#[derive(Serialize, JsonSchema)]
+pub struct NewUser {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// Where the new user sets their password, once.
+    pub setup_url: String,
+}
+
+/// A new token with its secret, shown in this answer only.
+#[derive(Serialize, JsonSchema)]
+pub struct IssuedToken {
+    #[serde(flatten)]
+    pub token_record: TokenView,
+    /// The secret: send it as `Authorization: Bearer …`. It is never shown again.
+    pub token: String,
+}
+
+/// A second factor being enrolled.
+#[derive(Serialize, JsonSchema)]
+pub struct TotpEnrolment {
+    /// The shared secret, in base32.
+    pub secret: String,
+    /// The `otpauth://` address an authenticator app reads (as a QR code).
+    pub otpauth_uri: String,
+}
+
+/// The filters of the token list.
+#[derive(JsonSchema)]
+pub struct TokenFilters {
+    /// Whose tokens (admins and auditors).
+    pub user_id: Option<Uuid>,
+}
 
 /// A required field taken exactly as sent.
 fn text(body: &Map<String, Value>, k: &str) -> Result<String, AppError> {
@@ -49,12 +117,12 @@ pub(crate) fn session_cookie(s: &AppState, value: &str, max_age: i64) -> HeaderV
     set_cookie(s, SESSION_COOKIE, value, "/", max_age)
 }
 
-fn signed_in_json(si: &SignedIn) -> Value {
-    json!({
-        "user": si.user.to_json(),
-        "csrf_token": si.session.csrf_token,
-        "expires_at": custodian_domain::value::format_timestamp(&(si.session.created_at + SESSION_ABSOLUTE)),
-    })
+fn signed_in(si: &SignedIn) -> SignedInView {
+    SignedInView {
+        user: si.user.view(),
+        csrf_token: si.session.csrf_token.clone(),
+        expires_at: (&(si.session.created_at + SESSION_ABSOLUTE)).into(),
+    }
 }
 
 /// `POST /session`: signs in with `{email, password}`; sets the session cookie.
@@ -63,8 +131,8 @@ pub async fn sign_in(
     Anyone(ctx): Anyone,
     _: Limited<SignIn>,
     headers: axum::http::HeaderMap,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<SignInInput>,
+) -> ApiResult<SetCookie<Status<SignedInView, 201>>> {
     let mut r = custodian_domain::input::Input::new(&body);
     r.reject_unknown(&["email", "password", "totp"], &[], "a sign-in");
     let email = r.required("email", raw_text);
@@ -87,12 +155,10 @@ pub async fn sign_in(
             previous.as_deref(),
         )
         .await?;
-    let mut r = (StatusCode::CREATED, Json(signed_in_json(&si))).into_response();
-    r.headers_mut().insert(
-        header::SET_COOKIE,
+    Ok(SetCookie(
         session_cookie(&s, &si.cookie, SESSION_ABSOLUTE.num_seconds()),
-    );
-    Ok(r)
+        Status(signed_in(&si)),
+    ))
 }
 
 /// `GET /session`: who is signed in, and the CSRF token for their unsafe requests.
@@ -100,14 +166,19 @@ pub async fn me(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     session: Option<Extension<SessionCookie>>,
-) -> ApiResult<Response> {
+) -> ApiResult<Json<Me>> {
     let user = s.app.me(&ctx).await?;
     let csrf = session.map(|Extension(c)| c.csrf);
     let via = ctx.principal().map(|p| match p.via {
         custodian_domain::access::Via::Token(_) => "token",
         _ => "session",
     });
-    Ok(Json(json!({"user": user.to_json(), "via": via, "scope": ctx.principal().map(|p| p.scope), "csrf_token": csrf})).into_response())
+    Ok(Json(Me {
+        user: user.view(),
+        via,
+        scope: ctx.principal().map(|p| p.scope),
+        csrf_token: csrf,
+    }))
 }
 
 /// `DELETE /session`: signs out.
@@ -115,17 +186,14 @@ pub async fn sign_out(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     session: Option<Extension<SessionCookie>>,
-) -> ApiResult<Response> {
+) -> ApiResult<SetCookie<Done>> {
     let Some(Extension(c)) = session else {
         return Err(
             AppError::invalid("", "this request was not made with a session cookie").into(),
         );
     };
     s.app.sign_out(&ctx, &c.cookie).await?;
-    let mut r = StatusCode::NO_CONTENT.into_response();
-    r.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(&s, "", 0));
-    Ok(r)
+    Ok(SetCookie(session_cookie(&s, "", 0), Done))
 }
 
 /// `POST /session/password`: `{current_password, new_password}`; ends every session.
@@ -133,17 +201,14 @@ pub async fn change_password(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     _: Limited<Password>,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<PasswordChange>,
+) -> ApiResult<SetCookie<Done>> {
     // Authorise before reading the body, so that a refusal says nothing about it.
     s.app.may_change_password(&ctx).await?;
     let current = text(&body, "current_password")?;
     let new = text(&body, "new_password")?;
     s.app.change_password(&ctx, &current, &new).await?;
-    let mut r = StatusCode::NO_CONTENT.into_response();
-    r.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(&s, "", 0));
-    Ok(r)
+    Ok(SetCookie(session_cookie(&s, "", 0), Done))
 }
 
 /// `POST /setup`: the first admin, through the link printed on first start.
@@ -151,14 +216,14 @@ pub async fn bootstrap(
     State(s): State<AppState>,
     Anyone(ctx): Anyone,
     _: Limited<Setup>,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<FirstAdmin>,
+) -> ApiResult<Created<UserView>> {
     let user = s.app.bootstrap(&ctx, &body).await?;
-    Ok(created(
-        format!("/api/v1/users/{}", user.id),
-        user.version,
-        user.to_json(),
-    ))
+    Ok(Created {
+        location: format!("/api/v1/users/{}", user.id),
+        version: user.version,
+        body: user.view(),
+    })
 }
 
 /// `POST /setup/{token}`: sets a new account's password through its one-time link.
@@ -166,23 +231,22 @@ pub async fn complete_setup(
     State(s): State<AppState>,
     Anyone(ctx): Anyone,
     _: Limited<Setup>,
-    Path(token): Path<String>,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Key(token): Key,
+    Body(body, _): Body<SetPassword>,
+) -> ApiResult<One<UserView>> {
     let password = text(&body, "password")?;
     let user = s.app.complete_setup(&ctx, &token, &password).await?;
-    Ok(one(user.version, user.to_json()))
+    Ok(One(user.version, user.view()))
 }
 
 pub async fn list_users(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    p: Params,
-) -> ApiResult<Response> {
-    p.only(&["limit", "cursor"])?;
-    Ok(page(
+    p: Query<PageParams>,
+) -> ApiResult<Json<Listing<UserView>>> {
+    Ok(Listing::of(
         s.app.list_users(&ctx, p.limit()?, p.cursor()?).await?,
-        |u| u.to_json(),
+        |u| u.view(),
     ))
 }
 
@@ -191,25 +255,26 @@ pub async fn create_user(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     headers: axum::http::HeaderMap,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<UserInput>,
+) -> ApiResult<Created<NewUser>> {
     let (user, setup) = s.app.create_user(&ctx, body).await?;
-    let mut v = user.to_json();
-    v["setup_url"] = json!(crate::ui::accounts::setup_link(&s, &headers, &setup));
-    Ok(created(
-        format!("/api/v1/users/{}", user.id),
-        user.version,
-        v,
-    ))
+    Ok(Created {
+        location: format!("/api/v1/users/{}", user.id),
+        version: user.version,
+        body: NewUser {
+            user: user.view(),
+            setup_url: crate::ui::accounts::setup_link(&s, &headers, &setup),
+        },
+    })
 }
 
 pub async fn get_user(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-) -> ApiResult<Response> {
+) -> ApiResult<One<UserView>> {
     let u = s.app.get_user(&ctx, id).await?;
-    Ok(one(u.version, u.to_json()))
+    Ok(One(u.version, u.view()))
 }
 
 pub async fn update_user(
@@ -217,10 +282,10 @@ pub async fn update_user(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(v): IfMatch,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<UserPatch>,
+) -> ApiResult<One<UserView>> {
     let u = s.app.update_user(&ctx, id, body, v).await?;
-    Ok(one(u.version, u.to_json()))
+    Ok(One(u.version, u.view()))
 }
 
 /// `DELETE /users/{id}/sessions`: signs the user out everywhere.
@@ -228,19 +293,18 @@ pub async fn end_sessions(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-) -> ApiResult<Response> {
+) -> ApiResult<Done> {
     s.app.end_sessions(&ctx, id).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(Done)
 }
 
 pub async fn list_tokens(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    p: Params,
-) -> ApiResult<Response> {
-    p.only(&["user_id"])?;
+    p: Query<TokenFilters>,
+) -> ApiResult<Json<Listing<TokenView>>> {
     let tokens = s.app.list_tokens(&ctx, p.id("user_id")?).await?;
-    Ok(Json(json!({"items": tokens.iter().map(|t| t.to_json()).collect::<Vec<_>>(), "next_cursor": null})).into_response())
+    Ok(Listing::all(tokens.iter().map(|t| t.view()).collect()))
 }
 
 /// `POST /tokens`: the token's secret is in this answer only.
@@ -248,16 +312,16 @@ pub async fn create_token(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     _: Limited<Tokens>,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<TokenInput>,
+) -> ApiResult<New<IssuedToken>> {
     let issued = s.app.create_token(&ctx, body).await?;
-    let mut v = issued.token.to_json();
-    v["token"] = json!(issued.secret);
-    let mut r = (StatusCode::CREATED, Json(v)).into_response();
-    if let Ok(l) = HeaderValue::from_str(&format!("/api/v1/tokens/{}", issued.token.id)) {
-        r.headers_mut().insert(header::LOCATION, l);
-    }
-    Ok(r)
+    Ok(New {
+        location: format!("/api/v1/tokens/{}", issued.token.id),
+        body: IssuedToken {
+            token_record: issued.token.view(),
+            token: issued.secret,
+        },
+    })
 }
 
 /// `DELETE /tokens/{id}`: revokes a token.
@@ -265,19 +329,21 @@ pub async fn revoke_token(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-) -> ApiResult<Response> {
+) -> ApiResult<Json<TokenView>> {
     let t = s.app.revoke_token(&ctx, id).await?;
-    Ok(Json(t.to_json()).into_response())
+    Ok(Json(t.view()))
 }
 
 /// `POST /session/totp`: starts enrolling a second factor.
-pub async fn enrol_totp(State(s): State<AppState>, Caller(ctx): Caller) -> ApiResult<Response> {
+pub async fn enrol_totp(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Status<TotpEnrolment, 201>> {
     let e = s.app.enrol_totp(&ctx).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"secret": e.secret, "otpauth_uri": e.uri})),
-    )
-        .into_response())
+    Ok(Status(TotpEnrolment {
+        secret: e.secret,
+        otpauth_uri: e.uri,
+    }))
 }
 
 /// `POST /session/totp/confirm`: `{code}` from the authenticator app turns it on.
@@ -285,11 +351,11 @@ pub async fn confirm_totp(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     _: Limited<Totp>,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<TotpCode>,
+) -> ApiResult<One<UserView>> {
     let code = body.get("code").and_then(Value::as_str);
     let u = s.app.confirm_totp(&ctx, code).await?;
-    Ok(one(u.version, u.to_json()))
+    Ok(One(u.version, u.view()))
 }
 
 /// `DELETE /users/{id}/totp`: removes a user's second factor (a lost device).
@@ -297,24 +363,26 @@ pub async fn reset_totp(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-) -> ApiResult<Response> {
+) -> ApiResult<One<UserView>> {
     let u = s.app.reset_totp(&ctx, id).await?;
-    Ok(one(u.version, u.to_json()))
+    Ok(One(u.version, u.view()))
 }
 
 /// `GET /settings/security`.
 pub async fn security_settings(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-) -> ApiResult<Response> {
-    Ok(Json(s.app.security_settings(&ctx).await?).into_response())
+) -> ApiResult<Json<Shaped<SecuritySettings>>> {
+    Ok(Json(Shaped::new(s.app.security_settings(&ctx).await?)))
 }
 
 /// `PATCH /settings/security`: `{"require_totp_for_admins": bool}`.
 pub async fn update_security_settings(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
-    Ok(Json(s.app.update_security_settings(&ctx, &body).await?).into_response())
+    Body(body, _): Body<SecuritySettings>,
+) -> ApiResult<Json<Shaped<SecuritySettings>>> {
+    Ok(Json(Shaped::new(
+        s.app.update_security_settings(&ctx, &body).await?,
+    )))
 }

@@ -2,19 +2,102 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
 
-use custodian_app::assets::BulkItem;
+use custodian_app::assets::{AssetView, BulkItem};
 use custodian_domain::asset::{AssetKind, Importance};
 use custodian_domain::lifecycle::Status;
 use custodian_store::{AssetQuery, AssetSort, Cursor};
 
-use super::{created, one, page};
-use crate::extract::{path_id, Caller, IfMatch, JsonObject, Params, RecordId};
+use super::wire::{Body, Created, Done, Listing, One, ProblemBody, Query, Shaped};
+use super::PageParams;
+use crate::extract::{path_id, Caller, IfMatch, Params, RecordId};
+use crate::openapi::shapes::{
+    Asset, AssetInput, BulkRequest, Event, IncidentRef, Relation, RelationInput, Reveal, Revealed,
+    Review, ReviewInput, Transition,
+};
 use crate::problem::{ApiResult, Problem};
 use crate::AppState;
+
+/// An asset on the wire: its fields are [`custodian_domain::fields::KIND_FIELDS`]', which
+/// also describe its schema.
+fn wire(v: &AssetView) -> Shaped<Asset> {
+    Shaped::new(v.to_json())
+}
+
+/// The order of the asset list.
+pub struct SortOrder;
+
+impl JsonSchema for SortOrder {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AssetSort".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = AssetSort::ALL.iter().map(|(_, n)| *n).collect();
+        schemars::json_schema!({"type": "string", "enum": names, "default": "registered"})
+    }
+}
+
+/// The filters of the asset list (see [`FILTERS`]).
+#[derive(JsonSchema)]
+pub struct AssetFilters {
+    #[serde(flatten)]
+    pub page: PageParams,
+    /// Only assets of this kind.
+    pub kind: Option<AssetKind>,
+    /// Only assets in this lifecycle status.
+    pub status: Option<Status>,
+    /// Only assets owned by this party.
+    pub owner_id: Option<Uuid>,
+    /// Only assets at this classification level (its key).
+    #[schemars(length(min = 1))]
+    pub classification: Option<String>,
+    /// Only assets of this importance.
+    pub importance: Option<Importance>,
+    /// Only assets with this tag.
+    #[schemars(length(min = 1))]
+    pub tag: Option<String>,
+    /// Only assets at this location.
+    pub location_id: Option<Uuid>,
+    /// Text in the number, name, serial number or description.
+    #[schemars(length(min = 1, max = 200))]
+    pub q: Option<String>,
+    /// Only assets whose review is overdue (`true`).
+    pub review_overdue: Option<bool>,
+    /// The order.
+    pub sort: Option<SortOrder>,
+}
+
+/// What a bulk create did, item by item.
+#[derive(Serialize, JsonSchema)]
+pub struct BulkResult {
+    /// How many assets were registered.
+    pub created: usize,
+    /// How many items were refused.
+    pub failed: usize,
+    /// Each item's outcome, in the order sent.
+    pub items: Vec<BulkOutcome>,
+}
+
+/// One item's outcome.
+#[derive(Serialize, JsonSchema)]
+pub struct BulkOutcome {
+    /// Its position in the request, from 0.
+    pub index: usize,
+    /// 201 when registered, else the refusal's status.
+    pub status: u16,
+    /// The asset registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asset: Option<Shaped<Asset>>,
+    /// Why it was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<ProblemBody>,
+}
 
 /// The list's filters.
 pub const FILTERS: &[&str] = &[
@@ -114,36 +197,35 @@ pub fn next_cursor(
 pub async fn list(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    p: Params,
-) -> ApiResult<Response> {
+    p: Query<AssetFilters>,
+) -> ApiResult<Json<Listing<Shaped<Asset>>>> {
     let q = query(&p)?;
     let res = s.app.list_assets(&ctx, &q).await?;
     let next = next_cursor(q.sort, &res);
-    Ok(Json(json!({
-        "items": res.items.iter().map(|v| v.to_json()).collect::<Vec<_>>(),
-        "next_cursor": next,
+    Ok(Json(Listing {
+        items: res.items.iter().map(wire).collect(),
+        next_cursor: next,
     }))
-    .into_response())
 }
 
 pub async fn create(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<AssetInput>,
+) -> ApiResult<Created<Shaped<Asset>>> {
     let v = s.app.create_asset(&ctx, body).await?;
-    Ok(created(
-        format!("/api/v1/assets/{}", v.asset.id),
-        v.asset.version,
-        v.to_json(),
-    ))
+    Ok(Created {
+        location: format!("/api/v1/assets/{}", v.asset.id),
+        version: v.asset.version,
+        body: wire(&v),
+    })
 }
 
 pub async fn bulk(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<BulkRequest>,
+) -> ApiResult<Json<BulkResult>> {
     // Authorise before reading the body, so that a refusal says nothing about it.
     s.app
         .authorize(&ctx, custodian_domain::access::Action::ManageAssets)
@@ -197,29 +279,39 @@ pub async fn bulk(
         let entry = match outcome {
             Ok(v) => {
                 ok += 1;
-                json!({"index": index, "status": 201, "asset": v.to_json()})
+                BulkOutcome {
+                    index,
+                    status: 201,
+                    asset: Some(wire(&v)),
+                    problem: None,
+                }
             }
             Err(p) => {
                 failed += 1;
-                json!({"index": index, "status": p.status.as_u16(), "problem": p.body()})
+                BulkOutcome {
+                    index,
+                    status: p.status.as_u16(),
+                    asset: None,
+                    problem: Some(p.wire()),
+                }
             }
         };
         out.push(entry);
     }
-    Ok((
-        StatusCode::OK,
-        Json(json!({"created": ok, "failed": failed, "items": out})),
-    )
-        .into_response())
+    Ok(Json(BulkResult {
+        created: ok,
+        failed,
+        items: out,
+    }))
 }
 
 pub async fn get(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-) -> ApiResult<Response> {
+) -> ApiResult<One<Shaped<Asset>>> {
     let v = s.app.get_asset(&ctx, id).await?;
-    Ok(one(v.asset.version, v.to_json()))
+    Ok(One(v.asset.version, wire(&v)))
 }
 
 pub async fn update(
@@ -227,10 +319,10 @@ pub async fn update(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<AssetInput>,
+) -> ApiResult<One<Shaped<Asset>>> {
     let v = s.app.update_asset(&ctx, id, body, m).await?;
-    Ok(one(v.asset.version, v.to_json()))
+    Ok(One(v.asset.version, wire(&v)))
 }
 
 pub async fn transition(
@@ -238,10 +330,10 @@ pub async fn transition(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<Transition>,
+) -> ApiResult<One<Shaped<Asset>>> {
     let v = s.app.transition_asset(&ctx, id, body, m).await?;
-    Ok(one(v.asset.version, v.to_json()))
+    Ok(One(v.asset.version, wire(&v)))
 }
 
 /// `POST /assets/{id}/incident` with `{"incident_ref"}`: the reference a holder's own loss
@@ -250,63 +342,63 @@ pub async fn incident(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<IncidentRef>,
+) -> ApiResult<One<Shaped<Asset>>> {
     let v = s.app.add_incident_ref(&ctx, id, body).await?;
-    Ok(one(v.asset.version, v.to_json()))
+    Ok(One(v.asset.version, wire(&v)))
 }
 
 pub async fn history(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-    p: Params,
-) -> ApiResult<Response> {
-    p.only(&["limit", "cursor"])?;
+    p: Query<PageParams>,
+) -> ApiResult<Json<Listing<Shaped<Event>>>> {
     let res = s
         .app
         .asset_history(&ctx, id, p.limit()?, p.cursor()?)
         .await?;
-    Ok(page(res, |e| e.to_json()))
+    Ok(Listing::of(res, |e| Shaped::new(e.to_json())))
 }
 
 pub async fn relations(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-) -> ApiResult<Response> {
+) -> ApiResult<Json<Listing<Shaped<Relation>>>> {
     let items = s.app.asset_relations(&ctx, id).await?;
-    Ok(Json(json!({"items": items, "next_cursor": null})).into_response())
+    Ok(Listing::all(items.into_iter().map(Shaped::new).collect()))
 }
 
 pub async fn link(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<RelationInput>,
+) -> ApiResult<Created<Shaped<Relation>>> {
     let r = s.app.add_relation(&ctx, id, body).await?;
     let rid = r
         .get("id")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    Ok(created(
-        format!("/api/v1/assets/{id}/relations/{rid}"),
-        1,
-        r,
-    ))
+    Ok(Created {
+        location: format!("/api/v1/assets/{id}/relations/{rid}"),
+        version: 1,
+        body: Shaped::new(r),
+    })
 }
 
 pub async fn unlink(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     Path((id, rid)): Path<(String, String)>,
-) -> ApiResult<Response> {
+    _: super::wire::NotFound,
+) -> ApiResult<Done> {
     s.app
         .remove_relation(&ctx, path_id("asset", &id)?, path_id("relation", &rid)?)
         .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(Done)
 }
 
 /// `POST /assets/{id}/reveal` with `{"field": "licence_key"}`: the secret, as an audited read.
@@ -314,23 +406,22 @@ pub async fn reveal(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<Reveal>,
+) -> ApiResult<Json<Shaped<Revealed>>> {
     let field = body.get("field").and_then(Value::as_str).map(String::from);
     let v = s.app.reveal_secret(&ctx, id, field.as_deref()).await?;
-    Ok(axum::Json(v).into_response())
+    Ok(Json(Shaped::new(v)))
 }
 
 /// `POST /reviews`: records a review of an asset.
 pub async fn review(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<ReviewInput>,
+) -> ApiResult<super::wire::Tagged<Shaped<Review>, 201>> {
     let r = s.app.review_asset(&ctx, body).await?;
-    let mut res = (StatusCode::CREATED, Json(r.to_json())).into_response();
-    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("\"{}\"", r.asset.asset.version)) {
-        res.headers_mut().insert(axum::http::header::ETAG, v);
-    }
-    Ok(res)
+    Ok(super::wire::Tagged(
+        r.asset.asset.version,
+        Shaped::new(r.to_json()),
+    ))
 }

@@ -1,42 +1,60 @@
 //! Return of assets and attestation: `/api/v1/offboardings` and `/api/v1/attestations`.
 
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use schemars::JsonSchema;
+use uuid::Uuid;
 
-use custodian_app::attestation::attestation_json;
+use custodian_app::attestation::AttestationView;
+use custodian_app::offboarding::CaseView;
 use custodian_domain::attestation::AttestationStatus;
 use custodian_domain::offboarding::{CaseKind, CaseStatus, Offboarding};
 use custodian_store::OffboardingQuery;
 
 use super::assets::word;
-use super::{created, one, page};
-use crate::extract::{path_id, Caller, IfMatch, JsonObject, Params, RecordId};
+use super::wire::{Body, Created, Listing, One, Query};
+use super::PageParams;
+use crate::extract::{path_id, Caller, IfMatch, RecordId};
+use crate::openapi::shapes::{
+    AttestationAnswer, AttestationInput, OffboardingClosing, OffboardingInput, OffboardingPatch,
+    OffboardingSettlement,
+};
 use crate::problem::ApiResult;
 use crate::AppState;
 
-/// A case with its `ETag`; `new` answers 201 with its `Location`.
-async fn case_response(s: &AppState, c: &Offboarding, new: bool) -> ApiResult<Response> {
-    let body = s
-        .app
-        .cases_json(std::slice::from_ref(c))
-        .await?
-        .pop()
-        .unwrap_or(Value::Null);
-    Ok(if new {
-        created(format!("/api/v1/offboardings/{}", c.id), c.version, body)
-    } else {
-        one(c.version, body)
-    })
+/// The filters of the case list.
+#[derive(JsonSchema)]
+pub struct CaseFilters {
+    #[serde(flatten)]
+    pub page: PageParams,
+    /// Only this person's cases.
+    pub person_id: Option<Uuid>,
+    /// Only open or closed cases.
+    pub status: Option<CaseStatus>,
+    /// Only leavers' or movers' cases.
+    pub kind: Option<CaseKind>,
+}
+
+/// The filters of the campaign list.
+#[derive(JsonSchema)]
+pub struct AttestationFilters {
+    #[serde(flatten)]
+    pub page: PageParams,
+    /// Only open or closed campaigns.
+    pub status: Option<AttestationStatus>,
+}
+
+/// A case as the API shows it, with its `ETag`.
+async fn case_view(s: &AppState, c: Offboarding) -> ApiResult<One<CaseView>> {
+    let version = c.version;
+    Ok(One(version, s.app.case_view(c).await?))
 }
 
 pub async fn list_offboardings(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    p: Params,
-) -> ApiResult<Response> {
-    p.only(&["limit", "cursor", "person_id", "status", "kind"])?;
+    p: Query<CaseFilters>,
+) -> ApiResult<Json<Listing<CaseView>>> {
     let q = OffboardingQuery {
         limit: p.limit()?,
         cursor: p.cursor()?,
@@ -46,29 +64,34 @@ pub async fn list_offboardings(
         newest_first: true,
     };
     let pg = s.app.list_offboardings(&ctx, q).await?;
-    let items = s.app.cases_json(&pg.items).await?;
-    Ok(
-        Json(json!({"items": items, "next_cursor": pg.next_cursor.map(|c| c.encode())}))
-            .into_response(),
-    )
+    Ok(Json(Listing {
+        items: s.app.case_views(pg.items).await?,
+        next_cursor: pg.next_cursor.map(|c| c.encode()),
+    }))
 }
 
 pub async fn open_offboarding(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<OffboardingInput>,
+) -> ApiResult<Created<CaseView>> {
     let c = s.app.open_offboarding(&ctx, body).await?;
-    case_response(&s, &c, true).await
+    let location = format!("/api/v1/offboardings/{}", c.id);
+    let One(version, body) = case_view(&s, c).await?;
+    Ok(Created {
+        location,
+        version,
+        body,
+    })
 }
 
 pub async fn get_offboarding(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-) -> ApiResult<Response> {
+) -> ApiResult<One<CaseView>> {
     let c = s.app.get_offboarding(&ctx, id).await?;
-    case_response(&s, &c, false).await
+    case_view(&s, c).await
 }
 
 pub async fn update_offboarding(
@@ -76,10 +99,10 @@ pub async fn update_offboarding(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<OffboardingPatch>,
+) -> ApiResult<One<CaseView>> {
     let c = s.app.update_offboarding(&ctx, id, body, m).await?;
-    case_response(&s, &c, false).await
+    case_view(&s, c).await
 }
 
 pub async fn refresh_offboarding(
@@ -87,9 +110,9 @@ pub async fn refresh_offboarding(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-) -> ApiResult<Response> {
+) -> ApiResult<One<CaseView>> {
     let c = s.app.refresh_offboarding(&ctx, id, m).await?;
-    case_response(&s, &c, false).await
+    case_view(&s, c).await
 }
 
 pub async fn settle_item(
@@ -97,8 +120,8 @@ pub async fn settle_item(
     Caller(ctx): Caller,
     Path((id, item)): Path<(String, String)>,
     IfMatch(m): IfMatch,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<OffboardingSettlement>,
+) -> ApiResult<One<CaseView>> {
     let c = s
         .app
         .settle_offboarding_item(
@@ -110,7 +133,7 @@ pub async fn settle_item(
             m,
         )
         .await?;
-    case_response(&s, &c, false).await
+    case_view(&s, c).await
 }
 
 pub async fn close_offboarding(
@@ -118,18 +141,17 @@ pub async fn close_offboarding(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<OffboardingClosing>,
+) -> ApiResult<One<CaseView>> {
     let c = s.app.close_offboarding(&ctx, id, body, m).await?;
-    case_response(&s, &c, false).await
+    case_view(&s, c).await
 }
 
 pub async fn list_attestations(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    p: Params,
-) -> ApiResult<Response> {
-    p.only(&["limit", "cursor", "status"])?;
+    p: Query<AttestationFilters>,
+) -> ApiResult<Json<Listing<AttestationView>>> {
     let status = p.parse(
         "status",
         word(AttestationStatus::parse, AttestationStatus::NAMES),
@@ -138,39 +160,39 @@ pub async fn list_attestations(
         .app
         .list_attestations(&ctx, status, p.limit()?, p.cursor()?)
         .await?;
-    Ok(page(pg, attestation_json))
+    Ok(Listing::of(pg, AttestationView::of))
 }
 
 pub async fn open_attestation(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<AttestationInput>,
+) -> ApiResult<Created<AttestationView>> {
     let a = s.app.open_attestation(&ctx, body).await?;
-    Ok(created(
-        format!("/api/v1/attestations/{}", a.id),
-        a.version,
-        attestation_json(&a),
-    ))
+    Ok(Created {
+        location: format!("/api/v1/attestations/{}", a.id),
+        version: a.version,
+        body: AttestationView::of(a),
+    })
 }
 
 pub async fn get_attestation(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-) -> ApiResult<Response> {
+) -> ApiResult<One<AttestationView>> {
     let a = s.app.get_attestation(&ctx, id).await?;
-    Ok(one(a.version, attestation_json(&a)))
+    Ok(One(a.version, AttestationView::of(a)))
 }
 
 pub async fn answer_attestation(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<AttestationAnswer>,
+) -> ApiResult<One<AttestationView>> {
     let a = s.app.answer_attestation(&ctx, id, body).await?;
-    Ok(one(a.version, attestation_json(&a)))
+    Ok(One(a.version, AttestationView::of(a)))
 }
 
 pub async fn close_attestation(
@@ -178,7 +200,7 @@ pub async fn close_attestation(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-) -> ApiResult<Response> {
+) -> ApiResult<One<AttestationView>> {
     let a = s.app.close_attestation(&ctx, id, m).await?;
-    Ok(one(a.version, attestation_json(&a)))
+    Ok(One(a.version, AttestationView::of(a)))
 }

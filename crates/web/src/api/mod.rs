@@ -1,15 +1,10 @@
 //! The REST API under `/api/v1`.
 
 use aide::axum::ApiRouter;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 
-use crate::openapi::shapes;
 use axum::extract::State;
 use axum::Json;
-use serde_json::{json, Value};
-
-use custodian_store::Page;
+use serde_json::Value;
 
 use crate::AppState;
 
@@ -30,22 +25,22 @@ pub fn routes() -> ApiRouter<AppState> {
     ApiRouter::new()
         .api_route(
             "/assets",
-            get_with(assets::list, |o| o.summary("List assets").with(wire::legacy::<shapes::AssetPage, ()>(200, assets::FILTERS, false))).post_with(assets::create, |o| o.summary("Register an asset").with(wire::legacy::<shapes::Asset, shapes::AssetInput>(201, &[], true))),
+            get_with(assets::list, |o| o.summary("List assets")).post_with(assets::create, |o| o.summary("Register an asset")),
         )
-        .api_route("/assets/bulk", post_with(assets::bulk, |o| o.summary("Register up to 1,000 assets, with a result per item").with(wire::legacy::<shapes::BulkResult, shapes::BulkRequest>(200, &[], true))))
+        .api_route("/assets/bulk", post_with(assets::bulk, |o| o.summary("Register up to 1,000 assets, with a result per item")))
         .api_route(
             "/assets/{id}",
-            get_with(assets::get, |o| o.summary("One asset").with(wire::legacy::<shapes::Asset, ()>(200, &[], false))).patch_with(assets::update, |o| o.summary("Change an asset (JSON merge patch; If-Match)").with(wire::legacy::<shapes::Asset, shapes::AssetInput>(200, &[], true))),
+            get_with(assets::get, |o| o.summary("One asset")).patch_with(assets::update, |o| o.summary("Change an asset (JSON merge patch; If-Match)")),
         )
-        .api_route("/assets/{id}/transitions", post_with(assets::transition, |o| o.summary("Move an asset along its lifecycle").with(wire::legacy::<shapes::Asset, shapes::Transition>(200, &[], true))))
-        .api_route("/assets/{id}/history", get_with(assets::history, |o| o.summary("The asset's audit events").with(wire::legacy::<shapes::EventPage, ()>(200, &["limit", "cursor"], false))))
-        .api_route("/assets/{id}/reveal", post_with(assets::reveal, |o| o.summary("Reveal a secret field (an audited read; admins and the asset's owner)").with(wire::legacy::<shapes::Revealed, shapes::Reveal>(200, &[], true))))
-        .api_route("/assets/{id}/incident", post_with(assets::incident, |o| o.summary("Add the incident reference a holder's own loss or theft report awaits (managers)").with(wire::legacy::<shapes::Asset, shapes::IncidentRef>(200, &[], true))))
+        .api_route("/assets/{id}/transitions", post_with(assets::transition, |o| o.summary("Move an asset along its lifecycle")))
+        .api_route("/assets/{id}/history", get_with(assets::history, |o| o.summary("The asset's audit events")))
+        .api_route("/assets/{id}/reveal", post_with(assets::reveal, |o| o.summary("Reveal a secret field (an audited read; admins and the asset's owner)")))
+        .api_route("/assets/{id}/incident", post_with(assets::incident, |o| o.summary("Add the incident reference a holder's own loss or theft report awaits (managers)")))
         .api_route(
             "/assets/{id}/relations",
-            get_with(assets::relations, |o| o.summary("The asset's links to other assets").with(wire::legacy::<shapes::RelationPage, ()>(200, &[], false))).post_with(assets::link, |o| o.summary("Link the asset to another").with(wire::legacy::<shapes::Relation, shapes::RelationInput>(201, &[], true))),
+            get_with(assets::relations, |o| o.summary("The asset's links to other assets")).post_with(assets::link, |o| o.summary("Link the asset to another")),
         )
-        .api_route("/assets/{id}/relations/{relation_id}", delete_with(assets::unlink, |o| o.summary("Remove a link").with(wire::legacy::<(), ()>(204, &[], false))))
+        .api_route("/assets/{id}/relations/{relation_id}", delete_with(assets::unlink, |o| o.summary("Remove a link")))
         .api_route(
             "/parties",
             get_with(parties::list, |o| o.summary("List persons, teams and roles")).post_with(parties::create, |o| o.summary("Register a person, team or role")),
@@ -90,97 +85,97 @@ pub fn routes() -> ApiRouter<AppState> {
         )
         .api_route(
             "/session",
-            get_with(accounts::me, |o| o.summary("Who is signed in, with the session's CSRF token").with(wire::legacy::<shapes::Me, ()>(200, &[], false)))
-                .post_with(accounts::sign_in, |o| o.summary("Sign in; sets the session cookie").with(wire::legacy::<shapes::SignedIn, shapes::SignIn>(201, &[], true)))
-                .delete_with(accounts::sign_out, |o| o.summary("Sign out").with(wire::legacy::<(), ()>(204, &[], false))),
+            get_with(accounts::me, |o| o.summary("Who is signed in, with the session's CSRF token"))
+                .post_with(accounts::sign_in, |o| o.summary("Sign in; sets the session cookie"))
+                .delete_with(accounts::sign_out, |o| o.summary("Sign out")),
         )
-        .api_route("/session/oidc", get_with(sso::start, |o| o.summary("Single sign-on: redirects (303) to the identity provider; return_to is where to land afterwards").with(wire::legacy::<(), ()>(303, &["return_to"], false))))
-        .api_route("/session/oidc/callback", get_with(sso::callback, |o| o.summary("Single sign-on: where the identity provider sends the browser back; sets the session cookie and redirects (303)").with(wire::legacy::<(), ()>(303, &["code", "state", "error", "error_description"], false))))
-        .api_route("/session/password", post_with(accounts::change_password, |o| o.summary("Change one's password; ends every session of the account").with(wire::legacy::<(), shapes::PasswordChange>(204, &[], true))))
-        .api_route("/reviews", post_with(assets::review, |o| o.summary("Record a review of an asset by the signed-in person; the next review moves on by the classification's interval").with(wire::legacy::<shapes::Review, shapes::ReviewInput>(201, &[], true))))
-        .api_route("/session/totp", post_with(accounts::enrol_totp, |o| o.summary("Start enrolling a second factor (TOTP): the secret and its otpauth URI").with(wire::legacy::<shapes::TotpEnrolment, ()>(201, &[], false))))
-        .api_route("/session/totp/confirm", post_with(accounts::confirm_totp, |o| o.summary("Confirm the enrolment with a current code; sign-ins then need one").with(wire::legacy::<shapes::User, shapes::TotpCode>(200, &[], true))))
+        .api_route("/session/oidc", get_with(sso::start, |o| o.summary("Single sign-on: redirects (303) to the identity provider; return_to is where to land afterwards")))
+        .api_route("/session/oidc/callback", get_with(sso::callback, |o| o.summary("Single sign-on: where the identity provider sends the browser back; sets the session cookie and redirects (303)")))
+        .api_route("/session/password", post_with(accounts::change_password, |o| o.summary("Change one's password; ends every session of the account")))
+        .api_route("/reviews", post_with(assets::review, |o| o.summary("Record a review of an asset by the signed-in person; the next review moves on by the classification's interval")))
+        .api_route("/session/totp", post_with(accounts::enrol_totp, |o| o.summary("Start enrolling a second factor (TOTP): the secret and its otpauth URI")))
+        .api_route("/session/totp/confirm", post_with(accounts::confirm_totp, |o| o.summary("Confirm the enrolment with a current code; sign-ins then need one")))
         .api_route(
             "/settings/security",
-            get_with(accounts::security_settings, |o| o.summary("Security settings").with(wire::legacy::<shapes::SecuritySettings, ()>(200, &[], false))).patch_with(accounts::update_security_settings, |o| o.summary("Change security settings (admins)").with(wire::legacy::<shapes::SecuritySettings, shapes::SecuritySettings>(200, &[], true))),
+            get_with(accounts::security_settings, |o| o.summary("Security settings")).patch_with(accounts::update_security_settings, |o| o.summary("Change security settings (admins)")),
         )
-        .api_route("/setup", post_with(accounts::bootstrap, |o| o.summary("Create the first admin with the one-time token printed by serve").with(wire::legacy::<shapes::User, shapes::FirstAdmin>(201, &[], true))))
-        .api_route("/setup/{token}", post_with(accounts::complete_setup, |o| o.summary("Set a new account's password through its one-time link").with(wire::legacy::<shapes::User, shapes::SetPassword>(200, &[], true))))
+        .api_route("/setup", post_with(accounts::bootstrap, |o| o.summary("Create the first admin with the one-time token printed by serve")))
+        .api_route("/setup/{token}", post_with(accounts::complete_setup, |o| o.summary("Set a new account's password through its one-time link")))
         .api_route(
             "/users",
-            get_with(accounts::list_users, |o| o.summary("List user accounts").with(wire::legacy::<shapes::UserPage, ()>(200, &["limit", "cursor"], false))).post_with(accounts::create_user, |o| o.summary("Create an account; the answer carries its one-time setup link").with(wire::legacy::<shapes::User, shapes::UserInput>(201, &[], true))),
+            get_with(accounts::list_users, |o| o.summary("List user accounts")).post_with(accounts::create_user, |o| o.summary("Create an account; the answer carries its one-time setup link")),
         )
         .api_route(
             "/users/{id}",
-            get_with(accounts::get_user, |o| o.summary("One account").with(wire::legacy::<shapes::User, ()>(200, &[], false))).patch_with(accounts::update_user, |o| o.summary("Change an account's role, person or disabled flag (If-Match)").with(wire::legacy::<shapes::User, shapes::UserPatch>(200, &[], true))),
+            get_with(accounts::get_user, |o| o.summary("One account")).patch_with(accounts::update_user, |o| o.summary("Change an account's role, person or disabled flag (If-Match)")),
         )
-        .api_route("/users/{id}/sessions", delete_with(accounts::end_sessions, |o| o.summary("End every session of an account").with(wire::legacy::<(), ()>(204, &[], false))))
-        .api_route("/users/{id}/totp", delete_with(accounts::reset_totp, |o| o.summary("Remove an account's second factor (a lost device); ends its sessions").with(wire::legacy::<shapes::User, ()>(200, &[], false))))
+        .api_route("/users/{id}/sessions", delete_with(accounts::end_sessions, |o| o.summary("End every session of an account")))
+        .api_route("/users/{id}/totp", delete_with(accounts::reset_totp, |o| o.summary("Remove an account's second factor (a lost device); ends its sessions")))
         .api_route(
             "/tokens",
-            get_with(accounts::list_tokens, |o| o.summary("One's own tokens (admins and auditors: everyone's, or one user's)").with(wire::legacy::<shapes::TokenList, ()>(200, &["user_id"], false)))
-                .post_with(accounts::create_token, |o| o.summary("Issue a personal API token; the secret is in this answer only").with(wire::legacy::<shapes::Token, shapes::TokenInput>(201, &[], true))),
+            get_with(accounts::list_tokens, |o| o.summary("One's own tokens (admins and auditors: everyone's, or one user's)"))
+                .post_with(accounts::create_token, |o| o.summary("Issue a personal API token; the secret is in this answer only")),
         )
-        .api_route("/tokens/{id}", delete_with(accounts::revoke_token, |o| o.summary("Revoke a token").with(wire::legacy::<shapes::Token, ()>(200, &[], false))))
+        .api_route("/tokens/{id}", delete_with(accounts::revoke_token, |o| o.summary("Revoke a token")))
         .api_route(
             "/policies",
-            get_with(workflows::list_policies, |o| o.summary("Policy versions, oldest first").with(wire::legacy::<shapes::PolicyList, ()>(200, &["document", "status"], false))).post_with(workflows::create_policy, |o| o.summary("Draft a policy version (admins)").with(wire::legacy::<shapes::PolicyVersion, shapes::PolicyInput>(201, &[], true))),
+            get_with(workflows::list_policies, |o| o.summary("Policy versions, oldest first")).post_with(workflows::create_policy, |o| o.summary("Draft a policy version (admins)")),
         )
         .api_route(
             "/policies/{id}",
-            get_with(workflows::get_policy, |o| o.summary("One policy version").with(wire::legacy::<shapes::PolicyVersion, ()>(200, &[], false))).patch_with(workflows::update_policy, |o| o.summary("Change a draft (admins)").with(wire::legacy::<shapes::PolicyVersion, shapes::PolicyInput>(200, &[], true))),
+            get_with(workflows::get_policy, |o| o.summary("One policy version")).patch_with(workflows::update_policy, |o| o.summary("Change a draft (admins)")),
         )
-        .api_route("/policies/{id}/approve", post_with(workflows::approve_policy, |o| o.summary("Approve a draft in the caller's name (admins, never its author); the version in force is superseded").with(wire::legacy::<shapes::PolicyVersion, shapes::PolicyApproval>(200, &[], true))))
+        .api_route("/policies/{id}/approve", post_with(workflows::approve_policy, |o| o.summary("Approve a draft in the caller's name (admins, never its author); the version in force is superseded")))
         .api_route(
             "/acknowledgements",
-            get_with(workflows::list_acknowledgements, |o| o.summary("Acknowledgements (members: their own)").with(wire::legacy::<shapes::AcknowledgementPage, ()>(200, &["limit", "cursor", "policy_id", "person_id"], false)))
-                .post_with(workflows::acknowledge, |o| o.summary("Acknowledge the acceptable-use policy in force, or (admins) record a past acknowledgement").with(wire::legacy::<shapes::Acknowledgement, shapes::AcknowledgementInput>(201, &[], true))),
+            get_with(workflows::list_acknowledgements, |o| o.summary("Acknowledgements (members: their own)"))
+                .post_with(workflows::acknowledge, |o| o.summary("Acknowledge the acceptable-use policy in force, or (admins) record a past acknowledgement")),
         )
-        .api_route("/acknowledgements/bulk", post_with(workflows::import_acknowledgements, |o| o.summary("Import past acknowledgements, all or nothing (admins)").with(wire::legacy::<shapes::AcknowledgementImported, shapes::AcknowledgementImport>(200, &[], true))))
+        .api_route("/acknowledgements/bulk", post_with(workflows::import_acknowledgements, |o| o.summary("Import past acknowledgements, all or nothing (admins)")))
         .api_route(
             "/assignments",
-            get_with(workflows::list_assignments, |o| o.summary("Custody and seat assignments (members: their own)").with(wire::legacy::<shapes::AssignmentPage, ()>(200, &["limit", "cursor", "asset_id", "person_id", "host_id", "kind", "open", "off_premises"], false)))
-                .post_with(workflows::issue, |o| o.summary("Issue an asset to a person, or assign a software seat (managers)").with(wire::legacy::<shapes::Assignment, shapes::AssignmentInput>(201, &[], true))),
+            get_with(workflows::list_assignments, |o| o.summary("Custody and seat assignments (members: their own)"))
+                .post_with(workflows::issue, |o| o.summary("Issue an asset to a person, or assign a software seat (managers)")),
         )
-        .api_route("/assignments/{id}", get_with(workflows::get_assignment, |o| o.summary("One assignment").with(wire::legacy::<shapes::Assignment, ()>(200, &[], false))))
-        .api_route("/assignments/{id}/return", post_with(workflows::return_assignment, |o| o.summary("Take an asset back, with its condition (managers)").with(wire::legacy::<shapes::Assignment, shapes::AssignmentReturn>(200, &[], true))))
+        .api_route("/assignments/{id}", get_with(workflows::get_assignment, |o| o.summary("One assignment")))
+        .api_route("/assignments/{id}/return", post_with(workflows::return_assignment, |o| o.summary("Take an asset back, with its condition (managers)")))
         .api_route(
             "/exceptions",
-            get_with(workflows::list_exceptions, |o| o.summary("Policy exceptions, newest first (members: those they asked for)").with(wire::legacy::<shapes::ExceptionPage, ()>(200, &["limit", "cursor", "asset_id", "rule", "status", "requester_id"], false)))
-                .post_with(workflows::request_exception, |o| o.summary("Ask for a policy exception").with(wire::legacy::<shapes::PolicyException, shapes::ExceptionInput>(201, &[], true))),
+            get_with(workflows::list_exceptions, |o| o.summary("Policy exceptions, newest first (members: those they asked for)"))
+                .post_with(workflows::request_exception, |o| o.summary("Ask for a policy exception")),
         )
-        .api_route("/exceptions/{id}", get_with(workflows::get_exception, |o| o.summary("One exception").with(wire::legacy::<shapes::PolicyException, ()>(200, &[], false))))
-        .api_route("/exceptions/{id}/approve", post_with(workflows::approve_exception, |o| o.summary("Approve a requested exception (admins; not one's own request)").with(wire::legacy::<shapes::PolicyException, shapes::ExceptionDecision>(200, &[], true))))
-        .api_route("/exceptions/{id}/reject", post_with(workflows::reject_exception, |o| o.summary("Reject a requested exception (admins)").with(wire::legacy::<shapes::PolicyException, shapes::ExceptionDecision>(200, &[], true))))
-        .api_route("/exceptions/{id}/revoke", post_with(workflows::revoke_exception, |o| o.summary("Revoke an exception in force (admins)").with(wire::legacy::<shapes::PolicyException, shapes::ExceptionDecision>(200, &[], true))))
+        .api_route("/exceptions/{id}", get_with(workflows::get_exception, |o| o.summary("One exception")))
+        .api_route("/exceptions/{id}/approve", post_with(workflows::approve_exception, |o| o.summary("Approve a requested exception (admins; not one's own request)")))
+        .api_route("/exceptions/{id}/reject", post_with(workflows::reject_exception, |o| o.summary("Reject a requested exception (admins)")))
+        .api_route("/exceptions/{id}/revoke", post_with(workflows::revoke_exception, |o| o.summary("Revoke an exception in force (admins)")))
         .api_route(
             "/offboardings",
-            get_with(cases::list_offboardings, |o| o.summary("Offboarding and handover cases, newest first (members: their own)").with(wire::legacy::<shapes::OffboardingPage, ()>(200, &["limit", "cursor", "person_id", "status", "kind"], false)))
-                .post_with(cases::open_offboarding, |o| o.summary("Open an offboarding case by hand (managers); a person entering notice or leaving gets one by themselves").with(wire::legacy::<shapes::Offboarding, shapes::OffboardingInput>(201, &[], true))),
+            get_with(cases::list_offboardings, |o| o.summary("Offboarding and handover cases, newest first (members: their own)"))
+                .post_with(cases::open_offboarding, |o| o.summary("Open an offboarding case by hand (managers); a person entering notice or leaving gets one by themselves")),
         )
         .api_route(
             "/offboardings/{id}",
-            get_with(cases::get_offboarding, |o| o.summary("One case").with(wire::legacy::<shapes::Offboarding, ()>(200, &[], false))).patch_with(cases::update_offboarding, |o| o.summary("Change a case's end date, successor or notes (managers)").with(wire::legacy::<shapes::Offboarding, shapes::OffboardingPatch>(200, &[], true))),
+            get_with(cases::get_offboarding, |o| o.summary("One case")).patch_with(cases::update_offboarding, |o| o.summary("Change a case's end date, successor or notes (managers)")),
         )
-        .api_route("/offboardings/{id}/refresh", post_with(cases::refresh_offboarding, |o| o.summary("List what has come up since the case opened (managers)").with(wire::legacy::<shapes::Offboarding, ()>(200, &[], false))))
-        .api_route("/offboardings/{id}/items/{item_id}/settle", post_with(cases::settle_item, |o| o.summary("Settle an item with evidence, doing the work where the register can (managers)").with(wire::legacy::<shapes::Offboarding, shapes::OffboardingSettlement>(200, &[], true))))
-        .api_route("/offboardings/{id}/close", post_with(cases::close_offboarding, |o| o.summary("Close a case whose items are all settled (managers)").with(wire::legacy::<shapes::Offboarding, shapes::OffboardingClosing>(200, &[], true))))
+        .api_route("/offboardings/{id}/refresh", post_with(cases::refresh_offboarding, |o| o.summary("List what has come up since the case opened (managers)")))
+        .api_route("/offboardings/{id}/items/{item_id}/settle", post_with(cases::settle_item, |o| o.summary("Settle an item with evidence, doing the work where the register can (managers)")))
+        .api_route("/offboardings/{id}/close", post_with(cases::close_offboarding, |o| o.summary("Close a case whose items are all settled (managers)")))
         .api_route(
             "/attestations",
-            get_with(cases::list_attestations, |o| o.summary("Attestation campaigns, newest first (members see the owners they answer for)").with(wire::legacy::<shapes::AttestationPage, ()>(200, &["limit", "cursor", "status"], false)))
-                .post_with(cases::open_attestation, |o| o.summary("Open a campaign asking every owner of assets (managers)").with(wire::legacy::<shapes::Attestation, shapes::AttestationInput>(201, &[], true))),
+            get_with(cases::list_attestations, |o| o.summary("Attestation campaigns, newest first (members see the owners they answer for)"))
+                .post_with(cases::open_attestation, |o| o.summary("Open a campaign asking every owner of assets (managers)")),
         )
-        .api_route("/attestations/{id}", get_with(cases::get_attestation, |o| o.summary("One campaign with its completion").with(wire::legacy::<shapes::Attestation, ()>(200, &[], false))))
-        .api_route("/attestations/{id}/answers", post_with(cases::answer_attestation, |o| o.summary("Confirm, or correct, the record of an owner's assets").with(wire::legacy::<shapes::Attestation, shapes::AttestationAnswer>(200, &[], true))))
-        .api_route("/attestations/{id}/close", post_with(cases::close_attestation, |o| o.summary("Close a campaign (managers)").with(wire::legacy::<shapes::Attestation, ()>(200, &[], false))))
+        .api_route("/attestations/{id}", get_with(cases::get_attestation, |o| o.summary("One campaign with its completion")))
+        .api_route("/attestations/{id}/answers", post_with(cases::answer_attestation, |o| o.summary("Confirm, or correct, the record of an owner's assets")))
+        .api_route("/attestations/{id}/close", post_with(cases::close_attestation, |o| o.summary("Close a campaign (managers)")))
         .api_route(
             "/settings/policy",
-            get_with(workflows::rule_settings, |o| o.summary("How strictly the policy rules are enforced").with(wire::legacy::<shapes::RuleSettings, ()>(200, &[], false)))
-                .patch_with(workflows::update_rule_settings, |o| o.summary("Change how strictly the policy rules are enforced (admins)").with(wire::legacy::<shapes::RuleSettings, shapes::RuleSettings>(200, &[], true))),
+            get_with(workflows::rule_settings, |o| o.summary("How strictly the policy rules are enforced"))
+                .patch_with(workflows::update_rule_settings, |o| o.summary("Change how strictly the policy rules are enforced (admins)")),
         )
         .merge(stocktakes::routes())
-        .api_route("/audit", get_with(audit::events, |o| o.summary("Audit events in order").with(wire::legacy::<shapes::AuditEvents, ()>(200, &["after", "limit"], false))))
-        .api_route("/audit/verify", get_with(audit::verify, |o| o.summary("Verify the audit hash chain").with(wire::legacy::<shapes::AuditVerification, ()>(200, &[], false))))
+        .api_route("/audit", get_with(audit::events, |o| o.summary("Audit events in order")))
+        .api_route("/audit/verify", get_with(audit::verify, |o| o.summary("Verify the audit hash chain")))
         .api_route("/openapi.json", get_with(openapi_json, |o| o.summary("This document")))
 }
 
@@ -218,35 +213,6 @@ pub fn documented() -> (axum::Router<AppState>, Value) {
     });
     let router = router.finish_api(&mut api);
     (router, crate::openapi::complete(api))
-}
-
-/// A single resource with its `ETag`.
-pub fn one(version: i64, body: Value) -> Response {
-    let mut r = Json(body).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
-        r.headers_mut().insert(header::ETAG, v);
-    }
-    r
-}
-
-/// 201 Created with `Location` and `ETag`.
-pub fn created(location: String, version: i64, body: Value) -> Response {
-    let mut r = one(version, body);
-    *r.status_mut() = StatusCode::CREATED;
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    r
-}
-
-/// A page of a list: `{"items": […], "next_cursor": …}`.
-pub fn page<T>(p: Page<T>, f: impl Fn(&T) -> Value) -> Response {
-    Json(json!({"items": p.items.iter().map(f).collect::<Vec<_>>(), "next_cursor": p.next_cursor.map(|c| c.encode())})).into_response()
-}
-
-/// Serialises a record.
-pub fn to_json<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 /// Keyset paging: `limit` and `cursor`.

@@ -16,8 +16,9 @@ use custodian_domain::account::SESSION_ABSOLUTE;
 use custodian_oidc::{Error as OidcError, Flow, FLOW_LIFE_SECS};
 
 use super::accounts::{session_cookie, set_cookie};
+use super::wire::{Query, SeeOther};
 use crate::auth::{cookie, Anyone, Limited, SignIn, SsoStart, SESSION_COOKIE};
-use crate::extract::Params;
+
 use crate::problem::{ApiResult, Problem};
 use crate::AppState;
 
@@ -94,23 +95,21 @@ pub async fn start(
     State(s): State<AppState>,
     _: Anyone,
     _: Limited<SsoStart>,
-    Params(q): Params,
-) -> ApiResult<Response> {
+    _: SignOn,
+    q: Query<StartParams>,
+) -> ApiResult<SeeOther> {
     let Some(client) = s.sso.clone() else {
-        return Ok(not_configured().into_response());
+        return Err(not_configured());
     };
-    let return_to = q.get("return_to").map(String::as_str).unwrap_or("/");
-    let (url, flow) = match client.begin(return_to).await {
-        Ok(x) => x,
-        Err(e) => return Ok(oidc_problem(e).into_response()),
-    };
+    let return_to = q.str("return_to").unwrap_or("/");
+    let (url, flow) = client.begin(return_to).await.map_err(oidc_problem)?;
     let text = serde_json::to_string(&flow)
         .map_err(|e| AppError::Store(custodian_store::StoreError::Other(e.to_string())))?;
     let sealed = s.app.seal_for_client(&text, FLOW_CONTEXT)?;
     let mut r = redirect(&url);
     r.headers_mut()
         .insert(header::SET_COOKIE, flow_cookie(&s, &sealed, FLOW_LIFE_SECS));
-    Ok(r)
+    Ok(SeeOther(r))
 }
 
 /// `GET /session/oidc/callback?code&state`: finishes the sign-in, sets the session cookie
@@ -120,12 +119,13 @@ pub async fn callback(
     Anyone(ctx): Anyone,
     _: Limited<SignIn>,
     headers: HeaderMap,
-    Params(q): Params,
-) -> ApiResult<Response> {
+    _: SignOn,
+    q: Query<CallbackParams, false>,
+) -> ApiResult<SeeOther> {
     let Some(client) = s.sso.clone() else {
-        return Ok(not_configured().into_response());
+        return Err(not_configured());
     };
-    let answer = finish(&s, &client, &ctx, &headers, &q).await;
+    let answer = finish(&s, &client, &ctx, &headers, &q.0 .0).await;
     let mut r = match answer {
         Ok(r) => r,
         Err(p) => p.into_response(),
@@ -133,7 +133,62 @@ pub async fn callback(
     // The flow is spent either way.
     r.headers_mut()
         .append(header::SET_COOKIE, flow_cookie(&s, "", 0));
-    Ok(r)
+    Ok(SeeOther(r))
+}
+
+/// Where to land after signing in.
+#[derive(schemars::JsonSchema)]
+pub struct StartParams {
+    /// A path on this server (anything else lands on the home page).
+    #[schemars(length(min = 1))]
+    pub return_to: Option<String>,
+}
+
+/// What the identity provider sends back (it may add parameters of its own, such as
+/// `iss`).
+#[derive(schemars::JsonSchema)]
+pub struct CallbackParams {
+    /// The authorisation code.
+    #[schemars(length(min = 1))]
+    pub code: Option<String>,
+    /// The sign-in's state.
+    #[schemars(length(min = 1))]
+    pub state: Option<String>,
+    /// The provider's refusal.
+    #[schemars(length(min = 1))]
+    pub error: Option<String>,
+    /// The provider's words on its refusal.
+    #[schemars(length(min = 1))]
+    pub error_description: Option<String>,
+}
+
+/// Declares single sign-on's refusals: 404 when it is not configured, 400 and 403 for a
+/// bad or refused sign-in, 502 when the provider cannot be reached.
+pub struct SignOn;
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for SignOn {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        _: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Problem> {
+        Ok(SignOn)
+    }
+}
+
+impl aide::OperationInput for SignOn {
+    fn operation_input(_: &mut aide::generate::GenContext, op: &mut aide::openapi::Operation) {
+        use super::wire::mark_problem;
+        mark_problem(
+            op,
+            400,
+            "The provider's answer is malformed, or the sign-in is not this browser's",
+        );
+        mark_problem(op, 403, "The provider or the register refused the sign-in");
+        mark_problem(op, 404, "Single sign-on is not configured");
+        mark_problem(op, 502, "The identity provider could not be reached");
+    }
 }
 
 async fn finish(

@@ -6,74 +6,123 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use custodian_app::stocktakes::{scan_json, stocktake_json};
-use custodian_domain::stocktake::{ReportSection, StocktakeStatus};
+use schemars::JsonSchema;
+use uuid::Uuid;
+
+use custodian_app::stocktakes::scan_json;
+use custodian_domain::stocktake::{ReportSection, Stocktake, StocktakeStatus};
 use custodian_store::StocktakeQuery;
 
 use super::assets::word;
-use super::{created, one, page};
-use crate::extract::{Caller, IfMatch, JsonObject, Params, RecordId};
+use super::wire::{Body, Created, Listing, One, Query, Shaped};
+use super::PageParams;
+use crate::extract::{Caller, IfMatch, RecordId};
+use crate::openapi::shapes::{
+    StocktakeClose, StocktakeInput, StocktakeReport, StocktakeScan, StocktakeScanInput,
+};
 use crate::problem::{ApiResult, Problem};
 use crate::AppState;
 
+/// The filters of the stocktake list.
+#[derive(JsonSchema)]
+pub struct StocktakeFilters {
+    #[serde(flatten)]
+    pub page: PageParams,
+    /// Only open or closed stocktakes.
+    pub status: Option<StocktakeStatus>,
+    /// Only stocktakes at this location.
+    pub location_id: Option<Uuid>,
+}
+
+/// The parts of a report to read.
+#[derive(JsonSchema)]
+pub struct ReportFilters {
+    #[serde(flatten)]
+    pub page: PageParams,
+    /// One section only (needed to page it with `cursor`).
+    pub section: Option<ReportSection>,
+}
+
+/// A scan: 201 when new, 200 with the earlier scan when the asset was scanned already.
+pub struct ScanAnswer {
+    repeat: bool,
+    body: Shaped<StocktakeScan>,
+}
+
+impl IntoResponse for ScanAnswer {
+    fn into_response(self) -> Response {
+        let mut r = Json(self.body).into_response();
+        if !self.repeat {
+            *r.status_mut() = axum::http::StatusCode::CREATED;
+        }
+        r
+    }
+}
+
+impl aide::OperationOutput for ScanAnswer {
+    type Inner = Shaped<StocktakeScan>;
+
+    fn inferred_responses(
+        ctx: &mut aide::generate::GenContext,
+        op: &mut aide::openapi::Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        let mut out = Vec::new();
+        for (status, description) in [
+            (201, "A new scan"),
+            (200, "The asset was scanned already: the earlier scan"),
+        ] {
+            if let Some(mut r) = Json::<Shaped<StocktakeScan>>::operation_response(ctx, op) {
+                r.description = description.into();
+                out.push((Some(status), r));
+            }
+        }
+        out
+    }
+}
+
 /// The stocktake routes.
 pub fn routes() -> ApiRouter<AppState> {
-    use super::wire::legacy;
-    use crate::openapi::shapes::{
-        Stocktake, StocktakeClose, StocktakeInput, StocktakeReport, StocktakeScan,
-        StocktakeScanInput,
-    };
     ApiRouter::new()
         .api_route(
             "/stocktakes",
             get_with(list, |o| {
                 o.summary("Stocktakes, newest first (admins, managers, auditors)")
-                    .with(legacy::<Page<Stocktake>, ()>(200, &["limit", "cursor", "status", "location_id"], false))
             })
             .post_with(start, |o| {
                 o.summary("Start a stocktake at a location (admins, managers)")
-                    .with(legacy::<Stocktake, StocktakeInput>(201, &[], true))
             }),
         )
         .api_route(
             "/stocktakes/{id}",
             get_with(get_one, |o| {
                 o.summary("One stocktake")
-                    .with(legacy::<Stocktake, ()>(200, &[], false))
             }),
         )
         .api_route(
             "/stocktakes/{id}/scans",
             post_with(scan, |o| {
                 o.summary("Record an entry scanned or typed: found, unexpected or unknown (admins, managers)")
-                    .with(legacy::<StocktakeScan, StocktakeScanInput>(201, &[], true))
             }),
         )
         .api_route(
             "/stocktakes/{id}/report",
             get_with(report, |o| {
                 o.summary("What was found, what is missing, what was unexpected and what matched nothing")
-                    .with(legacy::<StocktakeReport, ()>(200, &["section", "limit", "cursor"], false))
             }),
         )
         .api_route(
             "/stocktakes/{id}/close",
             post_with(close, |o| {
                 o.summary("Close a stocktake; its missing assets are fixed as they are now (admins, managers)")
-                    .with(legacy::<Stocktake, StocktakeClose>(200, &[], true))
             }),
         )
 }
 
-/// A page of stocktakes, as the hand-written shape says.
-type Page<T> = super::wire::Listing<super::wire::Shaped<T>>;
-
 pub async fn list(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    p: Params,
-) -> ApiResult<Response> {
-    p.only(&["limit", "cursor", "status", "location_id"])?;
+    p: Query<StocktakeFilters>,
+) -> ApiResult<Json<Listing<Stocktake>>> {
     let q = StocktakeQuery {
         limit: p.limit()?,
         cursor: p.cursor()?,
@@ -83,29 +132,29 @@ pub async fn list(
         )?,
         location_id: p.id("location_id")?,
     };
-    Ok(page(s.app.list_stocktakes(&ctx, q).await?, stocktake_json))
+    Ok(Listing::of(s.app.list_stocktakes(&ctx, q).await?, |t| t))
 }
 
 pub async fn start(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<StocktakeInput>,
+) -> ApiResult<Created<Stocktake>> {
     let t = s.app.start_stocktake(&ctx, body).await?;
-    Ok(created(
-        format!("/api/v1/stocktakes/{}", t.id),
-        t.version,
-        stocktake_json(&t),
-    ))
+    Ok(Created {
+        location: format!("/api/v1/stocktakes/{}", t.id),
+        version: t.version,
+        body: t,
+    })
 }
 
 pub async fn get_one(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-) -> ApiResult<Response> {
+) -> ApiResult<One<Stocktake>> {
     let t = s.app.get_stocktake(&ctx, id).await?;
-    Ok(one(t.version, stocktake_json(&t)))
+    Ok(One(t.version, t))
 }
 
 /// `POST /stocktakes/{id}/scans`: 201 with a new scan, 200 with the earlier one when the
@@ -114,16 +163,12 @@ pub async fn scan(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<StocktakeScanInput>,
+) -> ApiResult<ScanAnswer> {
     let o = s.app.scan_stocktake(&ctx, id, body).await?;
-    let body = scan_json(&o);
-    Ok(if o.repeat {
-        Json(body).into_response()
-    } else {
-        let mut r = Json(body).into_response();
-        *r.status_mut() = axum::http::StatusCode::CREATED;
-        r
+    Ok(ScanAnswer {
+        repeat: o.repeat,
+        body: Shaped::new(scan_json(&o)),
     })
 }
 
@@ -131,9 +176,8 @@ pub async fn report(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-    p: Params,
-) -> ApiResult<Response> {
-    p.only(&["limit", "cursor", "section"])?;
+    p: Query<ReportFilters>,
+) -> ApiResult<Json<Shaped<StocktakeReport>>> {
     let section = p.parse("section", word(ReportSection::parse, ReportSection::NAMES))?;
     let cursor = p.cursor()?;
     if cursor.is_some() && section.is_none() {
@@ -146,7 +190,7 @@ pub async fn report(
         .app
         .stocktake_report(&ctx, id, section, p.limit()?, cursor)
         .await?;
-    Ok(Json(r.to_json()).into_response())
+    Ok(Json(Shaped::new(r.to_json())))
 }
 
 pub async fn close(
@@ -154,8 +198,8 @@ pub async fn close(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<StocktakeClose>,
+) -> ApiResult<One<Stocktake>> {
     let t = s.app.close_stocktake(&ctx, id, body, m).await?;
-    Ok(one(t.version, stocktake_json(&t)))
+    Ok(One(t.version, t))
 }

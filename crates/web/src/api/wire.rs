@@ -225,10 +225,12 @@ impl OperationInput for Key {
     }
 }
 
-/// Query parameters, documented and limited to the properties of `T`.
-pub struct Query<T>(pub crate::extract::Params, PhantomData<T>);
+/// Query parameters, documented and limited to the properties of `T`. `STRICT = false`
+/// takes other parameters too, for what a third party appends (an identity provider's
+/// callback).
+pub struct Query<T, const STRICT: bool = true>(pub crate::extract::Params, PhantomData<T>);
 
-impl<T> std::ops::Deref for Query<T> {
+impl<T, const STRICT: bool> std::ops::Deref for Query<T, STRICT> {
     type Target = crate::extract::Params;
 
     fn deref(&self) -> &Self::Target {
@@ -236,7 +238,9 @@ impl<T> std::ops::Deref for Query<T> {
     }
 }
 
-impl<T: JsonSchema, S: Send + Sync> axum::extract::FromRequestParts<S> for Query<T> {
+impl<T: JsonSchema, S: Send + Sync, const STRICT: bool> axum::extract::FromRequestParts<S>
+    for Query<T, STRICT>
+{
     type Rejection = Problem;
 
     async fn from_request_parts(
@@ -244,7 +248,23 @@ impl<T: JsonSchema, S: Send + Sync> axum::extract::FromRequestParts<S> for Query
         state: &S,
     ) -> Result<Self, Problem> {
         let p = crate::extract::Params::from_request_parts(parts, state).await?;
+        if !STRICT {
+            return Ok(Query(p, PhantomData));
+        }
         p.only(&query_names::<T>())?;
+        // A parameter given empty is a mistake (a script's unset variable), not "any".
+        let mut empty: Vec<&String> =
+            p.0.iter()
+                .filter(|(_, v)| v.is_empty())
+                .map(|(k, _)| k)
+                .collect();
+        empty.sort();
+        if let Some(k) = empty.first() {
+            return Err(Problem::bad_request(
+                k,
+                format!("{k} is empty: give it a value, or leave it out"),
+            ));
+        }
         Ok(Query(p, PhantomData))
     }
 }
@@ -283,16 +303,12 @@ fn inline_schema<T: JsonSchema>() -> Value {
     g.into_root_schema_for::<T>().to_value()
 }
 
-impl<T: JsonSchema> OperationInput for Query<T> {
+impl<T: JsonSchema, const STRICT: bool> OperationInput for Query<T, STRICT> {
     fn operation_input(_: &mut GenContext, op: &mut Operation) {
         mark(op, "query", inline_schema::<T>());
         mark_problem(op, 400, "A parameter is unknown, repeated or malformed");
     }
 }
-
-// Until every handler reads its input through a documented extractor.
-impl OperationInput for crate::extract::Params {}
-impl OperationInput for crate::extract::JsonObject {}
 
 /// The caller's record id from the path.
 impl OperationInput for crate::extract::RecordId {
@@ -417,12 +433,11 @@ fn non_null(mut s: Value) -> Value {
 
 fn finish_operation(path: &str, method: &str, op: &mut Map<String, Value>, problem: &Value) {
     let mut params: Vec<Value> = Vec::new();
-    let record_id = take(op, "record-id").is_some();
+    take(op, "record-id");
     for seg in path.split('/').filter(|s| s.starts_with('{')) {
         let name = seg.trim_matches(|c| c == '{' || c == '}');
-        let schema = if record_id && name == "id" {
-            json!({"type": "string", "format": "uuid"})
-        } else if name.ends_with("_id") {
+        // Every `{id}` and `{…_id}` is a record's UUID.
+        let schema = if name == "id" || name.ends_with("_id") {
             json!({"type": "string", "format": "uuid"})
         } else {
             json!({"type": "string"})
@@ -456,6 +471,7 @@ fn finish_operation(path: &str, method: &str, op: &mut Map<String, Value>, probl
     let public = take(op, "public").is_some();
     let etag = take(op, "etag").is_some();
     let location = take(op, "location").is_some();
+    let set_cookie = take(op, "set-cookie").is_some();
     let problems = take(op, "problems").unwrap_or_else(|| json!({}));
     let limit = take(op, "rate-limit");
     let responses = op
@@ -478,6 +494,12 @@ fn finish_operation(path: &str, method: &str, op: &mut Map<String, Value>, probl
                 headers.insert(
                     "Location".into(),
                     json!({"description": "Where the new record is read", "schema": {"type": "string"}}),
+                );
+            }
+            if set_cookie {
+                headers.insert(
+                    "Set-Cookie".into(),
+                    json!({"description": "The session cookie (HttpOnly, SameSite=Lax); cleared on signing out", "schema": {"type": "string"}}),
                 );
             }
             if !headers.is_empty() {
@@ -593,75 +615,99 @@ impl OperationOutput for SeeOther {
     }
 }
 
-/// Describes an operation whose handler still answers an untyped `Response` and reads
-/// an untyped body and query: its success answer (`status`, shaped as `A`), its body
-/// (shaped as `B`, when `body`) and its query parameters, from the hand-written shapes.
-pub fn legacy<A: JsonSchema, B: JsonSchema>(
-    status: u16,
-    query: &'static [&'static str],
-    body: bool,
-) -> impl FnOnce(aide::transform::TransformOperation<'_>) -> aide::transform::TransformOperation<'_>
-{
-    move |mut t| {
-        let op = t.inner_mut();
-        aide::generate::in_context(|ctx| {
-            let mut r = Json::<A>::operation_response(ctx, op).unwrap_or_default();
-            let shaped = std::any::type_name::<A>() != std::any::type_name::<()>();
-            if !shaped {
-                r.content.clear();
-            }
-            if r.description.is_empty() {
-                r.description = "Success".into();
-            }
-            let name = A::schema_name();
-            if shaped
-                && (status == 200 || status == 201)
-                && !name.ends_with("Page")
-                && !name.ends_with("List")
-            {
-                mark(op, "etag", json!(true));
-            }
-            if status == 201 {
-                mark(op, "location", json!(true));
-            }
-            let responses = op.responses.get_or_insert_with(Default::default);
-            responses.responses.insert(
-                aide::openapi::StatusCode::Code(status),
-                aide::openapi::ReferenceOr::Item(r),
-            );
-            if body {
-                Json::<B>::operation_input(ctx, op);
-                mark_problem(op, 400, "The body is not a JSON object");
-                mark_problem(op, 409, "Conflicts with the register as it is");
-                mark_problem(op, 413, "The body is too large");
-                mark_problem(op, 415, "The body is not JSON");
-                mark_problem(op, 422, "Invalid input; the errors name every field");
-            }
-        });
-        if !query.is_empty() {
-            let props: Map<String, Value> = query
-                .iter()
-                .map(|q| (q.to_string(), legacy_param(q)))
-                .collect();
-            mark(op, "query", json!({"type": "object", "properties": props}));
-            mark_problem(op, 400, "A parameter is unknown, repeated or malformed");
-        }
-        t
+/// A JSON answer with status `STATUS` and the record's version as its `ETag`.
+pub struct Tagged<T, const STATUS: u16>(pub i64, pub T);
+
+impl<T: Serialize, const STATUS: u16> IntoResponse for Tagged<T, STATUS> {
+    fn into_response(self) -> Response {
+        let mut r = One(self.0, self.1).into_response();
+        *r.status_mut() = StatusCode::from_u16(STATUS).unwrap_or(StatusCode::OK);
+        r
     }
 }
 
-/// A query parameter's schema, by its name.
-fn legacy_param(name: &str) -> Value {
-    let id = json!({"type": "string", "format": "uuid"});
-    match name {
-        "limit" => json!({"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
-        "after" => json!({"type": "integer"}),
-        "sort" => {
-            json!({"enum": custodian_store::AssetSort::ALL.iter().map(|(_, n)| *n).collect::<Vec<_>>(), "default": "registered"})
+impl<T: JsonSchema, const STATUS: u16> OperationOutput for Tagged<T, STATUS> {
+    type Inner = T;
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        op: &mut Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        mark(op, "etag", json!(true));
+        Status::<T, STATUS>::inferred_responses(ctx, op)
+    }
+}
+
+/// Declares that the records a path names may not exist (404), for handlers that read
+/// their path themselves.
+pub struct NotFound;
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for NotFound {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        _: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Problem> {
+        Ok(NotFound)
+    }
+}
+
+impl OperationInput for NotFound {
+    fn operation_input(_: &mut GenContext, op: &mut Operation) {
+        mark_problem(op, 404, "No such record");
+    }
+}
+
+/// 201 Created with `Location`, for records without a version (tokens).
+pub struct New<T> {
+    /// Where the new record is read.
+    pub location: String,
+    /// The record.
+    pub body: T,
+}
+
+impl<T: Serialize> IntoResponse for New<T> {
+    fn into_response(self) -> Response {
+        let mut r = Status::<T, 201>(self.body).into_response();
+        if let Ok(v) = HeaderValue::from_str(&self.location) {
+            r.headers_mut().insert(header::LOCATION, v);
         }
-        "owner_id" | "location_id" | "delegate_id" | "asset_id" | "person_id" | "host_id"
-        | "policy_id" | "requester_id" | "user_id" => id,
-        "review_overdue" | "active" | "open" | "off_premises" => json!({"type": "boolean"}),
-        _ => json!({"type": "string", "minLength": 1}),
+        r
+    }
+}
+
+impl<T: JsonSchema> OperationOutput for New<T> {
+    type Inner = T;
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        op: &mut Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        mark(op, "location", json!(true));
+        Status::<T, 201>::inferred_responses(ctx, op)
+    }
+}
+
+/// An answer that also sets (or clears) the session cookie.
+pub struct SetCookie<T>(pub HeaderValue, pub T);
+
+impl<T: IntoResponse> IntoResponse for SetCookie<T> {
+    fn into_response(self) -> Response {
+        let mut r = self.1.into_response();
+        r.headers_mut().insert(header::SET_COOKIE, self.0);
+        r
+    }
+}
+
+impl<T: OperationOutput> OperationOutput for SetCookie<T> {
+    type Inner = T::Inner;
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        op: &mut Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        mark(op, "set-cookie", json!(true));
+        T::inferred_responses(ctx, op)
     }
 }

@@ -2,72 +2,130 @@
 //! `/exceptions` and `/settings/policy`.
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
 
-use custodian_app::custody::assignment_json;
-use custodian_app::exceptions::exception_json;
-use custodian_app::policies::{ack_json, policy_json};
+use custodian_app::custody::AssignmentView;
+use custodian_app::exceptions::ExceptionView;
 use custodian_domain::custody::AssignmentKind;
 use custodian_domain::exception::{ExceptionRule, ExceptionStatus};
-use custodian_domain::policy::PolicyDocument;
+use custodian_domain::policy::{Acknowledgement, PolicyDocument, PolicyStatus, PolicyVersion};
 use custodian_store::{AcknowledgementQuery, AssignmentQuery, ExceptionQuery};
 
 use super::assets::word;
-use super::{created, one, page};
-use crate::extract::{Caller, IfMatch, JsonObject, Params, RecordId};
+use super::wire::{Body, Created, Listing, One, Query, Shaped};
+use super::PageParams;
+use crate::extract::{Caller, IfMatch, RecordId};
+use crate::openapi::shapes::{
+    AcknowledgementImport, AcknowledgementInput, AssignmentInput, AssignmentReturn,
+    ExceptionDecision, ExceptionInput, PolicyApproval, PolicyInput, RuleSettings,
+};
 use crate::problem::{ApiResult, Problem};
 use crate::AppState;
+
+/// The filters of the policy list.
+#[derive(JsonSchema)]
+pub struct PolicyFilters {
+    /// Only versions of this document.
+    pub document: Option<PolicyDocument>,
+    /// Only versions in this state.
+    pub status: Option<PolicyStatus>,
+}
+
+/// The filters of the acknowledgement list.
+#[derive(JsonSchema)]
+pub struct AcknowledgementFilters {
+    #[serde(flatten)]
+    pub page: PageParams,
+    /// Only acknowledgements of this policy version.
+    pub policy_id: Option<Uuid>,
+    /// Only this person's acknowledgements.
+    pub person_id: Option<Uuid>,
+}
+
+/// The filters of the assignment list.
+#[derive(JsonSchema)]
+pub struct AssignmentFilters {
+    #[serde(flatten)]
+    pub page: PageParams,
+    /// Only this asset's assignments.
+    pub asset_id: Option<Uuid>,
+    /// Only this person's assignments.
+    pub person_id: Option<Uuid>,
+    /// Only seats on this host.
+    pub host_id: Option<Uuid>,
+    /// Only custody or only seats.
+    pub kind: Option<AssignmentKind>,
+    /// Only open (true) or returned (false) assignments.
+    pub open: Option<bool>,
+    /// Only assignments approved for use off the premises.
+    pub off_premises: Option<bool>,
+}
+
+/// The filters of the exception list.
+#[derive(JsonSchema)]
+pub struct ExceptionFilters {
+    #[serde(flatten)]
+    pub page: PageParams,
+    /// Only exceptions for this asset.
+    pub asset_id: Option<Uuid>,
+    /// Only exceptions to this rule.
+    pub rule: Option<ExceptionRule>,
+    /// Only exceptions in this state.
+    pub status: Option<ExceptionStatus>,
+    /// Only exceptions this person asked for.
+    pub requester_id: Option<Uuid>,
+}
+
+/// What an import of acknowledgements did.
+#[derive(Serialize, JsonSchema)]
+pub struct AcknowledgementImported {
+    /// Whether it only checked.
+    pub dry_run: bool,
+    /// How many it recorded (0 on a dry run).
+    pub created: usize,
+    /// The acknowledgements, as recorded or as they would be.
+    pub items: Vec<Acknowledgement>,
+}
 
 pub async fn list_policies(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    p: Params,
-) -> ApiResult<Response> {
-    p.only(&["document", "status"])?;
+    p: Query<PolicyFilters>,
+) -> ApiResult<Json<Listing<PolicyVersion>>> {
     let doc = p.parse(
         "document",
         word(PolicyDocument::parse, PolicyDocument::NAMES),
     )?;
-    let status = p.parse(
-        "status",
-        word(
-            custodian_domain::policy::PolicyStatus::parse,
-            custodian_domain::policy::PolicyStatus::NAMES,
-        ),
-    )?;
-    let items: Vec<Value> = s
-        .app
-        .list_policies(&ctx, doc)
-        .await?
-        .iter()
-        .filter(|v| status.is_none_or(|st| v.status == st))
-        .map(policy_json)
-        .collect();
-    Ok(Json(json!({"items": items, "next_cursor": null})).into_response())
+    let status = p.parse("status", word(PolicyStatus::parse, PolicyStatus::NAMES))?;
+    let mut items = s.app.list_policies(&ctx, doc).await?;
+    items.retain(|v| status.is_none_or(|st| v.status == st));
+    Ok(Listing::all(items))
 }
 
 pub async fn create_policy(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<PolicyInput>,
+) -> ApiResult<Created<PolicyVersion>> {
     let v = s.app.create_policy(&ctx, body).await?;
-    Ok(created(
-        format!("/api/v1/policies/{}", v.id),
-        v.version,
-        policy_json(&v),
-    ))
+    Ok(Created {
+        location: format!("/api/v1/policies/{}", v.id),
+        version: v.version,
+        body: v,
+    })
 }
 
 pub async fn get_policy(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-) -> ApiResult<Response> {
+) -> ApiResult<One<PolicyVersion>> {
     let v = s.app.get_policy(&ctx, id).await?;
-    Ok(one(v.version, policy_json(&v)))
+    Ok(One(v.version, v))
 }
 
 pub async fn update_policy(
@@ -75,10 +133,10 @@ pub async fn update_policy(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<PolicyInput>,
+) -> ApiResult<One<PolicyVersion>> {
     let v = s.app.update_policy(&ctx, id, body, m).await?;
-    Ok(one(v.version, policy_json(&v)))
+    Ok(One(v.version, v))
 }
 
 pub async fn approve_policy(
@@ -86,46 +144,48 @@ pub async fn approve_policy(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<PolicyApproval>,
+) -> ApiResult<One<PolicyVersion>> {
     let v = s.app.approve_policy(&ctx, id, body, m).await?;
-    Ok(one(v.version, policy_json(&v)))
+    Ok(One(v.version, v))
 }
 
 pub async fn list_acknowledgements(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    p: Params,
-) -> ApiResult<Response> {
-    p.only(&["limit", "cursor", "policy_id", "person_id"])?;
+    p: Query<AcknowledgementFilters>,
+) -> ApiResult<Json<Listing<Acknowledgement>>> {
     let q = AcknowledgementQuery {
         limit: p.limit()?,
         cursor: p.cursor()?,
         policy_ids: p.id("policy_id")?.into_iter().collect(),
         person_id: p.id("person_id")?,
     };
-    Ok(page(s.app.list_acknowledgements(&ctx, q).await?, ack_json))
+    Ok(Listing::of(
+        s.app.list_acknowledgements(&ctx, q).await?,
+        |a| a,
+    ))
 }
 
 pub async fn acknowledge(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<AcknowledgementInput>,
+) -> ApiResult<Created<Acknowledgement>> {
     let a = s.app.acknowledge(&ctx, body).await?;
-    Ok(created(
-        format!("/api/v1/acknowledgements?person_id={}", a.person_id),
-        1,
-        ack_json(&a),
-    ))
+    Ok(Created {
+        location: format!("/api/v1/acknowledgements?person_id={}", a.person_id),
+        version: 1,
+        body: a,
+    })
 }
 
 /// `POST /acknowledgements/bulk`: `{"items": […], "dry_run": bool}`, all or nothing.
 pub async fn import_acknowledgements(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    JsonObject(mut body): JsonObject,
-) -> ApiResult<Response> {
+    Body(mut body, _): Body<AcknowledgementImport>,
+) -> ApiResult<Json<AcknowledgementImported>> {
     s.app
         .authorize(&ctx, custodian_domain::access::Action::ManagePolicies)
         .await?;
@@ -150,29 +210,18 @@ pub async fn import_acknowledgements(
         }
     };
     let done = s.app.import_acknowledgements(&ctx, items, dry_run).await?;
-    Ok(Json(json!({
-        "dry_run": dry_run,
-        "created": if dry_run { 0 } else { done.len() },
-        "items": done.iter().map(ack_json).collect::<Vec<_>>(),
+    Ok(Json(AcknowledgementImported {
+        dry_run,
+        created: if dry_run { 0 } else { done.len() },
+        items: done,
     }))
-    .into_response())
 }
 
 pub async fn list_assignments(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    p: Params,
-) -> ApiResult<Response> {
-    p.only(&[
-        "limit",
-        "cursor",
-        "asset_id",
-        "person_id",
-        "host_id",
-        "kind",
-        "open",
-        "off_premises",
-    ])?;
+    p: Query<AssignmentFilters>,
+) -> ApiResult<Json<Listing<AssignmentView>>> {
     let q = AssignmentQuery {
         limit: p.limit()?,
         cursor: p.cursor()?,
@@ -184,32 +233,32 @@ pub async fn list_assignments(
         off_premises: p.bool("off_premises")?,
         newest_first: false,
     };
-    Ok(page(
+    Ok(Listing::of(
         s.app.list_assignments(&ctx, q).await?,
-        assignment_json,
+        AssignmentView::of,
     ))
 }
 
 pub async fn issue(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<AssignmentInput>,
+) -> ApiResult<Created<AssignmentView>> {
     let a = s.app.issue_asset(&ctx, body).await?;
-    Ok(created(
-        format!("/api/v1/assignments/{}", a.id),
-        a.version,
-        assignment_json(&a),
-    ))
+    Ok(Created {
+        location: format!("/api/v1/assignments/{}", a.id),
+        version: a.version,
+        body: AssignmentView::of(a),
+    })
 }
 
 pub async fn get_assignment(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-) -> ApiResult<Response> {
+) -> ApiResult<One<AssignmentView>> {
     let a = s.app.get_assignment(&ctx, id).await?;
-    Ok(one(a.version, assignment_json(&a)))
+    Ok(One(a.version, AssignmentView::of(a)))
 }
 
 pub async fn return_assignment(
@@ -217,25 +266,17 @@ pub async fn return_assignment(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<AssignmentReturn>,
+) -> ApiResult<One<AssignmentView>> {
     let a = s.app.return_asset(&ctx, id, body, m).await?;
-    Ok(one(a.version, assignment_json(&a)))
+    Ok(One(a.version, AssignmentView::of(a)))
 }
 
 pub async fn list_exceptions(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    p: Params,
-) -> ApiResult<Response> {
-    p.only(&[
-        "limit",
-        "cursor",
-        "asset_id",
-        "rule",
-        "status",
-        "requester_id",
-    ])?;
+    p: Query<ExceptionFilters>,
+) -> ApiResult<Json<Listing<ExceptionView>>> {
     let q = ExceptionQuery {
         limit: p.limit()?,
         cursor: p.cursor()?,
@@ -248,29 +289,32 @@ pub async fn list_exceptions(
         requester_id: p.id("requester_id")?,
         newest_first: true,
     };
-    Ok(page(s.app.list_exceptions(&ctx, q).await?, exception_json))
+    Ok(Listing::of(
+        s.app.list_exceptions(&ctx, q).await?,
+        ExceptionView::of,
+    ))
 }
 
 pub async fn request_exception(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<ExceptionInput>,
+) -> ApiResult<Created<ExceptionView>> {
     let x = s.app.request_exception(&ctx, body).await?;
-    Ok(created(
-        format!("/api/v1/exceptions/{}", x.id),
-        x.version,
-        exception_json(&x),
-    ))
+    Ok(Created {
+        location: format!("/api/v1/exceptions/{}", x.id),
+        version: x.version,
+        body: ExceptionView::of(x),
+    })
 }
 
 pub async fn get_exception(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-) -> ApiResult<Response> {
+) -> ApiResult<One<ExceptionView>> {
     let x = s.app.get_exception(&ctx, id).await?;
-    Ok(one(x.version, exception_json(&x)))
+    Ok(One(x.version, ExceptionView::of(x)))
 }
 
 async fn decide(
@@ -280,12 +324,12 @@ async fn decide(
     to: Option<ExceptionStatus>,
     m: custodian_app::Precondition,
     body: serde_json::Map<String, Value>,
-) -> ApiResult<Response> {
+) -> ApiResult<One<ExceptionView>> {
     let x = match to {
         Some(to) => s.app.decide_exception(&ctx, id, to, body, m).await?,
         None => s.app.revoke_exception(&ctx, id, body, m).await?,
     };
-    Ok(one(x.version, exception_json(&x)))
+    Ok(One(x.version, ExceptionView::of(x)))
 }
 
 pub async fn approve_exception(
@@ -293,8 +337,8 @@ pub async fn approve_exception(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<ExceptionDecision>,
+) -> ApiResult<One<ExceptionView>> {
     decide(s, ctx, id, Some(ExceptionStatus::Approved), m, body).await
 }
 
@@ -303,8 +347,8 @@ pub async fn reject_exception(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<ExceptionDecision>,
+) -> ApiResult<One<ExceptionView>> {
     decide(s, ctx, id, Some(ExceptionStatus::Rejected), m, body).await
 }
 
@@ -313,19 +357,24 @@ pub async fn revoke_exception(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
+    Body(body, _): Body<ExceptionDecision>,
+) -> ApiResult<One<ExceptionView>> {
     decide(s, ctx, id, None, m, body).await
 }
 
-pub async fn rule_settings(State(s): State<AppState>, Caller(ctx): Caller) -> ApiResult<Response> {
-    Ok(Json(s.app.rule_settings(&ctx).await?).into_response())
+pub async fn rule_settings(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Json<Shaped<RuleSettings>>> {
+    Ok(Json(Shaped::new(s.app.rule_settings(&ctx).await?)))
 }
 
 pub async fn update_rule_settings(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    JsonObject(body): JsonObject,
-) -> ApiResult<Response> {
-    Ok(Json(s.app.update_rule_settings(&ctx, &body).await?).into_response())
+    Body(body, _): Body<RuleSettings>,
+) -> ApiResult<Json<Shaped<RuleSettings>>> {
+    Ok(Json(Shaped::new(
+        s.app.update_rule_settings(&ctx, &body).await?,
+    )))
 }
