@@ -1154,6 +1154,7 @@ impl App {
         self.allow(ctx, Action::ManageUsers).await?;
         let mut r = custodian_domain::input::Input::new(body);
         r.reject_unknown(&[REQUIRE_TOTP_FOR_ADMINS], &[], "the security settings");
+        r.refuse_null(&[REQUIRE_TOTP_FOR_ADMINS]);
         let required = r
             .optional(REQUIRE_TOTP_FOR_ADMINS, custodian_domain::value::boolean)
             .flatten();

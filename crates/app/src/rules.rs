@@ -83,6 +83,7 @@ impl App {
         let keys: Vec<&str> = RULES.iter().map(|(k, _)| *k).collect();
         let mut r = custodian_domain::input::Input::new(body);
         r.reject_unknown(&keys, &[], "the policy rule settings");
+        r.refuse_null(&keys);
         let mut wanted = Vec::new();
         for k in &keys {
             if let Some(Some(v)) = r.optional(k, |v| {

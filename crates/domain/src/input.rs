@@ -72,6 +72,18 @@ impl<'a> Input<'a> {
         self.optional(k, parse).map(|o| o.unwrap_or(default))
     }
 
+    /// Refuses null for fields where it means nothing (settings that are always set).
+    pub fn refuse_null(&mut self, keys: &[&str]) {
+        for k in keys {
+            if self.obj.get(*k).is_some_and(Value::is_null) {
+                self.problems.add(
+                    *k,
+                    "cannot be null: give a value, or leave it out to keep it",
+                );
+            }
+        }
+    }
+
     /// Records a problem.
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.problems.add(field, message);

@@ -135,11 +135,13 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     };
     if ctx.principal().is_some_and(|p| p.must_enrol_totp) {
         let path = req.uri().path();
+        // Programs (the API, a metrics scraper) are told; a person is led to enrol.
+        let machine = path.starts_with("/api/") || path == "/metrics";
         let pages_allowed = ["/account", "/sign-in", "/sign-out", "/static/"];
-        if !path.starts_with("/api/") && !pages_allowed.iter().any(|p| path.starts_with(p)) {
+        if !machine && !pages_allowed.iter().any(|p| path.starts_with(p)) {
             return axum::response::Redirect::to("/account").into_response();
         }
-        if path.starts_with("/api/") && !path.starts_with("/api/v1/session") {
+        if machine && !path.starts_with("/api/v1/session") {
             return Problem::new(
                 StatusCode::FORBIDDEN,
                 "totp-enrolment-required",

@@ -123,7 +123,7 @@ fn schemas() -> Value {
         "AssetInput": {"type": "object", "required": ["kind", "name", "owner_id", "importance", "classification"], "properties": asset_common(false),
             "description": "Unknown fields are refused; read-only fields (id, version, created_at, updated_at, completeness) are ignored. A PATCH is a JSON merge patch: null clears a field."},
         "AssetPage": page_of("Asset"),
-        "BulkRequest": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "maxItems": 1000, "items": r("AssetInput")}}},
+        "BulkRequest": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "maxItems": 1000, "items": {"description": "An asset as POST /api/v1/assets takes it (AssetInput). Each item is checked on its own: one refused, for whatever reason (not an object, a bad field), is reported in the result and the others go on."}}}},
         "BulkResult": {"type": "object", "required": ["created", "failed", "items"], "properties": {
             "created": {"type": "integer"}, "failed": {"type": "integer"},
             "items": {"type": "array", "items": {"type": "object", "required": ["index", "status"], "properties": {"index": {"type": "integer"}, "status": {"type": "integer"}, "asset": r("Asset"), "problem": r("Problem")}}}}},
@@ -312,7 +312,7 @@ fn stocktake_schemas() -> Value {
             "closed_at": nullable(time()), "closed_by": nullable(id()), "notes": nullable(text()),
             "version": {"type": "integer"}, "created_at": time(), "updated_at": time()}},
         "StocktakeInput": {"type": "object", "required": ["location_id"], "properties": {"location_id": id(),
-            "include_sublocations": {"type": "boolean", "default": true, "description": "Expect the assets of the places inside the location too."}, "notes": text()}},
+            "include_sublocations": {"type": "boolean", "default": true, "description": "Expect the assets of the places inside the location too."}, "notes": nullable(text())}},
         "StocktakePage": page_of("Stocktake"),
         "StocktakeScanInput": {"type": "object", "required": ["entry"], "properties": {"entry": {"type": "string", "maxLength": 500,
             "description": "What was scanned or typed: an asset number (any case), an asset's id, or a link to its page (what a label's QR code holds)."}}},
@@ -321,7 +321,7 @@ fn stocktake_schemas() -> Value {
             "result": words(ScanResult::NAMES), "registered_location_id": nullable(id()), "repeat": {"type": "boolean"},
             "asset": {"type": ["object", "null"], "properties": {"id": id(), "asset_number": text(), "name": text(), "kind": text(), "status": text(),
                 "location_id": nullable(id()), "last_reviewed_at": nullable(time()), "last_reviewed_by": nullable(id())}}}},
-        "StocktakeClose": {"type": "object", "properties": {"notes": text()}},
+        "StocktakeClose": {"type": "object", "properties": {"notes": nullable(text())}},
         "StocktakeLine": line,
         "StocktakeReport": report,
     })

@@ -504,6 +504,13 @@ async fn bulk_create_answers_per_item(backend: &str) {
     s.post("/api/v1/assets/bulk", json!({"items": too_many}))
         .await
         .problem(422);
+    // Items that are not even assets count towards the limit too.
+    let too_many_nulls: Vec<Value> = (0..1001).map(|_| Value::Null).collect();
+    let p = s
+        .post("/api/v1/assets/bulk", json!({"items": too_many_nulls}))
+        .await;
+    p.problem(422);
+    assert_eq!(p.body["errors"][0]["field"], "items", "{}", p.body);
 }
 
 async fn lists_filter_search_and_page(backend: &str) {

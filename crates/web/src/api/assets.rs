@@ -73,6 +73,9 @@ pub struct AssetFilters {
     pub sort: Option<SortOrder>,
 }
 
+/// The most assets one bulk request registers.
+pub const BULK_MAX: usize = 1000;
+
 /// What a bulk create did, item by item.
 #[derive(Serialize, JsonSchema)]
 pub struct BulkResult {
@@ -242,6 +245,15 @@ pub async fn bulk(
             "is required: a list of assets",
         )));
     };
+    if items.len() > BULK_MAX {
+        return Err(Problem::from(custodian_app::AppError::invalid(
+            "items",
+            format!(
+                "holds {} assets: send at most {BULK_MAX} at a time",
+                items.len()
+            ),
+        )));
+    }
     let mut inputs = Vec::with_capacity(items.len());
     let mut shape: Vec<Option<Problem>> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {

@@ -43,7 +43,9 @@ pub async fn events(
     let after = p
         .parse("after", |v| {
             v.parse::<i64>()
-                .map_err(|_| format!("must be a sequence number, not {v:?}"))
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| format!("must be a sequence number (0 or more), not {v:?}"))
         })?
         .unwrap_or(0);
     let limit = p.limit()?;

@@ -119,6 +119,7 @@ pub async fn settle_item(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     Path((id, item)): Path<(String, String)>,
+    _: super::wire::NotFound,
     IfMatch(m): IfMatch,
     Body(body, _): Body<OffboardingSettlement>,
 ) -> ApiResult<One<CaseView>> {

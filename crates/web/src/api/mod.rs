@@ -87,12 +87,20 @@ pub fn routes() -> ApiRouter<AppState> {
             "/session",
             get_with(accounts::me, |o| o.summary("Who is signed in, with the session's CSRF token"))
                 .post_with(accounts::sign_in, |o| o.summary("Sign in; sets the session cookie"))
-                .delete_with(accounts::sign_out, |o| o.summary("Sign out")),
+                .delete_with(accounts::sign_out, |o| {
+                    o.summary("Sign out").with(wire::refuses(
+                        422,
+                        "The request was made with a token, not a session cookie",
+                    ))
+                }),
         )
         .api_route("/session/oidc", get_with(sso::start, |o| o.summary("Single sign-on: redirects (303) to the identity provider; return_to is where to land afterwards")))
         .api_route("/session/oidc/callback", get_with(sso::callback, |o| o.summary("Single sign-on: where the identity provider sends the browser back; sets the session cookie and redirects (303)")))
         .api_route("/session/password", post_with(accounts::change_password, |o| o.summary("Change one's password; ends every session of the account")))
-        .api_route("/reviews", post_with(assets::review, |o| o.summary("Record a review of an asset by the signed-in person; the next review moves on by the classification's interval")))
+        .api_route("/reviews", post_with(assets::review, |o| {
+                o.summary("Record a review of an asset by the signed-in person; the next review moves on by the classification's interval")
+                    .with(wire::refuses(404, "No such asset"))
+            }))
         .api_route("/session/totp", post_with(accounts::enrol_totp, |o| o.summary("Start enrolling a second factor (TOTP): the secret and its otpauth URI")))
         .api_route("/session/totp/confirm", post_with(accounts::confirm_totp, |o| o.summary("Confirm the enrolment with a current code; sign-ins then need one")))
         .api_route(

@@ -33,6 +33,18 @@ pub(crate) fn mark_problem(op: &mut Operation, status: u16, description: &str) {
     }
 }
 
+/// Declares a refusal a handler itself can answer, on its route.
+pub fn refuses(
+    status: u16,
+    description: &'static str,
+) -> impl FnOnce(aide::transform::TransformOperation<'_>) -> aide::transform::TransformOperation<'_>
+{
+    move |mut t| {
+        mark_problem(t.inner_mut(), status, description);
+        t
+    }
+}
+
 /// Marks an operation with a flag or a value.
 pub(crate) fn mark(op: &mut Operation, name: &str, value: Value) {
     op.extensions.insert(format!("x-custodian-{name}"), value);
