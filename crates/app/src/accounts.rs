@@ -34,6 +34,13 @@ pub const TOTP_REQUIRED: &str =
     "this account has a second factor: send its current 6-digit code as totp";
 /// The setting that makes a second factor compulsory for admins.
 pub const REQUIRE_TOTP_FOR_ADMINS: &str = "require_totp_for_admins";
+
+/// The security settings.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub struct SecuritySettings {
+    /// Whether admins must sign in with a second factor (and enrol one first).
+    pub require_totp_for_admins: bool,
+}
 /// The issuer name authenticator apps show.
 const TOTP_ISSUER: &str = "Custodian";
 /// How long an enrolment may wait for its confirming code.
@@ -1134,7 +1141,7 @@ impl App {
     }
 
     /// The security settings (admins and auditors).
-    pub async fn security_settings(&self, ctx: &Ctx) -> Result<Value> {
+    pub async fn security_settings(&self, ctx: &Ctx) -> Result<SecuritySettings> {
         self.allow(ctx, Action::ReadUsers).await?;
         let required = self
             .store
@@ -1142,7 +1149,9 @@ impl App {
             .await?
             .as_deref()
             == Some("true");
-        Ok(json!({ REQUIRE_TOTP_FOR_ADMINS: required }))
+        Ok(SecuritySettings {
+            require_totp_for_admins: required,
+        })
     }
 
     /// Changes the security settings (admins): `{"require_totp_for_admins": bool}`.
@@ -1150,7 +1159,7 @@ impl App {
         &self,
         ctx: &Ctx,
         body: &Map<String, Value>,
-    ) -> Result<Value> {
+    ) -> Result<SecuritySettings> {
         self.allow(ctx, Action::ManageUsers).await?;
         let mut r = custodian_domain::input::Input::new(body);
         r.reject_unknown(&[REQUIRE_TOTP_FOR_ADMINS], &[], "the security settings");

@@ -930,21 +930,6 @@ pub struct Review {
     pub notes: Option<String>,
 }
 
-impl Review {
-    /// The JSON the API answers with.
-    pub fn to_json(&self) -> Value {
-        let a = &self.asset.asset;
-        json!({
-            "asset_id": a.id,
-            "reviewed_at": a.last_reviewed_at.as_ref().map(value::format_timestamp),
-            "reviewed_by": a.last_reviewed_by,
-            "next_review_at": a.next_review_at,
-            "notes": self.notes,
-            "asset": self.asset.to_json(),
-        })
-    }
-}
-
 impl App {
     /// Records that the signed-in person reviewed an asset (SPEC §6.6): last reviewed now,
     /// by them; the next review moves on by the classification's interval. Managers review

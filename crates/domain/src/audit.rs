@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -167,8 +167,36 @@ impl NewEvent {
     }
 }
 
-/// A stored event.
+/// An event as the API shows it: its changes as JSON.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Event")]
+pub struct EventView {
+    /// Position in the chain, from 1 without gaps.
+    pub seq: i64,
+    /// Identifier.
+    pub id: Uuid,
+    /// When it happened.
+    pub occurred_at: crate::value::Timestamp,
+    /// Who did it: `user:<id>`, `token:<id>`, `system`…
+    pub actor: String,
+    /// What was done (`asset.created`…).
+    pub action: String,
+    /// The kind of record.
+    pub entity_type: String,
+    /// The record's id.
+    pub entity_id: String,
+    /// What changed: each field's `before` and `after`, or what was recorded.
+    pub changes: Value,
+    /// The request that did it.
+    pub request_id: Option<String>,
+    /// The previous event's hash (SHA-256, hex).
+    pub prev_hash: String,
+    /// This event's hash (SHA-256, hex).
+    pub hash: String,
+}
+
+/// A stored event.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Event {
     /// Position in the chain, from 1 without gaps.
     pub seq: i64,
@@ -212,20 +240,25 @@ impl Event {
     }
 
     /// The event as the API shows it.
+    pub fn view(&self) -> EventView {
+        EventView {
+            seq: self.seq,
+            id: self.id,
+            occurred_at: (&self.occurred_at).into(),
+            actor: self.actor.clone(),
+            action: self.action.clone(),
+            entity_type: self.entity_type.clone(),
+            entity_id: self.entity_id.clone(),
+            changes: serde_json::from_str::<Value>(&self.changes).unwrap_or(Value::Null),
+            request_id: self.request_id.clone(),
+            prev_hash: self.prev_hash.clone(),
+            hash: self.hash.clone(),
+        }
+    }
+
+    /// [`Event::view`] as JSON.
     pub fn to_json(&self) -> Value {
-        json!({
-            "seq": self.seq,
-            "id": self.id,
-            "occurred_at": format_timestamp(&self.occurred_at),
-            "actor": self.actor,
-            "action": self.action,
-            "entity_type": self.entity_type,
-            "entity_id": self.entity_id,
-            "changes": serde_json::from_str::<Value>(&self.changes).unwrap_or(Value::Null),
-            "request_id": self.request_id,
-            "prev_hash": self.prev_hash,
-            "hash": self.hash,
-        })
+        serde_json::to_value(self.view()).unwrap_or(Value::Null)
     }
 }
 
@@ -543,6 +576,7 @@ impl ChainVerifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn chain(n: usize) -> Vec<Event> {
         let mut prev = GENESIS.to_string();

@@ -14,15 +14,15 @@ use custodian_domain::access::Scope;
 use custodian_domain::account::{TokenView, UserView, SESSION_ABSOLUTE};
 use custodian_domain::value::Timestamp;
 
-use super::wire::{Body, Created, Done, Key, Listing, New, One, Query, SetCookie, Shaped, Status};
+use super::wire::{Body, Created, Done, Key, Listing, New, One, Query, SetCookie, Status};
 use super::PageParams;
 use crate::auth::{
     cookie, Limited, Password, SessionCookie, Setup, SignIn, Tokens, Totp, SESSION_COOKIE,
 };
 use crate::extract::{Anyone, Caller, IfMatch, RecordId};
 use crate::openapi::shapes::{
-    FirstAdmin, PasswordChange, SecuritySettings, SetPassword, SignIn as SignInInput, TokenInput,
-    TotpCode, UserInput, UserPatch,
+    FirstAdmin, PasswordChange, SecuritySettingsPatch, SetPassword, SignIn as SignInInput,
+    TokenInput, TotpCode, UserInput, UserPatch,
 };
 use crate::problem::ApiResult;
 use crate::AppState;
@@ -372,17 +372,15 @@ pub async fn reset_totp(
 pub async fn security_settings(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-) -> ApiResult<Json<Shaped<SecuritySettings>>> {
-    Ok(Json(Shaped::new(s.app.security_settings(&ctx).await?)))
+) -> ApiResult<Json<custodian_app::accounts::SecuritySettings>> {
+    Ok(Json(s.app.security_settings(&ctx).await?))
 }
 
 /// `PATCH /settings/security`: `{"require_totp_for_admins": bool}`.
 pub async fn update_security_settings(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Body(body, _): Body<SecuritySettings>,
-) -> ApiResult<Json<Shaped<SecuritySettings>>> {
-    Ok(Json(Shaped::new(
-        s.app.update_security_settings(&ctx, &body).await?,
-    )))
+    Body(body, _): Body<SecuritySettingsPatch>,
+) -> ApiResult<Json<custodian_app::accounts::SecuritySettings>> {
+    Ok(Json(s.app.update_security_settings(&ctx, &body).await?))
 }

@@ -11,14 +11,15 @@ use uuid::Uuid;
 use custodian_app::assets::{AssetView, BulkItem};
 use custodian_domain::asset::{AssetKind, Importance};
 use custodian_domain::lifecycle::Status;
+use custodian_domain::value::Timestamp;
 use custodian_store::{AssetQuery, AssetSort, Cursor};
 
 use super::wire::{Body, Created, Done, Listing, One, ProblemBody, Query, Shaped};
 use super::PageParams;
 use crate::extract::{path_id, Caller, IfMatch, Params, RecordId};
 use crate::openapi::shapes::{
-    Asset, AssetInput, BulkRequest, Event, IncidentRef, Relation, RelationInput, Reveal, Revealed,
-    Review, ReviewInput, Transition,
+    Asset, AssetInput, BulkRequest, IncidentRef, Relation, RelationInput, Reveal, Revealed,
+    ReviewInput, Transition,
 };
 use crate::problem::{ApiResult, Problem};
 use crate::AppState;
@@ -71,6 +72,24 @@ pub struct AssetFilters {
     pub review_overdue: Option<bool>,
     /// The order.
     pub sort: Option<SortOrder>,
+}
+
+/// A review recorded.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Review")]
+pub struct ReviewRecorded {
+    /// The asset reviewed.
+    pub asset_id: Uuid,
+    /// When.
+    pub reviewed_at: Option<Timestamp>,
+    /// By whom (a person).
+    pub reviewed_by: Option<Uuid>,
+    /// When the next review falls due.
+    pub next_review_at: Option<chrono::NaiveDate>,
+    /// What the reviewer noted.
+    pub notes: Option<String>,
+    /// The asset after the review.
+    pub asset: Shaped<Asset>,
 }
 
 /// The most assets one bulk request registers.
@@ -365,12 +384,12 @@ pub async fn history(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     p: Query<PageParams>,
-) -> ApiResult<Json<Listing<Shaped<Event>>>> {
+) -> ApiResult<Json<Listing<custodian_domain::audit::EventView>>> {
     let res = s
         .app
         .asset_history(&ctx, id, p.limit()?, p.cursor()?)
         .await?;
-    Ok(Listing::of(res, |e| Shaped::new(e.to_json())))
+    Ok(Listing::of(res, |e| e.view()))
 }
 
 pub async fn relations(
@@ -430,10 +449,18 @@ pub async fn review(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     Body(body, _): Body<ReviewInput>,
-) -> ApiResult<super::wire::Tagged<Shaped<Review>, 201>> {
+) -> ApiResult<super::wire::Tagged<ReviewRecorded, 201>> {
     let r = s.app.review_asset(&ctx, body).await?;
+    let a = &r.asset.asset;
     Ok(super::wire::Tagged(
-        r.asset.asset.version,
-        Shaped::new(r.to_json()),
+        a.version,
+        ReviewRecorded {
+            asset_id: a.id,
+            reviewed_at: a.last_reviewed_at.as_ref().map(Timestamp::from),
+            reviewed_by: a.last_reviewed_by,
+            next_review_at: a.next_review_at,
+            notes: r.notes.clone(),
+            asset: wire(&r.asset),
+        },
     ))
 }

@@ -4,13 +4,12 @@ use axum::extract::State;
 use axum::Json;
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::json;
 
 use custodian_app::audit::Verification;
+use custodian_domain::audit::EventView;
 
-use super::wire::{Query, Shaped};
+use super::wire::Query;
 use crate::extract::Caller;
-use crate::openapi::shapes::{AuditVerification, Event};
 use crate::problem::ApiResult;
 use crate::AppState;
 
@@ -29,9 +28,34 @@ pub struct AuditFilters {
 #[derive(Serialize, JsonSchema)]
 pub struct AuditEvents {
     /// The events, by sequence number.
-    pub items: Vec<Shaped<Event>>,
+    pub items: Vec<EventView>,
     /// Pass as `after` for the next events; null when this was the last of them.
     pub next_after: Option<i64>,
+}
+
+/// What verifying the chain found.
+#[derive(Serialize, JsonSchema)]
+pub struct AuditVerification {
+    /// Whether every link, hash and seal checks out.
+    pub intact: bool,
+    /// Intact: how many events there are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<u64>,
+    /// Intact: the head's sequence number; keep it apart from the database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head_seq: Option<i64>,
+    /// Intact: the head's hash; keep it apart from the database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head_hash: Option<String>,
+    /// Intact: the id of the key that sealed the trail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// Broken: the first event that does not check out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_bad_event: Option<i64>,
+    /// Broken: what is wrong with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Events in order, after a sequence number: `?after=SEQ&limit=N`.
@@ -56,7 +80,7 @@ pub async fn events(
         None
     };
     Ok(Json(AuditEvents {
-        items: items.iter().map(|e| Shaped::new(e.to_json())).collect(),
+        items: items.iter().map(|e| e.view()).collect(),
         next_after: next,
     }))
 }
@@ -65,18 +89,30 @@ pub async fn events(
 pub async fn verify(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-) -> ApiResult<Json<Shaped<AuditVerification>>> {
-    Ok(Json(Shaped::new(match s.app.verify_audit(&ctx).await? {
+) -> ApiResult<Json<AuditVerification>> {
+    Ok(Json(match s.app.verify_audit(&ctx).await? {
         Verification::Intact {
             events,
             head_seq,
             head_hash,
             key_id,
-        } => {
-            json!({"intact": true, "events": events, "head_seq": head_seq, "head_hash": head_hash, "key_id": key_id})
-        }
-        Verification::Broken(b) => {
-            json!({"intact": false, "first_bad_event": b.seq, "reason": b.reason})
-        }
-    })))
+        } => AuditVerification {
+            intact: true,
+            events: Some(events),
+            head_seq: Some(head_seq),
+            head_hash: Some(head_hash),
+            key_id: Some(key_id),
+            first_bad_event: None,
+            reason: None,
+        },
+        Verification::Broken(b) => AuditVerification {
+            intact: false,
+            events: None,
+            head_seq: None,
+            head_hash: None,
+            key_id: None,
+            first_bad_event: Some(b.seq),
+            reason: Some(b.reason),
+        },
+    }))
 }
