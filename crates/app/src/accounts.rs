@@ -21,6 +21,7 @@ use custodian_domain::account::{
 };
 use custodian_domain::audit::{self, NewEvent};
 use custodian_domain::totp;
+use custodian_store::AccountWrite;
 use custodian_store::{ChangeSet, Cursor, Page, StoreError, Write};
 
 use crate::Precondition;
@@ -260,10 +261,10 @@ impl App {
             );
             let writes = if next != user {
                 next.version += 1;
-                vec![Write::UpdateUser {
+                vec![Write::Account(AccountWrite::UpdateUser {
                     user: Box::new(next),
                     expected_version: user.version,
-                }]
+                })]
             } else {
                 vec![]
             };
@@ -317,7 +318,9 @@ impl App {
         };
         let mut writes = Vec::new();
         if let Some(old) = previous_cookie {
-            writes.push(Write::DeleteSession(credential_hash(old)));
+            writes.push(Write::Account(AccountWrite::DeleteSession(
+                credential_hash(old),
+            )));
         }
         let mut next = user.clone();
         next.failed_logins = 0;
@@ -327,12 +330,12 @@ impl App {
         }
         if next != user {
             next.version += 1;
-            writes.push(Write::UpdateUser {
+            writes.push(Write::Account(AccountWrite::UpdateUser {
                 user: Box::new(next.clone()),
                 expected_version: user.version,
-            });
+            }));
         }
-        writes.push(Write::InsertSession(session.clone()));
+        writes.push(Write::Account(AccountWrite::InsertSession(session.clone())));
         let signed_in_ctx = Ctx {
             actor: custodian_domain::audit::Actor::User(user.id),
             ..ctx.clone()
@@ -450,7 +453,7 @@ impl App {
             json!({"client": ctx.client_json()}),
         );
         self.commit_accounts(ChangeSet::one(
-            Write::DeleteSession(credential_hash(cookie)),
+            Write::Account(AccountWrite::DeleteSession(credential_hash(cookie))),
             ev,
         ))
         .await?;
@@ -505,11 +508,11 @@ impl App {
         );
         self.commit_accounts(ChangeSet {
             writes: vec![
-                Write::UpdateUser {
+                Write::Account(AccountWrite::UpdateUser {
                     user: Box::new(next),
                     expected_version: user.version,
-                },
-                Write::DeleteUserSessions(user.id),
+                }),
+                Write::Account(AccountWrite::DeleteUserSessions(user.id)),
             ],
             events: vec![ev],
         })
@@ -553,7 +556,7 @@ impl App {
         );
         self.commit_accounts(ChangeSet {
             writes: vec![
-                Write::InsertUser(Box::new(user.clone())),
+                Write::Account(AccountWrite::InsertUser(Box::new(user.clone()))),
                 setup_write(&setup, user.id, now),
             ],
             events: vec![ev],
@@ -637,11 +640,11 @@ impl App {
         );
         self.commit_accounts(ChangeSet {
             writes: vec![
-                Write::UpdateUser {
+                Write::Account(AccountWrite::UpdateUser {
                     user: Box::new(next.clone()),
                     expected_version: user.version,
-                },
-                Write::SetSetting { key, value: None },
+                }),
+                Write::Account(AccountWrite::SetSetting { key, value: None }),
             ],
             events: vec![ev],
         })
@@ -667,12 +670,12 @@ impl App {
             now,
         );
         self.commit_accounts(ChangeSet::one(
-            Write::SetSetting {
+            Write::Account(AccountWrite::SetSetting {
                 key: format!("bootstrap:{}", credential_hash(&token)),
                 value: Some(custodian_domain::value::format_timestamp(
                     &(now + SETUP_LIFE),
                 )),
-            },
+            }),
             ev,
         ))
         .await?;
@@ -744,8 +747,11 @@ impl App {
             user.id,
             json!({"client": ctx.client_json()}),
         );
-        self.commit_accounts(ChangeSet::one(Write::SetSetting { key, value: None }, ev))
-            .await?;
+        self.commit_accounts(ChangeSet::one(
+            Write::Account(AccountWrite::SetSetting { key, value: None }),
+            ev,
+        ))
+        .await?;
         Ok(user)
     }
 
@@ -801,16 +807,16 @@ impl App {
         let mut changes = audit::diff(&cur.audit_view(), &next.audit_view());
         changes.insert("client".into(), ctx.client_json());
         let now = custodian_domain::now();
-        let mut writes = vec![Write::UpdateUser {
+        let mut writes = vec![Write::Account(AccountWrite::UpdateUser {
             user: Box::new(next.clone()),
             expected_version: cur.version,
-        }];
+        })];
         if next.disabled && !cur.disabled {
-            writes.push(Write::DeleteUserSessions(id));
-            writes.push(Write::RevokeUserTokens {
+            writes.push(Write::Account(AccountWrite::DeleteUserSessions(id)));
+            writes.push(Write::Account(AccountWrite::RevokeUserTokens {
                 user_id: id,
                 at: now,
-            });
+            }));
         }
         let action = if next.role != cur.role {
             "user.role_changed"
@@ -843,8 +849,11 @@ impl App {
             id,
             json!({"client": ctx.client_json()}),
         );
-        self.commit_accounts(ChangeSet::one(Write::DeleteUserSessions(id), ev))
-            .await?;
+        self.commit_accounts(ChangeSet::one(
+            Write::Account(AccountWrite::DeleteUserSessions(id)),
+            ev,
+        ))
+        .await?;
         Ok(())
     }
 
@@ -884,8 +893,11 @@ impl App {
             ctx.request_id.as_deref(),
             now,
         );
-        self.commit_accounts(ChangeSet::one(Write::InsertToken(token.clone()), ev))
-            .await?;
+        self.commit_accounts(ChangeSet::one(
+            Write::Account(AccountWrite::InsertToken(token.clone())),
+            ev,
+        ))
+        .await?;
         Ok(IssuedToken { secret, token })
     }
 
@@ -949,8 +961,11 @@ impl App {
         }
         let now = custodian_domain::now();
         let ev = self.event(ctx, "token.revoked", "token", id, json!({"revoked_at": {"after": now}, "user_id": t.user_id, "client": ctx.client_json()}));
-        self.commit_accounts(ChangeSet::one(Write::RevokeToken { id, at: now }, ev))
-            .await?;
+        self.commit_accounts(ChangeSet::one(
+            Write::Account(AccountWrite::RevokeToken { id, at: now }),
+            ev,
+        ))
+        .await?;
         Ok(ApiToken {
             revoked_at: Some(now),
             ..t
@@ -963,10 +978,10 @@ fn setup_write(token: &str, user: Uuid, now: DateTime<Utc>) -> Write {
         user_id: user,
         until: now + SETUP_LIFE,
     };
-    Write::SetSetting {
+    Write::Account(AccountWrite::SetSetting {
         key: SetupLink::key(&credential_hash(token)),
         value: Some(link.encode()),
-    }
+    })
 }
 
 /// A second factor being enrolled: the secret to add to an authenticator app.
@@ -1033,10 +1048,10 @@ impl App {
             json!({"client": ctx.client_json()}),
         );
         self.commit_accounts(ChangeSet::one(
-            Write::SetSetting {
+            Write::Account(AccountWrite::SetSetting {
                 key: PendingTotp::key(user.id),
                 value: Some(pending.encode()),
-            },
+            }),
             ev,
         ))
         .await?;
@@ -1095,11 +1110,11 @@ impl App {
         );
         self.commit_accounts(ChangeSet {
             writes: vec![
-                Write::UpdateUser {
+                Write::Account(AccountWrite::UpdateUser {
                     user: Box::new(next.clone()),
                     expected_version: user.version,
-                },
-                Write::SetSetting { key, value: None },
+                }),
+                Write::Account(AccountWrite::SetSetting { key, value: None }),
             ],
             events: vec![ev],
         })
@@ -1128,11 +1143,11 @@ impl App {
         );
         self.commit_accounts(ChangeSet {
             writes: vec![
-                Write::UpdateUser {
+                Write::Account(AccountWrite::UpdateUser {
                     user: Box::new(next.clone()),
                     expected_version: user.version,
-                },
-                Write::DeleteUserSessions(id),
+                }),
+                Write::Account(AccountWrite::DeleteUserSessions(id)),
             ],
             events: vec![ev],
         })
@@ -1180,10 +1195,10 @@ impl App {
             if before != req {
                 let ev = self.event(ctx, "settings.updated", "settings", "security", json!({REQUIRE_TOTP_FOR_ADMINS: {"before": before, "after": req}, "client": ctx.client_json()}));
                 self.commit_accounts(ChangeSet::one(
-                    Write::SetSetting {
+                    Write::Account(AccountWrite::SetSetting {
                         key: REQUIRE_TOTP_FOR_ADMINS.into(),
                         value: req.then(|| "true".to_string()),
-                    },
+                    }),
                     ev,
                 ))
                 .await?;

@@ -18,6 +18,7 @@ use custodian_domain::custom::CustomFieldDef;
 use custodian_domain::lifecycle::{self, DisposalRecord, Status};
 use custodian_domain::party::PartyKind;
 use custodian_domain::{value, Problems};
+use custodian_store::AssetWrite;
 use custodian_store::{AssetQuery, ChangeSet, Cursor, Page, StoreError, Write};
 
 use crate::Precondition;
@@ -404,7 +405,8 @@ impl App {
                     ctx.request_id.as_deref(),
                     now,
                 ));
-                cs.writes.push(Write::InsertAsset(Box::new(a.clone())));
+                cs.writes
+                    .push(Write::Asset(AssetWrite::InsertAsset(Box::new(a.clone()))));
                 created.push((*i, a));
             }
             if cs.writes.is_empty() {
@@ -538,10 +540,10 @@ impl App {
         );
         self.store
             .commit(ChangeSet::one(
-                Write::SetIncidentRef {
+                Write::Asset(AssetWrite::SetIncidentRef {
                     asset_id: id,
                     incident_ref,
-                },
+                }),
                 ev,
             ))
             .await?;
@@ -661,10 +663,10 @@ impl App {
             self.check_move_off_premises(&next).await?;
         }
         let changes = self.asset_changes(&cur, &mut next)?;
-        let write = Write::UpdateAsset {
+        let write = Write::Asset(AssetWrite::UpdateAsset {
             asset: Box::new(next.clone()),
             expected_version: cur.version,
-        };
+        });
         let changed = self
             .write_update(ctx, "asset", &id.to_string(), changes, write, if_match)
             .await?;
@@ -756,17 +758,17 @@ impl App {
         next.version += 1;
         next.updated_at = now;
         let mut changes = json!({"status": {"before": t.from, "after": t.to}, "reason": t.reason});
-        let mut writes = vec![Write::UpdateAsset {
+        let mut writes = vec![Write::Asset(AssetWrite::UpdateAsset {
             asset: Box::new(next.clone()),
             expected_version: cur.version,
-        }];
+        })];
         if let Some(d) = &t.disposal {
             changes["disposal"] = disposal_json(d);
-            writes.push(Write::InsertDisposal(d.clone()));
+            writes.push(Write::Asset(AssetWrite::InsertDisposal(d.clone())));
         }
         if let Some(i) = &t.incident {
             changes["incident"] = json!({"incident_ref": i.incident_ref, "reported_at": value::format_timestamp(&i.reported_at), "notes": i.notes});
-            writes.push(Write::InsertIncident(i.clone()));
+            writes.push(Write::Asset(AssetWrite::InsertIncident(i.clone())));
         }
         let ev = NewEvent::new(
             &ctx.actor,
@@ -877,7 +879,10 @@ impl App {
             now,
         );
         self.store
-            .commit(ChangeSet::one(Write::InsertRelation(rel.clone()), ev))
+            .commit(ChangeSet::one(
+                Write::Asset(AssetWrite::InsertRelation(rel.clone())),
+                ev,
+            ))
             .await?;
         Ok(relation_json(&rel, id, Some(&to)))
     }
@@ -903,7 +908,10 @@ impl App {
             now,
         );
         self.store
-            .commit(ChangeSet::one(Write::DeleteRelation(relation_id), ev))
+            .commit(ChangeSet::one(
+                Write::Asset(AssetWrite::DeleteRelation(relation_id)),
+                ev,
+            ))
             .await?;
         Ok(())
     }
@@ -988,10 +996,10 @@ impl App {
         );
         self.store
             .commit(ChangeSet {
-                writes: vec![Write::UpdateAsset {
+                writes: vec![Write::Asset(AssetWrite::UpdateAsset {
                     asset: Box::new(next.clone()),
                     expected_version: cur.version,
-                }],
+                })],
                 events: vec![ev],
             })
             .await

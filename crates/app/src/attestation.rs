@@ -10,6 +10,7 @@ use custodian_domain::attestation::{
     Answer, Attestation, AttestationOwner, AttestationStatus, CampaignRequest, OwnerResponse,
 };
 use custodian_domain::audit::{self, NewEvent};
+use custodian_store::AttestationWrite;
 use custodian_store::{ChangeSet, Cursor, Page, Write};
 
 use crate::Precondition;
@@ -114,7 +115,7 @@ impl App {
         );
         self.store
             .commit(ChangeSet::one(
-                Write::InsertAttestation(Box::new(a.clone())),
+                Write::Attestation(AttestationWrite::InsertAttestation(Box::new(a.clone()))),
                 NewEvent::created(
                     &ctx.actor,
                     "attestation.opened",
@@ -262,12 +263,12 @@ impl App {
         changes.insert("owner_id".into(), json!(after.owner_id));
         self.store
             .commit(ChangeSet::one(
-                Write::UpdateAttestation {
+                Write::Attestation(AttestationWrite::UpdateAttestation {
                     id,
                     attestation: None,
                     owners: vec![after],
                     expected_version: cur.version,
-                },
+                }),
                 NewEvent::new(
                     &ctx.actor,
                     "attestation.answered",
@@ -312,12 +313,12 @@ impl App {
         );
         self.store
             .commit(ChangeSet::one(
-                Write::UpdateAttestation {
+                Write::Attestation(AttestationWrite::UpdateAttestation {
                     id,
                     attestation: Some(Box::new(next.clone())),
                     owners: vec![],
                     expected_version: cur.version,
-                },
+                }),
                 NewEvent::new(
                     &ctx.actor,
                     "attestation.closed",

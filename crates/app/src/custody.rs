@@ -17,6 +17,7 @@ use custodian_domain::custody::{
 use custodian_domain::exception::ExceptionRule;
 use custodian_domain::lifecycle::Status;
 use custodian_domain::party::Party;
+use custodian_store::{AssetWrite, CustodyWrite};
 use custodian_store::{AssignmentQuery, ChangeSet, Page, Write};
 
 use crate::rules::{self, Enforcement};
@@ -426,7 +427,10 @@ impl App {
             ctx.request_id.as_deref(),
             now,
         ));
-        cs.writes.push(Write::InsertAssignment(Box::new(a.clone())));
+        cs.writes
+            .push(Write::Custody(CustodyWrite::InsertAssignment(Box::new(
+                a.clone(),
+            ))));
         let mut changes = json!({"assignment_id": a.id, "person_id": a.person_id, "host_id": a.host_id,
             "off_premises": a.off_premises, "expected_return_at": a.expected_return_at});
         if asset_changed {
@@ -435,10 +439,10 @@ impl App {
             if let Value::Object(diff) = &mut changes {
                 diff.extend(audit::diff(&asset.audit_view(), &next_asset.audit_view()));
             }
-            cs.writes.push(Write::UpdateAsset {
+            cs.writes.push(Write::Asset(AssetWrite::UpdateAsset {
                 asset: Box::new(next_asset),
                 expected_version: asset.version,
-            });
+            }));
         }
         cs.events.push(NewEvent::new(
             &ctx.actor,
@@ -537,10 +541,10 @@ impl App {
                 }
                 na.version += 1;
                 na.updated_at = now;
-                cs.writes.push(Write::UpdateAsset {
+                cs.writes.push(Write::Asset(AssetWrite::UpdateAsset {
                     asset: Box::new(na),
                     expected_version: asset.version,
-                });
+                }));
             }
             cs.events.push(NewEvent::new(
                 &ctx.actor,
@@ -565,10 +569,10 @@ impl App {
         now: DateTime<Utc>,
     ) -> ChangeSet {
         ChangeSet {
-            writes: vec![Write::UpdateAssignment {
+            writes: vec![Write::Custody(CustodyWrite::UpdateAssignment {
                 assignment: Box::new(next.clone()),
                 expected_version: cur.version,
-            }],
+            })],
             events: vec![NewEvent::new(
                 &ctx.actor,
                 action,

@@ -9,6 +9,7 @@ use custodian_domain::audit::{self};
 use custodian_domain::exception::{ExceptionRule, ExceptionStatus, PolicyException};
 use custodian_domain::input::Input;
 use custodian_domain::value;
+use custodian_store::ExceptionWrite;
 use custodian_store::{ExceptionQuery, Page, Write};
 
 use crate::Precondition;
@@ -117,7 +118,7 @@ impl App {
             "exception",
             &x.id.to_string(),
             &view(&x),
-            Write::InsertException(Box::new(x.clone())),
+            Write::Exception(ExceptionWrite::InsertException(Box::new(x.clone()))),
             now,
         )
         .await?;
@@ -217,10 +218,10 @@ impl App {
         );
         self.store
             .commit(custodian_store::ChangeSet::one(
-                Write::UpdateException {
+                Write::Exception(ExceptionWrite::UpdateException {
                     exception: Box::new(next.clone()),
                     expected_version: cur.version,
-                },
+                }),
                 ev,
             ))
             .await

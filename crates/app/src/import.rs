@@ -13,6 +13,7 @@ use custodian_domain::asset::{self, Asset, AssetDraft};
 use custodian_domain::audit::NewEvent;
 use custodian_domain::party::PartyKind;
 use custodian_domain::value;
+use custodian_store::AssetWrite;
 use custodian_store::{ChangeSet, MatchKey, PartyRef, Write};
 
 use crate::{App, AppError, Ctx, Result};
@@ -368,10 +369,10 @@ impl App {
                                 ctx.request_id.as_deref(),
                                 now,
                             ));
-                            cs.writes.push(Write::UpdateAsset {
+                            cs.writes.push(Write::Asset(AssetWrite::UpdateAsset {
                                 asset: Box::new(next),
                                 expected_version: cur.version,
-                            });
+                            }));
                         }
                     }
                     continue;
@@ -453,7 +454,8 @@ impl App {
                     ctx.request_id.as_deref(),
                     now,
                 ));
-                cs.writes.push(Write::InsertAsset(Box::new(a)));
+                cs.writes
+                    .push(Write::Asset(AssetWrite::InsertAsset(Box::new(a))));
                 report.created += 1;
             }
             if !cs.events.is_empty() {

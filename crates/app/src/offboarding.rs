@@ -20,6 +20,7 @@ use custodian_domain::offboarding::{
     OpenRequest, Settlement, MAX_ITEMS_PER_KIND, NOTICE_CONTROLS,
 };
 use custodian_domain::party::{Delegation, Party, PartyKind, PersonStatus};
+use custodian_store::{AccountWrite, AssetWrite, OffboardingWrite, PartyWrite};
 use custodian_store::{
     AssetQuery, AssignmentQuery, ChangeSet, DelegationQuery, OffboardingQuery, Page, Within, Write,
 };
@@ -427,7 +428,7 @@ impl App {
             Value::Array(c.items.iter().map(|i| json!(i.title)).collect()),
         );
         let cs = ChangeSet::one(
-            Write::InsertOffboarding(Box::new(c.clone())),
+            Write::Offboarding(OffboardingWrite::InsertOffboarding(Box::new(c.clone()))),
             NewEvent::created(
                 &ctx.actor,
                 "offboarding.opened",
@@ -659,7 +660,7 @@ impl App {
     ) -> ChangeSet {
         changes.extend(audit::diff(&cur.audit_view(), &next.audit_view()));
         ChangeSet::one(
-            Write::UpdateOffboarding {
+            Write::Offboarding(OffboardingWrite::UpdateOffboarding {
                 case: Box::new(next.clone()),
                 items: next
                     .items
@@ -668,7 +669,7 @@ impl App {
                     .map(|item| item.id)
                     .collect(),
                 expected_version: cur.version,
-            },
+            }),
             NewEvent::new(
                 &ctx.actor,
                 action,
@@ -959,10 +960,10 @@ impl App {
         let mut changes = audit::diff(&asset.audit_view(), &next.audit_view());
         changes.insert("reason".into(), json!(why));
         ChangeSet::one(
-            Write::UpdateAsset {
+            Write::Asset(AssetWrite::UpdateAsset {
                 asset: Box::new(next),
                 expected_version: asset.version,
-            },
+            }),
             NewEvent::new(
                 &ctx.actor,
                 "asset.handed_over",
@@ -997,11 +998,11 @@ impl App {
                 ctx.request_id.as_deref(),
                 now,
             ));
-            cs.writes.push(Write::EndDelegation {
+            cs.writes.push(Write::Party(PartyWrite::EndDelegation {
                 id: d.id,
                 ended_at: now,
                 reason,
-            });
+            }));
         }
         let (owner, delegate) = if d.delegate_id == person {
             (d.owner_id, to.id)
@@ -1038,7 +1039,8 @@ impl App {
                 ctx.request_id.as_deref(),
                 now,
             ));
-            cs.writes.push(Write::InsertDelegation(n));
+            cs.writes
+                .push(Write::Party(PartyWrite::InsertDelegation(n)));
         }
         Ok(cs)
     }
@@ -1097,15 +1099,17 @@ impl App {
             changes.insert("reason".into(), json!("offboarding"));
             cs.events
                 .push(self.event(ctx, "user.updated", "user", u.id, Value::Object(changes)));
-            cs.writes.push(Write::UpdateUser {
+            cs.writes.push(Write::Account(AccountWrite::UpdateUser {
                 user: Box::new(next),
                 expected_version: u.version,
-            });
-            cs.writes.push(Write::DeleteUserSessions(u.id));
-            cs.writes.push(Write::RevokeUserTokens {
-                user_id: u.id,
-                at: now,
-            });
+            }));
+            cs.writes
+                .push(Write::Account(AccountWrite::DeleteUserSessions(u.id)));
+            cs.writes
+                .push(Write::Account(AccountWrite::RevokeUserTokens {
+                    user_id: u.id,
+                    at: now,
+                }));
         }
         Ok(cs)
     }
@@ -1269,10 +1273,10 @@ fn back_to_stock(ctx: &Ctx, asset: &Asset, condition: &str, now: DateTime<Utc>) 
     let mut changes = audit::diff(&asset.audit_view(), &next.audit_view());
     changes.insert("condition".into(), json!(condition));
     ChangeSet {
-        writes: vec![Write::UpdateAsset {
+        writes: vec![Write::Asset(AssetWrite::UpdateAsset {
             asset: Box::new(next),
             expected_version: asset.version,
-        }],
+        })],
         events: vec![NewEvent::new(
             &ctx.actor,
             "asset.returned",

@@ -8,6 +8,7 @@ use custodian_domain::access::Action;
 use custodian_domain::audit::{self, NewEvent};
 use custodian_domain::party::{Delegation, Party, PartyKind, PersonStatus};
 use custodian_domain::Problems;
+use custodian_store::PartyWrite;
 use custodian_store::{ChangeSet, DelegationQuery, Page, PartyQuery, Write};
 
 use crate::Precondition;
@@ -94,7 +95,7 @@ impl App {
             "party",
             &p.id.to_string(),
             &party_view(&p),
-            Write::InsertParty(Box::new(p.clone())),
+            Write::Party(PartyWrite::InsertParty(Box::new(p.clone()))),
             now,
         )
         .await?;
@@ -203,10 +204,10 @@ impl App {
             return Ok(cur);
         }
         let mut cs = ChangeSet::one(
-            Write::UpdateParty {
+            Write::Party(PartyWrite::UpdateParty {
                 party: Box::new(next.clone()),
                 expected_version: cur.version,
-            },
+            }),
             NewEvent::new(
                 &ctx.actor,
                 "party.updated",
@@ -246,11 +247,11 @@ impl App {
                         ctx.request_id.as_deref(),
                         now,
                     ));
-                    cs.writes.push(Write::EndDelegation {
+                    cs.writes.push(Write::Party(PartyWrite::EndDelegation {
                         id: d.id,
                         ended_at: now,
                         reason,
-                    });
+                    }));
                 }
             }
         }
@@ -306,7 +307,7 @@ impl App {
             "delegation",
             &d.id.to_string(),
             view.as_object().unwrap_or(&Map::new()),
-            Write::InsertDelegation(d.clone()),
+            Write::Party(PartyWrite::InsertDelegation(d.clone())),
             now,
         )
         .await?;
@@ -413,11 +414,11 @@ impl App {
         );
         self.store
             .commit(ChangeSet::one(
-                Write::EndDelegation {
+                Write::Party(PartyWrite::EndDelegation {
                     id,
                     ended_at: now,
                     reason: reason.clone(),
-                },
+                }),
                 ev,
             ))
             .await?;

@@ -11,6 +11,7 @@ use custodian_domain::policy::{
     accepted_versions, AckSource, Acknowledgement, PolicyDocument, PolicyStatus, PolicyVersion,
 };
 use custodian_domain::{value, Problems};
+use custodian_store::PolicyWrite;
 use custodian_store::{AcknowledgementQuery, ChangeSet, Page, Write};
 
 use crate::Precondition;
@@ -127,7 +128,7 @@ impl App {
             "policy",
             &p.id.to_string(),
             &view,
-            Write::InsertPolicy(Box::new(p.clone())),
+            Write::Policy(PolicyWrite::InsertPolicy(Box::new(p.clone()))),
             now,
         )
         .await?;
@@ -158,10 +159,10 @@ impl App {
                 "policy",
                 &id.to_string(),
                 changes,
-                Write::UpdatePolicy {
+                Write::Policy(PolicyWrite::UpdatePolicy {
                     policy: Box::new(next.clone()),
                     expected_version: cur.version,
-                },
+                }),
                 if_match,
             )
             .await?;
@@ -233,10 +234,10 @@ impl App {
                 old.id,
                 json!({"status": {"before": old.status, "after": sup.status}, "by": next.id}),
             ));
-            writes.push(Write::UpdatePolicy {
+            writes.push(Write::Policy(PolicyWrite::UpdatePolicy {
                 policy: Box::new(sup),
                 expected_version: old.version,
-            });
+            }));
         }
         events.push(self.event(
             ctx,
@@ -245,10 +246,10 @@ impl App {
             id,
             Value::Object(audit::diff(&cur.audit_view(), &next.audit_view())),
         ));
-        writes.push(Write::UpdatePolicy {
+        writes.push(Write::Policy(PolicyWrite::UpdatePolicy {
             policy: Box::new(next.clone()),
             expected_version: cur.version,
-        });
+        }));
         self.store
             .commit(ChangeSet { writes, events })
             .await
@@ -482,7 +483,7 @@ impl App {
         let ev = self.ack_event(ctx, &ack, &current);
         self.store
             .commit(ChangeSet::one(
-                Write::InsertAcknowledgement(ack.clone()),
+                Write::Policy(PolicyWrite::InsertAcknowledgement(ack.clone())),
                 ev,
             ))
             .await?;
@@ -674,7 +675,8 @@ impl App {
             let mut cs = ChangeSet::default();
             for (a, p) in &out {
                 cs.events.push(self.ack_event(ctx, a, p));
-                cs.writes.push(Write::InsertAcknowledgement(a.clone()));
+                cs.writes
+                    .push(Write::Policy(PolicyWrite::InsertAcknowledgement(a.clone())));
             }
             self.store.commit(cs).await?;
         }

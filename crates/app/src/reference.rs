@@ -9,6 +9,7 @@ use custodian_domain::audit::{self, NewEvent};
 use custodian_domain::classification::{self, Classification};
 use custodian_domain::custom::CustomFieldDef;
 use custodian_domain::location::Location;
+use custodian_store::ReferenceWrite;
 use custodian_store::{ChangeSet, Cursor, Page, Write};
 
 use crate::Precondition;
@@ -45,7 +46,8 @@ impl App {
                 ctx.request_id.as_deref(),
                 now,
             ));
-            cs.writes.push(Write::InsertClassification(l));
+            cs.writes
+                .push(Write::Reference(ReferenceWrite::InsertClassification(l)));
         }
         self.store.commit(cs).await?;
         self.forget_scheme();
@@ -94,7 +96,7 @@ impl App {
             "location",
             &l.id.to_string(),
             &view(&l),
-            Write::InsertLocation(l.clone()),
+            Write::Reference(ReferenceWrite::InsertLocation(l.clone())),
             now,
         )
         .await?;
@@ -136,10 +138,10 @@ impl App {
         let now = custodian_domain::now();
         let next = cur.patched(&patch, &defs, now)?;
         self.check_parent(id, next.parent_id).await?;
-        let write = Write::UpdateLocation {
+        let write = Write::Reference(ReferenceWrite::UpdateLocation {
             location: next.clone(),
             expected_version: cur.version,
-        };
+        });
         let changed = self
             .write_update(
                 ctx,
@@ -184,7 +186,7 @@ impl App {
             "classification",
             &c.key,
             &view(&c),
-            Write::InsertClassification(c.clone()),
+            Write::Reference(ReferenceWrite::InsertClassification(c.clone())),
             now,
         )
         .await?;
@@ -204,10 +206,10 @@ impl App {
         let cur = self.get_classification(ctx, key).await?;
         check_version("classification", key, &if_match, cur.version)?;
         let next = cur.patched(&patch, custodian_domain::now())?;
-        let write = Write::UpdateClassification {
+        let write = Write::Reference(ReferenceWrite::UpdateClassification {
             level: next.clone(),
             expected_version: cur.version,
-        };
+        });
         let changed = self
             .write_update(
                 ctx,
@@ -252,7 +254,10 @@ impl App {
             now,
         );
         self.store
-            .commit(ChangeSet::one(Write::DeleteClassification(key.into()), ev))
+            .commit(ChangeSet::one(
+                Write::Reference(ReferenceWrite::DeleteClassification(key.into())),
+                ev,
+            ))
             .await?;
         self.forget_scheme();
         Ok(())
@@ -289,7 +294,7 @@ impl App {
             "custom_field",
             &d.id.to_string(),
             &view(&d),
-            Write::InsertCustomField(d.clone()),
+            Write::Reference(ReferenceWrite::InsertCustomField(d.clone())),
             now,
         )
         .await?;
@@ -309,10 +314,10 @@ impl App {
         let cur = self.get_custom_field(ctx, id).await?;
         check_version("custom field", id, &if_match, cur.version)?;
         let next = cur.patched(&patch, custodian_domain::now())?;
-        let write = Write::UpdateCustomField {
+        let write = Write::Reference(ReferenceWrite::UpdateCustomField {
             def: next.clone(),
             expected_version: cur.version,
-        };
+        });
         let changed = self
             .write_update(
                 ctx,
@@ -348,7 +353,10 @@ impl App {
             now,
         );
         self.store
-            .commit(ChangeSet::one(Write::DeleteCustomField(id), ev))
+            .commit(ChangeSet::one(
+                Write::Reference(ReferenceWrite::DeleteCustomField(id)),
+                ev,
+            ))
             .await?;
         self.forget_scheme();
         Ok(())

@@ -5,6 +5,7 @@
 use serde_json::{json, Map, Value};
 
 use custodian_domain::access::Action;
+use custodian_store::AccountWrite;
 use custodian_store::{ChangeSet, Write};
 
 use crate::{App, AppError, Ctx, Result};
@@ -104,10 +105,10 @@ impl App {
                 continue;
             }
             changes.insert(k.into(), json!({"before": before, "after": v}));
-            set.writes.push(Write::SetSetting {
+            set.writes.push(Write::Account(AccountWrite::SetSetting {
                 key: k.into(),
                 value: Some(v),
-            });
+            }));
         }
         if !changes.is_empty() {
             set.events.push(self.event(

@@ -7,6 +7,7 @@
 //! When no key is configured, [`Sealer::load_or_create`] generates one into the data
 //! directory, readable by its owner only.
 
+use custodian_store::{AccountWrite, AssetWrite};
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -568,10 +569,10 @@ impl crate::App {
                         asset_secrets += 1;
                     }
                     if changed {
-                        writes.push(Write::UpdateAsset {
+                        writes.push(Write::Asset(AssetWrite::UpdateAsset {
                             expected_version: a.version,
                             asset: Box::new(next),
-                        });
+                        }));
                     }
                 }
                 match page.next_cursor {
@@ -596,10 +597,10 @@ impl crate::App {
                         sealed: new.seal(&plain, &context).map_err(secret_error)?,
                         ..pending
                     };
-                    writes.push(Write::SetSetting {
+                    writes.push(Write::Account(AccountWrite::SetSetting {
                         key: pending_key,
                         value: Some(resealed.encode()),
-                    });
+                    }));
                     totp_secrets += 1;
                 }
                 let Some(stored) = &u.totp_secret else {
@@ -610,10 +611,10 @@ impl crate::App {
                 let mut next = u.clone();
                 next.totp_secret = Some(new.seal(&plain, &context).map_err(secret_error)?);
                 totp_secrets += 1;
-                writes.push(Write::UpdateUser {
+                writes.push(Write::Account(AccountWrite::UpdateUser {
                     expected_version: u.version,
                     user: Box::new(next),
-                });
+                }));
             }
             match page.next_cursor {
                 Some(c) => cursor = Some(c),

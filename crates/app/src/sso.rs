@@ -13,6 +13,7 @@ use custodian_domain::access::Role;
 use custodian_domain::account::User;
 use custodian_domain::audit::{Actor, NewEvent};
 use custodian_domain::party::PersonStatus;
+use custodian_store::AccountWrite;
 use custodian_store::{ChangeSet, Write};
 
 use crate::accounts::SignedIn;
@@ -140,7 +141,9 @@ impl App {
                     ctx.request_id.as_deref(),
                     now,
                 ));
-                writes.push(Write::InsertUser(Box::new(next.clone())));
+                writes.push(Write::Account(AccountWrite::InsertUser(Box::new(
+                    next.clone(),
+                ))));
             }
             Some(cur) if *cur != next => {
                 next.version += 1;
@@ -155,10 +158,10 @@ impl App {
                     "user.sso_linked"
                 };
                 events.push(self.event(&as_user, action, "user", next.id, Value::Object(changes)));
-                writes.push(Write::UpdateUser {
+                writes.push(Write::Account(AccountWrite::UpdateUser {
                     user: Box::new(next.clone()),
                     expected_version: cur.version,
-                });
+                }));
             }
             Some(_) => {}
         }

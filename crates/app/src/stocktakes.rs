@@ -15,6 +15,7 @@ use custodian_domain::stocktake::{
     StocktakeStatus,
 };
 use custodian_domain::value;
+use custodian_store::{AssetWrite, StocktakeWrite};
 use custodian_store::{
     ChangeSet, Cursor, MatchKey, Page, ScanQuery, StocktakeCounts, StocktakeQuery, StoreError,
     Write,
@@ -163,7 +164,7 @@ impl App {
             "stocktake",
             &t.id.to_string(),
             &view(&t),
-            Write::InsertStocktake(Box::new(t.clone())),
+            Write::Stocktake(StocktakeWrite::InsertStocktake(Box::new(t.clone()))),
             now,
         )
         .await?;
@@ -301,7 +302,9 @@ impl App {
         };
         let mut cs = ChangeSet::default();
         cs.writes
-            .push(Write::InsertStocktakeScan(Box::new(scan.clone())));
+            .push(Write::Stocktake(StocktakeWrite::InsertStocktakeScan(
+                Box::new(scan.clone()),
+            )));
         cs.events.push(NewEvent::new(
             &ctx.actor,
             "stocktake.scanned",
@@ -332,10 +335,10 @@ impl App {
                 ctx.request_id.as_deref(),
                 now,
             ));
-            cs.writes.push(Write::UpdateAsset {
+            cs.writes.push(Write::Asset(AssetWrite::UpdateAsset {
                 asset: Box::new(next.clone()),
                 expected_version: a.version,
-            });
+            }));
             after = Some(next);
         }
         match self.store.commit(cs).await {
@@ -402,10 +405,10 @@ impl App {
         );
         self.store
             .commit(ChangeSet::one(
-                Write::CloseStocktake {
+                Write::Stocktake(StocktakeWrite::CloseStocktake {
                     stocktake: Box::new(next.clone()),
                     expected_version: cur.version,
-                },
+                }),
                 ev,
             ))
             .await

@@ -563,7 +563,8 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
                 .with_context(|| format!("cannot open the database {}", redact(&env.database)))?;
             let applied = store.migrate().await?;
             // A new database, or the upgrade that added seals, has its head sealed now.
-            custodian_store::Store::use_chain_key(&store, env.sealer()?.key.chain_key()).await?;
+            custodian_store::AuditStore::use_chain_key(&store, env.sealer()?.key.chain_key())
+                .await?;
             let v = store.schema_version().await?;
             if applied.is_empty() {
                 println!("The database is up to date (schema version {v}).");

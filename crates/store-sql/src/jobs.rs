@@ -128,3 +128,26 @@ pub(crate) async fn purge_setup_links(pools: &Pools, now: DateTime<Utc>) -> Resu
     conn.commit().await?;
     Ok(n)
 }
+
+use super::*;
+use custodian_store::*;
+
+#[async_trait]
+impl JobStore for SqlStore {
+    async fn claim_job(
+        &self,
+        name: &str,
+        due_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        jobs::claim(&self.pools, name, due_before, now).await
+    }
+
+    async fn finish_job(&self, name: &str, at: DateTime<Utc>, outcome: &str) -> Result<()> {
+        jobs::finish(&self.pools, name, at, outcome).await
+    }
+
+    async fn job_runs(&self) -> Result<Vec<custodian_store::JobRun>> {
+        jobs::runs(&self.pools).await
+    }
+}

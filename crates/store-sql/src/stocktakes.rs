@@ -188,3 +188,68 @@ impl SqlStore {
         Ok(out)
     }
 }
+
+use super::*;
+use crate::tx::SqlTx;
+use custodian_store::*;
+
+#[async_trait]
+impl StocktakeStore for SqlStore {
+    async fn stocktake(&self, id: Uuid) -> Result<Option<Stocktake>> {
+        self.stocktake_sql(id).await
+    }
+
+    async fn list_stocktakes(&self, q: &StocktakeQuery) -> Result<Page<Stocktake>> {
+        self.list_stocktakes_sql(q).await
+    }
+
+    async fn list_stocktake_scans(&self, q: &ScanQuery) -> Result<Page<StocktakeScan>> {
+        self.list_stocktake_scans_sql(q).await
+    }
+
+    async fn stocktake_missing(
+        &self,
+        stocktake: &Stocktake,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<Asset>> {
+        self.stocktake_missing_sql(stocktake, limit, cursor).await
+    }
+
+    async fn stocktake_counts(&self, stocktake: &Stocktake) -> Result<StocktakeCounts> {
+        self.stocktake_counts_sql(stocktake).await
+    }
+}
+
+impl SqlTx {
+    /// Applies a change to stocktakes and their scans.
+    pub(crate) async fn write_stocktakes(&mut self, w: StocktakeWrite) -> Result<()> {
+        match w {
+            StocktakeWrite::InsertStocktake(t) => {
+                self.insert_row("stocktakes", rows::stocktake_values(&t))
+                    .await
+            }
+            StocktakeWrite::CloseStocktake {
+                stocktake,
+                expected_version,
+            } => {
+                self.update_row(
+                    "stocktakes",
+                    "stocktake",
+                    stocktake.id,
+                    rows::stocktake_values(&stocktake),
+                    expected_version,
+                )
+                .await?;
+                self.conn
+                    .execute(crate::stocktakes::snapshot_missing(&stocktake))
+                    .await
+                    .map(drop)
+            }
+            StocktakeWrite::InsertStocktakeScan(x) => {
+                self.insert_row("stocktake_scans", rows::scan_values(&x))
+                    .await
+            }
+        }
+    }
+}

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use custodian_domain::asset::{format_asset_number, Asset};
 use custodian_domain::audit::NewEvent;
-use custodian_store::{ChangeSet, MatchKey, Result, StoreError, Tx, Write};
+use custodian_store::{AssetWrite, ChangeSet, MatchKey, Result, StoreError, Tx, Write};
 
 use custodian_domain::audit::ChainKey;
 
@@ -136,7 +136,7 @@ impl SqlTx {
         }
     }
 
-    fn pg(&self) -> bool {
+    pub(crate) fn pg(&self) -> bool {
         self.conn.dialect() == Dialect::Postgres
     }
 
@@ -223,7 +223,7 @@ impl SqlTx {
     /// Locks and reads the chain head, and checks its seal. On PostgreSQL the row lock
     /// serialises writers until commit, so sequence order is commit order; SQLite's single
     /// writer does the same.
-    async fn head(&mut self) -> Result<(i64, String)> {
+    pub(crate) async fn head(&mut self) -> Result<(i64, String)> {
         if let Some(h) = &self.head {
             return Ok(h.clone());
         }
@@ -234,7 +234,7 @@ impl SqlTx {
         Ok(h)
     }
 
-    async fn insert_assets(&mut self, assets: &[Asset]) -> Result<()> {
+    pub(crate) async fn insert_assets(&mut self, assets: &[Asset]) -> Result<()> {
         for chunk in assets.chunks(BATCH) {
             let sql = assets_sql(self.insert_verb(), chunk);
             self.insert_asset_chunk(chunk, sql).await?;
@@ -243,7 +243,7 @@ impl SqlTx {
     }
 
     /// Runs one chunk's insert (built by [`assets_sql`]) and adds its side rows.
-    async fn insert_asset_chunk(&mut self, chunk: &[Asset], sql: Sql) -> Result<()> {
+    pub(crate) async fn insert_asset_chunk(&mut self, chunk: &[Asset], sql: Sql) -> Result<()> {
         let seqs: HashMap<Uuid, i64> = self
             .conn
             .fetch_all(sql)
@@ -255,7 +255,7 @@ impl SqlTx {
     }
 
     /// Tags and external ids live in their own indexed tables.
-    async fn insert_side_rows(
+    pub(crate) async fn insert_side_rows(
         &mut self,
         assets: &[Asset],
         seqs: &HashMap<Uuid, i64>,
@@ -318,7 +318,7 @@ impl SqlTx {
         Ok(())
     }
 
-    async fn update_asset(&mut self, a: &Asset, expected_version: i64) -> Result<()> {
+    pub(crate) async fn update_asset(&mut self, a: &Asset, expected_version: i64) -> Result<()> {
         let mut sql = rows::update_versioned(
             "assets",
             "id",
@@ -349,7 +349,7 @@ impl SqlTx {
             .await
     }
 
-    async fn insert_row(
+    pub(crate) async fn insert_row(
         &mut self,
         table: &str,
         values: Vec<(&'static str, crate::db::Arg)>,
@@ -361,7 +361,7 @@ impl SqlTx {
     }
 
     /// Replaces the row with this id if its version is still `expected`.
-    async fn update_row(
+    pub(crate) async fn update_row(
         &mut self,
         table: &str,
         entity: &'static str,
@@ -387,7 +387,7 @@ impl SqlTx {
         Ok(())
     }
 
-    async fn missing_or_stale(
+    pub(crate) async fn missing_or_stale(
         &mut self,
         table: &str,
         entity: &'static str,
@@ -412,7 +412,7 @@ impl SqlTx {
         }
     }
 
-    async fn set_members(&mut self, team: Uuid, members: &[Uuid]) -> Result<()> {
+    pub(crate) async fn set_members(&mut self, team: Uuid, members: &[Uuid]) -> Result<()> {
         self.conn
             .execute(Sql::new("DELETE FROM team_members WHERE team_id = $1").bind(team))
             .await?;
@@ -426,565 +426,16 @@ impl SqlTx {
 
     async fn write(&mut self, w: Write) -> Result<()> {
         match w {
-            Write::InsertAsset(a) => self.insert_assets(std::slice::from_ref(&a)).await,
-            Write::UpdateAsset {
-                asset,
-                expected_version,
-            } => self.update_asset(&asset, expected_version).await,
-            Write::InsertDisposal(d) => {
-                let sql = rows::insert(
-                    "disposals",
-                    vec![
-                        ("asset_id", d.asset_id.into()),
-                        ("method", d.method.as_str().into()),
-                        ("performed_by", d.performed_by.into()),
-                        ("performed_at", d.performed_at.into()),
-                        ("certificate_ref", d.certificate_ref.into()),
-                        ("verified_by", d.verified_by.into()),
-                        ("notes", d.notes.into()),
-                    ],
-                );
-                self.conn.execute(sql).await.map(drop)
-            }
-            Write::SetIncidentRef {
-                asset_id,
-                incident_ref,
-            } => {
-                self.conn
-                    .execute(
-                        Sql::new("UPDATE incidents SET incident_ref = $1 WHERE asset_id = $2 AND incident_ref IS NULL")
-                            .bind(incident_ref)
-                            .bind(asset_id),
-                    )
-                    .await
-                    .map(drop)
-            }
-            Write::InsertIncident(i) => {
-                let sql = rows::insert(
-                    "incidents",
-                    vec![
-                        ("asset_id", i.asset_id.into()),
-                        ("status", i.status.as_str().into()),
-                        ("reported_at", i.reported_at.into()),
-                        ("incident_ref", i.incident_ref.into()),
-                        ("notes", i.notes.into()),
-                    ],
-                );
-                self.conn.execute(sql).await.map(drop)
-            }
-            Write::InsertRelation(r) => {
-                let sql = rows::insert(
-                    "relations",
-                    vec![
-                        ("id", r.id.into()),
-                        ("from_id", r.from_id.into()),
-                        ("to_id", r.to_id.into()),
-                        ("type", r.relation_type.as_str().into()),
-                        ("created_at", r.created_at.into()),
-                    ],
-                );
-                self.conn.execute(sql).await.map(drop)
-            }
-            Write::DeleteRelation(id) => {
-                let n = self
-                    .conn
-                    .execute(Sql::new("DELETE FROM relations WHERE id = $1").bind(id))
-                    .await?;
-                if n == 0 {
-                    return Err(StoreError::NotFound {
-                        entity: "relation",
-                        id: id.to_string(),
-                    });
-                }
-                Ok(())
-            }
-            Write::InsertParty(p) => {
-                self.conn
-                    .execute(rows::insert("parties", rows::party_values(&p)))
-                    .await?;
-                self.set_members(p.id, &p.member_ids).await
-            }
-            Write::UpdateParty {
-                party,
-                expected_version,
-            } => {
-                let n = self
-                    .conn
-                    .execute(rows::update_versioned(
-                        "parties",
-                        "id",
-                        party.id.into(),
-                        rows::party_values(&party),
-                        expected_version,
-                    ))
-                    .await?;
-                if n == 0 {
-                    return Err(self
-                        .missing_or_stale(
-                            "parties",
-                            "party",
-                            party.id.into(),
-                            party.id.to_string(),
-                            expected_version,
-                        )
-                        .await);
-                }
-                self.set_members(party.id, &party.member_ids).await
-            }
-            Write::InsertPolicy(p) => self.insert_row("policies", rows::policy_values(&p)).await,
-            Write::UpdatePolicy {
-                policy,
-                expected_version,
-            } => {
-                self.update_row(
-                    "policies",
-                    "policy",
-                    policy.id,
-                    rows::policy_values(&policy),
-                    expected_version,
-                )
-                .await
-            }
-            Write::InsertAcknowledgement(a) => {
-                self.insert_row("acknowledgements", rows::ack_values(&a))
-                    .await
-            }
-            Write::InsertAssignment(a) => {
-                self.insert_row("assignments", rows::assignment_values(&a))
-                    .await
-            }
-            Write::UpdateAssignment {
-                assignment,
-                expected_version,
-            } => {
-                self.update_row(
-                    "assignments",
-                    "assignment",
-                    assignment.id,
-                    rows::assignment_values(&assignment),
-                    expected_version,
-                )
-                .await
-            }
-            Write::InsertException(x) => {
-                self.insert_row("exceptions", rows::exception_values(&x))
-                    .await?;
-                for (i, a) in x.asset_ids.iter().enumerate() {
-                    self.conn
-                        .execute(Sql::new("INSERT INTO exception_assets (exception_id, asset_id, position) VALUES ($1, $2, $3)").bind(x.id).bind(*a).bind(i as i64))
-                        .await?;
-                }
-                Ok(())
-            }
-            Write::UpdateException {
-                exception,
-                expected_version,
-            } => {
-                self.update_row(
-                    "exceptions",
-                    "exception",
-                    exception.id,
-                    rows::exception_values(&exception),
-                    expected_version,
-                )
-                .await
-            }
-            Write::InsertOffboarding(c) => {
-                self.insert_row("offboardings", rows::offboarding_values(&c))
-                    .await?;
-                for (i, item) in c.items.iter().enumerate() {
-                    self.insert_row("offboarding_items", rows::item_values(c.id, i, item))
-                        .await?;
-                }
-                Ok(())
-            }
-            Write::UpdateOffboarding {
-                case,
-                items,
-                expected_version,
-            } => {
-                self.update_row(
-                    "offboardings",
-                    "offboarding case",
-                    case.id,
-                    rows::offboarding_values(&case),
-                    expected_version,
-                )
-                .await?;
-                let written = case
-                    .items
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, item)| items.contains(&item.id));
-                for (i, item) in written {
-                    let mut sql = Sql::new("");
-                    let sets: Vec<String> = rows::item_state(item)
-                        .into_iter()
-                        .map(|(c, v)| format!("{c} = {}", sql.arg(v)))
-                        .collect();
-                    let id = sql.arg(item.id);
-                    let case_id = sql.arg(case.id);
-                    sql.text = format!(
-                        "UPDATE offboarding_items SET {} WHERE id = {id} AND offboarding_id = {case_id}",
-                        sets.join(", ")
-                    );
-                    if self.conn.execute(sql).await? == 0 {
-                        self.insert_row("offboarding_items", rows::item_values(case.id, i, item))
-                            .await?;
-                    }
-                }
-                Ok(())
-            }
-            Write::InsertAttestation(a) => {
-                self.insert_row("attestations", rows::attestation_values(&a))
-                    .await?;
-                for (i, o) in a.owners.iter().enumerate() {
-                    self.insert_row(
-                        "attestation_owners",
-                        rows::attestation_owner_values(a.id, i, o),
-                    )
-                    .await?;
-                }
-                Ok(())
-            }
-            Write::UpdateAttestation {
-                id,
-                attestation,
-                owners,
-                expected_version,
-            } => {
-                if let Some(attestation) = attestation {
-                    self.update_row(
-                        "attestations",
-                        "attestation",
-                        id,
-                        rows::attestation_values(&attestation),
-                        expected_version,
-                    )
-                    .await?;
-                }
-                for o in &owners {
-                    let mut sql = Sql::new("");
-                    let sets: Vec<String> = rows::answer_values(o)
-                        .into_iter()
-                        .map(|(c, v)| format!("{c} = {}", sql.arg(v)))
-                        .collect();
-                    let a = sql.arg(id);
-                    let owner = sql.arg(o.owner_id);
-                    sql.text = format!(
-                        "UPDATE attestation_owners SET {} WHERE attestation_id = {a} AND owner_id = {owner}",
-                        sets.join(", ")
-                    );
-                    if self.conn.execute(sql).await? == 0 {
-                        return Err(StoreError::NotFound {
-                            entity: "attestation owner",
-                            id: o.owner_id.to_string(),
-                        });
-                    }
-                }
-                Ok(())
-            }
-            Write::InsertStocktake(t) => {
-                self.insert_row("stocktakes", rows::stocktake_values(&t))
-                    .await
-            }
-            Write::CloseStocktake {
-                stocktake,
-                expected_version,
-            } => {
-                self.update_row(
-                    "stocktakes",
-                    "stocktake",
-                    stocktake.id,
-                    rows::stocktake_values(&stocktake),
-                    expected_version,
-                )
-                .await?;
-                self.conn
-                    .execute(crate::stocktakes::snapshot_missing(&stocktake))
-                    .await
-                    .map(drop)
-            }
-            Write::InsertStocktakeScan(x) => {
-                self.insert_row("stocktake_scans", rows::scan_values(&x))
-                    .await
-            }
-            Write::InsertDelegation(d) => {
-                let sql = rows::insert(
-                    "delegations",
-                    vec![
-                        ("id", d.id.into()),
-                        ("owner_id", d.owner_id.into()),
-                        ("delegate_id", d.delegate_id.into()),
-                        ("task", d.task.as_str().into()),
-                        ("asset_id", d.asset_id.into()),
-                        ("note", d.note.into()),
-                        ("created_at", d.created_at.into()),
-                        ("ended_at", d.ended_at.into()),
-                        ("end_reason", d.end_reason.into()),
-                    ],
-                );
-                self.conn.execute(sql).await.map(drop)
-            }
-            Write::EndDelegation {
-                id,
-                ended_at,
-                reason,
-            } => {
-                let n = self
-                    .conn
-                    .execute(Sql::new("UPDATE delegations SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL").bind(ended_at).bind(reason).bind(id))
-                    .await?;
-                if n == 0 {
-                    return Err(StoreError::NotFound {
-                        entity: "delegation in force",
-                        id: id.to_string(),
-                    });
-                }
-                Ok(())
-            }
-            Write::InsertLocation(l) => self
-                .conn
-                .execute(rows::insert("locations", rows::location_values(&l)))
-                .await
-                .map(drop),
-            Write::UpdateLocation {
-                location,
-                expected_version,
-            } => {
-                let n = self
-                    .conn
-                    .execute(rows::update_versioned(
-                        "locations",
-                        "id",
-                        location.id.into(),
-                        rows::location_values(&location),
-                        expected_version,
-                    ))
-                    .await?;
-                if n == 0 {
-                    return Err(self
-                        .missing_or_stale(
-                            "locations",
-                            "location",
-                            location.id.into(),
-                            location.id.to_string(),
-                            expected_version,
-                        )
-                        .await);
-                }
-                Ok(())
-            }
-            Write::InsertClassification(c) => self
-                .conn
-                .execute(rows::insert(
-                    "classifications",
-                    rows::classification_values(&c),
-                ))
-                .await
-                .map(drop),
-            Write::UpdateClassification {
-                level,
-                expected_version,
-            } => {
-                let n = self
-                    .conn
-                    .execute(rows::update_versioned(
-                        "classifications",
-                        "key",
-                        level.key.clone().into(),
-                        rows::classification_values(&level),
-                        expected_version,
-                    ))
-                    .await?;
-                if n == 0 {
-                    return Err(self
-                        .missing_or_stale(
-                            "classifications",
-                            "classification",
-                            level.key.clone().into(),
-                            level.key.clone(),
-                            expected_version,
-                        )
-                        .await);
-                }
-                Ok(())
-            }
-            Write::DeleteClassification(key) => {
-                let n = self
-                    .conn
-                    .execute(
-                        Sql::new("DELETE FROM classifications WHERE key = $1").bind(key.clone()),
-                    )
-                    .await?;
-                if n == 0 {
-                    return Err(StoreError::NotFound {
-                        entity: "classification",
-                        id: key,
-                    });
-                }
-                Ok(())
-            }
-            Write::InsertCustomField(d) => self
-                .conn
-                .execute(rows::insert("custom_fields", rows::custom_field_values(&d)))
-                .await
-                .map(drop),
-            Write::UpdateCustomField {
-                def,
-                expected_version,
-            } => {
-                let n = self
-                    .conn
-                    .execute(rows::update_versioned(
-                        "custom_fields",
-                        "id",
-                        def.id.into(),
-                        rows::custom_field_values(&def),
-                        expected_version,
-                    ))
-                    .await?;
-                if n == 0 {
-                    return Err(self
-                        .missing_or_stale(
-                            "custom_fields",
-                            "custom field",
-                            def.id.into(),
-                            def.id.to_string(),
-                            expected_version,
-                        )
-                        .await);
-                }
-                Ok(())
-            }
-            Write::InsertUser(u) => self
-                .conn
-                .execute(rows::insert("users", rows::user_values(&u)))
-                .await
-                .map(drop),
-            Write::UpdateUser {
-                user,
-                expected_version,
-            } => {
-                let n = self
-                    .conn
-                    .execute(rows::update_versioned(
-                        "users",
-                        "id",
-                        user.id.into(),
-                        rows::user_values(&user),
-                        expected_version,
-                    ))
-                    .await?;
-                if n == 0 {
-                    return Err(self
-                        .missing_or_stale(
-                            "users",
-                            "user",
-                            user.id.into(),
-                            user.id.to_string(),
-                            expected_version,
-                        )
-                        .await);
-                }
-                Ok(())
-            }
-            Write::InsertSession(s) => {
-                let sql = rows::insert(
-                    "sessions",
-                    vec![
-                        ("id_hash", s.id_hash.into()),
-                        ("user_id", s.user_id.into()),
-                        ("csrf_token", s.csrf_token.into()),
-                        ("created_at", s.created_at.into()),
-                        ("last_seen_at", s.last_seen_at.into()),
-                        ("ip", s.ip.into()),
-                        ("user_agent", s.user_agent.into()),
-                    ],
-                );
-                self.conn.execute(sql).await.map(drop)
-            }
-            Write::DeleteSession(h) => self
-                .conn
-                .execute(Sql::new("DELETE FROM sessions WHERE id_hash = $1").bind(h))
-                .await
-                .map(drop),
-            Write::DeleteUserSessions(u) => self
-                .conn
-                .execute(Sql::new("DELETE FROM sessions WHERE user_id = $1").bind(u))
-                .await
-                .map(drop),
-            Write::InsertToken(t) => {
-                let sql = rows::insert(
-                    "api_tokens",
-                    vec![
-                        ("id", t.id.into()),
-                        ("user_id", t.user_id.into()),
-                        ("name", t.name.into()),
-                        ("token_hash", t.token_hash.into()),
-                        ("scope", t.scope.as_str().into()),
-                        ("created_at", t.created_at.into()),
-                        ("expires_at", t.expires_at.into()),
-                        ("last_used_at", t.last_used_at.into()),
-                        ("revoked_at", t.revoked_at.into()),
-                    ],
-                );
-                self.conn.execute(sql).await.map(drop)
-            }
-            Write::RevokeToken { id, at } => {
-                let n = self
-                    .conn
-                    .execute(
-                        Sql::new("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                            .bind(at)
-                            .bind(id),
-                    )
-                    .await?;
-                if n == 0 {
-                    return Err(StoreError::NotFound {
-                        entity: "token in force",
-                        id: id.to_string(),
-                    });
-                }
-                Ok(())
-            }
-            Write::RevokeUserTokens { user_id, at } => self
-                .conn
-                .execute(
-                    Sql::new("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-                        .bind(at)
-                        .bind(user_id),
-                )
-                .await
-                .map(drop),
-            Write::SetSetting { key, value } => {
-                self.conn
-                    .execute(Sql::new("DELETE FROM settings WHERE key = $1").bind(key.clone()))
-                    .await?;
-                if let Some(v) = value {
-                    self.conn
-                        .execute(
-                            Sql::new("INSERT INTO settings (key, value) VALUES ($1, $2)")
-                                .bind(key)
-                                .bind(v),
-                        )
-                        .await?;
-                }
-                Ok(())
-            }
-            Write::DeleteCustomField(id) => {
-                let n = self
-                    .conn
-                    .execute(Sql::new("DELETE FROM custom_fields WHERE id = $1").bind(id))
-                    .await?;
-                if n == 0 {
-                    return Err(StoreError::NotFound {
-                        entity: "custom field",
-                        id: id.to_string(),
-                    });
-                }
-                Ok(())
-            }
+            Write::Asset(w) => self.write_assets(w).await,
+            Write::Party(w) => self.write_parties(w).await,
+            Write::Reference(w) => self.write_reference(w).await,
+            Write::Account(w) => self.write_accounts(w).await,
+            Write::Policy(w) => self.write_policies(w).await,
+            Write::Custody(w) => self.write_custody(w).await,
+            Write::Exception(w) => self.write_exceptions(w).await,
+            Write::Offboarding(w) => self.write_offboarding(w).await,
+            Write::Attestation(w) => self.write_attestation(w).await,
+            Write::Stocktake(w) => self.write_stocktakes(w).await,
         }
     }
 
@@ -1074,7 +525,7 @@ pub(crate) fn prepare_changes(
     };
     for w in changes.writes {
         match w {
-            Write::InsertAsset(a) => run.push(*a),
+            Write::Asset(AssetWrite::InsertAsset(a)) => run.push(*a),
             other => {
                 flush(&mut run, &mut steps);
                 steps.push(Step::Write(other));
@@ -1225,7 +676,7 @@ impl Tx for SqlTx {
         let mut run: Vec<Asset> = Vec::new();
         for w in changes.writes {
             match w {
-                Write::InsertAsset(a) => run.push(*a),
+                Write::Asset(AssetWrite::InsertAsset(a)) => run.push(*a),
                 other => {
                     if !run.is_empty() {
                         self.insert_assets(&std::mem::take(&mut run)).await?;

@@ -466,7 +466,7 @@ fn lit(s: &str) -> String {
 
 /// The events as stored.
 async fn events(db: &TestDb) -> Vec<custodian_domain::audit::Event> {
-    use custodian_store::Store;
+    use custodian_store::prelude::*;
     let store = SqlStore::connect(&db.url).await.expect("connect");
     let events = store.events_after(0, 1000).await.expect("events");
     store.close().await;

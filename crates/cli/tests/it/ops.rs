@@ -1,5 +1,6 @@
 //! Health, metrics, the OpenAPI document and the router's own answers.
 
+use custodian_store::AssetWrite;
 use reqwest::Method;
 use serde_json::Value;
 
@@ -296,10 +297,10 @@ async fn an_internal_failure_names_its_request_id_and_nothing_inside() {
     s.app
         .store()
         .commit(ChangeSet::one(
-            Write::UpdateAsset {
+            Write::Asset(AssetWrite::UpdateAsset {
                 asset: Box::new(stored),
                 expected_version: version,
-            },
+            }),
             custodian_domain::audit::NewEvent::new(
                 &custodian_domain::audit::Actor::System,
                 "asset.updated",

@@ -1,0 +1,262 @@
+//! User accounts, sessions, API tokens and settings: their SQL.
+
+use super::*;
+use crate::tx::SqlTx;
+use custodian_store::*;
+
+#[async_trait]
+impl AccountStore for SqlStore {
+    async fn purge_setup_links(&self, now: DateTime<Utc>) -> Result<u64> {
+        jobs::purge_setup_links(&self.pools, now).await
+    }
+
+    async fn user(&self, id: Uuid) -> Result<Option<User>> {
+        self.one_user("id", id.into()).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        self.one_user("email", email.to_lowercase().into()).await
+    }
+
+    async fn user_by_oidc_subject(&self, subject: &str) -> Result<Option<User>> {
+        self.one_user("oidc_subject", subject.into()).await
+    }
+
+    async fn list_users(&self, limit: u32, cursor: Option<Cursor>) -> Result<Page<User>> {
+        let listing = Listing {
+            cols: rows::USER_COLS,
+            from: "users",
+            key: "seq",
+            conds: vec![],
+            cursor,
+            limit,
+        };
+        self.fetch_page(Sql::new(""), listing, rows::user).await
+    }
+
+    async fn count_users(&self) -> Result<i64> {
+        self.pools
+            .fetch_one(Sql::new("SELECT COUNT(*) AS n FROM users"))
+            .await?
+            .get("n")
+    }
+
+    async fn session(&self, id_hash: &str) -> Result<Option<Session>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM sessions WHERE id_hash = $1",
+            rows::SESSION_COLS
+        ))
+        .bind(id_hash);
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| rows::session(&r))
+            .transpose()
+    }
+
+    async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> Result<()> {
+        self.bookkeeping(
+            Sql::new("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+                .bind(at)
+                .bind(id_hash),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn purge_sessions(
+        &self,
+        idle_before: DateTime<Utc>,
+        started_before: DateTime<Utc>,
+    ) -> Result<u64> {
+        self.bookkeeping(
+            Sql::new("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
+                .bind(idle_before)
+                .bind(started_before),
+        )
+        .await
+    }
+
+    async fn token(&self, id: Uuid) -> Result<Option<ApiToken>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM api_tokens WHERE id = $1",
+            rows::TOKEN_COLS
+        ))
+        .bind(id);
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| rows::token(&r))
+            .transpose()
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM api_tokens WHERE token_hash = $1",
+            rows::TOKEN_COLS
+        ))
+        .bind(hash);
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| rows::token(&r))
+            .transpose()
+    }
+
+    async fn tokens(&self, user_id: Option<Uuid>) -> Result<Vec<ApiToken>> {
+        let mut sql = Sql::new(format!("SELECT {} FROM api_tokens", rows::TOKEN_COLS));
+        if let Some(u) = user_id {
+            let p = sql.arg(u);
+            sql.push(&format!(" WHERE user_id = {p}"));
+        }
+        sql.push(" ORDER BY seq DESC");
+        self.pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(rows::token)
+            .collect()
+    }
+
+    async fn touch_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<()> {
+        self.bookkeeping(
+            Sql::new("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(id),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn setting(&self, key: &str) -> Result<Option<String>> {
+        let sql = Sql::new("SELECT value FROM settings WHERE key = $1").bind(key);
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| r.get("value"))
+            .transpose()
+    }
+}
+
+impl SqlTx {
+    /// Applies a change to user accounts, sessions, API tokens and settings.
+    pub(crate) async fn write_accounts(&mut self, w: AccountWrite) -> Result<()> {
+        match w {
+            AccountWrite::InsertUser(u) => self
+                .conn
+                .execute(rows::insert("users", rows::user_values(&u)))
+                .await
+                .map(drop),
+            AccountWrite::UpdateUser {
+                user,
+                expected_version,
+            } => {
+                let n = self
+                    .conn
+                    .execute(rows::update_versioned(
+                        "users",
+                        "id",
+                        user.id.into(),
+                        rows::user_values(&user),
+                        expected_version,
+                    ))
+                    .await?;
+                if n == 0 {
+                    return Err(self
+                        .missing_or_stale(
+                            "users",
+                            "user",
+                            user.id.into(),
+                            user.id.to_string(),
+                            expected_version,
+                        )
+                        .await);
+                }
+                Ok(())
+            }
+            AccountWrite::InsertSession(s) => {
+                let sql = rows::insert(
+                    "sessions",
+                    vec![
+                        ("id_hash", s.id_hash.into()),
+                        ("user_id", s.user_id.into()),
+                        ("csrf_token", s.csrf_token.into()),
+                        ("created_at", s.created_at.into()),
+                        ("last_seen_at", s.last_seen_at.into()),
+                        ("ip", s.ip.into()),
+                        ("user_agent", s.user_agent.into()),
+                    ],
+                );
+                self.conn.execute(sql).await.map(drop)
+            }
+            AccountWrite::DeleteSession(h) => self
+                .conn
+                .execute(Sql::new("DELETE FROM sessions WHERE id_hash = $1").bind(h))
+                .await
+                .map(drop),
+            AccountWrite::DeleteUserSessions(u) => self
+                .conn
+                .execute(Sql::new("DELETE FROM sessions WHERE user_id = $1").bind(u))
+                .await
+                .map(drop),
+            AccountWrite::InsertToken(t) => {
+                let sql = rows::insert(
+                    "api_tokens",
+                    vec![
+                        ("id", t.id.into()),
+                        ("user_id", t.user_id.into()),
+                        ("name", t.name.into()),
+                        ("token_hash", t.token_hash.into()),
+                        ("scope", t.scope.as_str().into()),
+                        ("created_at", t.created_at.into()),
+                        ("expires_at", t.expires_at.into()),
+                        ("last_used_at", t.last_used_at.into()),
+                        ("revoked_at", t.revoked_at.into()),
+                    ],
+                );
+                self.conn.execute(sql).await.map(drop)
+            }
+            AccountWrite::RevokeToken { id, at } => {
+                let n = self
+                    .conn
+                    .execute(
+                        Sql::new("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                            .bind(at)
+                            .bind(id),
+                    )
+                    .await?;
+                if n == 0 {
+                    return Err(StoreError::NotFound {
+                        entity: "token in force",
+                        id: id.to_string(),
+                    });
+                }
+                Ok(())
+            }
+            AccountWrite::RevokeUserTokens { user_id, at } => self
+                .conn
+                .execute(
+                    Sql::new("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                        .bind(at)
+                        .bind(user_id),
+                )
+                .await
+                .map(drop),
+            AccountWrite::SetSetting { key, value } => {
+                self.conn
+                    .execute(Sql::new("DELETE FROM settings WHERE key = $1").bind(key.clone()))
+                    .await?;
+                if let Some(v) = value {
+                    self.conn
+                        .execute(
+                            Sql::new("INSERT INTO settings (key, value) VALUES ($1, $2)")
+                                .bind(key)
+                                .bind(v),
+                        )
+                        .await?;
+                }
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The audit trail: events, their chain and its seals: their SQL.
+
+use super::*;
+use custodian_store::*;
+
+#[async_trait]
+impl AuditStore for SqlStore {
+    async fn history(
+        &self,
+        entity_type: &str,
+        entity_id: &str,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<Event>> {
+        let limit = clamp(limit);
+        let mut sql = Sql::new("");
+        let (t, i) = (sql.arg(entity_type), sql.arg(entity_id));
+        let after = match cursor {
+            Some(c) => format!(" AND seq > {}", sql.arg(c.0)),
+            None => String::new(),
+        };
+        sql.text = format!("SELECT {} FROM audit_events WHERE entity_type = {t} AND entity_id = {i}{after} ORDER BY seq LIMIT {}", rows::EVENT_COLS, limit + 1);
+        let rows = self
+            .pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(|r| rows::event(r).map(|e| (e.seq, e)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(page(rows, limit))
+    }
+
+    async fn events_after(&self, seq: i64, limit: u32) -> Result<Vec<Event>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT {}",
+            rows::EVENT_COLS,
+            limit.max(1)
+        ))
+        .bind(seq);
+        self.pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(rows::event)
+            .collect()
+    }
+
+    async fn audit_head(&self) -> Result<(i64, String)> {
+        let r = self
+            .pools
+            .fetch_one(Sql::new("SELECT seq, hash FROM audit_head WHERE id = 1"))
+            .await?;
+        Ok((r.get("seq")?, r.get("hash")?))
+    }
+
+    async fn entity_events(
+        &self,
+        entity_type: &str,
+        after: Option<(String, i64)>,
+        limit: u32,
+    ) -> Result<Vec<Event>> {
+        let mut sql = Sql::new(format!(
+            "SELECT {} FROM audit_events WHERE entity_type = $1",
+            rows::EVENT_COLS
+        ))
+        .bind(entity_type.to_string());
+        if let Some((id, seq)) = after {
+            let (i, s) = (sql.arg(id), sql.arg(seq));
+            // A row value, so that both databases seek the index rather than scan to it.
+            sql.push(&format!(" AND (entity_id, seq) > ({i}, {s})"));
+        }
+        sql.push(&format!(" ORDER BY entity_id, seq LIMIT {}", limit.max(1)));
+        self.pools
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(rows::event)
+            .collect()
+    }
+
+    async fn sealed_head(&self) -> Result<custodian_store::SealedHead> {
+        chain::sealed_head(&self.pools).await
+    }
+
+    async fn checkpoints_after(
+        &self,
+        seq: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, custodian_domain::audit::Seal)>> {
+        chain::checkpoints_after(&self.pools, seq, limit).await
+    }
+
+    async fn use_chain_key(&self, key: custodian_domain::audit::ChainKey) -> Result<()> {
+        chain::use_key(&self.pools, &self.chain, key).await
+    }
+
+    async fn seal_unsealed_chain(
+        &self,
+        key: &custodian_domain::audit::ChainKey,
+    ) -> Result<custodian_store::SealedHead> {
+        chain::seal_first(&self.pools, key).await
+    }
+}

@@ -1,0 +1,87 @@
+//! Policy exceptions: their SQL.
+
+use super::*;
+use crate::tx::SqlTx;
+use custodian_store::*;
+
+#[async_trait]
+impl ExceptionStore for SqlStore {
+    async fn exception(&self, id: Uuid) -> Result<Option<PolicyException>> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM exceptions WHERE id = $1",
+            rows::EXCEPTION_COLS
+        ))
+        .bind(id);
+        let Some(r) = self.pools.fetch_optional(sql).await? else {
+            return Ok(None);
+        };
+        let mut x = vec![rows::exception(&r)?.1];
+        self.fill_exception_assets(&mut x).await?;
+        Ok(x.pop())
+    }
+
+    async fn list_exceptions(&self, q: &ExceptionQuery) -> Result<Page<PolicyException>> {
+        let mut sql = Sql::new("");
+        let mut conds = Vec::new();
+        if let Some(a) = q.asset_id {
+            conds.push(format!(
+                "id IN (SELECT exception_id FROM exception_assets WHERE asset_id = {})",
+                sql.arg(a)
+            ));
+        }
+        if let Some(r) = q.rule {
+            conds.push(format!("rule = {}", sql.arg(r.as_str())));
+        }
+        if let Some(st) = q.status {
+            conds.push(format!("status = {}", sql.arg(st.as_str())));
+        }
+        if let Some(r) = q.requester_id {
+            conds.push(format!("requester_id = {}", sql.arg(r)));
+        }
+        let mut page = self
+            .fetch_directed(
+                sql,
+                rows::EXCEPTION_COLS,
+                "exceptions",
+                conds,
+                q.cursor,
+                q.limit,
+                q.newest_first,
+                rows::exception,
+            )
+            .await?;
+        self.fill_exception_assets(&mut page.items).await?;
+        Ok(page)
+    }
+}
+
+impl SqlTx {
+    /// Applies a change to policy exceptions.
+    pub(crate) async fn write_exceptions(&mut self, w: ExceptionWrite) -> Result<()> {
+        match w {
+            ExceptionWrite::InsertException(x) => {
+                self.insert_row("exceptions", rows::exception_values(&x))
+                    .await?;
+                for (i, a) in x.asset_ids.iter().enumerate() {
+                    self.conn
+                        .execute(Sql::new("INSERT INTO exception_assets (exception_id, asset_id, position) VALUES ($1, $2, $3)").bind(x.id).bind(*a).bind(i as i64))
+                        .await?;
+                }
+                Ok(())
+            }
+            ExceptionWrite::UpdateException {
+                exception,
+                expected_version,
+            } => {
+                self.update_row(
+                    "exceptions",
+                    "exception",
+                    exception.id,
+                    rows::exception_values(&exception),
+                    expected_version,
+                )
+                .await
+            }
+        }
+    }
+}
