@@ -1,5 +1,88 @@
 //! User accounts, sessions, API tokens and settings: their SQL.
 
+use custodian_domain::access::{Role, Scope};
+use custodian_domain::account::{ApiToken, Session, User};
+use custodian_store::{Result, StoreError};
+use uuid::Uuid;
+
+use crate::db::{Row, Sql};
+use crate::rows::word;
+
+pub const USER_COLS: &str = "seq, id, email, person_id, role, password_hash, totp_secret, totp_last_step, disabled, failed_logins, locked_until, oidc_subject, version, created_at, updated_at";
+
+pub const SESSION_COLS: &str =
+    "id_hash, user_id, csrf_token, created_at, last_seen_at, ip, user_agent";
+
+pub const TOKEN_COLS: &str =
+    "seq, id, user_id, name, token_hash, scope, created_at, expires_at, last_used_at, revoked_at";
+
+pub fn user(row: &Row) -> Result<(i64, User)> {
+    Ok((
+        row.get("seq")?,
+        User {
+            id: row.get("id")?,
+            email: row.get("email")?,
+            person_id: row.get("person_id")?,
+            role: word(row, "role", Role::parse)?,
+            password_hash: row.get("password_hash")?,
+            totp_secret: row.get("totp_secret")?,
+            totp_last_step: row.get("totp_last_step")?,
+            disabled: row.get("disabled")?,
+            failed_logins: i32::try_from(row.get::<i64>("failed_logins")?).unwrap_or(i32::MAX),
+            locked_until: row.get("locked_until")?,
+            oidc_subject: row.get("oidc_subject")?,
+            version: row.get("version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        },
+    ))
+}
+
+pub fn user_values(u: &User) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("id", u.id.into()),
+        ("email", u.email.clone().into()),
+        ("person_id", u.person_id.into()),
+        ("role", u.role.as_str().into()),
+        ("password_hash", u.password_hash.clone().into()),
+        ("totp_secret", u.totp_secret.clone().into()),
+        ("totp_last_step", u.totp_last_step.into()),
+        ("disabled", u.disabled.into()),
+        ("failed_logins", i64::from(u.failed_logins).into()),
+        ("locked_until", u.locked_until.into()),
+        ("oidc_subject", u.oidc_subject.clone().into()),
+        ("version", u.version.into()),
+        ("created_at", u.created_at.into()),
+        ("updated_at", u.updated_at.into()),
+    ]
+}
+
+pub fn session(row: &Row) -> Result<Session> {
+    Ok(Session {
+        id_hash: row.get("id_hash")?,
+        user_id: row.get("user_id")?,
+        csrf_token: row.get("csrf_token")?,
+        created_at: row.get("created_at")?,
+        last_seen_at: row.get("last_seen_at")?,
+        ip: row.get("ip")?,
+        user_agent: row.get("user_agent")?,
+    })
+}
+
+pub fn token(row: &Row) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: row.get("id")?,
+        user_id: row.get("user_id")?,
+        name: row.get("name")?,
+        token_hash: row.get("token_hash")?,
+        scope: word(row, "scope", Scope::parse)?,
+        created_at: row.get("created_at")?,
+        expires_at: row.get("expires_at")?,
+        last_used_at: row.get("last_used_at")?,
+        revoked_at: row.get("revoked_at")?,
+    })
+}
+
 use super::*;
 use crate::tx::SqlTx;
 use custodian_store::*;

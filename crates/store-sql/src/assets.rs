@@ -1,5 +1,119 @@
 //! Assets, their disposal and incident records, and the links between them: their SQL.
 
+use custodian_domain::asset::{Asset, AssetKind, Importance, Relation, RelationType};
+use custodian_domain::lifecycle::{DisposalMethod, DisposalRecord, IncidentReport, Status};
+use custodian_store::{Result, StoreError};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::db::{Row, Sql};
+use crate::rows::{object, strings, word};
+
+pub const ASSET_COLS: &str = "a.seq, a.id, a.asset_number, a.kind, a.name, a.description, a.owner_id, a.importance, a.classification, a.status, a.location_id, a.tags, a.custom, a.external_ids, a.last_reviewed_at, a.last_reviewed_by, a.next_review_at, a.attrs, a.version, a.created_at, a.updated_at";
+
+pub const RELATION_COLS: &str = "id, from_id, to_id, type, created_at";
+
+pub fn asset(row: &Row) -> Result<(i64, Asset)> {
+    Ok((
+        row.get("seq")?,
+        Asset {
+            id: row.get("id")?,
+            asset_number: row.get("asset_number")?,
+            kind: word(row, "kind", AssetKind::parse)?,
+            name: row.get("name")?,
+            description: row.get("description")?,
+            owner_id: row.get("owner_id")?,
+            importance: word(row, "importance", Importance::parse)?,
+            classification: row.get("classification")?,
+            status: word(row, "status", Status::parse)?,
+            location_id: row.get("location_id")?,
+            tags: strings(row, "tags")?,
+            custom: object(row, "custom")?,
+            external_ids: object(row, "external_ids")?,
+            last_reviewed_at: row.get("last_reviewed_at")?,
+            last_reviewed_by: row.get("last_reviewed_by")?,
+            next_review_at: row.get("next_review_at")?,
+            attrs: object(row, "attrs")?,
+            version: row.get("version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        },
+    ))
+}
+
+/// The lower-case words the text search indexes.
+pub fn search_words(text: &str) -> String {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The asset columns written on insert and update, in order, with their values.
+pub fn asset_values(a: &Asset) -> Vec<(&'static str, crate::db::Arg)> {
+    let tags = Value::Array(a.tags.iter().cloned().map(Value::String).collect());
+    vec![
+        ("id", a.id.into()),
+        ("asset_number", a.asset_number.clone().into()),
+        ("kind", a.kind.as_str().into()),
+        ("name", a.name.clone().into()),
+        ("description", a.description.clone().into()),
+        ("owner_id", a.owner_id.into()),
+        ("importance", a.importance.as_str().into()),
+        ("classification", a.classification.clone().into()),
+        ("status", a.status.as_str().into()),
+        ("location_id", a.location_id.into()),
+        ("tags", tags.into()),
+        ("custom", Value::Object(a.custom.clone()).into()),
+        ("external_ids", Value::Object(a.external_ids.clone()).into()),
+        ("last_reviewed_at", a.last_reviewed_at.into()),
+        ("last_reviewed_by", a.last_reviewed_by.into()),
+        ("next_review_at", a.next_review_at.into()),
+        (
+            "serial_number",
+            a.attr_str("serial_number").map(String::from).into(),
+        ),
+        ("attrs", Value::Object(a.attrs.clone()).into()),
+        ("search_text", search_words(&a.search_text()).into()),
+        ("version", a.version.into()),
+        ("created_at", a.created_at.into()),
+        ("updated_at", a.updated_at.into()),
+    ]
+}
+
+pub fn relation(row: &Row) -> Result<Relation> {
+    Ok(Relation {
+        id: row.get("id")?,
+        from_id: row.get("from_id")?,
+        to_id: row.get("to_id")?,
+        relation_type: word(row, "type", RelationType::parse)?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+pub fn disposal(row: &Row) -> Result<DisposalRecord> {
+    Ok(DisposalRecord {
+        asset_id: row.get("asset_id")?,
+        method: word(row, "method", DisposalMethod::parse)?,
+        performed_by: row.get("performed_by")?,
+        performed_at: row.get("performed_at")?,
+        certificate_ref: row.get("certificate_ref")?,
+        verified_by: row.get("verified_by")?,
+        notes: row.get("notes")?,
+    })
+}
+
+pub fn incident(row: &Row) -> Result<IncidentReport> {
+    Ok(IncidentReport {
+        asset_id: row.get("asset_id")?,
+        status: word(row, "status", Status::parse)?,
+        reported_at: row.get("reported_at")?,
+        incident_ref: row.get("incident_ref")?,
+        notes: row.get("notes")?,
+    })
+}
+
 use super::*;
 use crate::tx::SqlTx;
 use custodian_store::*;

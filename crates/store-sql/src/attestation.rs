@@ -1,5 +1,108 @@
 //! Attestation campaigns: their SQL.
 
+use custodian_domain::attestation::{
+    Attestation, AttestationOwner, AttestationStatus, OwnerResponse,
+};
+use custodian_store::{Result, StoreError};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::db::{Row, Sql};
+use crate::rows::{strings, word};
+
+pub const ATTESTATION_COLS: &str =
+    "seq, id, title, due_date, status, opened_by, closed_at, closed_by, version, created_at, updated_at";
+
+pub const ATTESTATION_OWNER_COLS: &str = "attestation_id, owner_id, asset_count, status, responded_at, responded_by, note, disputed_asset_ids";
+
+pub fn attestation_values(a: &Attestation) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("id", a.id.into()),
+        ("title", a.title.clone().into()),
+        ("due_date", a.due_date.into()),
+        ("status", a.status.as_str().into()),
+        ("opened_by", a.opened_by.into()),
+        ("closed_at", a.closed_at.into()),
+        ("closed_by", a.closed_by.into()),
+        ("version", a.version.into()),
+        ("created_at", a.created_at.into()),
+        ("updated_at", a.updated_at.into()),
+    ]
+}
+
+pub fn attestation(row: &Row) -> Result<(i64, Attestation)> {
+    Ok((
+        row.get("seq")?,
+        Attestation {
+            id: row.get("id")?,
+            title: row.get("title")?,
+            due_date: row.get("due_date")?,
+            status: word(row, "status", AttestationStatus::parse)?,
+            opened_by: row.get("opened_by")?,
+            closed_at: row.get("closed_at")?,
+            closed_by: row.get("closed_by")?,
+            owners: Vec::new(),
+            version: row.get("version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        },
+    ))
+}
+
+/// The columns of an owner's row that change when they answer.
+pub fn answer_values(o: &AttestationOwner) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("status", o.status.as_str().into()),
+        ("responded_at", o.responded_at.into()),
+        ("responded_by", o.responded_by.into()),
+        ("note", o.note.clone().into()),
+        (
+            "disputed_asset_ids",
+            Value::Array(
+                o.disputed_asset_ids
+                    .iter()
+                    .map(|i| Value::String(i.to_string()))
+                    .collect(),
+            )
+            .into(),
+        ),
+    ]
+}
+
+pub fn attestation_owner_values(
+    campaign: Uuid,
+    position: usize,
+    o: &AttestationOwner,
+) -> Vec<(&'static str, crate::db::Arg)> {
+    let mut v = vec![
+        ("attestation_id", campaign.into()),
+        ("owner_id", o.owner_id.into()),
+        ("position", (position as i64).into()),
+        ("asset_count", o.asset_count.into()),
+    ];
+    v.extend(answer_values(o));
+    v
+}
+
+/// An owner's row and the campaign it belongs to.
+pub fn attestation_owner(row: &Row) -> Result<(Uuid, AttestationOwner)> {
+    Ok((
+        row.get("attestation_id")?,
+        AttestationOwner {
+            owner_id: row.get("owner_id")?,
+            asset_count: row.get("asset_count")?,
+            status: word(row, "status", OwnerResponse::parse)?,
+            responded_at: row.get("responded_at")?,
+            responded_by: row.get("responded_by")?,
+            note: row.get("note")?,
+            disputed_asset_ids: strings(row, "disputed_asset_ids")?
+                .iter()
+                .filter_map(|s| Uuid::parse_str(s).ok())
+                .collect(),
+        },
+    ))
+}
+
 use super::*;
 use crate::tx::SqlTx;
 use custodian_store::*;

@@ -1,5 +1,28 @@
 //! The audit trail: events, their chain and its seals: their SQL.
 
+use custodian_domain::audit::Event;
+use custodian_store::Result;
+
+use crate::db::{Row, Sql};
+
+pub const EVENT_COLS: &str = "seq, id, occurred_at, actor, action, entity_type, entity_id, changes, request_id, prev_hash, hash";
+
+pub fn event(row: &Row) -> Result<Event> {
+    Ok(Event {
+        seq: row.get("seq")?,
+        id: row.get("id")?,
+        occurred_at: row.get("occurred_at")?,
+        actor: row.get("actor")?,
+        action: row.get("action")?,
+        entity_type: row.get("entity_type")?,
+        entity_id: row.get("entity_id")?,
+        changes: row.get("changes")?,
+        request_id: row.get("request_id")?,
+        prev_hash: row.get("prev_hash")?,
+        hash: row.get("hash")?,
+    })
+}
+
 use super::*;
 use custodian_store::*;
 

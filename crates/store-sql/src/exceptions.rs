@@ -1,5 +1,58 @@
 //! Policy exceptions: their SQL.
 
+use custodian_domain::exception::{ExceptionRule, ExceptionStatus, PolicyException};
+use custodian_store::Result;
+use uuid::Uuid;
+
+use crate::db::{Row, Sql};
+use crate::rows::word;
+
+pub const EXCEPTION_COLS: &str = "seq, id, rule, justification, compensating_controls, requester_id, approver_id, decided_at, decision_notes, expires_at, status, version, created_at, updated_at";
+
+pub fn exception_values(x: &PolicyException) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("id", x.id.into()),
+        ("rule", x.rule.as_str().into()),
+        ("justification", x.justification.clone().into()),
+        (
+            "compensating_controls",
+            x.compensating_controls.clone().into(),
+        ),
+        ("requester_id", x.requester_id.into()),
+        ("approver_id", x.approver_id.into()),
+        ("decided_at", x.decided_at.into()),
+        ("decision_notes", x.decision_notes.clone().into()),
+        ("expires_at", x.expires_at.into()),
+        ("status", x.status.as_str().into()),
+        ("version", x.version.into()),
+        ("created_at", x.created_at.into()),
+        ("updated_at", x.updated_at.into()),
+    ]
+}
+
+/// An exception without its assets (filled in by the caller).
+pub fn exception(row: &Row) -> Result<(i64, PolicyException)> {
+    Ok((
+        row.get("seq")?,
+        PolicyException {
+            id: row.get("id")?,
+            rule: word(row, "rule", ExceptionRule::parse)?,
+            asset_ids: vec![],
+            justification: row.get("justification")?,
+            compensating_controls: row.get("compensating_controls")?,
+            requester_id: row.get("requester_id")?,
+            approver_id: row.get("approver_id")?,
+            decided_at: row.get("decided_at")?,
+            decision_notes: row.get("decision_notes")?,
+            expires_at: row.get("expires_at")?,
+            status: word(row, "status", ExceptionStatus::parse)?,
+            version: row.get("version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        },
+    ))
+}
+
 use super::*;
 use crate::tx::SqlTx;
 use custodian_store::*;

@@ -12,19 +12,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use uuid::Uuid;
 
 use chrono::{DateTime, Utc};
-use custodian_domain::account::{ApiToken, Session, User};
-use custodian_domain::asset::{Asset, Relation};
-use custodian_domain::attestation::{Attestation, AttestationStatus};
-use custodian_domain::audit::Event;
-use custodian_domain::classification::Classification;
-use custodian_domain::custody::Assignment;
-use custodian_domain::custom::CustomFieldDef;
+use custodian_domain::account::User;
+use custodian_domain::asset::Asset;
+use custodian_domain::attestation::Attestation;
 use custodian_domain::exception::PolicyException;
-use custodian_domain::lifecycle::{DisposalRecord, IncidentReport};
-use custodian_domain::location::Location;
 use custodian_domain::offboarding::Offboarding;
-use custodian_domain::party::{Delegation, Party, PartyKind};
-use custodian_domain::policy::{Acknowledgement, PolicyDocument, PolicyVersion};
+use custodian_domain::party::{Party, PartyKind};
 use custodian_store::{
     AcknowledgementQuery, AssetQuery, AssetSort, AssignmentQuery, Cursor, DelegationQuery,
     ExceptionQuery, OffboardingQuery, Page, PartyQuery, PartyRef, Result, Store, StoreError, Tx,

@@ -1,5 +1,112 @@
 //! Offboarding and handover cases: their SQL.
 
+use custodian_domain::offboarding::{
+    CaseItem, CaseKind, CaseStatus, ItemKind, ItemStatus, Offboarding,
+};
+use custodian_store::Result;
+use uuid::Uuid;
+
+use crate::db::{Row, Sql};
+use crate::rows::word;
+
+pub const OFFBOARDING_COLS: &str = "seq, id, person_id, kind, reason, from_party_id, end_date, successor_id, status, opened_by, closed_at, closed_by, notes, version, created_at, updated_at";
+
+pub const ITEM_COLS: &str = "offboarding_id, id, kind, asset_id, assignment_id, delegation_id, title, status, successor_id, settled_at, settled_by, evidence";
+
+pub fn offboarding_values(c: &Offboarding) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("id", c.id.into()),
+        ("person_id", c.person_id.into()),
+        ("kind", c.kind.as_str().into()),
+        ("reason", c.reason.clone().into()),
+        ("from_party_id", c.from_party_id.into()),
+        ("end_date", c.end_date.into()),
+        ("successor_id", c.successor_id.into()),
+        ("status", c.status.as_str().into()),
+        ("opened_by", c.opened_by.into()),
+        ("closed_at", c.closed_at.into()),
+        ("closed_by", c.closed_by.into()),
+        ("notes", c.notes.clone().into()),
+        ("version", c.version.into()),
+        ("created_at", c.created_at.into()),
+        ("updated_at", c.updated_at.into()),
+    ]
+}
+
+pub fn offboarding(row: &Row) -> Result<(i64, Offboarding)> {
+    Ok((
+        row.get("seq")?,
+        Offboarding {
+            id: row.get("id")?,
+            person_id: row.get("person_id")?,
+            kind: word(row, "kind", CaseKind::parse)?,
+            reason: row.get("reason")?,
+            from_party_id: row.get("from_party_id")?,
+            end_date: row.get("end_date")?,
+            successor_id: row.get("successor_id")?,
+            status: word(row, "status", CaseStatus::parse)?,
+            opened_by: row.get("opened_by")?,
+            closed_at: row.get("closed_at")?,
+            closed_by: row.get("closed_by")?,
+            notes: row.get("notes")?,
+            items: Vec::new(),
+            version: row.get("version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        },
+    ))
+}
+
+/// The columns of an item that change when it is settled.
+pub fn item_state(i: &CaseItem) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("status", i.status.as_str().into()),
+        ("successor_id", i.successor_id.into()),
+        ("settled_at", i.settled_at.into()),
+        ("settled_by", i.settled_by.into()),
+        ("evidence", i.evidence.clone().into()),
+    ]
+}
+
+pub fn item_values(
+    case: Uuid,
+    position: usize,
+    i: &CaseItem,
+) -> Vec<(&'static str, crate::db::Arg)> {
+    let mut v = vec![
+        ("id", i.id.into()),
+        ("offboarding_id", case.into()),
+        ("position", (position as i64).into()),
+        ("kind", i.kind.as_str().into()),
+        ("asset_id", i.asset_id.into()),
+        ("assignment_id", i.assignment_id.into()),
+        ("delegation_id", i.delegation_id.into()),
+        ("title", i.title.clone().into()),
+    ];
+    v.extend(item_state(i));
+    v
+}
+
+/// An item and the case it belongs to.
+pub fn item(row: &Row) -> Result<(Uuid, CaseItem)> {
+    Ok((
+        row.get("offboarding_id")?,
+        CaseItem {
+            id: row.get("id")?,
+            kind: word(row, "kind", ItemKind::parse)?,
+            asset_id: row.get("asset_id")?,
+            assignment_id: row.get("assignment_id")?,
+            delegation_id: row.get("delegation_id")?,
+            title: row.get("title")?,
+            status: word(row, "status", ItemStatus::parse)?,
+            successor_id: row.get("successor_id")?,
+            settled_at: row.get("settled_at")?,
+            settled_by: row.get("settled_by")?,
+            evidence: row.get("evidence")?,
+        },
+    ))
+}
+
 use super::*;
 use crate::tx::SqlTx;
 use custodian_store::*;

@@ -1,5 +1,82 @@
 //! Persons, teams and roles, and delegations: their SQL.
 
+use custodian_domain::party::{
+    Delegation, DelegationTask, EmploymentType, Party, PartyKind, PersonStatus,
+};
+use custodian_store::{Result, StoreError};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::db::{Row, Sql};
+use crate::rows::{object, opt_word, word};
+
+pub const PARTY_COLS: &str = "p.seq, p.id, p.kind, p.name, p.email, p.employment_type, p.status, p.start_date, p.end_date, p.manager_id, p.holder_id, p.custom, p.version, p.created_at, p.updated_at";
+
+pub const DELEGATION_COLS: &str =
+    "seq, id, owner_id, delegate_id, task, asset_id, note, created_at, ended_at, end_reason";
+
+pub fn party(row: &Row) -> Result<(i64, Party)> {
+    Ok((
+        row.get("seq")?,
+        Party {
+            id: row.get("id")?,
+            kind: word(row, "kind", PartyKind::parse)?,
+            name: row.get("name")?,
+            email: row.get("email")?,
+            employment_type: opt_word(row, "employment_type", EmploymentType::parse)?,
+            status: opt_word(row, "status", PersonStatus::parse)?,
+            start_date: row.get("start_date")?,
+            end_date: row.get("end_date")?,
+            manager_id: row.get("manager_id")?,
+            holder_id: row.get("holder_id")?,
+            member_ids: vec![],
+            custom: object(row, "custom")?,
+            version: row.get("version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        },
+    ))
+}
+
+pub fn delegation(row: &Row) -> Result<(i64, Delegation)> {
+    Ok((
+        row.get("seq")?,
+        Delegation {
+            id: row.get("id")?,
+            owner_id: row.get("owner_id")?,
+            delegate_id: row.get("delegate_id")?,
+            task: word(row, "task", DelegationTask::parse)?,
+            asset_id: row.get("asset_id")?,
+            note: row.get("note")?,
+            created_at: row.get("created_at")?,
+            ended_at: row.get("ended_at")?,
+            end_reason: row.get("end_reason")?,
+        },
+    ))
+}
+
+pub fn party_values(p: &Party) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("id", p.id.into()),
+        ("kind", p.kind.as_str().into()),
+        ("name", p.name.clone().into()),
+        ("email", p.email.clone().into()),
+        (
+            "employment_type",
+            p.employment_type.map(|e| e.as_str()).into(),
+        ),
+        ("status", p.status.map(|e| e.as_str()).into()),
+        ("start_date", p.start_date.into()),
+        ("end_date", p.end_date.into()),
+        ("manager_id", p.manager_id.into()),
+        ("holder_id", p.holder_id.into()),
+        ("custom", Value::Object(p.custom.clone()).into()),
+        ("version", p.version.into()),
+        ("created_at", p.created_at.into()),
+        ("updated_at", p.updated_at.into()),
+    ]
+}
+
 use super::*;
 use crate::tx::SqlTx;
 use custodian_store::*;

@@ -1,5 +1,92 @@
 //! Policy versions and acknowledgements: their SQL.
 
+use custodian_domain::party::Party;
+use custodian_domain::policy::{
+    AckSource, Acknowledgement, PolicyDocument, PolicyStatus, PolicyVersion,
+};
+use custodian_store::Result;
+use uuid::Uuid;
+
+use crate::db::{Row, Sql};
+use crate::rows::word;
+
+pub const POLICY_COLS: &str = "seq, id, document, number, title, body, effective_date, material, change_summary, author_id, status, approved_by, approved_at, next_review_at, version, created_at, updated_at";
+
+pub const ACK_COLS: &str =
+    "seq, id, policy_id, person_id, acknowledged_at, source, note, created_at";
+
+pub fn policy_values(p: &PolicyVersion) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("id", p.id.into()),
+        ("document", p.document.as_str().into()),
+        ("number", p.number.clone().into()),
+        ("title", p.title.clone().into()),
+        ("body", p.body.clone().into()),
+        ("effective_date", p.effective_date.into()),
+        ("material", p.material.into()),
+        ("change_summary", p.change_summary.clone().into()),
+        ("author_id", p.author_id.into()),
+        ("status", p.status.as_str().into()),
+        ("approved_by", p.approved_by.into()),
+        ("approved_at", p.approved_at.into()),
+        ("next_review_at", p.next_review_at.into()),
+        ("version", p.version.into()),
+        ("created_at", p.created_at.into()),
+        ("updated_at", p.updated_at.into()),
+    ]
+}
+
+pub fn policy(row: &Row) -> Result<(i64, PolicyVersion)> {
+    Ok((
+        row.get("seq")?,
+        PolicyVersion {
+            id: row.get("id")?,
+            document: word(row, "document", PolicyDocument::parse)?,
+            number: row.get("number")?,
+            title: row.get("title")?,
+            body: row.get("body")?,
+            effective_date: row.get("effective_date")?,
+            material: row.get("material")?,
+            change_summary: row.get("change_summary")?,
+            author_id: row.get("author_id")?,
+            status: word(row, "status", PolicyStatus::parse)?,
+            approved_by: row.get("approved_by")?,
+            approved_at: row.get("approved_at")?,
+            next_review_at: row.get("next_review_at")?,
+            version: row.get("version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        },
+    ))
+}
+
+pub fn ack_values(a: &Acknowledgement) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("id", a.id.into()),
+        ("policy_id", a.policy_id.into()),
+        ("person_id", a.person_id.into()),
+        ("acknowledged_at", a.acknowledged_at.into()),
+        ("source", a.source.as_str().into()),
+        ("note", a.note.clone().into()),
+        ("created_at", a.created_at.into()),
+    ]
+}
+
+pub fn acknowledgement(row: &Row) -> Result<(i64, Acknowledgement)> {
+    Ok((
+        row.get("seq")?,
+        Acknowledgement {
+            id: row.get("id")?,
+            policy_id: row.get("policy_id")?,
+            person_id: row.get("person_id")?,
+            acknowledged_at: row.get("acknowledged_at")?,
+            source: word(row, "source", AckSource::parse)?,
+            note: row.get("note")?,
+            created_at: row.get("created_at")?,
+        },
+    ))
+}
+
 use super::*;
 use crate::tx::SqlTx;
 use custodian_store::*;

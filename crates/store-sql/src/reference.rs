@@ -1,5 +1,142 @@
 //! Reference data: locations, the classification scheme, custom field definitions: their SQL.
 
+use custodian_domain::asset::AssetKind;
+use custodian_domain::classification::{Classification, DisposalRequirement, Handling};
+use custodian_domain::custom::{CustomFieldDef, CustomType, EntityType};
+use custodian_domain::location::{Location, LocationKind};
+use custodian_store::{Result, StoreError};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::db::{Row, Sql};
+use crate::rows::{object, strings, word};
+
+pub const LOCATION_COLS: &str =
+    "seq, id, name, kind, parent_id, on_premises, address, custom, version, created_at, updated_at";
+
+pub const CLASSIFICATION_COLS: &str = "key, name, rank, description, encryption_required, off_premises, external_sharing, label_required, disposal_method, review_interval_days, version, created_at, updated_at";
+
+pub const CUSTOM_FIELD_COLS: &str = "id, entity_type, key, label, field_type, choices, required, asset_kinds, description, version, created_at, updated_at";
+
+pub fn location(row: &Row) -> Result<(i64, Location)> {
+    Ok((
+        row.get("seq")?,
+        Location {
+            id: row.get("id")?,
+            name: row.get("name")?,
+            kind: word(row, "kind", LocationKind::parse)?,
+            parent_id: row.get("parent_id")?,
+            on_premises: row.get("on_premises")?,
+            address: row.get("address")?,
+            custom: object(row, "custom")?,
+            version: row.get("version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        },
+    ))
+}
+
+pub fn classification(row: &Row) -> Result<Classification> {
+    Ok(Classification {
+        key: row.get("key")?,
+        name: row.get("name")?,
+        rank: i32::try_from(row.get::<i64>("rank")?).unwrap_or(i32::MAX),
+        description: row.get("description")?,
+        encryption_required: row.get("encryption_required")?,
+        off_premises: word(row, "off_premises", Handling::parse)?,
+        external_sharing: word(row, "external_sharing", Handling::parse)?,
+        label_required: row.get("label_required")?,
+        disposal_method: word(row, "disposal_method", DisposalRequirement::parse)?,
+        review_interval_days: i32::try_from(row.get::<i64>("review_interval_days")?).unwrap_or(365),
+        version: row.get("version")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+    })
+}
+
+pub fn custom_field(row: &Row) -> Result<CustomFieldDef> {
+    Ok(CustomFieldDef {
+        id: row.get("id")?,
+        entity_type: word(row, "entity_type", EntityType::parse)?,
+        key: row.get("key")?,
+        label: row.get("label")?,
+        field_type: word(row, "field_type", CustomType::parse)?,
+        choices: strings(row, "choices")?,
+        required: row.get("required")?,
+        asset_kinds: strings(row, "asset_kinds")?
+            .iter()
+            .filter_map(|s| AssetKind::parse(s))
+            .collect(),
+        description: row.get("description")?,
+        version: row.get("version")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+    })
+}
+
+pub fn location_values(l: &Location) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("id", l.id.into()),
+        ("name", l.name.clone().into()),
+        ("kind", l.kind.as_str().into()),
+        ("parent_id", l.parent_id.into()),
+        ("on_premises", l.on_premises.into()),
+        ("address", l.address.clone().into()),
+        ("custom", Value::Object(l.custom.clone()).into()),
+        ("version", l.version.into()),
+        ("created_at", l.created_at.into()),
+        ("updated_at", l.updated_at.into()),
+    ]
+}
+
+pub fn classification_values(c: &Classification) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("key", c.key.clone().into()),
+        ("name", c.name.clone().into()),
+        ("rank", i64::from(c.rank).into()),
+        ("description", c.description.clone().into()),
+        ("encryption_required", c.encryption_required.into()),
+        ("off_premises", c.off_premises.as_str().into()),
+        ("external_sharing", c.external_sharing.as_str().into()),
+        ("label_required", c.label_required.into()),
+        ("disposal_method", c.disposal_method.as_str().into()),
+        (
+            "review_interval_days",
+            i64::from(c.review_interval_days).into(),
+        ),
+        ("version", c.version.into()),
+        ("created_at", c.created_at.into()),
+        ("updated_at", c.updated_at.into()),
+    ]
+}
+
+pub fn custom_field_values(d: &CustomFieldDef) -> Vec<(&'static str, crate::db::Arg)> {
+    let list = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
+    vec![
+        ("id", d.id.into()),
+        ("entity_type", d.entity_type.as_str().into()),
+        ("key", d.key.clone().into()),
+        ("label", d.label.clone().into()),
+        ("field_type", d.field_type.as_str().into()),
+        ("choices", list(d.choices.clone()).into()),
+        ("required", d.required.into()),
+        (
+            "asset_kinds",
+            list(
+                d.asset_kinds
+                    .iter()
+                    .map(|k| k.as_str().to_string())
+                    .collect(),
+            )
+            .into(),
+        ),
+        ("description", d.description.clone().into()),
+        ("version", d.version.into()),
+        ("created_at", d.created_at.into()),
+        ("updated_at", d.updated_at.into()),
+    ]
+}
+
 use super::*;
 use crate::tx::SqlTx;
 use custodian_store::*;

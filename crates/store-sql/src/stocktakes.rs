@@ -1,14 +1,87 @@
 //! Stocktakes: the queries behind a session's report.
 
-use uuid::Uuid;
-
-use custodian_domain::asset::Asset;
-use custodian_domain::stocktake::{Stocktake, StocktakeScan, StocktakeStatus, NOT_EXPECTED};
-use custodian_store::{Cursor, Page, Result, ScanQuery, StocktakeCounts, StocktakeQuery};
-
-use crate::db::Sql;
 use crate::rows::{self, ASSET_COLS};
 use crate::{clamp, Listing, SqlStore};
+use custodian_domain::asset::Asset;
+use custodian_domain::stocktake::{
+    ScanResult, Stocktake, StocktakeScan, StocktakeStatus, NOT_EXPECTED,
+};
+use custodian_store::Result;
+use custodian_store::{Cursor, Page, ScanQuery, StocktakeCounts, StocktakeQuery};
+use uuid::Uuid;
+
+use crate::db::{Row, Sql};
+use crate::rows::word;
+
+pub const STOCKTAKE_COLS: &str = "seq, id, location_id, include_sublocations, status, started_at, started_by, closed_at, closed_by, notes, version, created_at, updated_at";
+
+pub const SCAN_COLS: &str = "seq, id, stocktake_id, asset_id, entered, scanned_at, scanned_by, result, registered_location_id";
+
+pub fn stocktake_values(t: &Stocktake) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("id", t.id.into()),
+        ("location_id", t.location_id.into()),
+        ("include_sublocations", t.include_sublocations.into()),
+        ("status", t.status.as_str().into()),
+        ("started_at", t.started_at.into()),
+        ("started_by", t.started_by.into()),
+        ("closed_at", t.closed_at.into()),
+        ("closed_by", t.closed_by.into()),
+        ("notes", t.notes.clone().into()),
+        ("version", t.version.into()),
+        ("created_at", t.created_at.into()),
+        ("updated_at", t.updated_at.into()),
+    ]
+}
+
+pub fn stocktake(row: &Row) -> Result<(i64, Stocktake)> {
+    Ok((
+        row.get("seq")?,
+        Stocktake {
+            id: row.get("id")?,
+            location_id: row.get("location_id")?,
+            include_sublocations: row.get("include_sublocations")?,
+            status: word(row, "status", StocktakeStatus::parse)?,
+            started_at: row.get("started_at")?,
+            started_by: row.get("started_by")?,
+            closed_at: row.get("closed_at")?,
+            closed_by: row.get("closed_by")?,
+            notes: row.get("notes")?,
+            version: row.get("version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        },
+    ))
+}
+
+pub fn scan_values(x: &StocktakeScan) -> Vec<(&'static str, crate::db::Arg)> {
+    vec![
+        ("id", x.id.into()),
+        ("stocktake_id", x.stocktake_id.into()),
+        ("asset_id", x.asset_id.into()),
+        ("entered", x.entered.clone().into()),
+        ("scanned_at", x.scanned_at.into()),
+        ("scanned_by", x.scanned_by.into()),
+        ("result", x.result.as_str().into()),
+        ("registered_location_id", x.registered_location_id.into()),
+    ]
+}
+
+pub fn scan(row: &Row) -> Result<(i64, StocktakeScan)> {
+    Ok((
+        row.get("seq")?,
+        StocktakeScan {
+            id: row.get("id")?,
+            stocktake_id: row.get("stocktake_id")?,
+            asset_id: row.get("asset_id")?,
+            entered: row.get("entered")?,
+            scanned_at: row.get("scanned_at")?,
+            scanned_by: row.get("scanned_by")?,
+            result: word(row, "result", ScanResult::parse)?,
+            registered_location_id: row.get("registered_location_id")?,
+        },
+    ))
+}
 
 /// The places a stocktake counts, as a subquery: its location, and every place inside it
 /// when it includes them.
