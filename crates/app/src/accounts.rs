@@ -860,11 +860,10 @@ impl App {
     /// Issues a personal token: `{name, scope, expires_in_days}`; admins may name another
     /// `user_id`. The secret is in the answer only.
     pub async fn create_token(&self, ctx: &Ctx, input: Map<String, Value>) -> Result<IssuedToken> {
-        let owner = match input.get("user_id").and_then(Value::as_str) {
+        let owner = match input.get("user_id").filter(|v| !v.is_null()) {
             Some(u) => {
-                let id: Uuid = u
-                    .parse()
-                    .map_err(|_| AppError::invalid("user_id", "is not an id"))?;
+                let id = custodian_domain::value::id(u)
+                    .map_err(|m| AppError::invalid("user_id", m))?;
                 self.allow(ctx, Action::ManageUsers).await?;
                 self.load_user(id).await?
             }

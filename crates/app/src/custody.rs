@@ -358,11 +358,7 @@ impl App {
         let mut asset_changed = false;
         if kind == AssignmentKind::Seat {
             let used = self.store.count_open_assignments(asset.id).await? + 1;
-            if let Some(bought) = asset
-                .attrs
-                .get("licences_purchased")
-                .and_then(Value::as_i64)
-            {
+            if let Some(bought) = asset.licences().purchased {
                 if used > bought {
                     let why = format!(
                         "{used} seats of {tag} would be assigned and {bought} licences were purchased"
@@ -385,9 +381,8 @@ impl App {
                     }
                 }
             }
-            next_asset.attrs.insert("licences_used".into(), json!(used));
-            asset_changed =
-                asset.attrs.get("licences_used") != next_asset.attrs.get("licences_used");
+            next_asset.set_licences_used(used);
+            asset_changed = asset.licences().used != next_asset.licences().used;
         } else if asset.status != Status::InUse {
             next_asset.status = Status::InUse;
             asset_changed = true;
@@ -529,7 +524,7 @@ impl App {
                 }
                 AssignmentKind::Seat => {
                     let used = (self.store.count_open_assignments(asset.id).await? - 1).max(0);
-                    na.attrs.insert("licences_used".into(), json!(used));
+                    na.set_licences_used(used);
                 }
                 _ => {}
             }

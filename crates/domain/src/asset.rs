@@ -360,7 +360,44 @@ impl AssetDraft {
     }
 }
 
+/// A software asset's licence position: what was bought and what is assigned (A.5.32).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Licences {
+    /// Licences purchased, when recorded.
+    pub purchased: Option<i64>,
+    /// Licences in use (open seat assignments), when recorded.
+    pub used: Option<i64>,
+}
+
+impl Licences {
+    /// How many more are used than were bought, when both are known and that is so.
+    pub fn over(&self) -> Option<i64> {
+        match (self.purchased, self.used) {
+            (Some(p), Some(u)) if u > p => Some(u - p),
+            _ => None,
+        }
+    }
+}
+
+/// The field that records licences purchased.
+const LICENCES_PURCHASED: &str = "licences_purchased";
+/// The field that records licences used.
+const LICENCES_USED: &str = "licences_used";
+
 impl Asset {
+    /// The licence position its fields record.
+    pub fn licences(&self) -> Licences {
+        Licences {
+            purchased: self.attrs.get(LICENCES_PURCHASED).and_then(Value::as_i64),
+            used: self.attrs.get(LICENCES_USED).and_then(Value::as_i64),
+        }
+    }
+
+    /// Records how many licences are in use.
+    pub fn set_licences_used(&mut self, used: i64) {
+        self.attrs.insert(LICENCES_USED.into(), Value::from(used));
+    }
+
     /// Applies a merge-patch (RFC 7396) and re-validates the whole record.
     ///
     /// The kind cannot change, and the status changes only through a transition.
@@ -697,6 +734,56 @@ impl RelationFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sample_asset() -> Asset {
+        let now = crate::now();
+        Asset {
+            id: crate::new_id(),
+            asset_number: "AST-000001".into(),
+            kind: AssetKind::Software,
+            name: "Office suite".into(),
+            description: None,
+            owner_id: crate::new_id(),
+            importance: Importance::Low,
+            classification: "internal".into(),
+            status: crate::lifecycle::Status::InUse,
+            location_id: None,
+            tags: vec![],
+            custom: Map::new(),
+            external_ids: Map::new(),
+            last_reviewed_at: None,
+            last_reviewed_by: None,
+            next_review_at: None,
+            attrs: Map::new(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn the_licence_position_is_read_and_written_in_one_place() {
+        let mut a = Asset {
+            attrs: serde_json::json!({"licences_purchased": 10})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            ..sample_asset()
+        };
+        assert_eq!(
+            a.licences(),
+            Licences {
+                purchased: Some(10),
+                used: None
+            }
+        );
+        assert_eq!(a.licences().over(), None);
+        a.set_licences_used(12);
+        assert_eq!(a.licences().used, Some(12));
+        assert_eq!(a.licences().over(), Some(2));
+        a.set_licences_used(10);
+        assert_eq!(a.licences().over(), None);
+    }
     use serde_json::json;
 
     fn ctx() -> (Vec<String>, Vec<CustomFieldDef>) {

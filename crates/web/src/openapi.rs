@@ -128,7 +128,7 @@ fn schemas() -> Value {
             "kind": words(PartyKind::NAMES), "name": text(), "email": text(), "employment_type": words(EmploymentType::NAMES), "status": words(PersonStatus::NAMES),
             "start_date": date(), "end_date": date(), "manager_id": id(), "holder_id": id(), "member_ids": {"type": "array", "items": id()}, "custom": {"type": "object"}}},
         "DelegationInput": {"type": "object", "required": ["owner_id", "delegate_id", "task"], "properties": {"owner_id": id(), "delegate_id": id(), "task": words(DelegationTask::NAMES), "asset_id": id(), "note": text()}},
-        "DelegationEnd": {"type": "object", "properties": {"reason": text()}},
+        "DelegationEnd": {"type": "object", "properties": {"reason": nullable(text())}},
         "LocationInput": {"type": "object", "required": ["name"], "properties": {"name": text(), "kind": words(LocationKind::NAMES), "parent_id": id(), "on_premises": {"type": "boolean"}, "address": text(), "custom": {"type": "object"}}},
         "ClassificationInput": {"type": "object", "required": ["key", "name", "rank"], "properties": {"key": text(), "name": text(), "rank": {"type": "integer", "minimum": 0}, "description": text(),
             "encryption_required": {"type": "boolean"}, "off_premises": words(Handling::NAMES), "external_sharing": words(Handling::NAMES), "label_required": {"type": "boolean"},
@@ -203,7 +203,7 @@ fn stocktake_schemas() -> Value {
     }
     json!({
         "StocktakeInput": {"type": "object", "required": ["location_id"], "properties": {"location_id": id(),
-            "include_sublocations": {"type": "boolean", "default": true, "description": "Expect the assets of the places inside the location too."}, "notes": nullable(text())}},
+            "include_sublocations": {"type": ["boolean", "null"], "default": true, "description": "Expect the assets of the places inside the location too (null: the default)."}, "notes": nullable(text())}},
         "StocktakeScanInput": {"type": "object", "required": ["entry"], "properties": {"entry": {"type": "string", "maxLength": 500,
             "description": "What was scanned or typed: an asset number (any case), an asset's id, or a link to its page (what a label's QR code holds)."}}},
         "StocktakeScan": {"type": "object", "description": "201 for a new scan; 200 with the earlier scan (repeat true) when the asset was scanned in this stocktake already. A found or unexpected device is marked checked (last_reviewed_at and last_reviewed_by; its next review moves on). An entry that matches nothing is kept as unknown.",
@@ -393,30 +393,74 @@ fn close_bodies(doc: &mut Value) {
         let Some(s) = doc.pointer_mut(&format!("/components/schemas/{n}")) else {
             continue;
         };
-        close(s, &mut names);
+        // Settings are always set: null is refused there. Elsewhere an optional property
+        // given null is read as left out (in a merge patch: cleared).
+        let nulls = !matches!(n.as_str(), "RuleSettings" | "SecuritySettingsPatch");
+        close(s, nulls, &mut names);
     }
 }
 
 /// Closes an object schema and the object schemas inside it; names the schemas it refers
 /// to, to be closed in their turn.
-fn close(s: &mut Value, refs: &mut Vec<String>) {
+fn close(s: &mut Value, nulls: bool, refs: &mut Vec<String>) {
     let Some(o) = s.as_object_mut() else {
         return;
     };
     if let Some(Value::String(r)) = o.get("$ref") {
         refs.push(r.trim_start_matches("#/components/schemas/").to_string());
     }
+    let required: Vec<String> = o
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).map(String::from).collect())
+        .unwrap_or_default();
     if let Some(Value::Object(props)) = o.get_mut("properties") {
-        props.values_mut().for_each(|v| close(v, refs));
+        for (k, v) in props.iter_mut() {
+            close(v, nulls, refs);
+            if nulls && !required.contains(k) {
+                *v = or_null(std::mem::take(v));
+            }
+        }
         o.entry("additionalProperties")
             .or_insert(Value::Bool(false));
     }
     if let Some(items) = o.get_mut("items") {
-        close(items, refs);
+        close(items, nulls, refs);
     }
     for k in ["anyOf", "oneOf", "allOf"] {
         if let Some(Value::Array(a)) = o.get_mut(k) {
-            a.iter_mut().for_each(|v| close(v, refs));
+            a.iter_mut().for_each(|v| close(v, nulls, refs));
+        }
+    }
+}
+
+/// A schema that also takes null.
+fn or_null(mut v: Value) -> Value {
+    let takes_null = |v: &Value| match v.get("type") {
+        Some(Value::String(t)) => t == "null",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "null"),
+        _ => false,
+    };
+    if takes_null(&v)
+        || v.get("anyOf")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(takes_null))
+    {
+        return v;
+    }
+    let plain_type = v.get("type").and_then(Value::as_str).map(String::from);
+    match plain_type {
+        Some(t) if v.get("enum").is_none() => {
+            v["type"] = json!([t, "null"]);
+            v
+        }
+        _ => {
+            let description = v.as_object_mut().and_then(|o| o.remove("description"));
+            let mut out = json!({"anyOf": [v, {"type": "null"}]});
+            if let Some(d) = description {
+                out["description"] = d;
+            }
+            out
         }
     }
 }
@@ -469,10 +513,9 @@ mod tests {
                     "{method} {path} documents no success"
                 );
                 let public = op.get("security") == Some(&serde_json::json!([]));
-                assert_eq!(
-                    responses.contains_key("401"),
-                    !public,
-                    "{method} {path}: 401 is documented exactly when credentials are needed"
+                assert!(
+                    public || responses.contains_key("401") && responses.contains_key("403"),
+                    "{method} {path} needs credentials: 401 and 403 are documented"
                 );
                 if let Some(body) = op.pointer("/requestBody/content/application~1json/schema/$ref")
                 {

@@ -355,6 +355,10 @@ async fn tokens_are_scoped_expiring_and_revocable(backend: &str) {
     s.post("/api/v1/tokens", json!({"expires_in_days": 400}))
         .await
         .problem(422);
+    // A user_id that is not an id is refused, never read as "for myself".
+    let p = s.post("/api/v1/tokens", json!({"user_id": {}})).await;
+    p.problem(422);
+    assert_eq!(p.body["errors"][0]["field"], "user_id", "{}", p.body);
 
     let revoked = s
         .call(Method::DELETE, &format!("/api/v1/tokens/{id}"), None, &[])

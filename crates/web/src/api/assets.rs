@@ -350,7 +350,7 @@ pub async fn update(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-    Body(body, _): Body<AssetInput>,
+    Body(body, _): Body<super::wire::Patch<AssetInput>>,
 ) -> ApiResult<One<Shaped<Asset>>> {
     let v = s.app.update_asset(&ctx, id, body, m).await?;
     Ok(One(v.asset.version, wire(&v)))

@@ -86,7 +86,12 @@ pub fn routes() -> ApiRouter<AppState> {
         .api_route(
             "/session",
             get_with(accounts::me, |o| o.summary("Who is signed in, with the session's CSRF token"))
-                .post_with(accounts::sign_in, |o| o.summary("Sign in; sets the session cookie"))
+                .post_with(accounts::sign_in, |o| {
+                    o.summary("Sign in; sets the session cookie").with(wire::refuses(
+                        401,
+                        "The e-mail address or password is wrong, a second factor is missing or wrong, or the account is locked for a while",
+                    ))
+                })
                 .delete_with(accounts::sign_out, |o| {
                     o.summary("Sign out").with(wire::refuses(
                         422,
@@ -100,6 +105,7 @@ pub fn routes() -> ApiRouter<AppState> {
         .api_route("/reviews", post_with(assets::review, |o| {
                 o.summary("Record a review of an asset by the signed-in person; the next review moves on by the classification's interval")
                     .with(wire::refuses(404, "No such asset"))
+                    .with(wire::refuses(412, "The version sent is not the asset's; nothing changed"))
             }))
         .api_route("/session/totp", post_with(accounts::enrol_totp, |o| o.summary("Start enrolling a second factor (TOTP): the secret and its otpauth URI")))
         .api_route("/session/totp/confirm", post_with(accounts::confirm_totp, |o| o.summary("Confirm the enrolment with a current code; sign-ins then need one")))

@@ -95,7 +95,7 @@ pub async fn update(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-    Body(body, _): Body<PartyInput>,
+    Body(body, _): Body<super::wire::Patch<PartyInput>>,
 ) -> ApiResult<One<Party>> {
     let p = s.app.update_party(&ctx, id, body, m).await?;
     Ok(One(p.version, p))

@@ -52,7 +52,7 @@ pub async fn update_location(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-    Body(body, _): Body<LocationInput>,
+    Body(body, _): Body<super::wire::Patch<LocationInput>>,
 ) -> ApiResult<One<Location>> {
     let l = s.app.update_location(&ctx, id, body, m).await?;
     Ok(One(l.version, l))
@@ -93,7 +93,7 @@ pub async fn update_classification(
     Caller(ctx): Caller,
     Key(key): Key,
     IfMatch(m): IfMatch,
-    Body(body, _): Body<ClassificationInput>,
+    Body(body, _): Body<super::wire::Patch<ClassificationInput>>,
 ) -> ApiResult<One<Classification>> {
     let c = s.app.update_classification(&ctx, &key, body, m).await?;
     Ok(One(c.version, c))
@@ -144,7 +144,7 @@ pub async fn update_custom_field(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-    Body(body, _): Body<CustomFieldInput>,
+    Body(body, _): Body<super::wire::Patch<CustomFieldInput>>,
 ) -> ApiResult<One<CustomFieldDef>> {
     let d = s.app.update_custom_field(&ctx, id, body, m).await?;
     Ok(One(d.version, d))

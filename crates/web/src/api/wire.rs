@@ -209,6 +209,27 @@ impl<T: JsonSchema> OperationInput for Body<T> {
     }
 }
 
+/// The body of a JSON merge patch of `T`: `T`'s properties, none of them required.
+pub struct Patch<T>(PhantomData<T>);
+
+impl<T: JsonSchema> JsonSchema for Patch<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("{}Patch", T::schema_name().trim_end_matches("Input")).into()
+    }
+
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut s = T::json_schema(g);
+        if let Some(o) = s.as_object_mut() {
+            o.remove("required");
+            o.insert(
+                "description".into(),
+                json!("A JSON merge patch: the fields to change; null clears an optional one."),
+            );
+        }
+        s
+    }
+}
+
 /// A list that takes no parameters.
 #[derive(JsonSchema)]
 pub struct NoFilters {}
@@ -340,12 +361,7 @@ impl OperationInput for crate::extract::IfMatch {
 
 impl OperationInput for crate::auth::Caller {
     fn operation_input(_: &mut GenContext, op: &mut Operation) {
-        mark_problem(op, 401, "No valid credentials");
-        mark_problem(
-            op,
-            403,
-            "Not allowed for this role or token, or a missing CSRF token",
-        );
+        mark(op, "authenticated", json!(true));
     }
 }
 
@@ -481,6 +497,7 @@ fn finish_operation(path: &str, method: &str, op: &mut Map<String, Value>, probl
         op.insert("parameters".into(), Value::Array(params));
     }
     let public = take(op, "public").is_some();
+    let authenticated = take(op, "authenticated").is_some();
     let etag = take(op, "etag").is_some();
     let location = take(op, "location").is_some();
     let set_cookie = take(op, "set-cookie").is_some();
@@ -518,11 +535,17 @@ fn finish_operation(path: &str, method: &str, op: &mut Map<String, Value>, probl
                 r["headers"] = Value::Object(headers);
             }
         }
-        if let Some(problems) = problems.as_object() {
-            for (status, description) in problems {
-                if public && (status == "401" || status == "403") {
-                    continue;
-                }
+        let mut problems = problems.as_object().cloned().unwrap_or_default();
+        if authenticated && !public {
+            problems
+                .entry("401")
+                .or_insert_with(|| json!("No valid credentials"));
+            problems.entry("403").or_insert_with(|| {
+                json!("Not allowed for this role or token, or a missing CSRF token")
+            });
+        }
+        {
+            for (status, description) in &problems {
                 responses.insert(
                     status.clone(),
                     json!({"description": description, "content": {"application/problem+json": {"schema": problem}}}),
@@ -539,7 +562,20 @@ fn finish_operation(path: &str, method: &str, op: &mut Map<String, Value>, probl
     if public {
         op.insert("security".into(), json!([]));
     }
-    let _ = method;
+    let tag = path
+        .strip_prefix("/api/v1/")
+        .and_then(|p| p.split('/').next())
+        .unwrap_or("operations");
+    op.insert("tags".into(), json!([tag]));
+    op.insert(
+        "operationId".into(),
+        json!(format!(
+            "{method}_{}",
+            path.trim_start_matches('/')
+                .replace(['/', '{', '}', '.'], "_")
+                .trim_end_matches('_')
+        )),
+    );
 }
 
 /// An answer whose shape is still described by hand (`M`, from [`crate::openapi`]).

@@ -133,7 +133,7 @@ pub async fn update_policy(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     IfMatch(m): IfMatch,
-    Body(body, _): Body<PolicyInput>,
+    Body(body, _): Body<super::wire::Patch<PolicyInput>>,
 ) -> ApiResult<One<PolicyVersion>> {
     let v = s.app.update_policy(&ctx, id, body, m).await?;
     Ok(One(v.version, v))

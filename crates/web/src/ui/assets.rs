@@ -755,8 +755,7 @@ async fn asset_page(
 }
 
 fn licence_position(x: &Asset) -> Markup {
-    let purchased = x.attrs.get("licences_purchased").and_then(Value::as_i64);
-    let used = x.attrs.get("licences_used").and_then(Value::as_i64);
+    let custodian_domain::asset::Licences { purchased, used } = x.licences();
     html! {
         h2 { "Licence position" }
         p id="licence-position" {
