@@ -862,8 +862,8 @@ impl App {
     pub async fn create_token(&self, ctx: &Ctx, input: Map<String, Value>) -> Result<IssuedToken> {
         let owner = match input.get("user_id").filter(|v| !v.is_null()) {
             Some(u) => {
-                let id = custodian_domain::value::id(u)
-                    .map_err(|m| AppError::invalid("user_id", m))?;
+                let id =
+                    custodian_domain::value::id(u).map_err(|m| AppError::invalid("user_id", m))?;
                 self.allow(ctx, Action::ManageUsers).await?;
                 self.load_user(id).await?
             }

@@ -412,7 +412,12 @@ fn close(s: &mut Value, nulls: bool, refs: &mut Vec<String>) {
     let required: Vec<String> = o
         .get("required")
         .and_then(Value::as_array)
-        .map(|r| r.iter().filter_map(Value::as_str).map(String::from).collect())
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
         .unwrap_or_default();
     if let Some(Value::Object(props)) = o.get_mut("properties") {
         for (k, v) in props.iter_mut() {

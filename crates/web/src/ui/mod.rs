@@ -120,12 +120,12 @@ pub fn routes() -> Router<AppState> {
             get(workflows::edit_policy).post(workflows::update_policy),
         )
         .route("/policies/{id}/approve", post(workflows::approve_policy))
-        .route("/assets/{id}/issue", post(workflows::issue))
-        .route("/assets/{id}/report", post(workflows::report))
-        .route("/assets/{id}/incident", post(workflows::add_incident_ref))
+        .route("/assets/{id}/issue", post(assets::issue))
+        .route("/assets/{id}/report", post(assets::report))
+        .route("/assets/{id}/incident", post(assets::add_incident_ref))
         .route(
             "/assignments/{id}/return",
-            get(workflows::assignment_home).post(workflows::take_back),
+            get(assets::assignment_home).post(assets::take_back),
         )
         .route("/off-premises", get(workflows::off_premises))
         .route("/offboardings", get(cases::offboardings))
