@@ -18,6 +18,7 @@ pub mod assets;
 pub mod attestation;
 pub mod audit;
 pub mod authz;
+mod bulk;
 pub mod custody;
 pub mod exceptions;
 pub mod import;

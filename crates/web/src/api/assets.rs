@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use custodian_app::assets::{AssetView, BulkItem};
+use custodian_app::assets::{AssetView, BulkItem, MAX_BULK};
 use custodian_domain::asset::{AssetKind, Importance};
 use custodian_domain::lifecycle::Status;
 use custodian_domain::value::Timestamp;
@@ -91,9 +91,6 @@ pub struct ReviewRecorded {
     /// The asset after the review.
     pub asset: Shaped<Asset>,
 }
-
-/// The most assets one bulk request registers.
-pub const BULK_MAX: usize = 1000;
 
 /// What a bulk create did, item by item.
 #[derive(Serialize, JsonSchema)]
@@ -264,11 +261,11 @@ pub async fn bulk(
             "is required: a list of assets",
         )));
     };
-    if items.len() > BULK_MAX {
+    if items.len() > MAX_BULK {
         return Err(Problem::from(custodian_app::AppError::invalid(
             "items",
             format!(
-                "holds {} assets: send at most {BULK_MAX} at a time",
+                "holds {} assets: send at most {MAX_BULK} at a time",
                 items.len()
             ),
         )));
