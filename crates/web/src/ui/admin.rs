@@ -431,18 +431,17 @@ pub async fn create_custom_field(State(s): State<AppState>, v: Viewer, form: For
         ],
         false,
     );
-    match s.app.create_custom_field(&v.ctx, input).await {
-        Ok(_) => super::done("/custom-fields", super::Done::Created),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
-            super::reference::custom_fields_page(
-                &s,
-                &v,
-                &form.values(),
-                &Errors::from_app(&e),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => error_page(Some(&v), e),
-    }
+    let r = s.app.create_custom_field(&v.ctx, input).await;
+    let taken = |_| super::done("/custom-fields", super::Done::Created);
+    super::settle(&v, r, taken, async |errors| {
+        super::reference::custom_fields_page(
+            &s,
+            &v,
+            &form.values(),
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await
+    })
+    .await
 }

@@ -391,20 +391,21 @@ pub async fn open_attestation(State(s): State<AppState>, v: Viewer, form: Form) 
             body.insert(k.into(), json!(val));
         }
     }
-    match s.app.open_attestation(&v.ctx, body).await {
-        Ok(a) => super::done(&format!("/attestations/{}", a.id), super::Done::Created),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
-            attestations_page(
-                &s,
-                &v,
-                &form.values(),
-                &Errors::from_app(&e),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => error_page(Some(&v), e),
-    }
+    let r = s.app.open_attestation(&v.ctx, body).await;
+    let taken = |a: custodian_domain::attestation::Attestation| {
+        super::done(&format!("/attestations/{}", a.id), super::Done::Created)
+    };
+    super::settle(&v, r, taken, async |errors| {
+        attestations_page(
+            &s,
+            &v,
+            &form.values(),
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await
+    })
+    .await
 }
 
 /// `GET /attestations/{id}`.
@@ -569,20 +570,11 @@ pub async fn answer(
     } else {
         s.app.answer_attestation(&v.ctx, id, body).await
     };
-    match r {
-        Ok(_) => super::done(&format!("/attestations/{id}"), super::Done::Answered),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
-            attestation_page(
-                &s,
-                &v,
-                id,
-                &Errors::from_app(&e),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => error_page(Some(&v), e),
-    }
+    let taken = |_| super::done(&format!("/attestations/{id}"), super::Done::Answered);
+    super::settle(&v, r, taken, async |errors| {
+        attestation_page(&s, &v, id, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
+    })
+    .await
 }
 
 /// `POST /attestations/{id}/close`.

@@ -720,6 +720,24 @@ pub fn not_found_page() -> Response {
     )
 }
 
+/// What a form's POST answers once its service has spoken: `taken` when it did the work;
+/// when it refused the input (422 with the fields named, or a conflict), `refused` with
+/// the errors, which shows the form's page again; any other failure as a page of its own.
+pub async fn settle<T>(
+    v: &Viewer,
+    result: Result<T, AppError>,
+    taken: impl FnOnce(T) -> Response,
+    refused: impl AsyncFnOnce(Errors) -> Response,
+) -> Response {
+    match result {
+        Ok(t) => taken(t),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
+            refused(Errors::from_app(&e)).await
+        }
+        Err(e) => error_page(Some(v), e),
+    }
+}
+
 /// An error as a page of its own.
 pub fn error_page(v: Option<&Viewer>, e: AppError) -> Response {
     let p = Problem::from(e);

@@ -206,17 +206,18 @@ pub async fn create(State(s): State<AppState>, v: Viewer, form: Form) -> Respons
             input.remove(k);
         }
     }
-    match s.app.create_party(&v.ctx, input).await {
-        Ok(p) => super::done(&format!("/people/{}", p.id), super::Done::Created),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
-            let body = html! { h1 { "Register a person, team or role" } (party_form(&v, &form.values(), &Errors::from_app(&e))) };
-            html_response(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                page(Some(&v), "Register", Nav::People, body),
-            )
-        }
-        Err(e) => error_page(Some(&v), e),
-    }
+    let r = s.app.create_party(&v.ctx, input).await;
+    let taken = |p: custodian_domain::party::Party| {
+        super::done(&format!("/people/{}", p.id), super::Done::Created)
+    };
+    super::settle(&v, r, taken, async |errors| {
+        let body = html! { h1 { "Register a person, team or role" } (party_form(&v, &form.values(), &errors)) };
+        html_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page(Some(&v), "Register", Nav::People, body),
+        )
+    })
+    .await
 }
 
 async fn edit_page(

@@ -84,19 +84,18 @@ pub async fn create_location(State(s): State<AppState>, v: Viewer, form: Form) -
     if let Some(b) = form.get("on_premises") {
         input.insert("on_premises".into(), json!(b == "true"));
     }
-    match s.app.create_location(&v.ctx, input).await {
-        Ok(_) => super::done("/locations", super::Done::Created),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
-            match locations_page(&s, &v, &form.values(), &Errors::from_app(&e)).await {
-                Ok(m) => html_response(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    page(Some(&v), "Locations", Nav::Locations, m),
-                ),
-                Err(e) => error_page(Some(&v), e),
-            }
+    let r = s.app.create_location(&v.ctx, input).await;
+    let taken = |_| super::done("/locations", super::Done::Created);
+    super::settle(&v, r, taken, async |errors| {
+        match locations_page(&s, &v, &form.values(), &errors).await {
+            Ok(m) => html_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(Some(&v), "Locations", Nav::Locations, m),
+            ),
+            Err(e) => error_page(Some(&v), e),
         }
-        Err(e) => error_page(Some(&v), e),
-    }
+    })
+    .await
 }
 
 /// `GET /classifications`: the scheme and what each level asks.

@@ -434,17 +434,17 @@ pub async fn new_policy(v: Viewer) -> Response {
 
 /// `POST /policies/new`.
 pub async fn create_policy(State(s): State<AppState>, v: Viewer, form: Form) -> Response {
-    match s.app.create_policy(&v.ctx, policy_input(&form, true)).await {
-        Ok(p) => super::done(&format!("/policies/{}", p.id), super::Done::Created),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
-            let body = html! { h1 { "Draft a policy version" } (policy_form(&v, "/policies/new", &form.values(), &Errors::from_app(&e), true)) };
-            html_response(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                page(Some(&v), "Draft a policy version", Nav::Policies, body),
-            )
-        }
-        Err(e) => error_page(Some(&v), e),
-    }
+    let r = s.app.create_policy(&v.ctx, policy_input(&form, true)).await;
+    let taken =
+        |p: PolicyVersion| super::done(&format!("/policies/{}", p.id), super::Done::Created);
+    super::settle(&v, r, taken, async |errors| {
+        let body = html! { h1 { "Draft a policy version" } (policy_form(&v, "/policies/new", &form.values(), &errors, true)) };
+        html_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page(Some(&v), "Draft a policy version", Nav::Policies, body),
+        )
+    })
+    .await
 }
 
 /// `GET /policies/{id}/edit` (admins, drafts).

@@ -142,22 +142,19 @@ pub async fn issue(
         Some(m) => Err(AppError::invalid("host", m)),
         None => s.app.issue_asset(&v.ctx, body).await,
     };
-    match result {
-        Ok(_) => crate::ui::done(&format!("/assets/{id}#custody"), crate::ui::Done::Issued),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
-            let mut errors = Errors::from_app(&e);
-            for err in &mut errors.0 {
-                if err.field == "host_id" {
-                    err.field = "host".into();
-                }
-                if err.field == "asset_id" || err.field.is_empty() {
-                    err.field = "person_id".into();
-                }
+    let taken = |_| crate::ui::done(&format!("/assets/{id}#custody"), crate::ui::Done::Issued);
+    crate::ui::settle(&v, result, taken, async |mut errors| {
+        for err in &mut errors.0 {
+            if err.field == "host_id" {
+                err.field = "host".into();
             }
-            rerender(&s, &v, id, errors, &form.values()).await
+            if err.field == "asset_id" || err.field.is_empty() {
+                err.field = "person_id".into();
+            }
         }
-        Err(e) => error_page(Some(&v), e),
-    }
+        rerender(&s, &v, id, errors, &form.values()).await
+    })
+    .await
 }
 
 /// `POST /assets/{id}/report`: the holder reports the asset lost or stolen.
@@ -207,13 +204,12 @@ pub async fn add_incident_ref(
     if let Some(r) = form.get("incident_ref") {
         body.insert("incident_ref".into(), json!(r));
     }
-    match s.app.add_incident_ref(&v.ctx, id, body).await {
-        Ok(_) => crate::ui::done(&format!("/assets/{id}"), crate::ui::Done::Referenced),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
-            rerender(&s, &v, id, Errors::from_app(&e), &form.values()).await
-        }
-        Err(e) => error_page(Some(&v), e),
-    }
+    let r = s.app.add_incident_ref(&v.ctx, id, body).await;
+    let taken = |_| crate::ui::done(&format!("/assets/{id}"), crate::ui::Done::Referenced);
+    crate::ui::settle(&v, r, taken, async |errors| {
+        rerender(&s, &v, id, errors, &form.values()).await
+    })
+    .await
 }
 
 /// `GET /assignments/{id}/return`: the asset's page, where the return form is.
