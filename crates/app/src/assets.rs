@@ -331,7 +331,12 @@ impl App {
 
     /// Reveals a secret field of an asset (licence keys) to admins and to its owner (SPEC
     /// §2.2); every reading is an audit event.
-    pub async fn reveal_secret(&self, ctx: &Ctx, id: Uuid, field: Option<&str>) -> Result<Value> {
+    pub async fn reveal_secret(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        field: Option<&str>,
+    ) -> Result<Revealed> {
         let a = self.load(id).await?;
         self.secret_allowed(ctx, &a).await?;
         let Some(field) = field else {
@@ -367,7 +372,10 @@ impl App {
                 events: vec![ev],
             })
             .await?;
-        Ok(json!({"field": field, "value": value}))
+        Ok(Revealed {
+            field: field.to_string(),
+            value,
+        })
     }
 
     /// One asset.
@@ -585,7 +593,7 @@ impl App {
     }
 
     /// The links that start or end at an asset, with the asset at the other end.
-    pub async fn asset_relations(&self, ctx: &Ctx, id: Uuid) -> Result<Vec<Value>> {
+    pub async fn asset_relations(&self, ctx: &Ctx, id: Uuid) -> Result<Vec<RelationView>> {
         let a = self.load(id).await?;
         let reach = self.reach(ctx).await?;
         if let Some(p) = ctx.principal() {
@@ -603,7 +611,7 @@ impl App {
                     continue;
                 }
             }
-            out.push(relation_json(&r, id, other.as_ref()));
+            out.push(relation_view(&r, id, other.as_ref()));
         }
         Ok(out)
     }
@@ -614,7 +622,7 @@ impl App {
         ctx: &Ctx,
         id: Uuid,
         body: Map<String, Value>,
-    ) -> Result<Value> {
+    ) -> Result<RelationView> {
         let from = self.load(id).await?;
         self.asset_allowed(ctx, &from, AssetAccess::Manage).await?;
         let mut r = custodian_domain::input::Input::new(&body);
@@ -663,7 +671,7 @@ impl App {
                 ev,
             ))
             .await?;
-        Ok(relation_json(&rel, id, Some(&to)))
+        Ok(relation_view(&rel, id, Some(&to)))
     }
 
     /// Removes a link.
@@ -696,16 +704,78 @@ impl App {
     }
 }
 
-fn relation_json(r: &Relation, me: Uuid, other: Option<&Asset>) -> Value {
-    json!({
-        "id": r.id,
-        "type": r.relation_type,
-        "from_id": r.from_id,
-        "to_id": r.to_id,
-        "direction": if r.from_id == me { "outgoing" } else { "incoming" },
-        "other": other.map(|a| json!({"id": a.id, "asset_number": a.asset_number, "name": a.name, "kind": a.kind})),
-        "created_at": value::format_timestamp(&r.created_at),
-    })
+/// A secret field, revealed: an audited read.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub struct Revealed {
+    /// The field (`licence_key`).
+    pub field: String,
+    /// Its value.
+    pub value: String,
+}
+
+/// A link as the API shows it, from one asset's side.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Relation")]
+pub struct RelationView {
+    /// Identifier.
+    pub id: Uuid,
+    /// What the link says.
+    #[serde(rename = "type")]
+    pub relation_type: custodian_domain::asset::RelationType,
+    /// The asset it goes from.
+    pub from_id: Uuid,
+    /// The asset it goes to.
+    pub to_id: Uuid,
+    /// `outgoing` from the asset asked about, or `incoming` to it.
+    pub direction: Direction,
+    /// The asset at the other end, when the caller may read it.
+    pub other: Option<RelatedAsset>,
+    /// When it was made.
+    pub created_at: value::Timestamp,
+}
+
+/// Which way a link runs, seen from one of its assets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// From this asset.
+    Outgoing,
+    /// To this asset.
+    Incoming,
+}
+
+/// The asset at a link's other end.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub struct RelatedAsset {
+    /// Identifier.
+    pub id: Uuid,
+    /// Its number.
+    pub asset_number: String,
+    /// Its name.
+    pub name: String,
+    /// Its kind.
+    pub kind: custodian_domain::asset::AssetKind,
+}
+
+fn relation_view(r: &Relation, me: Uuid, other: Option<&Asset>) -> RelationView {
+    RelationView {
+        id: r.id,
+        relation_type: r.relation_type,
+        from_id: r.from_id,
+        to_id: r.to_id,
+        direction: if r.from_id == me {
+            Direction::Outgoing
+        } else {
+            Direction::Incoming
+        },
+        other: other.map(|a| RelatedAsset {
+            id: a.id,
+            asset_number: a.asset_number.clone(),
+            name: a.name.clone(),
+            kind: a.kind,
+        }),
+        created_at: (&r.created_at).into(),
+    }
 }
 
 /// A recorded review: who, when, and when the next one falls due.

@@ -33,7 +33,8 @@ impl Enforcement {
         }
     }
 
-    fn as_str(self) -> &'static str {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
         match self {
             Enforcement::Refuse => "refuse",
             Enforcement::Warn => "warn",
@@ -46,6 +47,55 @@ const RULES: &[(&str, Enforcement)] = &[
     (ACCEPTABLE_USE, Enforcement::Refuse),
     (LICENCE_OVERALLOCATION, Enforcement::Warn),
 ];
+
+/// How strictly each policy rule is enforced, in [`RULES`]' order; on the wire an object
+/// of `refuse` or `warn` by rule, its schema made from the same table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleSettings(pub Vec<(&'static str, Enforcement)>);
+
+impl RuleSettings {
+    /// How a rule is enforced.
+    pub fn get(&self, rule: &str) -> Option<Enforcement> {
+        self.0.iter().find(|(k, _)| *k == rule).map(|(_, e)| *e)
+    }
+}
+
+impl serde::Serialize for RuleSettings {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, e) in &self.0 {
+            m.serialize_entry(k, e.as_str())?;
+        }
+        m.end()
+    }
+}
+
+impl schemars::JsonSchema for RuleSettings {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RuleSettings".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let props: Map<String, Value> = RULES
+            .iter()
+            .map(|(k, _)| {
+                (
+                    (*k).to_string(),
+                    json!({"type": "string", "enum": ["refuse", "warn"]}),
+                )
+            })
+            .collect();
+        let keys: Vec<&str> = RULES.iter().map(|(k, _)| *k).collect();
+        schemars::json_schema!({
+            "type": "object",
+            "description": "How strictly each policy rule is enforced: refuse the change, naming the rule, or make it and record the warning.",
+            "properties": props,
+            "required": keys,
+            "additionalProperties": false,
+        })
+    }
+}
 
 impl App {
     /// How a rule is enforced now.
@@ -65,13 +115,13 @@ impl App {
     }
 
     /// The policy rule settings (anyone signed in may read them: they decide what is refused).
-    pub async fn rule_settings(&self, ctx: &Ctx) -> Result<Value> {
+    pub async fn rule_settings(&self, ctx: &Ctx) -> Result<RuleSettings> {
         self.allow(ctx, Action::ReadReference).await?;
-        let mut out = Map::new();
+        let mut out = Vec::with_capacity(RULES.len());
         for (k, _) in RULES {
-            out.insert((*k).into(), json!(self.enforcement(k).await?.as_str()));
+            out.push((*k, self.enforcement(k).await?));
         }
-        Ok(Value::Object(out))
+        Ok(RuleSettings(out))
     }
 
     /// Changes the policy rule settings (admins): each `refuse` or `warn`.
@@ -79,7 +129,7 @@ impl App {
         &self,
         ctx: &Ctx,
         body: &Map<String, Value>,
-    ) -> Result<Value> {
+    ) -> Result<RuleSettings> {
         self.allow(ctx, Action::ManagePolicies).await?;
         let keys: Vec<&str> = RULES.iter().map(|(k, _)| *k).collect();
         let mut r = custodian_domain::input::Input::new(body);

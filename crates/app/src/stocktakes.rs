@@ -60,24 +60,53 @@ pub struct ReportLine {
     pub asset: Option<Asset>,
 }
 
+/// A line of a report as the API shows it: the asset's number, name, kind, status and
+/// location, and the scan.
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "StocktakeLine")]
+pub struct LineView {
+    /// The asset (none for an entry that matched nothing).
+    pub asset_id: Option<Uuid>,
+    /// Its number.
+    pub asset_number: Option<String>,
+    /// Its name.
+    pub name: Option<String>,
+    /// Its kind.
+    pub kind: Option<custodian_domain::asset::AssetKind>,
+    /// Its lifecycle status.
+    pub status: Option<Status>,
+    /// Where the register has it now.
+    pub location_id: Option<Uuid>,
+    /// The scan (none for a missing asset).
+    pub scan_id: Option<Uuid>,
+    /// What was scanned or typed.
+    pub entered: Option<String>,
+    /// When.
+    pub scanned_at: Option<value::Timestamp>,
+    /// By whom.
+    pub scanned_by: Option<Uuid>,
+    /// Where the register had the asset when it was scanned.
+    pub registered_location_id: Option<Uuid>,
+}
+
 impl ReportLine {
-    /// The JSON of the line: the asset's number, name, status and location, and the scan.
-    pub fn to_json(&self) -> Value {
+    /// The line as the API shows it.
+    pub fn view(&self) -> LineView {
         let a = self.asset.as_ref();
         let s = self.scan.as_ref();
-        json!({
-            "asset_id": a.map(|a| a.id),
-            "asset_number": a.map(|a| a.asset_number.clone()),
-            "name": a.map(|a| a.name.clone()),
-            "kind": a.map(|a| a.kind),
-            "status": a.map(|a| a.status),
-            "location_id": a.and_then(|a| a.location_id),
-            "scan_id": s.map(|s| s.id),
-            "entered": s.map(|s| s.entered.clone()),
-            "scanned_at": s.map(|s| value::format_timestamp(&s.scanned_at)),
-            "scanned_by": s.and_then(|s| s.scanned_by),
-            "registered_location_id": s.and_then(|s| s.registered_location_id),
-        })
+        LineView {
+            asset_id: a.map(|a| a.id),
+            asset_number: a.map(|a| a.asset_number.clone()),
+            name: a.map(|a| a.name.clone()),
+            kind: a.map(|a| a.kind),
+            status: a.map(|a| a.status),
+            location_id: a.and_then(|a| a.location_id),
+            scan_id: s.map(|s| s.id),
+            entered: s.map(|s| s.entered.clone()),
+            scanned_at: s.map(|s| (&s.scanned_at).into()),
+            scanned_by: s.and_then(|s| s.scanned_by),
+            registered_location_id: s.and_then(|s| s.registered_location_id),
+        }
     }
 }
 
@@ -103,40 +132,139 @@ pub struct StocktakeReport {
     pub parts: Vec<ReportPart>,
 }
 
+/// How a stocktake adds up.
+#[derive(Clone, Copy, Debug, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "StocktakeCounts")]
+pub struct CountsView {
+    /// Assets expected at the location: found plus missing.
+    pub expected: i64,
+    /// Expected assets scanned.
+    pub found: i64,
+    /// Expected assets not scanned.
+    pub missing: i64,
+    /// Assets scanned that were not expected here.
+    pub unexpected: i64,
+    /// Entries that matched no asset.
+    pub unknown: i64,
+}
+
+/// A report as the API shows it: the counts, and a page of each section asked for.
+/// Missing are the assets at the location (and the places inside it) that are not
+/// disposed, lost or stolen and were not scanned: as of now while the stocktake is open,
+/// as fixed at closing once it is closed.
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "StocktakeReport")]
+pub struct ReportView {
+    /// The stocktake.
+    pub stocktake: Stocktake,
+    /// How it adds up.
+    pub counts: CountsView,
+    /// Expected and scanned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<Vec<LineView>>,
+    /// Expected and not scanned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Vec<LineView>>,
+    /// Scanned, and not expected here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unexpected: Option<Vec<LineView>>,
+    /// Scanned, and matching no asset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<Vec<LineView>>,
+    /// Per section with more lines: the cursor of its next page (ask with `section` and
+    /// `cursor`).
+    pub next_cursor: std::collections::BTreeMap<String, String>,
+}
+
 impl StocktakeReport {
-    /// The JSON the API answers with.
-    pub fn to_json(&self) -> Value {
+    /// The report as the API shows it.
+    pub fn view(&self) -> ReportView {
         let c = self.counts;
-        let mut out = json!({
-            "stocktake": stocktake_json(&self.stocktake),
-            "counts": {"expected": c.expected, "found": c.found, "missing": c.missing,
-                "unexpected": c.unexpected, "unknown": c.unknown},
-        });
-        let mut cursors = Map::new();
+        let mut v = ReportView {
+            stocktake: self.stocktake.clone(),
+            counts: CountsView {
+                expected: c.expected,
+                found: c.found,
+                missing: c.missing,
+                unexpected: c.unexpected,
+                unknown: c.unknown,
+            },
+            found: None,
+            missing: None,
+            unexpected: None,
+            unknown: None,
+            next_cursor: Default::default(),
+        };
         for p in &self.parts {
-            out[p.section.as_str()] =
-                Value::Array(p.lines.iter().map(ReportLine::to_json).collect());
+            let lines = Some(p.lines.iter().map(ReportLine::view).collect());
+            match p.section {
+                ReportSection::Found => v.found = lines,
+                ReportSection::Missing => v.missing = lines,
+                ReportSection::Unexpected => v.unexpected = lines,
+                ReportSection::Unknown => v.unknown = lines,
+            }
             if let Some(c) = p.next_cursor {
-                cursors.insert(p.section.as_str().into(), json!(c.encode()));
+                v.next_cursor.insert(p.section.as_str().into(), c.encode());
             }
         }
-        out["next_cursor"] = Value::Object(cursors);
-        out
+        v
     }
 }
 
-/// The scan JSON the API answers with.
-pub fn scan_json(o: &ScanOutcome) -> Value {
-    let mut v = serde_json::to_value(&o.scan).unwrap_or(Value::Null);
-    v["repeat"] = json!(o.repeat);
-    v["asset"] = match &o.asset {
-        Some(a) => json!({"id": a.id, "asset_number": a.asset_number, "name": a.name,
-            "kind": a.kind, "status": a.status, "location_id": a.location_id,
-            "last_reviewed_at": a.last_reviewed_at.as_ref().map(value::format_timestamp),
-            "last_reviewed_by": a.last_reviewed_by}),
-        None => Value::Null,
-    };
-    v
+/// A scan as the API shows it: the scan (the earlier one when the asset had been scanned
+/// in this stocktake already), whether it was, and the asset as it is after the scan. A
+/// found or unexpected device is marked checked (its last review, and its next one moves
+/// on); an entry that matches nothing is kept as unknown.
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "StocktakeScan")]
+pub struct ScanView {
+    #[serde(flatten)]
+    pub scan: StocktakeScan,
+    /// Whether the asset had been scanned before in this stocktake.
+    pub repeat: bool,
+    /// The asset scanned, as it is now.
+    pub asset: Option<ScannedAsset>,
+}
+
+/// The asset a scan named.
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ScannedAsset {
+    /// Identifier.
+    pub id: Uuid,
+    /// Its number.
+    pub asset_number: String,
+    /// Its name.
+    pub name: String,
+    /// Its kind.
+    pub kind: custodian_domain::asset::AssetKind,
+    /// Its lifecycle status.
+    pub status: Status,
+    /// Where the register has it.
+    pub location_id: Option<Uuid>,
+    /// When it was last checked.
+    pub last_reviewed_at: Option<value::Timestamp>,
+    /// By whom.
+    pub last_reviewed_by: Option<Uuid>,
+}
+
+impl ScanOutcome {
+    /// The scan as the API shows it.
+    pub fn view(&self) -> ScanView {
+        ScanView {
+            scan: self.scan.clone(),
+            repeat: self.repeat,
+            asset: self.asset.as_ref().map(|a| ScannedAsset {
+                id: a.id,
+                asset_number: a.asset_number.clone(),
+                name: a.name.clone(),
+                kind: a.kind,
+                status: a.status,
+                location_id: a.location_id,
+                last_reviewed_at: a.last_reviewed_at.as_ref().map(value::Timestamp::from),
+                last_reviewed_by: a.last_reviewed_by,
+            }),
+        }
+    }
 }
 
 impl App {

@@ -171,9 +171,6 @@ fn schemas() -> Value {
         "AttestationInput": {"type": "object", "required": ["title", "due_date"], "properties": {"title": text(), "due_date": date()}},
         "AttestationAnswer": {"type": "object", "required": ["owner_id"], "properties": {"owner_id": id(), "note": text(),
             "disputed_asset_ids": {"type": "array", "items": id(), "description": "Assets that are wrong or not the owner's; a note says what is wrong."}}},
-        "RuleSettings": {"type": "object", "properties": {
-            "acceptable_use_enforcement": {"enum": ["refuse", "warn"], "default": "refuse", "description": "Issuing to someone who has not acknowledged the acceptable-use policy in force."},
-            "licence_overallocation": {"enum": ["refuse", "warn"], "default": "warn", "description": "Assigning more seats than licences purchased."}}},
         "SecuritySettingsPatch": {"type": "object", "properties": {"require_totp_for_admins": {"type": "boolean"}}},
         "SignIn": {"type": "object", "required": ["email", "password"], "properties": {"email": text(), "password": {"type": "string", "format": "password"}, "totp": {"type": "string", "description": "The second factor's 6-digit code, when the account has one."}}},
         "PasswordChange": {"type": "object", "required": ["current_password", "new_password"], "properties": {"current_password": {"type": "string", "format": "password"}, "new_password": {"type": "string", "format": "password", "minLength": MIN_PASSWORD_CHARS}}},
@@ -293,7 +290,6 @@ pub mod shapes {
         Reveal,
         Revealed,
         ReviewInput,
-        RuleSettings,
         SecuritySettingsPatch,
         SetPassword,
         SignIn,
@@ -395,7 +391,7 @@ fn close_bodies(doc: &mut Value) {
         };
         // Settings are always set: null is refused there. Elsewhere an optional property
         // given null is read as left out (in a merge patch: cleared).
-        let nulls = !matches!(n.as_str(), "RuleSettings" | "SecuritySettingsPatch");
+        let nulls = !matches!(n.as_str(), "RuleSettingsPatch" | "SecuritySettingsPatch");
         close(s, nulls, &mut names);
     }
 }

@@ -748,7 +748,7 @@ async fn key_rotation_reseals_secrets_and_the_chain(backend: &str) {
         .reveal_secret(&ctx, sw.asset.id, Some("licence_key"))
         .await
         .expect("reveal");
-    assert_eq!(revealed["value"], "KEY-1234-5678");
+    assert_eq!(revealed.value, "KEY-1234-5678");
     let last = events(&db)
         .await
         .into_iter()

@@ -170,9 +170,9 @@ async fn populates(backend: &str) {
             .await
             .expect("relations")
         {
-            if r["direction"] == "outgoing" {
+            if r.direction == custodian_app::assets::Direction::Outgoing {
                 relations += 1;
-                types.insert(r["type"].as_str().unwrap_or_default().to_string());
+                types.insert(r.relation_type.as_str().to_string());
             }
         }
     }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use custodian_app::assets::{AssetView, BulkItem, MAX_BULK};
+use custodian_app::assets::{AssetView, BulkItem, RelationView, MAX_BULK};
 use custodian_domain::asset::{AssetKind, Importance};
 use custodian_domain::lifecycle::Status;
 use custodian_domain::value::Timestamp;
@@ -18,8 +18,7 @@ use super::wire::{Body, Created, Done, Listing, One, ProblemBody, Query, Shaped}
 use super::PageParams;
 use crate::extract::{path_id, Caller, IfMatch, Params, RecordId};
 use crate::openapi::shapes::{
-    Asset, AssetInput, BulkRequest, IncidentRef, Relation, RelationInput, Reveal, Revealed,
-    ReviewInput, Transition,
+    Asset, AssetInput, BulkRequest, IncidentRef, RelationInput, Reveal, ReviewInput, Transition,
 };
 use crate::problem::{ApiResult, Problem};
 use crate::AppState;
@@ -393,9 +392,8 @@ pub async fn relations(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     RecordId(id): RecordId,
-) -> ApiResult<Json<Listing<Shaped<Relation>>>> {
-    let items = s.app.asset_relations(&ctx, id).await?;
-    Ok(Listing::all(items.into_iter().map(Shaped::new).collect()))
+) -> ApiResult<Json<Listing<RelationView>>> {
+    Ok(Listing::all(s.app.asset_relations(&ctx, id).await?))
 }
 
 pub async fn link(
@@ -403,17 +401,12 @@ pub async fn link(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     Body(body, _): Body<RelationInput>,
-) -> ApiResult<Created<Shaped<Relation>>> {
+) -> ApiResult<Created<RelationView>> {
     let r = s.app.add_relation(&ctx, id, body).await?;
-    let rid = r
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
     Ok(Created {
-        location: format!("/api/v1/assets/{id}/relations/{rid}"),
+        location: format!("/api/v1/assets/{id}/relations/{}", r.id),
         version: 1,
-        body: Shaped::new(r),
+        body: r,
     })
 }
 
@@ -435,10 +428,9 @@ pub async fn reveal(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     Body(body, _): Body<Reveal>,
-) -> ApiResult<Json<Shaped<Revealed>>> {
+) -> ApiResult<Json<custodian_app::assets::Revealed>> {
     let field = body.get("field").and_then(Value::as_str).map(String::from);
-    let v = s.app.reveal_secret(&ctx, id, field.as_deref()).await?;
-    Ok(Json(Shaped::new(v)))
+    Ok(Json(s.app.reveal_secret(&ctx, id, field.as_deref()).await?))
 }
 
 /// `POST /reviews`: records a review of an asset.

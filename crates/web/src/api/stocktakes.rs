@@ -9,17 +9,15 @@ use axum::Json;
 use schemars::JsonSchema;
 use uuid::Uuid;
 
-use custodian_app::stocktakes::scan_json;
+use custodian_app::stocktakes::{ReportView, ScanView};
 use custodian_domain::stocktake::{ReportSection, Stocktake, StocktakeStatus};
 use custodian_store::StocktakeQuery;
 
 use super::assets::word;
-use super::wire::{Body, Created, Listing, One, Query, Shaped};
+use super::wire::{Body, Created, Listing, One, Query};
 use super::PageParams;
 use crate::extract::{Caller, IfMatch, RecordId};
-use crate::openapi::shapes::{
-    StocktakeClose, StocktakeInput, StocktakeReport, StocktakeScan, StocktakeScanInput,
-};
+use crate::openapi::shapes::{StocktakeClose, StocktakeInput, StocktakeScanInput};
 use crate::problem::{ApiResult, Problem};
 use crate::AppState;
 
@@ -44,15 +42,13 @@ pub struct ReportFilters {
 }
 
 /// A scan: 201 when new, 200 with the earlier scan when the asset was scanned already.
-pub struct ScanAnswer {
-    repeat: bool,
-    body: Shaped<StocktakeScan>,
-}
+pub struct ScanAnswer(ScanView);
 
 impl IntoResponse for ScanAnswer {
     fn into_response(self) -> Response {
-        let mut r = Json(self.body).into_response();
-        if !self.repeat {
+        let repeat = self.0.repeat;
+        let mut r = Json(self.0).into_response();
+        if !repeat {
             *r.status_mut() = axum::http::StatusCode::CREATED;
         }
         r
@@ -60,7 +56,7 @@ impl IntoResponse for ScanAnswer {
 }
 
 impl aide::OperationOutput for ScanAnswer {
-    type Inner = Shaped<StocktakeScan>;
+    type Inner = ScanView;
 
     fn inferred_responses(
         ctx: &mut aide::generate::GenContext,
@@ -71,7 +67,7 @@ impl aide::OperationOutput for ScanAnswer {
             (201, "A new scan"),
             (200, "The asset was scanned already: the earlier scan"),
         ] {
-            if let Some(mut r) = Json::<Shaped<StocktakeScan>>::operation_response(ctx, op) {
+            if let Some(mut r) = Json::<ScanView>::operation_response(ctx, op) {
                 r.description = description.into();
                 out.push((Some(status), r));
             }
@@ -166,10 +162,7 @@ pub async fn scan(
     Body(body, _): Body<StocktakeScanInput>,
 ) -> ApiResult<ScanAnswer> {
     let o = s.app.scan_stocktake(&ctx, id, body).await?;
-    Ok(ScanAnswer {
-        repeat: o.repeat,
-        body: Shaped::new(scan_json(&o)),
-    })
+    Ok(ScanAnswer(o.view()))
 }
 
 pub async fn report(
@@ -177,7 +170,7 @@ pub async fn report(
     Caller(ctx): Caller,
     RecordId(id): RecordId,
     p: Query<ReportFilters>,
-) -> ApiResult<Json<Shaped<StocktakeReport>>> {
+) -> ApiResult<Json<ReportView>> {
     let section = p.parse("section", word(ReportSection::parse, ReportSection::NAMES))?;
     let cursor = p.cursor()?;
     if cursor.is_some() && section.is_none() {
@@ -190,7 +183,7 @@ pub async fn report(
         .app
         .stocktake_report(&ctx, id, section, p.limit()?, cursor)
         .await?;
-    Ok(Json(Shaped::new(r.to_json())))
+    Ok(Json(r.view()))
 }
 
 pub async fn close(

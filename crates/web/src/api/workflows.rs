@@ -16,12 +16,12 @@ use custodian_domain::policy::{Acknowledgement, PolicyDocument, PolicyStatus, Po
 use custodian_store::{AcknowledgementQuery, AssignmentQuery, ExceptionQuery};
 
 use super::assets::word;
-use super::wire::{Body, Created, Listing, One, Query, Shaped};
+use super::wire::{Body, Created, Listing, One, Patch, Query};
 use super::PageParams;
 use crate::extract::{Caller, IfMatch, RecordId};
 use crate::openapi::shapes::{
     AcknowledgementImport, AcknowledgementInput, AssignmentInput, AssignmentReturn,
-    ExceptionDecision, ExceptionInput, PolicyApproval, PolicyInput, RuleSettings,
+    ExceptionDecision, ExceptionInput, PolicyApproval, PolicyInput,
 };
 use crate::problem::{ApiResult, Problem};
 use crate::AppState;
@@ -365,16 +365,14 @@ pub async fn revoke_exception(
 pub async fn rule_settings(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-) -> ApiResult<Json<Shaped<RuleSettings>>> {
-    Ok(Json(Shaped::new(s.app.rule_settings(&ctx).await?)))
+) -> ApiResult<Json<custodian_app::rules::RuleSettings>> {
+    Ok(Json(s.app.rule_settings(&ctx).await?))
 }
 
 pub async fn update_rule_settings(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Body(body, _): Body<RuleSettings>,
-) -> ApiResult<Json<Shaped<RuleSettings>>> {
-    Ok(Json(Shaped::new(
-        s.app.update_rule_settings(&ctx, &body).await?,
-    )))
+    Body(body, _): Body<Patch<custodian_app::rules::RuleSettings>>,
+) -> ApiResult<Json<custodian_app::rules::RuleSettings>> {
+    Ok(Json(s.app.update_rule_settings(&ctx, &body).await?))
 }

@@ -218,12 +218,11 @@ const RULES: &[(&str, &str)] = &[
 ];
 
 /// How the rules are enforced; admins change it here.
-fn rule_settings(v: &Viewer, rules: &Value) -> Markup {
+fn rule_settings(v: &Viewer, rules: &custodian_app::rules::RuleSettings) -> Markup {
     let now = |k: &str| {
         rules
             .get(k)
-            .and_then(Value::as_str)
-            .unwrap_or("refuse")
+            .map_or("refuse", custodian_app::rules::Enforcement::as_str)
             .to_string()
     };
     let says = |e: &str| {

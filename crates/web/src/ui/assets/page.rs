@@ -210,21 +210,23 @@ pub(super) fn licence_position(x: &Asset) -> Markup {
     }
 }
 
-pub(super) fn relation_line(r: &Value) -> Markup {
-    let ty = r.get("type").and_then(Value::as_str).unwrap_or("");
-    let other = r.get("other").or_else(|| r.get("asset"));
-    let other_id = other
-        .and_then(|o| o.get("id"))
-        .and_then(Value::as_str)
-        .or_else(|| r.get("to_id").and_then(Value::as_str))
-        .unwrap_or("");
-    let other_name = other
-        .and_then(|o| o.get("name"))
-        .and_then(Value::as_str)
-        .unwrap_or(other_id);
-    let direction = r.get("direction").and_then(Value::as_str).unwrap_or("");
+pub(super) fn relation_line(r: &custodian_app::assets::RelationView) -> Markup {
+    use custodian_app::assets::Direction;
+    let other_id = r.other.as_ref().map_or(
+        if r.direction == Direction::Outgoing {
+            r.to_id
+        } else {
+            r.from_id
+        },
+        |o| o.id,
+    );
+    let other_name = r
+        .other
+        .as_ref()
+        .map_or_else(|| other_id.to_string(), |o| o.name.clone());
+    let ty = r.relation_type.as_str();
     html! {
-        @if direction == "in" { "is the target of " (words(ty)) " from " } @else { (words(ty)) " " }
+        @if r.direction == Direction::Incoming { "is the target of " (words(ty)) " from " } @else { (words(ty)) " " }
         a href={ "/assets/" (other_id) } { (other_name) }
     }
 }
@@ -267,11 +269,7 @@ pub async fn reveal(
         Ok(r) => r,
         Err(e) => return error_page(Some(&v), e),
     };
-    let value = shown
-        .get("value")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    let value = shown.value;
     match asset_page(
         &s,
         &v,
