@@ -60,8 +60,9 @@ pub struct AppState {
     pub limiter: Arc<auth::Limiter>,
     /// Single sign-on through an OpenID provider, when configured.
     pub sso: Option<Arc<custodian_oidc::Client>>,
-    /// The OpenAPI document, generated from the routes.
-    pub openapi: Arc<serde_json::Value>,
+    /// The OpenAPI document, generated from the routes when the server starts, as the
+    /// JSON text it is served as.
+    pub openapi: axum::body::Bytes,
     /// The operations that act for nobody (`GET /healthz`, signing in…), as
     /// `(METHOD, route)`: those whose handlers take [`auth::Anyone`].
     pub public: Arc<std::collections::HashSet<(Method, String)>>,
@@ -91,7 +92,7 @@ fn router_with(app: App, options: Options, limiter: Arc<auth::Limiter>) -> Route
         limiter,
         sso: options.sso,
         public: Arc::new(public_operations(&doc)),
-        openapi: Arc::new(doc),
+        openapi: serde_json::to_vec(&doc).unwrap_or_default().into(),
     };
     api.merge(ui::routes())
         .fallback(|req: Request| async move {

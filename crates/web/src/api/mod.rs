@@ -3,7 +3,6 @@
 use aide::axum::ApiRouter;
 
 use axum::extract::State;
-use axum::Json;
 use serde_json::Value;
 
 use crate::AppState;
@@ -194,8 +193,8 @@ pub fn routes() -> ApiRouter<AppState> {
 }
 
 /// The document, as generated when the server started.
-async fn openapi_json(State(s): State<AppState>, _: crate::auth::Anyone) -> Json<Value> {
-    Json((*s.openapi).clone())
+async fn openapi_json(State(s): State<AppState>, _: crate::auth::Anyone) -> wire::JsonText {
+    wire::JsonText(s.openapi.clone())
 }
 
 /// The routes under `/api/v1` and the operations at the root, with their document.

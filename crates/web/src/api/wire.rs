@@ -759,3 +759,30 @@ impl<T: OperationOutput> OperationOutput for SetCookie<T> {
         T::inferred_responses(ctx, op)
     }
 }
+
+/// JSON text made once and served as it is (the OpenAPI document).
+pub struct JsonText(pub axum::body::Bytes);
+
+impl IntoResponse for JsonText {
+    fn into_response(self) -> Response {
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            self.0,
+        )
+            .into_response()
+    }
+}
+
+impl OperationOutput for JsonText {
+    type Inner = Value;
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        op: &mut Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        Json::<Value>::inferred_responses(ctx, op)
+    }
+}
