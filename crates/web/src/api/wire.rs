@@ -346,7 +346,6 @@ impl<T: JsonSchema, const STRICT: bool> OperationInput for Query<T, STRICT> {
 /// The caller's record id from the path.
 impl OperationInput for crate::extract::RecordId {
     fn operation_input(_: &mut GenContext, op: &mut Operation) {
-        mark(op, "record-id", json!(true));
         mark_problem(op, 404, "No such record");
     }
 }
@@ -461,7 +460,6 @@ fn non_null(mut s: Value) -> Value {
 
 fn finish_operation(path: &str, method: &str, op: &mut Map<String, Value>, problem: &Value) {
     let mut params: Vec<Value> = Vec::new();
-    take(op, "record-id");
     for seg in path.split('/').filter(|s| s.starts_with('{')) {
         let name = seg.trim_matches(|c| c == '{' || c == '}');
         // Every `{id}` and `{…_id}` is a record's UUID.
