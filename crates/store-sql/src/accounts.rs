@@ -5,8 +5,11 @@ use custodian_domain::account::{ApiToken, Session, User};
 use custodian_store::{Result, StoreError};
 use uuid::Uuid;
 
+use super::*;
 use crate::db::{Row, Sql};
 use crate::rows::word;
+use crate::tx::SqlTx;
+use custodian_store::*;
 
 pub const USER_COLS: &str = "seq, id, email, person_id, role, password_hash, totp_secret, totp_last_step, disabled, failed_logins, locked_until, oidc_subject, version, created_at, updated_at";
 
@@ -82,10 +85,6 @@ pub fn token(row: &Row) -> Result<ApiToken> {
         revoked_at: row.get("revoked_at")?,
     })
 }
-
-use super::*;
-use crate::tx::SqlTx;
-use custodian_store::*;
 
 #[async_trait]
 impl AccountStore for SqlStore {

@@ -6,8 +6,11 @@ use custodian_store::{Result, StoreError};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::*;
 use crate::db::{Row, Sql};
 use crate::rows::{object, strings, word};
+use crate::tx::SqlTx;
+use custodian_store::*;
 
 pub const ASSET_COLS: &str = "a.seq, a.id, a.asset_number, a.kind, a.name, a.description, a.owner_id, a.importance, a.classification, a.status, a.location_id, a.tags, a.custom, a.external_ids, a.last_reviewed_at, a.last_reviewed_by, a.next_review_at, a.attrs, a.version, a.created_at, a.updated_at";
 
@@ -113,10 +116,6 @@ pub fn incident(row: &Row) -> Result<IncidentReport> {
         notes: row.get("notes")?,
     })
 }
-
-use super::*;
-use crate::tx::SqlTx;
-use custodian_store::*;
 
 #[async_trait]
 impl AssetStore for SqlStore {

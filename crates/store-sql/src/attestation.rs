@@ -7,8 +7,11 @@ use custodian_store::{Result, StoreError};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::*;
 use crate::db::{Row, Sql};
 use crate::rows::{strings, word};
+use crate::tx::SqlTx;
+use custodian_store::*;
 
 pub const ATTESTATION_COLS: &str =
     "seq, id, title, due_date, status, opened_by, closed_at, closed_by, version, created_at, updated_at";
@@ -102,10 +105,6 @@ pub fn attestation_owner(row: &Row) -> Result<(Uuid, AttestationOwner)> {
         },
     ))
 }
-
-use super::*;
-use crate::tx::SqlTx;
-use custodian_store::*;
 
 #[async_trait]
 impl AttestationStore for SqlStore {

@@ -1,9 +1,11 @@
-//! The audit trail: events, their chain and its seals: their SQL.
+//! The audit trail (events, their chain and its seals): its SQL.
 
 use custodian_domain::audit::Event;
 use custodian_store::Result;
 
+use super::*;
 use crate::db::{Row, Sql};
+use custodian_store::*;
 
 pub const EVENT_COLS: &str = "seq, id, occurred_at, actor, action, entity_type, entity_id, changes, request_id, prev_hash, hash";
 
@@ -22,9 +24,6 @@ pub fn event(row: &Row) -> Result<Event> {
         hash: row.get("hash")?,
     })
 }
-
-use super::*;
-use custodian_store::*;
 
 #[async_trait]
 impl AuditStore for SqlStore {

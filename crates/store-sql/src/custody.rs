@@ -5,8 +5,11 @@ use custodian_store::Result;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::*;
 use crate::db::{Row, Sql};
 use crate::rows::{opt_word, strings, word};
+use crate::tx::SqlTx;
+use custodian_store::*;
 
 pub const ASSIGNMENT_COLS: &str = "seq, id, asset_id, kind, person_id, host_id, issued_at, issued_by, expected_return_at, off_premises, location_id, approved_by, exception_id, policy_id, warnings, notes, returned_at, received_by, condition, outcome, version, created_at, updated_at";
 
@@ -69,10 +72,6 @@ pub fn assignment(row: &Row) -> Result<(i64, Assignment)> {
         },
     ))
 }
-
-use super::*;
-use crate::tx::SqlTx;
-use custodian_store::*;
 
 #[async_trait]
 impl CustodyStore for SqlStore {

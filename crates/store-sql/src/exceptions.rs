@@ -4,8 +4,11 @@ use custodian_domain::exception::{ExceptionRule, ExceptionStatus, PolicyExceptio
 use custodian_store::Result;
 use uuid::Uuid;
 
+use super::*;
 use crate::db::{Row, Sql};
 use crate::rows::word;
+use crate::tx::SqlTx;
+use custodian_store::*;
 
 pub const EXCEPTION_COLS: &str = "seq, id, rule, justification, compensating_controls, requester_id, approver_id, decided_at, decision_notes, expires_at, status, version, created_at, updated_at";
 
@@ -52,10 +55,6 @@ pub fn exception(row: &Row) -> Result<(i64, PolicyException)> {
         },
     ))
 }
-
-use super::*;
-use crate::tx::SqlTx;
-use custodian_store::*;
 
 #[async_trait]
 impl ExceptionStore for SqlStore {

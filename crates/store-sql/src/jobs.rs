@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use custodian_domain::value::format_timestamp;
 use custodian_store::{JobRun, Result};
 
+use super::*;
 use crate::db::{Dialect, Pools, Sql};
+use custodian_store::*;
 
 /// How long a claimed run may go unfinished before another instance may claim the job
 /// again (the claiming instance died mid-run).
@@ -128,9 +130,6 @@ pub(crate) async fn purge_setup_links(pools: &Pools, now: DateTime<Utc>) -> Resu
     conn.commit().await?;
     Ok(n)
 }
-
-use super::*;
-use custodian_store::*;
 
 #[async_trait]
 impl JobStore for SqlStore {

@@ -6,8 +6,11 @@ use custodian_domain::offboarding::{
 use custodian_store::Result;
 use uuid::Uuid;
 
+use super::*;
 use crate::db::{Row, Sql};
 use crate::rows::word;
+use crate::tx::SqlTx;
+use custodian_store::*;
 
 pub const OFFBOARDING_COLS: &str = "seq, id, person_id, kind, reason, from_party_id, end_date, successor_id, status, opened_by, closed_at, closed_by, notes, version, created_at, updated_at";
 
@@ -106,10 +109,6 @@ pub fn item(row: &Row) -> Result<(Uuid, CaseItem)> {
         },
     ))
 }
-
-use super::*;
-use crate::tx::SqlTx;
-use custodian_store::*;
 
 #[async_trait]
 impl OffboardingStore for SqlStore {

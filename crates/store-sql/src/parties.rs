@@ -7,8 +7,11 @@ use custodian_store::{Result, StoreError};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::*;
 use crate::db::{Row, Sql};
 use crate::rows::{object, opt_word, word};
+use crate::tx::SqlTx;
+use custodian_store::*;
 
 pub const PARTY_COLS: &str = "p.seq, p.id, p.kind, p.name, p.email, p.employment_type, p.status, p.start_date, p.end_date, p.manager_id, p.holder_id, p.custom, p.version, p.created_at, p.updated_at";
 
@@ -76,10 +79,6 @@ pub fn party_values(p: &Party) -> Vec<(&'static str, crate::db::Arg)> {
         ("updated_at", p.updated_at.into()),
     ]
 }
-
-use super::*;
-use crate::tx::SqlTx;
-use custodian_store::*;
 
 #[async_trait]
 impl PartyStore for SqlStore {

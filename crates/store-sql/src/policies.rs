@@ -7,8 +7,11 @@ use custodian_domain::policy::{
 use custodian_store::Result;
 use uuid::Uuid;
 
+use super::*;
 use crate::db::{Row, Sql};
 use crate::rows::word;
+use crate::tx::SqlTx;
+use custodian_store::*;
 
 pub const POLICY_COLS: &str = "seq, id, document, number, title, body, effective_date, material, change_summary, author_id, status, approved_by, approved_at, next_review_at, version, created_at, updated_at";
 
@@ -86,10 +89,6 @@ pub fn acknowledgement(row: &Row) -> Result<(i64, Acknowledgement)> {
         },
     ))
 }
-
-use super::*;
-use crate::tx::SqlTx;
-use custodian_store::*;
 
 #[async_trait]
 impl PolicyStore for SqlStore {

@@ -8,8 +8,11 @@ use custodian_store::{Result, StoreError};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::*;
 use crate::db::{Row, Sql};
 use crate::rows::{object, strings, word};
+use crate::tx::SqlTx;
+use custodian_store::*;
 
 pub const LOCATION_COLS: &str =
     "seq, id, name, kind, parent_id, on_premises, address, custom, version, created_at, updated_at";
@@ -136,10 +139,6 @@ pub fn custom_field_values(d: &CustomFieldDef) -> Vec<(&'static str, crate::db::
         ("updated_at", d.updated_at.into()),
     ]
 }
-
-use super::*;
-use crate::tx::SqlTx;
-use custodian_store::*;
 
 #[async_trait]
 impl ReferenceStore for SqlStore {

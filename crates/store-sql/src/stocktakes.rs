@@ -10,8 +10,11 @@ use custodian_store::Result;
 use custodian_store::{Cursor, Page, ScanQuery, StocktakeCounts, StocktakeQuery};
 use uuid::Uuid;
 
+use super::*;
 use crate::db::{Row, Sql};
 use crate::rows::word;
+use crate::tx::SqlTx;
+use custodian_store::*;
 
 pub const STOCKTAKE_COLS: &str = "seq, id, location_id, include_sublocations, status, started_at, started_by, closed_at, closed_by, notes, version, created_at, updated_at";
 
@@ -261,10 +264,6 @@ impl SqlStore {
         Ok(out)
     }
 }
-
-use super::*;
-use crate::tx::SqlTx;
-use custodian_store::*;
 
 #[async_trait]
 impl StocktakeStore for SqlStore {
