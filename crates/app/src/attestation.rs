@@ -37,11 +37,6 @@ impl AttestationView {
     }
 }
 
-/// The JSON of a campaign, with its completion.
-pub fn attestation_json(a: &Attestation) -> Value {
-    serde_json::to_value(AttestationView::of(a.clone())).unwrap_or(Value::Null)
-}
-
 impl App {
     async fn load_attestation(&self, id: Uuid) -> Result<Attestation> {
         self.store

@@ -53,11 +53,6 @@ impl AssignmentView {
     }
 }
 
-/// The JSON of an assignment, with whether it is open and overdue as of today.
-pub fn assignment_json(a: &Assignment) -> Value {
-    serde_json::to_value(AssignmentView::of(a.clone())).unwrap_or(Value::Null)
-}
-
 fn view(a: &Assignment) -> Map<String, Value> {
     match serde_json::to_value(a) {
         Ok(Value::Object(m)) => m,

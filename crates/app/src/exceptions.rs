@@ -37,11 +37,6 @@ impl ExceptionView {
     }
 }
 
-/// The JSON of an exception, with its `state` as of today (`expired` once past its expiry).
-pub fn exception_json(x: &PolicyException) -> Value {
-    serde_json::to_value(ExceptionView::of(x.clone())).unwrap_or(Value::Null)
-}
-
 fn view(x: &PolicyException) -> Map<String, Value> {
     match serde_json::to_value(x) {
         Ok(Value::Object(m)) => m,

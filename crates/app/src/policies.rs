@@ -49,11 +49,6 @@ pub struct AckSummary {
     pub missing: Vec<custodian_domain::party::Party>,
 }
 
-/// The JSON of a policy version.
-pub fn policy_json(p: &PolicyVersion) -> Value {
-    serde_json::to_value(p).unwrap_or(Value::Null)
-}
-
 /// The JSON of an acknowledgement.
 pub fn ack_json(a: &Acknowledgement) -> Value {
     serde_json::to_value(a).unwrap_or(Value::Null)

@@ -34,11 +34,6 @@ fn view(t: &Stocktake) -> Map<String, Value> {
     }
 }
 
-/// The JSON of a stocktake.
-pub fn stocktake_json(t: &Stocktake) -> Value {
-    Value::Object(view(t))
-}
-
 /// What a scan came to: the scan (the earlier one when the asset had been scanned in this
 /// stocktake already) and the asset it named.
 #[derive(Clone, Debug)]

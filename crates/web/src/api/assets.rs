@@ -438,10 +438,10 @@ pub async fn review(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     Body(body, _): Body<ReviewInput>,
-) -> ApiResult<super::wire::Tagged<ReviewRecorded, 201>> {
+) -> ApiResult<One<ReviewRecorded, 201>> {
     let r = s.app.review_asset(&ctx, body).await?;
     let a = &r.asset.asset;
-    Ok(super::wire::Tagged(
+    Ok(One(
         a.version,
         ReviewRecorded {
             asset_id: a.id,

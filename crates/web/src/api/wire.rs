@@ -78,12 +78,12 @@ impl<T> Listing<T> {
     }
 }
 
-/// One record with its version as the `ETag`.
-pub struct One<T>(pub i64, pub T);
+/// One record with its version as the `ETag`, answered with `STATUS` (200 unless said).
+pub struct One<T, const STATUS: u16 = 200>(pub i64, pub T);
 
-impl<T: Serialize> IntoResponse for One<T> {
+impl<T: Serialize, const STATUS: u16> IntoResponse for One<T, STATUS> {
     fn into_response(self) -> Response {
-        let mut r = Json(self.1).into_response();
+        let mut r = Status::<T, STATUS>(self.1).into_response();
         if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", self.0)) {
             r.headers_mut().insert(header::ETAG, v);
         }
@@ -91,22 +91,15 @@ impl<T: Serialize> IntoResponse for One<T> {
     }
 }
 
-impl<T: JsonSchema> OperationOutput for One<T> {
+impl<T: JsonSchema, const STATUS: u16> OperationOutput for One<T, STATUS> {
     type Inner = T;
-
-    fn operation_response(
-        ctx: &mut GenContext,
-        op: &mut Operation,
-    ) -> Option<aide::openapi::Response> {
-        Json::<T>::operation_response(ctx, op)
-    }
 
     fn inferred_responses(
         ctx: &mut GenContext,
         op: &mut Operation,
     ) -> Vec<(Option<u16>, aide::openapi::Response)> {
         mark(op, "etag", json!(true));
-        Json::<T>::inferred_responses(ctx, op)
+        Status::<T, STATUS>::inferred_responses(ctx, op)
     }
 }
 
@@ -122,8 +115,7 @@ pub struct Created<T> {
 
 impl<T: Serialize> IntoResponse for Created<T> {
     fn into_response(self) -> Response {
-        let mut r = One(self.version, self.body).into_response();
-        *r.status_mut() = StatusCode::CREATED;
+        let mut r = One::<T, 201>(self.version, self.body).into_response();
         if let Ok(v) = HeaderValue::from_str(&self.location) {
             r.headers_mut().insert(header::LOCATION, v);
         }
@@ -134,22 +126,12 @@ impl<T: Serialize> IntoResponse for Created<T> {
 impl<T: JsonSchema> OperationOutput for Created<T> {
     type Inner = T;
 
-    fn operation_response(
-        ctx: &mut GenContext,
-        op: &mut Operation,
-    ) -> Option<aide::openapi::Response> {
-        Json::<T>::operation_response(ctx, op)
-    }
-
     fn inferred_responses(
         ctx: &mut GenContext,
         op: &mut Operation,
     ) -> Vec<(Option<u16>, aide::openapi::Response)> {
-        mark(op, "etag", json!(true));
         mark(op, "location", json!(true));
-        Json::<T>::operation_response(ctx, op)
-            .map(|r| vec![(Some(201), r)])
-            .unwrap_or_default()
+        One::<T, 201>::inferred_responses(ctx, op)
     }
 }
 
@@ -271,7 +253,7 @@ impl<T, const STRICT: bool> std::ops::Deref for Query<T, STRICT> {
     }
 }
 
-impl<T: JsonSchema, S: Send + Sync, const STRICT: bool> axum::extract::FromRequestParts<S>
+impl<T: JsonSchema + 'static, S: Send + Sync, const STRICT: bool> axum::extract::FromRequestParts<S>
     for Query<T, STRICT>
 {
     type Rejection = Problem;
@@ -284,7 +266,7 @@ impl<T: JsonSchema, S: Send + Sync, const STRICT: bool> axum::extract::FromReque
         if !STRICT {
             return Ok(Query(p, PhantomData));
         }
-        p.only(&query_names::<T>())?;
+        p.only(query_names::<T>())?;
         // A parameter given empty is a mistake (a script's unset variable), not "any".
         let mut empty: Vec<&String> =
             p.0.iter()
@@ -302,28 +284,31 @@ impl<T: JsonSchema, S: Send + Sync, const STRICT: bool> axum::extract::FromReque
     }
 }
 
-/// The names a query type declares.
-fn query_names<T: JsonSchema>() -> Vec<&'static str> {
-    static NAMES: std::sync::OnceLock<
-        std::sync::Mutex<std::collections::HashMap<String, &'static [String]>>,
-    > = std::sync::OnceLock::new();
-    let key = T::schema_id().into_owned();
-    let names: &'static [String] = {
-        let mut m = match NAMES.get_or_init(Default::default).lock() {
-            Ok(m) => m,
-            Err(e) => e.into_inner(),
-        };
-        m.entry(key).or_insert_with(|| {
-            let s = inline_schema::<T>();
-            let v: Vec<String> = s
-                .get("properties")
-                .and_then(Value::as_object)
-                .map(|p| p.keys().cloned().collect())
-                .unwrap_or_default();
-            Box::leak(v.into_boxed_slice())
-        })
+/// The names a query type declares, read from its schema once per type.
+fn query_names<T: JsonSchema + 'static>() -> &'static [&'static str] {
+    type Names = std::collections::HashMap<std::any::TypeId, &'static [&'static str]>;
+    static NAMES: std::sync::OnceLock<std::sync::RwLock<Names>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(Default::default);
+    let key = std::any::TypeId::of::<T>();
+    if let Some(known) = names.read().ok().and_then(|m| m.get(&key).copied()) {
+        return known;
+    }
+    let mut m = match names.write() {
+        Ok(m) => m,
+        Err(e) => e.into_inner(),
     };
-    names.iter().map(String::as_str).collect()
+    m.entry(key).or_insert_with(|| {
+        let declared: Vec<&'static str> = inline_schema::<T>()
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| {
+                p.keys()
+                    .map(|k| &*Box::leak(k.clone().into_boxed_str()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Box::leak(declared.into_boxed_slice())
+    })
 }
 
 /// A type's schema with nothing referenced.
@@ -576,18 +561,14 @@ fn finish_operation(path: &str, method: &str, op: &mut Map<String, Value>, probl
     );
 }
 
-/// An answer whose shape is still described by hand (`M`, from [`crate::openapi`]).
+/// An answer serialised from a table and described from the same table (`M`, from
+/// [`crate::openapi`]): the asset and `KIND_FIELDS`.
 pub struct Shaped<M>(pub Value, PhantomData<M>);
 
 impl<M> Shaped<M> {
     /// The value, described as `M`.
     pub fn new(v: Value) -> Self {
         Shaped(v, PhantomData)
-    }
-
-    /// A serialisable record, described as `M`.
-    pub fn of<T: Serialize>(v: &T) -> Self {
-        Shaped::new(serde_json::to_value(v).unwrap_or(Value::Null))
     }
 }
 
@@ -658,29 +639,6 @@ impl OperationOutput for SeeOther {
                 ..Default::default()
             },
         )]
-    }
-}
-
-/// A JSON answer with status `STATUS` and the record's version as its `ETag`.
-pub struct Tagged<T, const STATUS: u16>(pub i64, pub T);
-
-impl<T: Serialize, const STATUS: u16> IntoResponse for Tagged<T, STATUS> {
-    fn into_response(self) -> Response {
-        let mut r = One(self.0, self.1).into_response();
-        *r.status_mut() = StatusCode::from_u16(STATUS).unwrap_or(StatusCode::OK);
-        r
-    }
-}
-
-impl<T: JsonSchema, const STATUS: u16> OperationOutput for Tagged<T, STATUS> {
-    type Inner = T;
-
-    fn inferred_responses(
-        ctx: &mut GenContext,
-        op: &mut Operation,
-    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
-        mark(op, "etag", json!(true));
-        Status::<T, STATUS>::inferred_responses(ctx, op)
     }
 }
 
