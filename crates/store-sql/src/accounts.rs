@@ -192,12 +192,7 @@ impl AccountStore for SqlStore {
             sql.push(&format!(" WHERE user_id = {p}"));
         }
         sql.push(" ORDER BY seq DESC");
-        self.pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(rows::token)
-            .collect()
+        self.pools.fetch_rows(sql, rows::token).await
     }
 
     async fn touch_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<()> {

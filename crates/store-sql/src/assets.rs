@@ -320,12 +320,7 @@ impl AssetStore for SqlStore {
         sql.push(rows::RELATION_COLS);
         sql.push(" FROM relations WHERE to_id IN ");
         sql.push_list(ids.iter().copied());
-        self.pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(rows::relation)
-            .collect()
+        self.pools.fetch_rows(sql, rows::relation).await
     }
 
     async fn relation(&self, id: Uuid) -> Result<Option<Relation>> {
@@ -352,12 +347,7 @@ impl AssetStore for SqlStore {
 
     async fn incidents(&self, asset_id: Uuid) -> Result<Vec<IncidentReport>> {
         let sql = Sql::new("SELECT asset_id, status, reported_at, incident_ref, notes FROM incidents WHERE asset_id = $1 ORDER BY seq").bind(asset_id);
-        self.pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(rows::incident)
-            .collect()
+        self.pools.fetch_rows(sql, rows::incident).await
     }
 
     async fn assets_by_id(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<Asset>> {
@@ -376,11 +366,8 @@ impl AssetStore for SqlStore {
              GROUP BY owner_id ORDER BY owner_id",
         );
         self.pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(|r| Ok((r.get("owner_id")?, r.get("n")?)))
-            .collect()
+            .fetch_rows(sql, |r| Ok((r.get("owner_id")?, r.get("n")?)))
+            .await
     }
 
     async fn assets_by_number_nocase(&self, number: &str) -> Result<Vec<Asset>> {

@@ -150,6 +150,21 @@ impl AttestationStore for SqlStore {
     }
 }
 
+impl SqlStore {
+    /// Each attestation's owners, in order.
+    async fn fill_owners(&self, campaigns: &mut [Attestation]) -> Result<()> {
+        let select = format!(
+            "SELECT {} FROM attestation_owners WHERE attestation_id IN ",
+            ATTESTATION_OWNER_COLS
+        );
+        let order = " ORDER BY attestation_id, position";
+        self.fill_children(campaigns, &select, order, attestation_owner, |c| {
+            (c.id, &mut c.owners)
+        })
+        .await
+    }
+}
+
 impl SqlTx {
     /// Applies a change to attestation campaigns.
     pub(crate) async fn write_attestation(&mut self, w: AttestationWrite) -> Result<()> {

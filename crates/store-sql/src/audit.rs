@@ -44,11 +44,8 @@ impl AuditStore for SqlStore {
         sql.text = format!("SELECT {} FROM audit_events WHERE entity_type = {t} AND entity_id = {i}{after} ORDER BY seq LIMIT {}", rows::EVENT_COLS, limit + 1);
         let rows = self
             .pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(|r| rows::event(r).map(|e| (e.seq, e)))
-            .collect::<Result<Vec<_>>>()?;
+            .fetch_rows(sql, |r| rows::event(r).map(|e| (e.seq, e)))
+            .await?;
         Ok(page(rows, limit))
     }
 
@@ -59,12 +56,7 @@ impl AuditStore for SqlStore {
             limit.max(1)
         ))
         .bind(seq);
-        self.pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(rows::event)
-            .collect()
+        self.pools.fetch_rows(sql, rows::event).await
     }
 
     async fn audit_head(&self) -> Result<(i64, String)> {
@@ -92,12 +84,7 @@ impl AuditStore for SqlStore {
             sql.push(&format!(" AND (entity_id, seq) > ({i}, {s})"));
         }
         sql.push(&format!(" ORDER BY entity_id, seq LIMIT {}", limit.max(1)));
-        self.pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(rows::event)
-            .collect()
+        self.pools.fetch_rows(sql, rows::event).await
     }
 
     async fn sealed_head(&self) -> Result<custodian_store::SealedHead> {

@@ -4,10 +4,10 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
-use sqlx::postgres::{PgArguments, PgPool, PgRow};
-use sqlx::sqlite::{SqliteArguments, SqlitePool, SqliteRow};
+use sqlx::postgres::{PgPool, PgRow};
+use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::types::Json;
-use sqlx::{Arguments, Decode, Postgres, Row as _, Sqlite, Transaction, Type};
+use sqlx::{Arguments, Decode, Encode, Postgres, Row as _, Sqlite, Transaction, Type};
 use uuid::Uuid;
 
 use custodian_store::{Result, StoreError};
@@ -163,25 +163,19 @@ fn prepare(dialect: Dialect, sql: Sql) -> Result<Sql> {
     }
 }
 
-fn sqlite_args(args: Vec<Arg>) -> Result<SqliteArguments<'static>> {
-    let mut a = SqliteArguments::default();
-    for arg in args {
-        let r = match arg {
-            Arg::Uuid(v) => a.add(v),
-            Arg::Text(v) => a.add(v),
-            Arg::Int(v) => a.add(v),
-            Arg::Bool(v) => a.add(v),
-            Arg::Time(v) => a.add(v),
-            Arg::Date(v) => a.add(v),
-            Arg::Json(v) => a.add(Json(v)),
-        };
-        r.map_err(|e| StoreError::Other(format!("cannot bind an argument: {e}")))?;
-    }
-    Ok(a)
-}
-
-fn pg_args(args: Vec<Arg>) -> Result<PgArguments> {
-    let mut a = PgArguments::default();
+/// The arguments of a statement, bound for database `DB`.
+fn bind<DB>(args: Vec<Arg>) -> Result<<DB as sqlx::Database>::Arguments<'static>>
+where
+    DB: sqlx::Database,
+    Option<Uuid>: Encode<'static, DB> + Type<DB>,
+    Option<String>: Encode<'static, DB> + Type<DB>,
+    Option<i64>: Encode<'static, DB> + Type<DB>,
+    Option<bool>: Encode<'static, DB> + Type<DB>,
+    Option<DateTime<Utc>>: Encode<'static, DB> + Type<DB>,
+    Option<NaiveDate>: Encode<'static, DB> + Type<DB>,
+    Json<Value>: Encode<'static, DB> + Type<DB>,
+{
+    let mut a = <DB as sqlx::Database>::Arguments::<'static>::default();
     for arg in args {
         let r = match arg {
             Arg::Uuid(v) => a.add(v),
@@ -446,14 +440,14 @@ impl Pools {
     pub async fn fetch_all(&self, sql: Sql) -> Result<Vec<Row>> {
         let sql = prepare(self.dialect(), sql)?;
         Ok(match self {
-            Pools::Sqlite { read, .. } => sqlx::query_with(&sql.text, sqlite_args(sql.args)?)
+            Pools::Sqlite { read, .. } => sqlx::query_with(&sql.text, bind::<Sqlite>(sql.args)?)
                 .fetch_all(read)
                 .await
                 .map_err(map_err)?
                 .into_iter()
                 .map(Row::Sqlite)
                 .collect(),
-            Pools::Pg(p) => sqlx::query_with(&sql.text, pg_args(sql.args)?)
+            Pools::Pg(p) => sqlx::query_with(&sql.text, bind::<Postgres>(sql.args)?)
                 .fetch_all(p)
                 .await
                 .map_err(map_err)?
@@ -463,15 +457,24 @@ impl Pools {
         })
     }
 
+    /// Every row of the query, each read by `each`.
+    pub async fn fetch_rows<T>(
+        &self,
+        sql: Sql,
+        each: impl Fn(&Row) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        self.fetch_all(sql).await?.iter().map(each).collect()
+    }
+
     pub async fn fetch_optional(&self, sql: Sql) -> Result<Option<Row>> {
         let sql = prepare(self.dialect(), sql)?;
         Ok(match self {
-            Pools::Sqlite { read, .. } => sqlx::query_with(&sql.text, sqlite_args(sql.args)?)
+            Pools::Sqlite { read, .. } => sqlx::query_with(&sql.text, bind::<Sqlite>(sql.args)?)
                 .fetch_optional(read)
                 .await
                 .map_err(map_err)?
                 .map(Row::Sqlite),
-            Pools::Pg(p) => sqlx::query_with(&sql.text, pg_args(sql.args)?)
+            Pools::Pg(p) => sqlx::query_with(&sql.text, bind::<Postgres>(sql.args)?)
                 .fetch_optional(p)
                 .await
                 .map_err(map_err)?
@@ -523,12 +526,12 @@ impl TxConn {
     pub async fn execute(&mut self, sql: Sql) -> Result<u64> {
         let sql = prepare(self.dialect(), sql)?;
         Ok(match self {
-            TxConn::Sqlite(t) => sqlx::query_with(&sql.text, sqlite_args(sql.args)?)
+            TxConn::Sqlite(t) => sqlx::query_with(&sql.text, bind::<Sqlite>(sql.args)?)
                 .execute(&mut **t)
                 .await
                 .map_err(map_err)?
                 .rows_affected(),
-            TxConn::Pg(t) => sqlx::query_with(&sql.text, pg_args(sql.args)?)
+            TxConn::Pg(t) => sqlx::query_with(&sql.text, bind::<Postgres>(sql.args)?)
                 .execute(&mut **t)
                 .await
                 .map_err(map_err)?
@@ -539,14 +542,14 @@ impl TxConn {
     pub async fn fetch_all(&mut self, sql: Sql) -> Result<Vec<Row>> {
         let sql = prepare(self.dialect(), sql)?;
         Ok(match self {
-            TxConn::Sqlite(t) => sqlx::query_with(&sql.text, sqlite_args(sql.args)?)
+            TxConn::Sqlite(t) => sqlx::query_with(&sql.text, bind::<Sqlite>(sql.args)?)
                 .fetch_all(&mut **t)
                 .await
                 .map_err(map_err)?
                 .into_iter()
                 .map(Row::Sqlite)
                 .collect(),
-            TxConn::Pg(t) => sqlx::query_with(&sql.text, pg_args(sql.args)?)
+            TxConn::Pg(t) => sqlx::query_with(&sql.text, bind::<Postgres>(sql.args)?)
                 .fetch_all(&mut **t)
                 .await
                 .map_err(map_err)?

@@ -14,9 +14,7 @@ use uuid::Uuid;
 use chrono::{DateTime, Utc};
 use custodian_domain::account::User;
 use custodian_domain::asset::Asset;
-use custodian_domain::attestation::Attestation;
 use custodian_domain::exception::PolicyException;
-use custodian_domain::offboarding::Offboarding;
 use custodian_domain::party::{Party, PartyKind};
 use custodian_store::{
     AcknowledgementQuery, AssetQuery, AssetSort, AssignmentQuery, Cursor, DelegationQuery,
@@ -296,11 +294,8 @@ impl SqlStore {
     /// The assets a query of [`ASSET_COLS`] answers.
     pub(crate) async fn fetch_assets(&self, sql: Sql) -> Result<Vec<Asset>> {
         self.pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(|r| rows::asset(r).map(|(_, a)| a))
-            .collect()
+            .fetch_rows(sql, |r| rows::asset(r).map(|(_, a)| a))
+            .await
     }
 
     /// Applies pending migrations; returns the versions applied.
@@ -505,13 +500,7 @@ impl SqlStore {
             "SELECT {cols} FROM {from}{filter} ORDER BY {order} LIMIT {}",
             limit + 1
         );
-        let rows = self
-            .pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(map)
-            .collect::<Result<Vec<_>>>()?;
+        let rows = self.pools.fetch_rows(sql, map).await?;
         Ok(page(rows, limit))
     }
 
@@ -597,39 +586,28 @@ impl Store for SqlStore {
 }
 
 impl SqlStore {
-    async fn fill_items(&self, cases: &mut [Offboarding]) -> Result<()> {
-        if cases.is_empty() {
+    /// Reads the child rows of `parents` in one query (`select` names the table and ends
+    /// with `{parent column} IN `, ordered by parent and position) and hands each to its
+    /// parent's list.
+    async fn fill_children<P, C>(
+        &self,
+        parents: &mut [P],
+        select: &str,
+        order: &str,
+        row: fn(&Row) -> Result<(Uuid, C)>,
+        list: fn(&mut P) -> (Uuid, &mut Vec<C>),
+    ) -> Result<()> {
+        if parents.is_empty() {
             return Ok(());
         }
-        let mut sql = Sql::new(format!(
-            "SELECT {} FROM offboarding_items WHERE offboarding_id IN ",
-            rows::ITEM_COLS
-        ));
-        sql.push_list(cases.iter().map(|c| c.id).collect::<Vec<_>>());
-        sql.push(" ORDER BY offboarding_id, position");
+        let mut sql = Sql::new(select.to_string());
+        sql.push_list(parents.iter_mut().map(|p| list(p).0).collect::<Vec<_>>());
+        sql.push(order);
         for r in self.pools.fetch_all(sql).await? {
-            let (case, item) = rows::item(&r)?;
-            if let Some(c) = cases.iter_mut().find(|c| c.id == case) {
-                c.items.push(item);
-            }
-        }
-        Ok(())
-    }
-
-    async fn fill_owners(&self, campaigns: &mut [Attestation]) -> Result<()> {
-        if campaigns.is_empty() {
-            return Ok(());
-        }
-        let mut sql = Sql::new(format!(
-            "SELECT {} FROM attestation_owners WHERE attestation_id IN ",
-            rows::ATTESTATION_OWNER_COLS
-        ));
-        sql.push_list(campaigns.iter().map(|c| c.id).collect::<Vec<_>>());
-        sql.push(" ORDER BY attestation_id, position");
-        for r in self.pools.fetch_all(sql).await? {
-            let (campaign, owner) = rows::attestation_owner(&r)?;
-            if let Some(c) = campaigns.iter_mut().find(|c| c.id == campaign) {
-                c.owners.push(owner);
+            let (parent, child) = row(&r)?;
+            if let Some((_, children)) = parents.iter_mut().map(list).find(|(id, _)| *id == parent)
+            {
+                children.push(child);
             }
         }
         Ok(())

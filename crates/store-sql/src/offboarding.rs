@@ -155,6 +155,19 @@ impl OffboardingStore for SqlStore {
     }
 }
 
+impl SqlStore {
+    /// Each offboarding's items, in order.
+    async fn fill_items(&self, cases: &mut [Offboarding]) -> Result<()> {
+        let select = format!(
+            "SELECT {} FROM offboarding_items WHERE offboarding_id IN ",
+            ITEM_COLS
+        );
+        let order = " ORDER BY offboarding_id, position";
+        self.fill_children(cases, &select, order, item, |c| (c.id, &mut c.items))
+            .await
+    }
+}
+
 impl SqlTx {
     /// Applies a change to offboarding and handover cases.
     pub(crate) async fn write_offboarding(&mut self, w: OffboardingWrite) -> Result<()> {

@@ -213,12 +213,7 @@ impl PartyStore for SqlStore {
              UNION SELECT id FROM parties WHERE kind = 'role' AND holder_id = $1",
         )
         .bind(person_id);
-        self.pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(|r| r.get("id"))
-            .collect()
+        self.pools.fetch_rows(sql, |r| r.get("id")).await
     }
 }
 

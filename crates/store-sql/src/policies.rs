@@ -113,11 +113,8 @@ impl PolicyStore for SqlStore {
         }
         sql.push(" ORDER BY seq");
         self.pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(|r| rows::policy(r).map(|(_, p)| p))
-            .collect()
+            .fetch_rows(sql, |r| rows::policy(r).map(|(_, p)| p))
+            .await
     }
 
     async fn list_acknowledgements(
@@ -182,11 +179,8 @@ impl PolicyStore for SqlStore {
             clamp(limit)
         );
         self.pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(|r| rows::party(r).map(|(_, p)| p))
-            .collect()
+            .fetch_rows(sql, |r| rows::party(r).map(|(_, p)| p))
+            .await
     }
 }
 

@@ -172,12 +172,7 @@ impl ReferenceStore for SqlStore {
             "SELECT {} FROM classifications ORDER BY rank",
             rows::CLASSIFICATION_COLS
         ));
-        self.pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(rows::classification)
-            .collect()
+        self.pools.fetch_rows(sql, rows::classification).await
     }
 
     async fn classification_usage(&self, key: &str) -> Result<i64> {
@@ -194,12 +189,7 @@ impl ReferenceStore for SqlStore {
             "SELECT {} FROM custom_fields ORDER BY seq",
             rows::CUSTOM_FIELD_COLS
         ));
-        self.pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(rows::custom_field)
-            .collect()
+        self.pools.fetch_rows(sql, rows::custom_field).await
     }
 
     async fn location_subtree(&self, root: Uuid) -> Result<Vec<Uuid>> {

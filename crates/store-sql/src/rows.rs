@@ -11,14 +11,13 @@ pub use crate::assets::{
     asset, asset_values, disposal, incident, relation, ASSET_COLS, RELATION_COLS,
 };
 pub use crate::attestation::{
-    answer_values, attestation, attestation_owner, attestation_owner_values, attestation_values,
-    ATTESTATION_COLS, ATTESTATION_OWNER_COLS,
+    answer_values, attestation, attestation_owner_values, attestation_values, ATTESTATION_COLS,
 };
 pub use crate::audit::{event, EVENT_COLS};
 pub use crate::custody::{assignment, assignment_values, ASSIGNMENT_COLS};
 pub use crate::exceptions::{exception, exception_values, EXCEPTION_COLS};
 pub use crate::offboarding::{
-    item, item_state, item_values, offboarding, offboarding_values, ITEM_COLS, OFFBOARDING_COLS,
+    item_state, item_values, offboarding, offboarding_values, OFFBOARDING_COLS,
 };
 pub use crate::parties::{delegation, party, party_values, DELEGATION_COLS, PARTY_COLS};
 pub use crate::policies::{

@@ -138,12 +138,7 @@ impl SqlStore {
              UNION SELECT l.id FROM locations l JOIN sub ON l.parent_id = sub.id) SELECT id FROM sub",
         )
         .bind(root);
-        self.pools
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(|r| r.get::<Uuid>("id"))
-            .collect()
+        self.pools.fetch_rows(sql, |r| r.get::<Uuid>("id")).await
     }
 
     pub(crate) async fn stocktake_sql(&self, id: Uuid) -> Result<Option<Stocktake>> {

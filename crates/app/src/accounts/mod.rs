@@ -177,6 +177,29 @@ impl App {
             .ok_or_else(|| AppError::not_found("user", id))
     }
 
+    /// Saves `next` over `user` and spends the one-time setting `key` it was made from (a
+    /// setup link, a pending second factor), recorded by `ev`: `next`, as saved.
+    async fn save_spending(
+        &self,
+        user: &User,
+        next: User,
+        key: String,
+        ev: NewEvent,
+    ) -> Result<User> {
+        self.commit_accounts(ChangeSet {
+            writes: vec![
+                Write::Account(AccountWrite::UpdateUser {
+                    user: Box::new(next.clone()),
+                    expected_version: user.version,
+                }),
+                Write::Account(AccountWrite::SetSetting { key, value: None }),
+            ],
+            events: vec![ev],
+        })
+        .await?;
+        Ok(next)
+    }
+
     /// Commits a change to accounts, sessions, tokens or settings, and forgets the
     /// credentials resolved before it.
     pub(crate) async fn commit_accounts(

@@ -142,18 +142,7 @@ impl App {
             user.id,
             json!({"client": ctx.client_json()}),
         );
-        self.commit_accounts(ChangeSet {
-            writes: vec![
-                Write::Account(AccountWrite::UpdateUser {
-                    user: Box::new(next.clone()),
-                    expected_version: user.version,
-                }),
-                Write::Account(AccountWrite::SetSetting { key, value: None }),
-            ],
-            events: vec![ev],
-        })
-        .await?;
-        Ok(next)
+        self.save_spending(&user, next, key, ev).await
     }
 
     /// Removes a user's second factor (admins, for a lost device); their sessions end.

@@ -58,18 +58,7 @@ impl App {
             user.id,
             json!({"via": "setup link", "client": ctx.client_json()}),
         );
-        self.commit_accounts(ChangeSet {
-            writes: vec![
-                Write::Account(AccountWrite::UpdateUser {
-                    user: Box::new(next.clone()),
-                    expected_version: user.version,
-                }),
-                Write::Account(AccountWrite::SetSetting { key, value: None }),
-            ],
-            events: vec![ev],
-        })
-        .await?;
-        Ok(next)
+        self.save_spending(&user, next, key, ev).await
     }
 
     /// On first start (no accounts): a one-time link that creates the first admin.

@@ -219,11 +219,11 @@ pub async fn bootstrap(
     Body(body, _): Body<FirstAdmin>,
 ) -> ApiResult<Created<UserView>> {
     let user = s.app.bootstrap(&ctx, &body).await?;
-    Ok(Created {
-        location: format!("/api/v1/users/{}", user.id),
-        version: user.version,
-        body: user.view(),
-    })
+    Ok(Created::new(
+        format!("/api/v1/users/{}", user.id),
+        user.version,
+        user.view(),
+    ))
 }
 
 /// `POST /setup/{token}`: sets a new account's password through its one-time link.
@@ -258,14 +258,14 @@ pub async fn create_user(
     Body(body, _): Body<UserInput>,
 ) -> ApiResult<Created<NewUser>> {
     let (user, setup) = s.app.create_user(&ctx, body).await?;
-    Ok(Created {
-        location: format!("/api/v1/users/{}", user.id),
-        version: user.version,
-        body: NewUser {
+    Ok(Created::new(
+        format!("/api/v1/users/{}", user.id),
+        user.version,
+        NewUser {
             user: user.view(),
             setup_url: crate::ui::accounts::setup_link(&s, &headers, &setup),
         },
-    })
+    ))
 }
 
 pub async fn get_user(
@@ -315,13 +315,13 @@ pub async fn create_token(
     Body(body, _): Body<TokenInput>,
 ) -> ApiResult<New<IssuedToken>> {
     let issued = s.app.create_token(&ctx, body).await?;
-    Ok(New {
-        location: format!("/api/v1/tokens/{}", issued.token.id),
-        body: IssuedToken {
+    Ok(New::new(
+        format!("/api/v1/tokens/{}", issued.token.id),
+        IssuedToken {
             token_record: issued.token.view(),
             token: issued.secret,
         },
-    })
+    ))
 }
 
 /// `DELETE /tokens/{id}`: revokes a token.

@@ -232,11 +232,11 @@ pub async fn create(
     Body(body, _): Body<AssetInput>,
 ) -> ApiResult<Created<Shaped<Asset>>> {
     let v = s.app.create_asset(&ctx, body).await?;
-    Ok(Created {
-        location: format!("/api/v1/assets/{}", v.asset.id),
-        version: v.asset.version,
-        body: wire(&v),
-    })
+    Ok(Created::new(
+        format!("/api/v1/assets/{}", v.asset.id),
+        v.asset.version,
+        wire(&v),
+    ))
 }
 
 pub async fn bulk(
@@ -403,11 +403,11 @@ pub async fn link(
     Body(body, _): Body<RelationInput>,
 ) -> ApiResult<Created<RelationView>> {
     let r = s.app.add_relation(&ctx, id, body).await?;
-    Ok(Created {
-        location: format!("/api/v1/assets/{id}/relations/{}", r.id),
-        version: 1,
-        body: r,
-    })
+    Ok(Created::new(
+        format!("/api/v1/assets/{id}/relations/{}", r.id),
+        1,
+        r,
+    ))
 }
 
 pub async fn unlink(

@@ -78,11 +78,7 @@ pub async fn open_offboarding(
     let c = s.app.open_offboarding(&ctx, body).await?;
     let location = format!("/api/v1/offboardings/{}", c.id);
     let One(version, body) = case_view(&s, c).await?;
-    Ok(Created {
-        location,
-        version,
-        body,
-    })
+    Ok(Created::new(location, version, body))
 }
 
 pub async fn get_offboarding(
@@ -170,11 +166,11 @@ pub async fn open_attestation(
     Body(body, _): Body<AttestationInput>,
 ) -> ApiResult<Created<AttestationView>> {
     let a = s.app.open_attestation(&ctx, body).await?;
-    Ok(Created {
-        location: format!("/api/v1/attestations/{}", a.id),
-        version: a.version,
-        body: AttestationView::of(a),
-    })
+    Ok(Created::new(
+        format!("/api/v1/attestations/{}", a.id),
+        a.version,
+        AttestationView::of(a),
+    ))
 }
 
 pub async fn get_attestation(

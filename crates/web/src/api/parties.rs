@@ -74,11 +74,11 @@ pub async fn create(
     Body(body, _): Body<PartyInput>,
 ) -> ApiResult<Created<Party>> {
     let p = s.app.create_party(&ctx, body).await?;
-    Ok(Created {
-        location: format!("/api/v1/parties/{}", p.id),
-        version: p.version,
-        body: p,
-    })
+    Ok(Created::new(
+        format!("/api/v1/parties/{}", p.id),
+        p.version,
+        p,
+    ))
 }
 
 pub async fn get(
@@ -123,11 +123,7 @@ pub async fn create_delegation(
     Body(body, _): Body<DelegationInput>,
 ) -> ApiResult<Created<Delegation>> {
     let d = s.app.create_delegation(&ctx, body).await?;
-    Ok(Created {
-        location: format!("/api/v1/delegations/{}", d.id),
-        version: 1,
-        body: d,
-    })
+    Ok(Created::new(format!("/api/v1/delegations/{}", d.id), 1, d))
 }
 
 pub async fn get_delegation(

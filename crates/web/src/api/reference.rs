@@ -31,11 +31,11 @@ pub async fn create_location(
     Body(body, _): Body<LocationInput>,
 ) -> ApiResult<Created<Location>> {
     let l = s.app.create_location(&ctx, body).await?;
-    Ok(Created {
-        location: format!("/api/v1/locations/{}", l.id),
-        version: l.version,
-        body: l,
-    })
+    Ok(Created::new(
+        format!("/api/v1/locations/{}", l.id),
+        l.version,
+        l,
+    ))
 }
 
 pub async fn get_location(
@@ -72,11 +72,11 @@ pub async fn create_classification(
     Body(body, _): Body<ClassificationInput>,
 ) -> ApiResult<Created<Classification>> {
     let c = s.app.create_classification(&ctx, body).await?;
-    Ok(Created {
-        location: format!("/api/v1/classifications/{}", c.key),
-        version: c.version,
-        body: c,
-    })
+    Ok(Created::new(
+        format!("/api/v1/classifications/{}", c.key),
+        c.version,
+        c,
+    ))
 }
 
 pub async fn get_classification(
@@ -123,11 +123,11 @@ pub async fn create_custom_field(
     Body(body, _): Body<CustomFieldInput>,
 ) -> ApiResult<Created<CustomFieldDef>> {
     let d = s.app.create_custom_field(&ctx, body).await?;
-    Ok(Created {
-        location: format!("/api/v1/custom_fields/{}", d.id),
-        version: d.version,
-        body: d,
-    })
+    Ok(Created::new(
+        format!("/api/v1/custom_fields/{}", d.id),
+        d.version,
+        d,
+    ))
 }
 
 pub async fn get_custom_field(

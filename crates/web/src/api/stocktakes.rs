@@ -137,11 +137,11 @@ pub async fn start(
     Body(body, _): Body<StocktakeInput>,
 ) -> ApiResult<Created<Stocktake>> {
     let t = s.app.start_stocktake(&ctx, body).await?;
-    Ok(Created {
-        location: format!("/api/v1/stocktakes/{}", t.id),
-        version: t.version,
-        body: t,
-    })
+    Ok(Created::new(
+        format!("/api/v1/stocktakes/{}", t.id),
+        t.version,
+        t,
+    ))
 }
 
 pub async fn get_one(

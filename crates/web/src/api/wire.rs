@@ -103,19 +103,44 @@ impl<T: JsonSchema, const STATUS: u16> OperationOutput for One<T, STATUS> {
     }
 }
 
-/// 201 Created, with `Location` and `ETag`.
-pub struct Created<T> {
+/// 201 Created with `Location`: where the new record is read, and the answer that carries
+/// it (with its version as `ETag`, [`Created`]; a record without one, [`New`]).
+pub struct Located<A> {
     /// Where the new record is read.
     pub location: String,
-    /// Its version.
-    pub version: i64,
-    /// The record.
-    pub body: T,
+    /// The answer.
+    pub answer: A,
 }
 
-impl<T: Serialize> IntoResponse for Created<T> {
+/// 201 Created, with `Location` and `ETag`.
+pub type Created<T> = Located<One<T, 201>>;
+
+/// 201 Created with `Location`, for records without a version (tokens).
+pub type New<T> = Located<Status<T, 201>>;
+
+impl<T> Created<T> {
+    /// Record `body` at `version`, created at `location`.
+    pub fn new(location: String, version: i64, body: T) -> Self {
+        Located {
+            location,
+            answer: One(version, body),
+        }
+    }
+}
+
+impl<T> New<T> {
+    /// Record `body`, created at `location`.
+    pub fn new(location: String, body: T) -> Self {
+        Located {
+            location,
+            answer: Status(body),
+        }
+    }
+}
+
+impl<A: IntoResponse> IntoResponse for Located<A> {
     fn into_response(self) -> Response {
-        let mut r = One::<T, 201>(self.version, self.body).into_response();
+        let mut r = self.answer.into_response();
         if let Ok(v) = HeaderValue::from_str(&self.location) {
             r.headers_mut().insert(header::LOCATION, v);
         }
@@ -123,20 +148,40 @@ impl<T: Serialize> IntoResponse for Created<T> {
     }
 }
 
-impl<T: JsonSchema> OperationOutput for Created<T> {
-    type Inner = T;
+impl<A: OperationOutput> OperationOutput for Located<A> {
+    type Inner = A::Inner;
 
     fn inferred_responses(
         ctx: &mut GenContext,
         op: &mut Operation,
     ) -> Vec<(Option<u16>, aide::openapi::Response)> {
         mark(op, "location", json!(true));
-        One::<T, 201>::inferred_responses(ctx, op)
+        A::inferred_responses(ctx, op)
     }
 }
 
 /// 204 No Content.
 pub struct Done;
+
+/// Documents an answer type that has no body: its status and what it means.
+macro_rules! bodiless {
+    ($t:ty, $status:literal, $means:literal) => {
+        impl OperationOutput for $t {
+            type Inner = ();
+
+            fn inferred_responses(
+                _: &mut GenContext,
+                _: &mut Operation,
+            ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+                let r = aide::openapi::Response {
+                    description: $means.into(),
+                    ..Default::default()
+                };
+                vec![(Some($status), r)]
+            }
+        }
+    };
+}
 
 impl IntoResponse for Done {
     fn into_response(self) -> Response {
@@ -144,22 +189,7 @@ impl IntoResponse for Done {
     }
 }
 
-impl OperationOutput for Done {
-    type Inner = ();
-
-    fn inferred_responses(
-        _: &mut GenContext,
-        _: &mut Operation,
-    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
-        vec![(
-            Some(204),
-            aide::openapi::Response {
-                description: "Done; nothing to answer".into(),
-                ..Default::default()
-            },
-        )]
-    }
-}
+bodiless!(Done, 204, "Done; nothing to answer");
 
 /// What the problems an operation declares are said with.
 impl OperationOutput for Problem {
@@ -625,22 +655,11 @@ impl IntoResponse for SeeOther {
     }
 }
 
-impl OperationOutput for SeeOther {
-    type Inner = ();
-
-    fn inferred_responses(
-        _: &mut GenContext,
-        _: &mut Operation,
-    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
-        vec![(
-            Some(303),
-            aide::openapi::Response {
-                description: "See Other: the browser goes on to the address in Location".into(),
-                ..Default::default()
-            },
-        )]
-    }
-}
+bodiless!(
+    SeeOther,
+    303,
+    "See Other: the browser goes on to the address in Location"
+);
 
 /// Declares that the records a path names may not exist (404), for handlers that read
 /// their path themselves.
@@ -660,36 +679,6 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for NotFound {
 impl OperationInput for NotFound {
     fn operation_input(_: &mut GenContext, op: &mut Operation) {
         mark_problem(op, 404, "No such record");
-    }
-}
-
-/// 201 Created with `Location`, for records without a version (tokens).
-pub struct New<T> {
-    /// Where the new record is read.
-    pub location: String,
-    /// The record.
-    pub body: T,
-}
-
-impl<T: Serialize> IntoResponse for New<T> {
-    fn into_response(self) -> Response {
-        let mut r = Status::<T, 201>(self.body).into_response();
-        if let Ok(v) = HeaderValue::from_str(&self.location) {
-            r.headers_mut().insert(header::LOCATION, v);
-        }
-        r
-    }
-}
-
-impl<T: JsonSchema> OperationOutput for New<T> {
-    type Inner = T;
-
-    fn inferred_responses(
-        ctx: &mut GenContext,
-        op: &mut Operation,
-    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
-        mark(op, "location", json!(true));
-        Status::<T, 201>::inferred_responses(ctx, op)
     }
 }
 

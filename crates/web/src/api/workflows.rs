@@ -112,11 +112,11 @@ pub async fn create_policy(
     Body(body, _): Body<PolicyInput>,
 ) -> ApiResult<Created<PolicyVersion>> {
     let v = s.app.create_policy(&ctx, body).await?;
-    Ok(Created {
-        location: format!("/api/v1/policies/{}", v.id),
-        version: v.version,
-        body: v,
-    })
+    Ok(Created::new(
+        format!("/api/v1/policies/{}", v.id),
+        v.version,
+        v,
+    ))
 }
 
 pub async fn get_policy(
@@ -173,11 +173,11 @@ pub async fn acknowledge(
     Body(body, _): Body<AcknowledgementInput>,
 ) -> ApiResult<Created<Acknowledgement>> {
     let a = s.app.acknowledge(&ctx, body).await?;
-    Ok(Created {
-        location: format!("/api/v1/acknowledgements?person_id={}", a.person_id),
-        version: 1,
-        body: a,
-    })
+    Ok(Created::new(
+        format!("/api/v1/acknowledgements?person_id={}", a.person_id),
+        1,
+        a,
+    ))
 }
 
 /// `POST /acknowledgements/bulk`: `{"items": […], "dry_run": bool}`, all or nothing.
@@ -245,11 +245,11 @@ pub async fn issue(
     Body(body, _): Body<AssignmentInput>,
 ) -> ApiResult<Created<AssignmentView>> {
     let a = s.app.issue_asset(&ctx, body).await?;
-    Ok(Created {
-        location: format!("/api/v1/assignments/{}", a.id),
-        version: a.version,
-        body: AssignmentView::of(a),
-    })
+    Ok(Created::new(
+        format!("/api/v1/assignments/{}", a.id),
+        a.version,
+        AssignmentView::of(a),
+    ))
 }
 
 pub async fn get_assignment(
@@ -301,11 +301,11 @@ pub async fn request_exception(
     Body(body, _): Body<ExceptionInput>,
 ) -> ApiResult<Created<ExceptionView>> {
     let x = s.app.request_exception(&ctx, body).await?;
-    Ok(Created {
-        location: format!("/api/v1/exceptions/{}", x.id),
-        version: x.version,
-        body: ExceptionView::of(x),
-    })
+    Ok(Created::new(
+        format!("/api/v1/exceptions/{}", x.id),
+        x.version,
+        ExceptionView::of(x),
+    ))
 }
 
 pub async fn get_exception(

@@ -17,6 +17,7 @@ use custodian_domain::offboarding::{
 };
 use custodian_store::OffboardingQuery;
 
+use super::record::{after_change, Drawing, Drawn, RecordPage};
 use super::{
     asset_numbers, badge, csrf, error_page, field, html_response, ok, page, when, words, Control,
     Errors, Form, Nav, PageId, Viewer,
@@ -69,164 +70,134 @@ pub async fn offboardings(State(s): State<AppState>, v: Viewer) -> Response {
     ok(page(Some(&v), "Offboarding", Nav::Offboarding, body))
 }
 
-/// `GET /offboardings/{id}`.
-pub async fn offboarding(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> Response {
-    case_page(&s, &v, id, &Errors::none(), StatusCode::OK).await
-}
+/// An offboarding or handover case's page, `GET /offboardings/{id}`.
+pub struct CasePage;
 
-async fn case_page(
-    s: &AppState,
-    v: &Viewer,
-    id: Uuid,
-    errors: &Errors,
-    status: StatusCode,
-) -> Response {
-    let c = match s.app.get_offboarding(&v.ctx, id).await {
-        Ok(c) => c,
-        Err(e) => return error_page(Some(v), e),
-    };
-    let in_notice = s.app.in_notice(&c).await.unwrap_or(false);
-    let mut ids: Vec<Uuid> = vec![c.person_id];
-    ids.extend(c.successor_id);
-    ids.extend(c.from_party_id);
-    ids.extend(c.items.iter().filter_map(|i| i.successor_id));
-    ids.extend(c.items.iter().filter_map(|i| i.settled_by));
-    let names = s.app.party_names(&v.ctx, &ids).await.unwrap_or_default();
-    let name = |i: Uuid| names.get(&i).cloned().unwrap_or_else(|| i.to_string());
-    let successors: Vec<(String, String)> = if v.manages() && c.status == CaseStatus::Open {
-        s.app
-            .party_choices(&v.ctx)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|p| p.id != c.person_id)
-            .map(|p| (p.id.to_string(), format!("{} ({})", p.name, p.kind)))
-            .collect()
-    } else {
-        vec![]
-    };
-    let today = chrono::Utc::now().date_naive();
-    let open = c.status == CaseStatus::Open;
-    let body = html! {
-        h1 { (words(c.kind.as_str())) ": " (name(c.person_id)) }
-        p { (case_state(&c, today)) " " (c.reason) ", " (when(&c.created_at)) }
-        (errors.summary())
-        dl.record {
-            dt { "Person" } dd { a href={ "/people/" (c.person_id) } { (name(c.person_id)) } }
-            @if let Some(f) = c.from_party_id { dt { "Left" } dd { a href={ "/people/" (f) } { (name(f)) } } }
-            dt { "Last day" } dd { @if let Some(d) = c.end_date { (d) } @else { span.muted { "not set" } } }
-            dt { "Successor" } dd { @if let Some(x) = c.successor_id { a href={ "/people/" (x) } { (name(x)) } } @else { span.muted { "not named" } } }
-            @if let Some(n) = &c.notes { dt { "Notes" } dd { (n) } }
-            @if let Some(t) = &c.closed_at { dt { "Closed" } dd { (when(t)) @if let Some(b) = c.closed_by { " by " (name(b)) } } }
-        }
-        @if in_notice && open {
-            section id="notice-controls" {
-                h2 { "While they work their notice" }
-                p.muted { "The controls against unauthorised copying of information:" }
-                ul { @for (t, d) in NOTICE_CONTROLS { li { strong { (t) } ": " (d) } } }
+impl RecordPage for CasePage {
+    const PATH: &'static str = "/offboardings";
+
+    async fn draw(s: &AppState, v: &Viewer, id: Uuid, errors: &Errors) -> Drawing {
+        let c = s.app.get_offboarding(&v.ctx, id).await?;
+        let in_notice = s.app.in_notice(&c).await.unwrap_or(false);
+        let mut ids: Vec<Uuid> = vec![c.person_id];
+        ids.extend(c.successor_id);
+        ids.extend(c.from_party_id);
+        ids.extend(c.items.iter().filter_map(|i| i.successor_id));
+        ids.extend(c.items.iter().filter_map(|i| i.settled_by));
+        let names = s.app.party_names(&v.ctx, &ids).await.unwrap_or_default();
+        let name = |i: Uuid| names.get(&i).cloned().unwrap_or_else(|| i.to_string());
+        let successors: Vec<(String, String)> = if v.manages() && c.status == CaseStatus::Open {
+            s.app
+                .party_choices(&v.ctx)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|p| p.id != c.person_id)
+                .map(|p| (p.id.to_string(), format!("{} ({})", p.name, p.kind)))
+                .collect()
+        } else {
+            vec![]
+        };
+        let today = chrono::Utc::now().date_naive();
+        let open = c.status == CaseStatus::Open;
+        let body = html! {
+            h1 { (words(c.kind.as_str())) ": " (name(c.person_id)) }
+            p { (case_state(&c, today)) " " (c.reason) ", " (when(&c.created_at)) }
+            (errors.summary())
+            dl.record {
+                dt { "Person" } dd { a href={ "/people/" (c.person_id) } { (name(c.person_id)) } }
+                @if let Some(f) = c.from_party_id { dt { "Left" } dd { a href={ "/people/" (f) } { (name(f)) } } }
+                dt { "Last day" } dd { @if let Some(d) = c.end_date { (d) } @else { span.muted { "not set" } } }
+                dt { "Successor" } dd { @if let Some(x) = c.successor_id { a href={ "/people/" (x) } { (name(x)) } } @else { span.muted { "not named" } } }
+                @if let Some(n) = &c.notes { dt { "Notes" } dd { (n) } }
+                @if let Some(t) = &c.closed_at { dt { "Closed" } dd { (when(t)) @if let Some(b) = c.closed_by { " by " (name(b)) } } }
             }
-        }
-        h2 { "To settle (" (c.open_items().count()) " open of " (c.items.len()) ")" }
-        table id="items" {
-            thead { tr { th { "Item" } th { "State" } th { "Settled" } } }
-            tbody {
-                @for i in &c.items {
-                    tr id={ "item-" (i.id) } {
-                        td {
-                            @if let Some(a) = i.asset_id { a href={ "/assets/" (a) } { (i.title) } } @else { (i.title) }
-                        }
-                        td {
-                            @if i.status == ItemStatus::Settled { (badge("status", "settled")) }
-                            @else if i.overdue(c.end_date, today) { (badge("missing", "overdue")) }
-                            @else { (badge("status", "open")) }
-                        }
-                        td {
-                            @if let Some(t) = &i.settled_at {
-                                (when(t)) @if let Some(b) = i.settled_by { " by " (name(b)) }
-                                @if let Some(x) = i.successor_id { br; "to " (name(x)) }
-                                @if let Some(e) = &i.evidence { br; span.muted { (e) } }
-                            } @else if v.manages() && open {
-                                form.inline method="post" action={ "/offboardings/" (c.id) "/items/" (i.id) "/settle" } {
-                                    (csrf(v))
-                                    input type="hidden" name="version" value=(c.version);
-                                    label { "Evidence " input type="text" name="evidence" required; }
-                                    @if i.kind == ItemKind::ReturnAsset {
-                                        " "
-                                        label { "Condition " input type="text" name="condition"; }
-                                    }
-                                    @if needs_successor(i.kind) {
-                                        " "
-                                        label { "Successor "
-                                            select name="successor_id" {
-                                                option value="" { "the case's successor" }
-                                                @for (val, lab) in &successors { option value=(val) { (lab) } }
+            @if in_notice && open {
+                section id="notice-controls" {
+                    h2 { "While they work their notice" }
+                    p.muted { "The controls against unauthorised copying of information:" }
+                    ul { @for (t, d) in NOTICE_CONTROLS { li { strong { (t) } ": " (d) } } }
+                }
+            }
+            h2 { "To settle (" (c.open_items().count()) " open of " (c.items.len()) ")" }
+            table id="items" {
+                thead { tr { th { "Item" } th { "State" } th { "Settled" } } }
+                tbody {
+                    @for i in &c.items {
+                        tr id={ "item-" (i.id) } {
+                            td {
+                                @if let Some(a) = i.asset_id { a href={ "/assets/" (a) } { (i.title) } } @else { (i.title) }
+                            }
+                            td {
+                                @if i.status == ItemStatus::Settled { (badge("status", "settled")) }
+                                @else if i.overdue(c.end_date, today) { (badge("missing", "overdue")) }
+                                @else { (badge("status", "open")) }
+                            }
+                            td {
+                                @if let Some(t) = &i.settled_at {
+                                    (when(t)) @if let Some(b) = i.settled_by { " by " (name(b)) }
+                                    @if let Some(x) = i.successor_id { br; "to " (name(x)) }
+                                    @if let Some(e) = &i.evidence { br; span.muted { (e) } }
+                                } @else if v.manages() && open {
+                                    form.inline method="post" action={ "/offboardings/" (c.id) "/items/" (i.id) "/settle" } {
+                                        (csrf(v))
+                                        input type="hidden" name="version" value=(c.version);
+                                        label { "Evidence " input type="text" name="evidence" required; }
+                                        @if i.kind == ItemKind::ReturnAsset {
+                                            " "
+                                            label { "Condition " input type="text" name="condition"; }
+                                        }
+                                        @if needs_successor(i.kind) {
+                                            " "
+                                            label { "Successor "
+                                                select name="successor_id" {
+                                                    option value="" { "the case's successor" }
+                                                    @for (val, lab) in &successors { option value=(val) { (lab) } }
+                                                }
                                             }
                                         }
+                                        " " button type="submit" { "Settle" }
                                     }
-                                    " " button type="submit" { "Settle" }
                                 }
                             }
                         }
                     }
                 }
             }
-        }
-        @if v.manages() && open {
-            div.actions {
-                form.inline method="post" action={ "/offboardings/" (c.id) "/close" } id="close-case" {
+            @if v.manages() && open {
+                div.actions {
+                    form.inline method="post" action={ "/offboardings/" (c.id) "/close" } id="close-case" {
+                        (csrf(v))
+                        input type="hidden" name="version" value=(c.version);
+                        button type="submit" { "Close the case" }
+                    }
+                    form.inline method="post" action={ "/offboardings/" (c.id) "/refresh" } {
+                        (csrf(v))
+                        input type="hidden" name="version" value=(c.version);
+                        button.secondary type="submit" { "Look for anything new" }
+                    }
+                }
+                h2 { "Case details" }
+                form.stack method="post" action={ "/offboardings/" (c.id) "/edit" } id="case-details" {
                     (csrf(v))
                     input type="hidden" name="version" value=(c.version);
-                    button type="submit" { "Close the case" }
-                }
-                form.inline method="post" action={ "/offboardings/" (c.id) "/refresh" } {
-                    (csrf(v))
-                    input type="hidden" name="version" value=(c.version);
-                    button.secondary type="submit" { "Look for anything new" }
+                    (field("end_date", "Last day", None, Control::Input("date"), &c.end_date.map(|d| d.to_string()).unwrap_or_default(), false, errors))
+                    (field("successor_id", "Successor", Some("Takes over what they own and the delegations they hold, unless an item names someone else."), Control::Select(successors.clone(), true), &c.successor_id.map(|x| x.to_string()).unwrap_or_default(), false, errors))
+                    div.actions { button.secondary type="submit" { "Save" } }
                 }
             }
-            h2 { "Case details" }
-            form.stack method="post" action={ "/offboardings/" (c.id) "/edit" } id="case-details" {
-                (csrf(v))
-                input type="hidden" name="version" value=(c.version);
-                (field("end_date", "Last day", None, Control::Input("date"), &c.end_date.map(|d| d.to_string()).unwrap_or_default(), false, errors))
-                (field("successor_id", "Successor", Some("Takes over what they own and the delegations they hold, unless an item names someone else."), Control::Select(successors.clone(), true), &c.successor_id.map(|x| x.to_string()).unwrap_or_default(), false, errors))
-                div.actions { button.secondary type="submit" { "Save" } }
-            }
-        }
-        p { a href="/offboardings" { "All cases" } }
-    };
-    html_response(
-        status,
-        page(Some(v), "Offboarding case", Nav::Offboarding, body),
-    )
+            p { a href="/offboardings" { "All cases" } }
+        };
+        Ok(Drawn {
+            title: "Offboarding case".into(),
+            nav: Nav::Offboarding,
+            body,
+        })
+    }
 }
 
 fn version(form: &Form) -> Option<i64> {
     form.get("version").and_then(|x| x.parse().ok())
-}
-
-async fn after_case_change(
-    s: &AppState,
-    v: &Viewer,
-    id: Uuid,
-    r: Result<Offboarding, AppError>,
-) -> Response {
-    match r {
-        Ok(_) => super::done(&format!("/offboardings/{id}"), super::Done::Saved),
-        Err(
-            e @ (AppError::Invalid(_)
-            | AppError::PreconditionFailed { .. }
-            | AppError::Conflict { .. }),
-        ) => {
-            let status = match e {
-                AppError::Conflict { .. } => StatusCode::CONFLICT,
-                AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            case_page(s, v, id, &Errors::from_app(&e), status).await
-        }
-        Err(e) => error_page(Some(v), e),
-    }
 }
 
 /// `POST /offboardings/{id}/items/{item_id}/settle`.
@@ -249,7 +220,7 @@ pub async fn settle(
         .app
         .settle_offboarding_item(&v.ctx, id, item, body, version(&form).into())
         .await;
-    after_case_change(&s, &v, id, r).await
+    after_change::<CasePage, _>(&s, &v, id, r, super::Done::Saved).await
 }
 
 /// `POST /offboardings/{id}/close`.
@@ -263,7 +234,7 @@ pub async fn close(
         .app
         .close_offboarding(&v.ctx, id, Map::new(), version(&form).into())
         .await;
-    after_case_change(&s, &v, id, r).await
+    after_change::<CasePage, _>(&s, &v, id, r, super::Done::Saved).await
 }
 
 /// `POST /offboardings/{id}/refresh`.
@@ -277,7 +248,7 @@ pub async fn refresh(
         .app
         .refresh_offboarding(&v.ctx, id, version(&form).into())
         .await;
-    after_case_change(&s, &v, id, r).await
+    after_change::<CasePage, _>(&s, &v, id, r, super::Done::Saved).await
 }
 
 /// `POST /offboardings/{id}/edit`: the last day and the successor.
@@ -303,7 +274,7 @@ pub async fn edit(
         .app
         .update_offboarding(&v.ctx, id, body, version(&form).into())
         .await;
-    after_case_change(&s, &v, id, r).await
+    after_change::<CasePage, _>(&s, &v, id, r, super::Done::Saved).await
 }
 
 /// The cases about a person, for their page.
@@ -408,81 +379,74 @@ pub async fn open_attestation(State(s): State<AppState>, v: Viewer, form: Form) 
     .await
 }
 
-/// `GET /attestations/{id}`.
-pub async fn attestation(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> Response {
-    attestation_page(&s, &v, id, &Errors::none(), StatusCode::OK).await
-}
+/// An attestation campaign's page, `GET /attestations/{id}`.
+pub struct CampaignPage;
 
-async fn attestation_page(
-    s: &AppState,
-    v: &Viewer,
-    id: Uuid,
-    errors: &Errors,
-    status: StatusCode,
-) -> Response {
-    let a = match s.app.get_attestation(&v.ctx, id).await {
-        Ok(a) => a,
-        Err(e) => return error_page(Some(v), e),
-    };
-    let mut ids: Vec<Uuid> = a.owners.iter().map(|o| o.owner_id).collect();
-    ids.extend(a.owners.iter().filter_map(|o| o.responded_by));
-    let names = s.app.party_names(&v.ctx, &ids).await.unwrap_or_default();
-    let name = |i: Uuid| names.get(&i).cloned().unwrap_or_else(|| i.to_string());
-    let own = s.app.own_parties(&v.ctx).await.unwrap_or_default();
-    let c = a.completion();
-    let open = a.status == AttestationStatus::Open;
-    // The viewer's own owners' assets, listed to be confirmed one by one.
-    let mut to_confirm: Vec<(Uuid, Vec<custodian_app::assets::AssetView>, bool)> = Vec::new();
-    if open {
-        for o in a.owners.iter().filter(|o| own.contains(&o.owner_id)) {
-            let q = custodian_store::AssetQuery {
-                limit: ASSETS_LISTED + 1,
-                owner_id: Some(o.owner_id),
-                ..Default::default()
-            };
-            let mut items = match s.app.list_assets(&v.ctx, &q).await {
-                Ok(p) => p.items,
-                Err(e) => return error_page(Some(v), e),
-            };
-            items.retain(|x| x.asset.status != custodian_domain::lifecycle::Status::Disposed);
-            let more = items.len() > ASSETS_LISTED as usize;
-            items.truncate(ASSETS_LISTED as usize);
-            to_confirm.push((o.owner_id, items, more));
+impl RecordPage for CampaignPage {
+    const PATH: &'static str = "/attestations";
+
+    async fn draw(s: &AppState, v: &Viewer, id: Uuid, errors: &Errors) -> Drawing {
+        let a = s.app.get_attestation(&v.ctx, id).await?;
+        let mut ids: Vec<Uuid> = a.owners.iter().map(|o| o.owner_id).collect();
+        ids.extend(a.owners.iter().filter_map(|o| o.responded_by));
+        let names = s.app.party_names(&v.ctx, &ids).await.unwrap_or_default();
+        let name = |i: Uuid| names.get(&i).cloned().unwrap_or_else(|| i.to_string());
+        let own = s.app.own_parties(&v.ctx).await.unwrap_or_default();
+        let c = a.completion();
+        let open = a.status == AttestationStatus::Open;
+        // The viewer's own owners' assets, listed to be confirmed one by one.
+        let mut to_confirm: Vec<(Uuid, Vec<custodian_app::assets::AssetView>, bool)> = Vec::new();
+        if open {
+            for o in a.owners.iter().filter(|o| own.contains(&o.owner_id)) {
+                let q = custodian_store::AssetQuery {
+                    limit: ASSETS_LISTED + 1,
+                    owner_id: Some(o.owner_id),
+                    ..Default::default()
+                };
+                let mut items = match s.app.list_assets(&v.ctx, &q).await {
+                    Ok(p) => p.items,
+                    Err(e) => return Err(e),
+                };
+                items.retain(|x| x.asset.status != custodian_domain::lifecycle::Status::Disposed);
+                let more = items.len() > ASSETS_LISTED as usize;
+                items.truncate(ASSETS_LISTED as usize);
+                to_confirm.push((o.owner_id, items, more));
+            }
         }
-    }
-    let body = html! {
-        h1 { (a.title) }
-        p { (badge("status", a.status.as_str())) " answers due " (a.due_date) }
-        (errors.summary())
-        div.cards {
-            div.card id="completion" { h3 { "Owners answered" } p.big { (c.answered) " of " (c.owners) } p.muted { (c.percent) " %" } }
-            div.card { h3 { "Assets attested" } p.big { (c.assets_attested) " of " (c.assets) } }
-            div.card { h3 { "With corrections" } p.big { (c.corrected) } }
-        }
-        table id="owners" {
-            thead { tr { th { "Owner" } th { "Assets" } th { "Answer" } th { "" } } }
-            tbody {
-                @for o in &a.owners {
-                    tr id={ "owner-" (o.owner_id) } {
-                        td { a href={ "/people/" (o.owner_id) } { (name(o.owner_id)) } }
-                        td { a href={ "/assets?owner_id=" (o.owner_id) } { (o.asset_count) } }
-                        td {
-                            (badge("status", o.status.as_str()))
-                            @if let Some(t) = &o.responded_at { " " (when(t)) @if let Some(b) = o.responded_by { " by " (name(b)) } }
-                            @if let Some(n) = &o.note { br; span.muted { (n) } }
-                            @if !o.disputed_asset_ids.is_empty() { br; (o.disputed_asset_ids.len()) " named as wrong" }
-                        }
-                        td {
-                            @if open && own.contains(&o.owner_id) {
-                                a href={ "#confirm-" (o.owner_id) } { "Confirm the assets" }
-                            } @else if open && v.manages() {
-                                form.stack method="post" action={ "/attestations/" (a.id) "/answer" } {
-                                    (csrf(v))
-                                    input type="hidden" name="owner_id" value=(o.owner_id);
-                                    label { "Wrong or not theirs (asset numbers, one per line)" textarea name="disputed" rows="2" {} }
-                                    label { "Note" input type="text" name="note"; }
-                                    button type="submit" {
-                                        @if o.status == OwnerResponse::Pending { "Confirm" } @else { "Answer again" }
+        let body = html! {
+            h1 { (a.title) }
+            p { (badge("status", a.status.as_str())) " answers due " (a.due_date) }
+            (errors.summary())
+            div.cards {
+                div.card id="completion" { h3 { "Owners answered" } p.big { (c.answered) " of " (c.owners) } p.muted { (c.percent) " %" } }
+                div.card { h3 { "Assets attested" } p.big { (c.assets_attested) " of " (c.assets) } }
+                div.card { h3 { "With corrections" } p.big { (c.corrected) } }
+            }
+            table id="owners" {
+                thead { tr { th { "Owner" } th { "Assets" } th { "Answer" } th { "" } } }
+                tbody {
+                    @for o in &a.owners {
+                        tr id={ "owner-" (o.owner_id) } {
+                            td { a href={ "/people/" (o.owner_id) } { (name(o.owner_id)) } }
+                            td { a href={ "/assets?owner_id=" (o.owner_id) } { (o.asset_count) } }
+                            td {
+                                (badge("status", o.status.as_str()))
+                                @if let Some(t) = &o.responded_at { " " (when(t)) @if let Some(b) = o.responded_by { " by " (name(b)) } }
+                                @if let Some(n) = &o.note { br; span.muted { (n) } }
+                                @if !o.disputed_asset_ids.is_empty() { br; (o.disputed_asset_ids.len()) " named as wrong" }
+                            }
+                            td {
+                                @if open && own.contains(&o.owner_id) {
+                                    a href={ "#confirm-" (o.owner_id) } { "Confirm the assets" }
+                                } @else if open && v.manages() {
+                                    form.stack method="post" action={ "/attestations/" (a.id) "/answer" } {
+                                        (csrf(v))
+                                        input type="hidden" name="owner_id" value=(o.owner_id);
+                                        label { "Wrong or not theirs (asset numbers, one per line)" textarea name="disputed" rows="2" {} }
+                                        label { "Note" input type="text" name="note"; }
+                                        button type="submit" {
+                                            @if o.status == OwnerResponse::Pending { "Confirm" } @else { "Answer again" }
+                                        }
                                     }
                                 }
                             }
@@ -490,45 +454,49 @@ async fn attestation_page(
                     }
                 }
             }
-        }
-        @for (owner, items, more) in &to_confirm {
-            section.confirm id={ "confirm-" (owner) } {
-                h2 { "Confirm the assets of " (name(*owner)) }
-                p { "Each of these is recorded as owned by " (name(*owner)) ". Tick any that is wrong — not theirs, gone, or not what the record says — and say what is wrong; the rest are confirmed as they are." }
-                form.stack method="post" action={ "/attestations/" (a.id) "/answer" } {
-                    (csrf(v))
-                    input type="hidden" name="owner_id" value=(owner);
-                    @if items.is_empty() { p.muted { "They own no assets now." } }
-                    @else {
-                        table.assets-to-confirm {
-                            thead { tr { th scope="col" { "Wrong?" } th scope="col" { "Number" } th scope="col" { "Name" } th scope="col" { "Kind" } th scope="col" { "Status" } } }
-                            tbody { @for x in items { tr {
-                                td { input type="checkbox" name="disputed_id" value=(x.asset.id) id={ "wrong-" (x.asset.id) } aria-label={ "Mark " (x.asset.asset_number) " as wrong" }; }
-                                td { label for={ "wrong-" (x.asset.id) } { a href={ "/assets/" (x.asset.id) } { (x.asset.asset_number) } } }
-                                td { (x.asset.name) }
-                                td { (words(x.asset.kind.as_str())) }
-                                td { (badge("status", x.asset.status.as_str())) }
-                            } } }
+            @for (owner, items, more) in &to_confirm {
+                section.confirm id={ "confirm-" (owner) } {
+                    h2 { "Confirm the assets of " (name(*owner)) }
+                    p { "Each of these is recorded as owned by " (name(*owner)) ". Tick any that is wrong — not theirs, gone, or not what the record says — and say what is wrong; the rest are confirmed as they are." }
+                    form.stack method="post" action={ "/attestations/" (a.id) "/answer" } {
+                        (csrf(v))
+                        input type="hidden" name="owner_id" value=(owner);
+                        @if items.is_empty() { p.muted { "They own no assets now." } }
+                        @else {
+                            table.assets-to-confirm {
+                                thead { tr { th scope="col" { "Wrong?" } th scope="col" { "Number" } th scope="col" { "Name" } th scope="col" { "Kind" } th scope="col" { "Status" } } }
+                                tbody { @for x in items { tr {
+                                    td { input type="checkbox" name="disputed_id" value=(x.asset.id) id={ "wrong-" (x.asset.id) } aria-label={ "Mark " (x.asset.asset_number) " as wrong" }; }
+                                    td { label for={ "wrong-" (x.asset.id) } { a href={ "/assets/" (x.asset.id) } { (x.asset.asset_number) } } }
+                                    td { (x.asset.name) }
+                                    td { (words(x.asset.kind.as_str())) }
+                                    td { (badge("status", x.asset.status.as_str())) }
+                                } } }
+                            }
                         }
+                        @if *more {
+                            label { "More wrong ones, by asset number (one per line): only the first " (ASSETS_LISTED) " are listed" textarea name="disputed" rows="2" {} }
+                        }
+                        label { "What is wrong (needed when you tick one)" input type="text" name="note"; }
+                        button type="submit" { "Send my answer" }
                     }
-                    @if *more {
-                        label { "More wrong ones, by asset number (one per line): only the first " (ASSETS_LISTED) " are listed" textarea name="disputed" rows="2" {} }
-                    }
-                    label { "What is wrong (needed when you tick one)" input type="text" name="note"; }
-                    button type="submit" { "Send my answer" }
                 }
             }
-        }
-        @if v.manages() && open {
-            form.inline method="post" action={ "/attestations/" (a.id) "/close" } id="close-campaign" {
-                (csrf(v))
-                input type="hidden" name="version" value=(a.version);
-                button.secondary type="submit" { "Close the campaign" }
+            @if v.manages() && open {
+                form.inline method="post" action={ "/attestations/" (a.id) "/close" } id="close-campaign" {
+                    (csrf(v))
+                    input type="hidden" name="version" value=(a.version);
+                    button.secondary type="submit" { "Close the campaign" }
+                }
             }
-        }
-        p { a href="/attestations" { "All campaigns" } }
-    };
-    html_response(status, page(Some(v), &a.title, Nav::Attestation, body))
+            p { a href="/attestations" { "All campaigns" } }
+        };
+        Ok(Drawn {
+            title: a.title.clone(),
+            nav: Nav::Attestation,
+            body,
+        })
+    }
 }
 
 /// How many of an owner's assets a campaign page lists to be confirmed one by one.
@@ -570,11 +538,7 @@ pub async fn answer(
     } else {
         s.app.answer_attestation(&v.ctx, id, body).await
     };
-    let taken = |_| super::done(&format!("/attestations/{id}"), super::Done::Answered);
-    super::settle(&v, r, taken, async |errors| {
-        attestation_page(&s, &v, id, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
-    })
-    .await
+    after_change::<CampaignPage, _>(&s, &v, id, r, super::Done::Answered).await
 }
 
 /// `POST /attestations/{id}/close`.
@@ -584,17 +548,11 @@ pub async fn close_attestation(
     PageId(id): PageId,
     form: Form,
 ) -> Response {
-    match s
+    let r = s
         .app
         .close_attestation(&v.ctx, id, version(&form).into())
-        .await
-    {
-        Ok(_) => super::done(&format!("/attestations/{id}"), super::Done::Closed),
-        Err(e @ (AppError::PreconditionFailed { .. } | AppError::Conflict { .. })) => {
-            attestation_page(&s, &v, id, &Errors::from_app(&e), StatusCode::CONFLICT).await
-        }
-        Err(e) => error_page(Some(&v), e),
-    }
+        .await;
+    after_change::<CampaignPage, _>(&s, &v, id, r, super::Done::Closed).await
 }
 
 /// The open campaign's request to the viewer, for the home page.

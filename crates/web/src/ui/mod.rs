@@ -32,6 +32,7 @@ mod cases;
 mod home;
 mod labels;
 mod people;
+mod record;
 mod reference;
 mod stocktakes;
 mod workflows;
@@ -114,7 +115,7 @@ pub fn routes() -> Router<AppState> {
             "/policies/new",
             get(workflows::new_policy).post(workflows::create_policy),
         )
-        .route("/policies/{id}", get(workflows::policy))
+        .route("/policies/{id}", get(record::show::<workflows::PolicyPage>))
         .route(
             "/policies/{id}/edit",
             get(workflows::edit_policy).post(workflows::update_policy),
@@ -129,7 +130,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/off-premises", get(workflows::off_premises))
         .route("/offboardings", get(cases::offboardings))
-        .route("/offboardings/{id}", get(cases::offboarding))
+        .route("/offboardings/{id}", get(record::show::<cases::CasePage>))
         .route("/offboardings/{id}/close", post(cases::close))
         .route("/offboardings/{id}/refresh", post(cases::refresh))
         .route("/offboardings/{id}/edit", post(cases::edit))
@@ -141,7 +142,10 @@ pub fn routes() -> Router<AppState> {
             "/attestations",
             get(cases::attestations).post(cases::open_attestation),
         )
-        .route("/attestations/{id}", get(cases::attestation))
+        .route(
+            "/attestations/{id}",
+            get(record::show::<cases::CampaignPage>),
+        )
         .route("/attestations/{id}/answer", post(cases::answer))
         .route("/attestations/{id}/close", post(cases::close_attestation))
         .route("/exceptions", get(workflows::exceptions))
@@ -149,7 +153,10 @@ pub fn routes() -> Router<AppState> {
             "/exceptions/new",
             get(workflows::new_exception).post(workflows::create_exception),
         )
-        .route("/exceptions/{id}", get(workflows::exception))
+        .route(
+            "/exceptions/{id}",
+            get(record::show::<workflows::ExceptionPage>),
+        )
         .route("/exceptions/{id}/decide", post(workflows::decide))
         .route("/labels", get(labels::sheet))
         .merge(stocktakes::routes())

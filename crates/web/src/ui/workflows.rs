@@ -19,6 +19,7 @@ use custodian_domain::party::PartyKind;
 use custodian_domain::policy::{PolicyDocument, PolicyStatus, PolicyVersion};
 use custodian_store::{AssignmentQuery, ExceptionQuery, PartyRef};
 
+use super::record::{after_change, Drawing, Drawn, RecordPage};
 use super::{
     asset_numbers, badge, csrf, error_page, field, html_response, ok, page, when, words, Control,
     Errors, Form, Nav, PageId, Viewer,
@@ -284,67 +285,64 @@ pub async fn update_rules(State(s): State<AppState>, v: Viewer, form: Form) -> R
     }
 }
 
-/// `GET /policies/{id}`.
-pub async fn policy(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> Response {
-    policy_page(&s, &v, id, &Errors::none(), StatusCode::OK).await
-}
+/// A policy version's page, `GET /policies/{id}`.
+pub struct PolicyPage;
 
-async fn policy_page(
-    s: &AppState,
-    v: &Viewer,
-    id: Uuid,
-    errors: &Errors,
-    status: StatusCode,
-) -> Response {
-    let p = match s.app.get_policy(&v.ctx, id).await {
-        Ok(p) => p,
-        Err(e) => return error_page(Some(v), e),
-    };
-    let blocks = if v.admin() && p.status == PolicyStatus::Draft {
-        s.app.approval_blocks(&p).await.unwrap_or(None)
-    } else {
-        None
-    };
-    let mut ids: Vec<Uuid> = p.author_id.into_iter().collect();
-    ids.extend(p.approved_by);
-    let names = s.app.party_names(&v.ctx, &ids).await.unwrap_or_default();
-    let name = |i: Uuid| names.get(&i).cloned().unwrap_or_else(|| i.to_string());
-    let body = html! {
-        h1 { (p.title) " " span.muted { "version " (p.number) } }
-        p { (status_badge(&p)) " effective " (p.effective_date) @if p.material { " · a material change" } }
-        (errors.summary())
-        dl.record {
-            @if let Some(a) = p.author_id { dt { "Author" } dd { (name(a)) } }
-            @if let Some(c) = &p.change_summary { dt { "What changed" } dd { (c) } }
-            @if let (Some(a), Some(t)) = (p.approved_by, &p.approved_at) { dt { "Approved" } dd { (name(a)) ", " (when(t)) } }
-            @if let Some(d) = p.next_review_at { dt { "Next review" } dd { (d) } }
-        }
-        @if v.admin() && p.status == PolicyStatus::Draft {
-            div.actions {
-                a.button.secondary href={ "/policies/" (p.id) "/edit" } { "Edit the draft" }
+impl RecordPage for PolicyPage {
+    const PATH: &'static str = "/policies";
+
+    async fn draw(s: &AppState, v: &Viewer, id: Uuid, errors: &Errors) -> Drawing {
+        let p = s.app.get_policy(&v.ctx, id).await?;
+        let blocks = if v.admin() && p.status == PolicyStatus::Draft {
+            s.app.approval_blocks(&p).await.unwrap_or(None)
+        } else {
+            None
+        };
+        let mut ids: Vec<Uuid> = p.author_id.into_iter().collect();
+        ids.extend(p.approved_by);
+        let names = s.app.party_names(&v.ctx, &ids).await.unwrap_or_default();
+        let name = |i: Uuid| names.get(&i).cloned().unwrap_or_else(|| i.to_string());
+        let body = html! {
+            h1 { (p.title) " " span.muted { "version " (p.number) } }
+            p { (status_badge(&p)) " effective " (p.effective_date) @if p.material { " · a material change" } }
+            (errors.summary())
+            dl.record {
+                @if let Some(a) = p.author_id { dt { "Author" } dd { (name(a)) } }
+                @if let Some(c) = &p.change_summary { dt { "What changed" } dd { (c) } }
+                @if let (Some(a), Some(t)) = (p.approved_by, &p.approved_at) { dt { "Approved" } dd { (name(a)) ", " (when(t)) } }
+                @if let Some(d) = p.next_review_at { dt { "Next review" } dd { (d) } }
             }
-            @if p.author_id.is_some() && p.author_id == v.principal.person_id {
-                p.notice id="approve" { "You wrote this version, so another admin approves it." }
-            } @else {
-                form.stack method="post" action={ "/policies/" (p.id) "/approve" } id="approve" {
-                    (csrf(v))
-                    input type="hidden" name="version" value=(p.version);
-                    @if let Some(n) = blocks {
-                        div.warning id="approval-blocks" role="note" {
-                            p { strong { "Approving this version blocks issuing to " (n) " people." } }
-                            p { "It is a material change: everyone must acknowledge it again, and until each person does, issuing an asset to them is refused (the acceptable-use rule is set to refuse on the policies page)." }
+            @if v.admin() && p.status == PolicyStatus::Draft {
+                div.actions {
+                    a.button.secondary href={ "/policies/" (p.id) "/edit" } { "Edit the draft" }
+                }
+                @if p.author_id.is_some() && p.author_id == v.principal.person_id {
+                    p.notice id="approve" { "You wrote this version, so another admin approves it." }
+                } @else {
+                    form.stack method="post" action={ "/policies/" (p.id) "/approve" } id="approve" {
+                        (csrf(v))
+                        input type="hidden" name="version" value=(p.version);
+                        @if let Some(n) = blocks {
+                            div.warning id="approval-blocks" role="note" {
+                                p { strong { "Approving this version blocks issuing to " (n) " people." } }
+                                p { "It is a material change: everyone must acknowledge it again, and until each person does, issuing an asset to them is refused (the acceptable-use rule is set to refuse on the policies page)." }
+                            }
+                            (field("confirm", "I understand: approve it anyway", None, Control::Check, "", false, errors))
                         }
-                        (field("confirm", "I understand: approve it anyway", None, Control::Check, "", false, errors))
+                        (field("next_review_at", "Next review", Some("At most a year from today (the default)."), Control::Input("date"), "", false, errors))
+                        button type="submit" { "Approve it in my name" }
                     }
-                    (field("next_review_at", "Next review", Some("At most a year from today (the default)."), Control::Input("date"), "", false, errors))
-                    button type="submit" { "Approve it in my name" }
                 }
             }
-        }
-        article.policy { (markdown(&p.body)) }
-        p { a href="/policies" { "All policies" } }
-    };
-    html_response(status, page(Some(v), &p.title, Nav::Policies, body))
+            article.policy { (markdown(&p.body)) }
+            p { a href="/policies" { "All policies" } }
+        };
+        Ok(Drawn {
+            title: p.title.clone(),
+            nav: Nav::Policies,
+            body,
+        })
+    }
 }
 
 fn policy_form(
@@ -516,24 +514,8 @@ pub async fn approve_policy(
         body.insert("confirm".into(), json!(true));
     }
     let version = form.get("version").and_then(|x| x.parse().ok());
-    match s.app.approve_policy(&v.ctx, id, body, version.into()).await {
-        Ok(_) => super::done(&format!("/policies/{id}"), super::Done::Approved),
-        Err(
-            e @ (AppError::Invalid(_)
-            | AppError::Conflict { .. }
-            | AppError::PreconditionFailed { .. }),
-        ) => {
-            policy_page(
-                &s,
-                &v,
-                id,
-                &Errors::from_app(&e),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => error_page(Some(&v), e),
-    }
+    let r = s.app.approve_policy(&v.ctx, id, body, version.into()).await;
+    after_change::<PolicyPage, _>(&s, &v, id, r, super::Done::Approved).await
 }
 
 // ---- custody, on asset and person pages ----
@@ -911,70 +893,64 @@ pub async fn create_exception(State(s): State<AppState>, v: Viewer, form: Form) 
     }
 }
 
-/// `GET /exceptions/{id}`.
-pub async fn exception(State(s): State<AppState>, v: Viewer, PageId(id): PageId) -> Response {
-    exception_page(&s, &v, id, &Errors::none(), StatusCode::OK).await
-}
+/// A policy exception's page, `GET /exceptions/{id}`.
+pub struct ExceptionPage;
 
-async fn exception_page(
-    s: &AppState,
-    v: &Viewer,
-    id: Uuid,
-    errors: &Errors,
-    status: StatusCode,
-) -> Response {
-    let x = match s.app.get_exception(&v.ctx, id).await {
-        Ok(x) => x,
-        Err(e) => return error_page(Some(v), e),
-    };
-    let mut ids: Vec<Uuid> = x.requester_id.into_iter().collect();
-    ids.extend(x.approver_id);
-    let names = s.app.party_names(&v.ctx, &ids).await.unwrap_or_default();
-    let name = |i: Uuid| names.get(&i).cloned().unwrap_or_else(|| i.to_string());
-    let mut assets = Vec::new();
-    for a in &x.asset_ids {
-        match s.app.get_asset(&v.ctx, *a).await {
-            Ok(view) => assets.push((
-                *a,
-                format!("{} {}", view.asset.asset_number, view.asset.name),
-            )),
-            Err(_) => assets.push((*a, a.to_string())),
+impl RecordPage for ExceptionPage {
+    const PATH: &'static str = "/exceptions";
+
+    async fn draw(s: &AppState, v: &Viewer, id: Uuid, errors: &Errors) -> Drawing {
+        let x = s.app.get_exception(&v.ctx, id).await?;
+        let mut ids: Vec<Uuid> = x.requester_id.into_iter().collect();
+        ids.extend(x.approver_id);
+        let names = s.app.party_names(&v.ctx, &ids).await.unwrap_or_default();
+        let name = |i: Uuid| names.get(&i).cloned().unwrap_or_else(|| i.to_string());
+        let mut assets = Vec::new();
+        for a in &x.asset_ids {
+            match s.app.get_asset(&v.ctx, *a).await {
+                Ok(view) => assets.push((
+                    *a,
+                    format!("{} {}", view.asset.asset_number, view.asset.name),
+                )),
+                Err(_) => assets.push((*a, a.to_string())),
+            }
         }
-    }
-    let st = x.state(chrono::Utc::now().date_naive());
-    let body = html! {
-        h1 { "Exception: " (words(x.rule.as_str())) }
-        p { (state_badge(&x)) " until " (x.expires_at) }
-        (errors.summary())
-        dl.record {
-            dt { "Assets" } dd { ul { @for (i, n) in &assets { li { a href={ "/assets/" (i) } { (n) } } } } }
-            dt { "Justification" } dd { (x.justification) }
-            dt { "Compensating controls" } dd { (x.compensating_controls) }
-            @if let Some(r) = x.requester_id { dt { "Asked for by" } dd { (name(r)) ", " (when(&x.created_at)) } }
-            @if let Some(a) = x.approver_id { dt { "Decided by" } dd { (name(a)) @if let Some(t) = &x.decided_at { ", " (when(t)) } } }
-            @if let Some(n) = &x.decision_notes { dt { "Notes" } dd { (n) } }
-        }
-        @if v.admin() && matches!(st, ExceptionStatus::Requested | ExceptionStatus::Approved) {
-            form.stack method="post" action={ "/exceptions/" (x.id) "/decide" } id="decide" {
-                (csrf(v))
-                input type="hidden" name="version" value=(x.version);
-                (field("notes", "Notes", None, Control::Input("text"), "", false, errors))
-                div.actions {
-                    @if st == ExceptionStatus::Requested {
-                        button type="submit" name="decision" value="approve" { "Approve" }
-                        button.secondary type="submit" name="decision" value="reject" { "Reject" }
-                    } @else {
-                        button.secondary type="submit" name="decision" value="revoke" { "Revoke" }
+        let st = x.state(chrono::Utc::now().date_naive());
+        let body = html! {
+            h1 { "Exception: " (words(x.rule.as_str())) }
+            p { (state_badge(&x)) " until " (x.expires_at) }
+            (errors.summary())
+            dl.record {
+                dt { "Assets" } dd { ul { @for (i, n) in &assets { li { a href={ "/assets/" (i) } { (n) } } } } }
+                dt { "Justification" } dd { (x.justification) }
+                dt { "Compensating controls" } dd { (x.compensating_controls) }
+                @if let Some(r) = x.requester_id { dt { "Asked for by" } dd { (name(r)) ", " (when(&x.created_at)) } }
+                @if let Some(a) = x.approver_id { dt { "Decided by" } dd { (name(a)) @if let Some(t) = &x.decided_at { ", " (when(t)) } } }
+                @if let Some(n) = &x.decision_notes { dt { "Notes" } dd { (n) } }
+            }
+            @if v.admin() && matches!(st, ExceptionStatus::Requested | ExceptionStatus::Approved) {
+                form.stack method="post" action={ "/exceptions/" (x.id) "/decide" } id="decide" {
+                    (csrf(v))
+                    input type="hidden" name="version" value=(x.version);
+                    (field("notes", "Notes", None, Control::Input("text"), "", false, errors))
+                    div.actions {
+                        @if st == ExceptionStatus::Requested {
+                            button type="submit" name="decision" value="approve" { "Approve" }
+                            button.secondary type="submit" name="decision" value="reject" { "Reject" }
+                        } @else {
+                            button.secondary type="submit" name="decision" value="revoke" { "Revoke" }
+                        }
                     }
                 }
             }
-        }
-        p { a href="/exceptions" { "All exceptions" } }
-    };
-    html_response(
-        status,
-        page(Some(v), "Policy exception", Nav::Exceptions, body),
-    )
+            p { a href="/exceptions" { "All exceptions" } }
+        };
+        Ok(Drawn {
+            title: "Policy exception".into(),
+            nav: Nav::Exceptions,
+            body,
+        })
+    }
 }
 
 /// `POST /exceptions/{id}/decide` (admins): approve, reject or revoke.
@@ -1010,20 +986,7 @@ pub async fn decide(
             "choose approve, reject or revoke",
         )),
     };
-    match r {
-        Ok(_) => super::done(&format!("/exceptions/{id}"), super::Done::Decided),
-        Err(e @ (AppError::Invalid(_) | AppError::PreconditionFailed { .. })) => {
-            exception_page(
-                &s,
-                &v,
-                id,
-                &Errors::from_app(&e),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => error_page(Some(&v), e),
-    }
+    after_change::<ExceptionPage, _>(&s, &v, id, r, super::Done::Decided).await
 }
 
 /// Assets reported lost or stolen, newest registrations first, for managers' home page.
