@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use custodian_domain::asset::{self, AssetDraft, RelationFacts};
+use chrono::{DateTime, Utc};
+use custodian_domain::asset::{self, Asset, AssetDraft, RelationFacts};
 use custodian_domain::audit::NewEvent;
 use custodian_domain::{value, Problems};
 use custodian_store::{AssetWrite, ChangeSet, StoreError, Write};
@@ -30,6 +31,30 @@ struct Numbered {
 type Outcomes = Vec<Option<BulkItem>>;
 
 impl App {
+    /// Stages a new asset in `cs`: its secrets sealed, its insert and its `asset.created`
+    /// event. Answers the asset as staged.
+    pub(crate) fn stage_new_asset(
+        &self,
+        ctx: &Ctx,
+        cs: &mut ChangeSet,
+        mut a: Asset,
+        now: DateTime<Utc>,
+    ) -> Result<Asset> {
+        self.seal_asset_secrets(&mut a, None)?;
+        cs.events.push(NewEvent::created(
+            &ctx.actor,
+            "asset.created",
+            "asset",
+            a.id,
+            &a.audit_view(),
+            ctx.request_id.as_deref(),
+            now,
+        ));
+        cs.writes
+            .push(Write::Asset(AssetWrite::InsertAsset(Box::new(a.clone()))));
+        Ok(a)
+    }
+
     /// Registers several assets; each item succeeds or fails on its own.
     pub async fn create_assets(
         &self,
@@ -269,23 +294,11 @@ impl App {
             created.clear();
             let mut cs = ChangeSet::default();
             for n in valid.iter() {
-                let mut a =
+                let a =
                     n.draft
                         .clone()
                         .into_asset(custodian_domain::new_id(), n.number.clone(), now);
-                self.seal_asset_secrets(&mut a, None)?;
-                cs.events.push(NewEvent::created(
-                    &ctx.actor,
-                    "asset.created",
-                    "asset",
-                    a.id,
-                    &a.audit_view(),
-                    ctx.request_id.as_deref(),
-                    now,
-                ));
-                cs.writes
-                    .push(Write::Asset(AssetWrite::InsertAsset(Box::new(a.clone()))));
-                created.push((n.index, a));
+                created.push((n.index, self.stage_new_asset(ctx, &mut cs, a, now)?));
             }
             if cs.writes.is_empty() {
                 break;

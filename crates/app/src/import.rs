@@ -441,21 +441,10 @@ impl App {
                         .find(|n| !seen_numbers.contains_key(n))
                         .ok_or_else(|| AppError::Internal("no asset number reserved".into()))?,
                 };
-                let mut a = d.into_asset(custodian_domain::new_id(), number, now);
-                self.seal_asset_secrets(&mut a, None)?;
+                let a = d.into_asset(custodian_domain::new_id(), number, now);
+                let a = self.stage_new_asset(ctx, &mut cs, a, now)?;
                 seen_numbers.insert(a.asset_number.clone(), row);
                 auto_numbered.insert(a.asset_number.clone());
-                cs.events.push(NewEvent::created(
-                    &ctx.actor,
-                    "asset.created",
-                    "asset",
-                    a.id,
-                    &a.audit_view(),
-                    ctx.request_id.as_deref(),
-                    now,
-                ));
-                cs.writes
-                    .push(Write::Asset(AssetWrite::InsertAsset(Box::new(a))));
                 report.created += 1;
             }
             if !cs.events.is_empty() {

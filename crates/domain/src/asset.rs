@@ -628,14 +628,54 @@ pub struct RelationFacts {
     pub has_deployment: bool,
 }
 
+fn has_value(a: &Asset, k: &str) -> bool {
+    a.attrs
+        .get(k)
+        .is_some_and(|v| !v.is_null() && v.as_array().is_none_or(|l| !l.is_empty()))
+}
+
+/// The fields of a personal-data record of processing (GDPR Art. 30, SPEC §2.2) that a
+/// data asset lacks, besides its purpose and review dates.
+fn ropa_fields_missing(a: &Asset) -> Vec<&'static str> {
+    let has = |k: &str| has_value(a, k);
+    [
+        ("controller", has("controller")),
+        ("lawful_basis", has("lawful_basis")),
+        ("data_subject_categories", has("data_subject_categories")),
+        ("personal_data_categories", has("personal_data_categories")),
+        ("recipient_categories", has("recipient_categories")),
+        ("retention", has("retention") || has("retention_days")),
+        ("security_measures", has("security_measures")),
+    ]
+    .into_iter()
+    .filter(|(_, ok)| !ok)
+    .map(|(k, _)| k)
+    .collect()
+}
+
+/// What a data asset holding personal data lacks of its record of processing (GDPR Art.
+/// 30 as SPEC §2.2 lists it): purpose, controller, lawful basis, the categories of data
+/// subjects, personal data and recipients, retention, security measures and the review
+/// dates.
+pub fn ropa_missing(a: &Asset) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if !has_value(a, "purpose") {
+        missing.push("purpose");
+    }
+    missing.extend(ropa_fields_missing(a));
+    if a.last_reviewed_at.is_none() {
+        missing.push("last_reviewed_at");
+    }
+    if a.next_review_at.is_none() {
+        missing.push("next_review_at");
+    }
+    missing
+}
+
 /// Measures an asset against its kind's minimum record.
 pub fn completeness(a: &Asset, rel: RelationFacts) -> Completeness {
     let mut missing: Vec<&'static str> = Vec::new();
-    let has = |k: &str| {
-        a.attrs
-            .get(k)
-            .is_some_and(|v| !v.is_null() && v.as_array().is_none_or(|l| !l.is_empty()))
-    };
+    let has = |k: &str| has_value(a, k);
     let mut need = |cond: bool, name: &'static str| {
         if !cond {
             missing.push(name);
@@ -657,13 +697,9 @@ pub fn completeness(a: &Asset, rel: RelationFacts) -> Completeness {
             need(has("systems") || rel.has_systems, "systems");
             need(has("contains_personal_data"), "contains_personal_data");
             if a.attr_bool("contains_personal_data") == Some(true) {
-                need(has("controller"), "controller");
-                need(has("lawful_basis"), "lawful_basis");
-                need(has("data_subject_categories"), "data_subject_categories");
-                need(has("personal_data_categories"), "personal_data_categories");
-                need(has("recipient_categories"), "recipient_categories");
-                need(has("retention") || has("retention_days"), "retention");
-                need(has("security_measures"), "security_measures");
+                for m in ropa_fields_missing(a) {
+                    need(false, m);
+                }
             }
             need(reviewed.0, "last_reviewed_at");
             need(a.next_review_at.is_some(), "next_review_at");

@@ -25,6 +25,56 @@ wire_enum! {
         LabelRequired = "label_required",
         /// A review left overdue.
         ReviewOverdue = "review_overdue",
+        /// Check `owner_active` (SPEC §8): an asset without an accountable owner.
+        OwnerActive = "owner_active",
+        /// Check `record_complete`: a record short of its kind's minimum.
+        RecordComplete = "record_complete",
+        /// Check `review_current`: the same as `review_overdue`.
+        ReviewCurrent = "review_current",
+        /// Check `classified`: an asset outside the scheme's levels.
+        Classified = "classified",
+        /// Check `labelled`: the same as `label_required`.
+        Labelled = "labelled",
+        /// Check `encrypted`: the same as `encryption_required`.
+        Encrypted = "encrypted",
+        /// Check `off_premises_authorised`: the same as `off_premises`.
+        OffPremisesAuthorised = "off_premises_authorised",
+        /// Check `custody_returned`: an asset kept past its return date.
+        CustodyReturned = "custody_returned",
+        /// Check `aup_acknowledged`: the same as `acceptable_use`.
+        AupAcknowledged = "aup_acknowledged",
+        /// Check `licences_sufficient`: the same as `licence_overallocation`.
+        LicencesSufficient = "licences_sufficient",
+        /// Check `licence_current`: a licence expired or about to.
+        LicenceCurrent = "licence_current",
+        /// Check `ropa_complete`: a record of processing short of Art. 30.
+        RopaComplete = "ropa_complete",
+        /// Check `high_risk_mitigated`: high-risk processing without recorded mitigations.
+        HighRiskMitigated = "high_risk_mitigated",
+        /// Check `disposal_adequate`: a disposal short of the level's minimum.
+        DisposalAdequate = "disposal_adequate",
+    }
+}
+
+impl ExceptionRule {
+    /// The check of SPEC §8 it sets aside: the rules named before the checks existed
+    /// (`off_premises`, `acceptable_use`, …) set aside the check that measures them.
+    pub fn check_id(self) -> &'static str {
+        use ExceptionRule as R;
+        match self {
+            R::OffPremises | R::OffPremisesAuthorised => "off_premises_authorised",
+            R::AcceptableUse | R::AupAcknowledged => "aup_acknowledged",
+            R::LicenceOverallocation | R::LicencesSufficient => "licences_sufficient",
+            R::EncryptionRequired | R::Encrypted => "encrypted",
+            R::LabelRequired | R::Labelled => "labelled",
+            R::ReviewOverdue | R::ReviewCurrent => "review_current",
+            other => other.as_str(),
+        }
+    }
+
+    /// Whether this rule and `other` set aside the same check.
+    pub fn same_as(self, other: ExceptionRule) -> bool {
+        self.check_id() == other.check_id()
     }
 }
 
@@ -158,9 +208,15 @@ impl PolicyException {
         }
     }
 
-    /// Whether it sets `rule` aside for `asset` on `today`.
+    /// Whether it sets `rule` (or the check `rule` measures) aside for `asset` on `today`.
     pub fn covers(&self, rule: ExceptionRule, asset: Uuid, today: NaiveDate) -> bool {
-        self.rule == rule
+        self.covers_check(rule.check_id(), asset, today)
+    }
+
+    /// Whether it sets check `check_id` aside for `asset` on `today`: approved, unexpired,
+    /// naming the check (or the rule it measures) and the asset.
+    pub fn covers_check(&self, check_id: &str, asset: Uuid, today: NaiveDate) -> bool {
+        self.rule.check_id() == check_id
             && self.state(today) == ExceptionStatus::Approved
             && self.asset_ids.contains(&asset)
     }

@@ -42,6 +42,7 @@ pub mod asset;
 pub mod attestation;
 pub mod audit;
 pub mod classification;
+pub mod compliance;
 pub mod custody;
 pub mod custom;
 pub mod error;

@@ -867,7 +867,7 @@ async fn custody_and_acceptable_use_in_a_browser(backend: &str) {
         .contains("incident reference is added"));
     assert!(b.try_find("#incident").await.is_none());
     b.goto(&format!("{}/exceptions/new", s.url)).await;
-    b.select("#f-rule", "off_premises").await;
+    b.select("#f-rule", "off_premises_authorised").await;
     b.fill("#f-asset_ids", "AST-000001\nAST-999999").await;
     b.fill("#f-justification", "Customer visit").await;
     b.fill("#f-compensating_controls", "Encrypted disk").await;

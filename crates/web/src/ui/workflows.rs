@@ -817,9 +817,13 @@ pub async fn exceptions(State(s): State<AppState>, v: Viewer) -> Response {
 
 fn exception_form(v: &Viewer, values: &HashMap<String, String>, errors: &Errors) -> Markup {
     let get = |k: &str| values.get(k).cloned().unwrap_or_default();
-    let rules: Vec<(String, String)> = ExceptionRule::NAMES
+    // The checks an exception can set aside (the rules named before them stay valid in
+    // the API, and set aside the same checks).
+    let rules: Vec<(String, String)> = ExceptionRule::ALL
         .iter()
-        .map(|n| (n.to_string(), words(n)))
+        .filter(|r| r.check_id() == r.as_str())
+        .filter_map(|r| custodian_domain::compliance::check(r.as_str()))
+        .map(|c| (c.id.to_string(), format!("{} ({})", c.title, c.id)))
         .collect();
     html! {
         (errors.summary())
