@@ -27,6 +27,7 @@ mod attestation;
 mod audit;
 mod bulk;
 mod chain;
+mod compliance;
 mod custody;
 mod db;
 mod exceptions;
@@ -105,6 +106,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "scheduled jobs",
         sqlite: include_str!("schema/sqlite_009.sql"),
         postgres: include_str!("schema/postgres_009.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "compliance measurement",
+        sqlite: include_str!("schema/sqlite_010.sql"),
+        postgres: include_str!("schema/postgres_010.sql"),
     },
 ];
 

@@ -18,6 +18,7 @@ mod accounts;
 mod assets;
 mod attestation;
 mod audit;
+mod compliance;
 mod custody;
 mod exceptions;
 mod jobs;
@@ -33,6 +34,7 @@ pub use accounts::*;
 pub use assets::*;
 pub use attestation::*;
 pub use audit::*;
+pub use compliance::*;
 pub use custody::*;
 pub use exceptions::*;
 pub use jobs::*;
@@ -48,6 +50,7 @@ pub mod prelude {
     pub use crate::AssetStore;
     pub use crate::AttestationStore;
     pub use crate::AuditStore;
+    pub use crate::ComplianceStore;
     pub use crate::CustodyStore;
     pub use crate::ExceptionStore;
     pub use crate::JobStore;
@@ -208,6 +211,7 @@ pub trait Store:
     + AttestationStore
     + StocktakeStore
     + AuditStore
+    + ComplianceStore
     + JobStore
     + Send
     + Sync

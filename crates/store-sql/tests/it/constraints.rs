@@ -6,7 +6,8 @@ use sqlx::{Connection, Row};
 use custodian_testkit::TestDb;
 
 /// Rules no change of a user's can break: ids, positions and bookkeeping keys (settings,
-/// counters and job runs are written by upserts).
+/// counters and job runs are written by upserts; compliance measurement's records only by
+/// the evaluation).
 fn bookkeeping(name: &str, columns: &[String]) -> bool {
     name.ends_with("_id_key")
         || columns == ["seq"]
@@ -18,6 +19,8 @@ fn bookkeeping(name: &str, columns: &[String]) -> bool {
         || name.starts_with("sqlite_autoindex_counters")
         || name.starts_with("job_runs")
         || name.starts_with("sqlite_autoindex_job_runs")
+        || name.starts_with("compliance_")
+        || name.starts_with("sqlite_autoindex_compliance_")
 }
 
 async fn postgres_rules(url: &str) -> Vec<(String, String)> {

@@ -33,6 +33,7 @@ mod assets;
 mod audit;
 mod cases;
 mod changes;
+mod compliance;
 mod parties;
 mod reference;
 mod stocktakes;
@@ -41,6 +42,7 @@ pub use assets::*;
 pub use audit::*;
 pub use cases::*;
 pub use changes::*;
+pub use compliance::*;
 pub use parties::*;
 pub use reference::*;
 pub use stocktakes::*;
@@ -57,7 +59,7 @@ macro_rules! conformance_tests {
             classifications_and_custom_fields, audit_chain_and_history, import_matching,
             disposal_and_incident_records, concurrent_commits_fail_alone, search_pages_through_common_words,
             bulk_load_into_empty_register, sorted_lists_page_by_keyset, policy_workflow_records,
-            offboarding_and_attestation_records, stocktake_records);
+            offboarding_and_attestation_records, stocktake_records, compliance_records);
     };
     (@each $make:path; $($name:ident),+) => {
         $(
@@ -155,6 +157,35 @@ pub(super) async fn add_asset(s: &dyn Store, owner: Uuid, number: &str, v: Value
     )
     .await;
     a
+}
+
+/// An open custody of `asset` by `person`, issued now by `by`.
+pub(super) fn custody(asset: Uuid, person: Uuid, by: Uuid) -> Assignment {
+    let now = custodian_domain::now();
+    Assignment {
+        id: custodian_domain::new_id(),
+        asset_id: asset,
+        kind: AssignmentKind::Custody,
+        person_id: Some(person),
+        host_id: None,
+        issued_at: now,
+        issued_by: Some(by),
+        expected_return_at: None,
+        off_premises: false,
+        location_id: None,
+        approved_by: None,
+        exception_id: None,
+        policy_id: None,
+        warnings: vec![],
+        notes: None,
+        returned_at: None,
+        received_by: None,
+        condition: None,
+        outcome: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
 }
 
 pub(super) async fn setup(s: &dyn Store) -> Party {

@@ -124,28 +124,11 @@ pub async fn policy_workflow_records(s: &dyn Store) {
 
     let laptop = add_asset(s, ada.id, "AST-000001", json!({})).await;
     let issue = |person: Uuid| Assignment {
-        id: custodian_domain::new_id(),
-        asset_id: laptop.id,
-        kind: AssignmentKind::Custody,
-        person_id: Some(person),
-        host_id: None,
-        issued_at: now,
-        issued_by: Some(ada.id),
         expected_return_at: NaiveDate::from_ymd_opt(2030, 1, 1),
         off_premises: true,
-        location_id: None,
-        approved_by: None,
-        exception_id: None,
         policy_id: Some(v1.id),
         warnings: vec!["a warning".into()],
-        notes: None,
-        returned_at: None,
-        received_by: None,
-        condition: None,
-        outcome: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
+        ..custody(laptop.id, person, ada.id)
     };
     let first = issue(bob.id);
     commit(
