@@ -531,7 +531,14 @@ impl App {
         }
         check_version("asset", id, &if_match, cur.version)?;
         let scheme = self.scheme().await?;
-        let level = scheme.level(&cur.classification)?;
+        // Disposal follows the effective level (SPEC §8): what the asset stores or
+        // contains may ask for a stricter method than its own level.
+        let level = if body.get("to").and_then(Value::as_str) == Some("disposed") {
+            self.effective_disposal_level(&cur, &scheme).await?
+        } else {
+            scheme.level(&cur.classification)?.clone()
+        };
+        let level = &level;
         let now = custodian_domain::now();
         let by = if reporting {
             lifecycle::Requester::Holder

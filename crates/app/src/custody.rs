@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use custodian_domain::access::Action;
-use custodian_domain::asset::{Asset, AssetKind, RelationType};
+use custodian_domain::asset::{Asset, AssetKind};
 use custodian_domain::audit::{self, NewEvent};
 use custodian_domain::classification::{Classification, Handling};
 use custodian_domain::custody::{
@@ -77,38 +77,59 @@ impl App {
     }
 
     /// The levels an asset carries: its own, and through `stores` and `contains` links,
-    /// those of what it holds (a laptop that stores restricted data is handled as
-    /// restricted).
+    /// however deep, those of what it holds (a laptop that stores restricted data is
+    /// handled as restricted).
     pub async fn carried_levels(&self, asset: &Asset) -> Result<Vec<Carried>> {
         let scheme = self.scheme().await?;
         let mut out = vec![Carried {
             because: "the asset itself".into(),
             level: scheme.level(&asset.classification)?.clone(),
         }];
-        for r in self.store.relations_of(&[asset.id]).await? {
-            if r.from_id != asset.id
-                || !matches!(
-                    r.relation_type,
-                    RelationType::Stores | RelationType::Contains
-                )
-            {
-                continue;
-            }
-            if let Some(held) = self.store.asset(r.to_id).await? {
-                if let Some(l) = scheme.levels.iter().find(|l| l.key == held.classification) {
-                    out.push(Carried {
-                        because: format!(
-                            "what it {}: {} {}",
-                            r.relation_type.as_str().replace('_', " "),
-                            held.asset_number,
-                            held.name
-                        ),
-                        level: l.clone(),
-                    });
-                }
+        let held = self
+            .held_levels(std::slice::from_ref(asset))
+            .await?
+            .remove(&asset.id)
+            .unwrap_or_default();
+        for h in held {
+            if let Some(l) = scheme.levels.iter().find(|l| l.key == h.level) {
+                out.push(Carried {
+                    because: h.because,
+                    level: l.clone(),
+                });
             }
         }
         Ok(out)
+    }
+
+    /// The level whose disposal rule an asset is held to: its own, or a stricter one it
+    /// carries through what it holds, named with where it comes from.
+    pub(crate) async fn effective_disposal_level(
+        &self,
+        asset: &Asset,
+        scheme: &crate::assets::Scheme,
+    ) -> Result<Classification> {
+        let carried = self.carried_levels(asset).await?;
+        let as_domain: Vec<custodian_domain::compliance::effective::Carried> = carried
+            .iter()
+            .map(|c| custodian_domain::compliance::effective::Carried {
+                because: c.because.clone(),
+                level: &c.level,
+            })
+            .collect();
+        let eff = custodian_domain::compliance::effective::effective(&as_domain);
+        let own = scheme.level(&asset.classification)?.clone();
+        Ok(match eff.disposal {
+            Some((_, src)) if src.level != own.key => {
+                let mut l = carried
+                    .iter()
+                    .find(|c| c.level.key == src.level)
+                    .map(|c| c.level.clone())
+                    .unwrap_or(own);
+                l.name = format!("{} ({})", l.name, src.because);
+                l
+            }
+            _ => own,
+        })
     }
 
     /// The open custody of an asset, if someone holds it.

@@ -19,6 +19,7 @@ pub mod attestation;
 pub mod audit;
 pub mod authz;
 mod bulk;
+pub mod compliance;
 pub mod custody;
 pub mod exceptions;
 pub mod import;

@@ -91,6 +91,9 @@ enum Command {
     /// Work with the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Measure compliance with the Asset Management Policy.
+    #[command(subcommand)]
+    Compliance(ComplianceCommand),
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -140,6 +143,13 @@ enum TokenCommand {
         #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(i64).range(1..=366))]
         expires_in: i64,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum ComplianceCommand {
+    /// Evaluate every check over the whole register now, keep the day's snapshot, and
+    /// print what changed (waits for an evaluation under way in a server to finish).
+    Run,
 }
 
 #[derive(Subcommand, Debug)]
@@ -800,6 +810,11 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
                 head.seq,
                 head.hash
             );
+        }
+        Command::Compliance(ComplianceCommand::Run) => {
+            let app = env.app_with(env.existing_key()?).await?;
+            let r = app.run_compliance(&ctx).await?;
+            println!("Compliance: {}.", r.describe());
         }
         Command::Audit(AuditCommand::Verify { register }) => {
             let app = env.app_with(env.existing_key()?).await?;

@@ -112,6 +112,8 @@ pub enum Action {
     RunAttestations,
     /// Start stocktakes, record scans and close them.
     RunStocktakes,
+    /// Evaluate the compliance checks now.
+    RunCompliance,
 }
 
 impl Action {
@@ -148,6 +150,7 @@ impl Action {
             Action::ManageOffboarding => "run offboarding and handover cases",
             Action::RunAttestations => "run attestation campaigns",
             Action::RunStocktakes => "run stocktakes",
+            Action::RunCompliance => "evaluate compliance",
         }
     }
 }
@@ -180,6 +183,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | ManageOffboarding
                 | RunAttestations
                 | RunStocktakes
+                | RunCompliance
         ),
         Role::Auditor => matches!(
             action,

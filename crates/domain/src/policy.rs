@@ -31,6 +31,20 @@ wire_enum! {
 }
 
 impl PolicyDocument {
+    /// The document's fixed id as a subject of compliance findings (a document outlives
+    /// its versions): `…a001` for the asset management policy, `…a002` for acceptable use.
+    pub fn subject_id(self) -> Uuid {
+        match self {
+            PolicyDocument::AssetManagement => Uuid::from_u128(0xa001),
+            PolicyDocument::AcceptableUse => Uuid::from_u128(0xa002),
+        }
+    }
+
+    /// The document whose subject id is `id`.
+    pub fn from_subject_id(id: Uuid) -> Option<Self> {
+        Self::ALL.iter().copied().find(|d| d.subject_id() == id)
+    }
+
     /// The document's title.
     pub fn title(self) -> &'static str {
         match self {

@@ -599,6 +599,13 @@ fn want(role: Option<&str>, read_only: bool, public: bool, method: &str, path: &
             "offboardings" | "attestations" if reading => Allowed,
             "attestations" if path.ends_with("/answers") => Allowed,
             "locations" | "classifications" | "custom_fields" if reading => Allowed,
+            // They read the checks and the findings that are theirs to fix; the register's
+            // KPIs, trend and frameworks are for those who read all of it.
+            "compliance"
+                if reading && (path.ends_with("/checks") || path.contains("/findings")) =>
+            {
+                Allowed
+            }
             // Stocktakes are run by managers and read by auditors, not by members.
             "stocktakes" => Forbidden,
             _ => Forbidden,

@@ -8,6 +8,7 @@ mod browser;
 mod cases;
 mod cli;
 mod common;
+mod compliance;
 mod jobs;
 mod ops;
 mod pages;

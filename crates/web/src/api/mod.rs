@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod assets;
 pub mod audit;
 pub mod cases;
+pub mod compliance;
 pub mod parties;
 pub mod reference;
 pub mod sso;
@@ -187,6 +188,7 @@ pub fn routes() -> ApiRouter<AppState> {
                 .patch_with(workflows::update_rule_settings, |o| o.summary("Change how strictly the policy rules are enforced (admins)")),
         )
         .merge(stocktakes::routes())
+        .merge(compliance::routes())
         .api_route("/audit", get_with(audit::events, |o| o.summary("Audit events in order")))
         .api_route("/audit/verify", get_with(audit::verify, |o| o.summary("Verify the audit hash chain")))
         .api_route("/openapi.json", get_with(openapi_json, |o| o.summary("This document")))
