@@ -8,7 +8,7 @@ use uuid::Uuid;
 use chrono::{DateTime, Utc};
 use custodian_domain::access::Action;
 use custodian_domain::party::{orphan_reason, Party, PartyKind, PersonStatus};
-use custodian_store::{AssetCounts, AssetQuery, Cursor, PartyQuery};
+use custodian_store::{AssetCounts, AssetQuery, PartyQuery};
 
 use crate::{App, Ctx, Result};
 
@@ -151,23 +151,21 @@ impl App {
         }
     }
 
-    async fn all_parties(&self) -> Result<Vec<Party>> {
-        let mut out = Vec::new();
-        let mut cursor: Option<Cursor> = None;
-        loop {
-            let page = self
-                .store
-                .list_parties(&PartyQuery {
-                    limit: 500,
-                    cursor,
-                    ..Default::default()
-                })
-                .await?;
-            out.extend(page.items);
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => return Ok(out),
+    /// Every party.
+    pub(crate) async fn all_parties(&self) -> Result<Vec<Party>> {
+        let store = self.store.clone();
+        crate::compliance::all_pages(|cursor| {
+            let store = store.clone();
+            async move {
+                store
+                    .list_parties(&PartyQuery {
+                        limit: 500,
+                        cursor,
+                        ..Default::default()
+                    })
+                    .await
             }
-        }
+        })
+        .await
     }
 }

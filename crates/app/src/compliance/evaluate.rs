@@ -23,7 +23,7 @@ use custodian_domain::party::{orphan_reason, Party, PartyKind};
 use custodian_domain::policy::{accepted_versions, PolicyDocument, PolicyStatus};
 use custodian_store::{
     AssignmentQuery, Cursor, EvaluationBatch, ExceptionQuery, Finding, FindingEvent,
-    OffboardingQuery, Page, PartyQuery, SubjectOutcome,
+    OffboardingQuery, Page, SubjectOutcome,
 };
 
 use crate::{App, Result};
@@ -95,19 +95,7 @@ impl App {
     pub(crate) async fn world(&self) -> Result<World> {
         let now = custodian_domain::now();
         let store = self.store.clone();
-        let parties = all_pages(|cursor| {
-            let store = store.clone();
-            async move {
-                store
-                    .list_parties(&PartyQuery {
-                        limit: 500,
-                        cursor,
-                        ..Default::default()
-                    })
-                    .await
-            }
-        })
-        .await?;
+        let parties = self.all_parties().await?;
         let off_site = all_pages(|cursor| {
             let store = store.clone();
             async move { store.list_locations(500, cursor).await }
@@ -117,20 +105,7 @@ impl App {
         .filter(|l| !l.on_premises)
         .map(|l| (l.id, l.name))
         .collect();
-        let exceptions = all_pages(|cursor| {
-            let store = store.clone();
-            async move {
-                store
-                    .list_exceptions(&ExceptionQuery {
-                        limit: 500,
-                        cursor,
-                        status: Some(ExceptionStatus::Approved),
-                        ..Default::default()
-                    })
-                    .await
-            }
-        })
-        .await?;
+        let exceptions = self.exceptions_in(Some(ExceptionStatus::Approved)).await?;
         Ok(World {
             today: now.date_naive(),
             now,
@@ -373,24 +348,34 @@ impl App {
             .collect()
     }
 
-    /// Every exception and case, for a full evaluation.
-    pub(crate) async fn every_exception_and_case(
+    /// Every exception (in `status`, when given).
+    pub(crate) async fn exceptions_in(
         &self,
-    ) -> Result<(Vec<PolicyException>, Vec<Offboarding>)> {
+        status: Option<ExceptionStatus>,
+    ) -> Result<Vec<PolicyException>> {
         let store = self.store.clone();
-        let xs = all_pages(|cursor| {
+        all_pages(|cursor| {
             let store = store.clone();
             async move {
                 store
                     .list_exceptions(&ExceptionQuery {
                         limit: 500,
                         cursor,
+                        status,
                         ..Default::default()
                     })
                     .await
             }
         })
-        .await?;
+        .await
+    }
+
+    /// Every exception and case, for a full evaluation.
+    pub(crate) async fn every_exception_and_case(
+        &self,
+    ) -> Result<(Vec<PolicyException>, Vec<Offboarding>)> {
+        let xs = self.exceptions_in(None).await?;
+        let store = self.store.clone();
         let cases = all_pages(|cursor| {
             let store = store.clone();
             async move {

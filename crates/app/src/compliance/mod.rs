@@ -11,6 +11,8 @@
 mod evaluate;
 mod held;
 
+pub(crate) use evaluate::all_pages;
+
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -54,7 +56,7 @@ fn layout() -> String {
 }
 
 /// What one evaluation did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct RunReport {
     /// Whether the whole register was evaluated (or only what changed).
     pub full: bool,
@@ -64,7 +66,7 @@ pub struct RunReport {
     pub opened: u64,
     /// Findings whose status changed (reopened, excepted, resolved).
     pub changed: u64,
-    /// Snapshots kept (one per check, on the day's first run).
+    /// Snapshots kept (one per check, the first run of a day).
     pub snapshots: u64,
     /// The audit event the figures now stand at.
     pub audit_seq: i64,

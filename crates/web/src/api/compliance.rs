@@ -658,32 +658,7 @@ pub async fn framework(
     Ok(Status(framework_view(f, &k, true)))
 }
 
-/// What an evaluation did.
-#[derive(Serialize, JsonSchema)]
-pub struct RunView {
-    /// Whether the whole register was evaluated.
-    pub full: bool,
-    /// Subjects evaluated.
-    pub subjects: u64,
-    /// Findings opened for the first time.
-    pub opened: u64,
-    /// Findings whose status changed.
-    pub changed: u64,
-    /// Snapshots kept (one per check, the first run of a day).
-    pub snapshots: u64,
-    /// The audit event the figures now stand at.
-    pub audit_seq: i64,
-}
-
 /// `POST /compliance/run`.
-pub async fn run(State(s): State<AppState>, Caller(ctx): Caller) -> ApiResult<Json<RunView>> {
-    let r: RunReport = s.app.run_compliance(&ctx).await?;
-    Ok(Json(RunView {
-        full: r.full,
-        subjects: r.subjects,
-        opened: r.opened,
-        changed: r.changed,
-        snapshots: r.snapshots,
-        audit_seq: r.audit_seq,
-    }))
+pub async fn run(State(s): State<AppState>, Caller(ctx): Caller) -> ApiResult<Json<RunReport>> {
+    Ok(Json(s.app.run_compliance(&ctx).await?))
 }
