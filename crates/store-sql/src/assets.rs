@@ -250,6 +250,18 @@ impl AssetStore for SqlStore {
         if let Some(w) = &q.within {
             conds.push(within(&mut sql, w, &["a.owner_id"], "a.id"));
         }
+        for f in &q.findings {
+            let (check, statuses) = match f {
+                FindingFilter::Of(c) => (Some(c), "('open', 'excepted')"),
+                FindingFilter::Open(c) => (c.as_ref(), "('open')"),
+            };
+            let check = check
+                .map(|c| format!(" AND f.check_id = {}", sql.arg(c.clone())))
+                .unwrap_or_default();
+            conds.push(format!(
+                "a.id IN (SELECT f.subject_id FROM compliance_findings f WHERE f.subject_type = 'asset' AND f.status IN {statuses}{check})"
+            ));
+        }
         if q.sort != AssetSort::Registered {
             return self.sorted_assets(sql, &from, conds, q, limit).await;
         }

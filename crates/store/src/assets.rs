@@ -37,6 +37,15 @@ pub enum MatchKey {
     ExternalId,
 }
 
+/// A finding an asset must have to be listed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FindingFilter {
+    /// A finding of this check, open or excepted (`orphaned` is `owner_active`).
+    Of(String),
+    /// A finding of this check, or of any check when none, that is open: to fix.
+    Open(Option<String>),
+}
+
 /// Filters and paging of the asset list.
 #[derive(Clone, Debug, Default)]
 pub struct AssetQuery {
@@ -63,6 +72,9 @@ pub struct AssetQuery {
     /// `Some(today)`: only assets whose next review is before `today`.
     pub review_overdue: Option<NaiveDate>,
     /// Only what the caller may see (members): assets of these owners or these assets.
+    /// Only assets with a finding (open or excepted) of each of these checks; `None` in
+    /// the list means a finding of any check that is open.
+    pub findings: Vec<FindingFilter>,
     pub within: Option<Within>,
     /// The order of the list.
     pub sort: AssetSort,

@@ -527,7 +527,100 @@ on_both!(
     offboarding_and_attestation_in_a_browser,
     a_stocktake_is_counted_with_a_scanner_in_a_browser,
     a_policy_is_approved_by_another_admin_after_a_warning_in_a_browser,
+    a_ciso_reads_compliance_and_a_member_sees_what_to_fix_in_a_browser,
 );
+
+/// The compliance page answers a CISO "are we compliant, and what is wrong?"; a member's
+/// home page says what is theirs to fix.
+async fn a_ciso_reads_compliance_and_a_member_sees_what_to_fix_in_a_browser(backend: &str) {
+    let s = start(backend).await;
+    let mo = s.person("Mo Member").await;
+    account(
+        &s.app,
+        "mo@test.example",
+        "member",
+        Some(mo.parse().expect("uuid")),
+    )
+    .await;
+    account(&s.app, "ciso@test.example", "admin", None).await;
+    let laptop = s
+        .asset(
+            &mo,
+            json!({"name": "ThinkPad", "classification": "restricted", "encrypted": false}),
+        )
+        .await;
+    let lid = laptop["id"].as_str().expect("id").to_string();
+    s.asset(&mo, json!({"name": "Desk phone", "encrypted": true}))
+        .await;
+    s.app
+        .run_compliance(&custodian_app::Ctx::system())
+        .await
+        .expect("an evaluation");
+
+    let b = Browser::open().await;
+    sign_in(&b, &s, "ciso@test.example", "/compliance").await;
+    assert!(b.text_of("#pass-rate").await.contains('%'));
+    assert!(b.text_of("#answer").await.contains("Devices are encrypted"));
+    assert!(b
+        .text_of("#framework-table")
+        .await
+        .contains("ISO/IEC 27001:2022"));
+    let control = b.text_of("#control-table").await;
+    assert!(
+        control.contains("A.8.1") && control.contains("assessed by hand"),
+        "{control}"
+    );
+    let row = b.text_of("#check-encrypted").await;
+    assert!(row.contains("critical"), "{row}");
+    // The trend is drawn on the server, with its figures as text.
+    assert!(b.try_find("figure.trend svg").await.is_some());
+    let today = chrono::Utc::now().date_naive().to_string();
+    assert!(b.text_of("figure.trend figcaption").await.contains(&today));
+    b.screenshot(&format!("compliance-{backend}")).await;
+    b.select("#f-check_id", "encrypted").await;
+    b.submit_via("#finding-filters button[type=submit]").await;
+    let table = b.text_of("#finding-table").await;
+    assert!(
+        table.contains("ThinkPad")
+            && table.contains("Encrypt the device's storage")
+            && table.contains("Mo Member"),
+        "{table}"
+    );
+    assert!(!table.contains("Desk phone"), "{table}");
+    b.click("#finding-table a").await;
+    assert!(b.url().await.ends_with(&format!("/assets/{lid}")));
+    assert!(b
+        .text_of("#findings")
+        .await
+        .contains("Devices are encrypted"));
+    // The register's list filters by a failing check; the home page's cards lead here.
+    b.goto(&format!("{}/assets?finding=encrypted", s.url)).await;
+    let list = b.text_of("#asset-list").await;
+    assert!(
+        list.contains("ThinkPad") && !list.contains("Desk phone"),
+        "{list}"
+    );
+    b.goto(&format!("{}/", s.url)).await;
+    b.click("#incomplete a").await;
+    assert!(b
+        .url()
+        .await
+        .contains("/compliance?check_id=record_complete"));
+    b.delete_cookies().await;
+
+    sign_in(&b, &s, "mo@test.example", "/").await;
+    let fix = b.text_of("#to-fix").await;
+    assert!(
+        fix.contains("ThinkPad") && fix.contains("Encrypt the device's storage"),
+        "{fix}"
+    );
+    // The register's figures are not a member's to read.
+    b.goto(&format!("{}/compliance", s.url)).await;
+    assert!(
+        b.text_of("h1").await.contains("Forbidden") || b.text_of("main").await.contains("may not")
+    );
+    b.close().await;
+}
 
 /// A version's author is not offered its approval; another admin is warned how many people
 /// a material acceptable-use version blocks, and confirms.

@@ -12,7 +12,7 @@ use custodian_app::assets::{AssetView, BulkItem, RelationView, MAX_BULK};
 use custodian_domain::asset::{AssetKind, Importance};
 use custodian_domain::lifecycle::Status;
 use custodian_domain::value::Timestamp;
-use custodian_store::{AssetQuery, AssetSort, Cursor};
+use custodian_store::{AssetQuery, AssetSort, Cursor, FindingFilter};
 
 use super::wire::{Body, Created, Done, Listing, One, ProblemBody, Query, Shaped};
 use super::PageParams;
@@ -69,6 +69,14 @@ pub struct AssetFilters {
     pub q: Option<String>,
     /// Only assets whose review is overdue (`true`).
     pub review_overdue: Option<bool>,
+    /// Only orphaned assets (`true`): with a finding of the check `owner_active`.
+    pub orphaned: Option<bool>,
+    /// Only assets whose record lacks its kind's minimum (`true`): with a finding of the
+    /// check `record_complete`.
+    pub incomplete: Option<bool>,
+    /// Only assets with an open finding of this check (a check id), or of any (`any`).
+    #[schemars(length(min = 1))]
+    pub finding: Option<String>,
     /// The order.
     pub sort: Option<SortOrder>,
 }
@@ -130,6 +138,9 @@ pub const FILTERS: &[&str] = &[
     "location_id",
     "q",
     "review_overdue",
+    "orphaned",
+    "incomplete",
+    "finding",
     "sort",
 ];
 
@@ -139,6 +150,40 @@ pub(crate) fn word<T>(
     names: &'static [&'static str],
 ) -> impl Fn(&str) -> Result<T, String> {
     move |v| parse(v).ok_or_else(|| format!("must be one of {}, not {v:?}", names.join(", ")))
+}
+
+/// The findings the list asks assets to have (`orphaned`, `incomplete`, `finding`).
+fn finding_filters(p: &Params) -> Result<Vec<FindingFilter>, Problem> {
+    let mut out = Vec::new();
+    if p.bool("orphaned")? == Some(true) {
+        out.push(FindingFilter::Of("owner_active".into()));
+    }
+    if p.bool("incomplete")? == Some(true) {
+        out.push(FindingFilter::Of("record_complete".into()));
+    }
+    let any = |v: &str| {
+        if v == "any" {
+            return Ok(None);
+        }
+        custodian_domain::compliance::check(v)
+            .filter(|c| c.subject == custodian_domain::compliance::SubjectType::Asset)
+            .map(|c| Some(c.id.to_string()))
+            .ok_or_else(|| {
+                let ids: Vec<&str> = custodian_domain::compliance::checks_about(
+                    custodian_domain::compliance::SubjectType::Asset,
+                )
+                .map(|(_, c)| c.id)
+                .collect();
+                format!(
+                    "must be any or a check of assets ({}), not {v:?}",
+                    ids.join(", ")
+                )
+            })
+    };
+    if let Some(c) = p.parse("finding", any)? {
+        out.push(FindingFilter::Open(c));
+    }
+    Ok(out)
 }
 
 /// Reads the list's query parameters.
@@ -195,6 +240,7 @@ pub fn query(p: &Params) -> Result<AssetQuery, Problem> {
             .bool("review_overdue")?
             .filter(|b| *b)
             .map(|_| chrono::Utc::now().date_naive()),
+        findings: finding_filters(p)?,
         within: None,
     })
 }

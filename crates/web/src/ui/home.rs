@@ -79,6 +79,7 @@ pub async fn home(State(s): State<AppState>, v: Viewer) -> Response {
     let held = super::workflows::held_by_viewer(&s, &v).await;
     let lost = super::workflows::lost_or_stolen(&s, &v).await;
     let prompt = super::cases::attestation_prompt(&s, &v).await;
+    let to_fix = super::compliance::yours_to_fix(&s, &v).await;
     let body = html! {
         h1 { "Hello, " (v.user.email) }
         (prompt)
@@ -93,11 +94,11 @@ pub async fn home(State(s): State<AppState>, v: Viewer) -> Response {
             p.muted { "Counted " (super::when(&sm.at)) "." }
             div.cards {
                 div.card id="total" { h3 { "Assets" } p.big { (sm.counts.total) } }
-                div.card id="orphaned" { h3 { "Orphaned" } p.big { (sm.orphaned) } p.muted { "owned by someone who left, an empty team or a vacant role" } }
+                div.card id="orphaned" { h3 { "Orphaned" } p.big { a href="/compliance?check_id=owner_active#findings" { (sm.orphaned) } } p.muted { "owned by someone who left, an empty team or a vacant role" } }
                 div.card id="overdue" { h3 { "Reviews overdue" } p.big { a href="/assets?review_overdue=true" { (sm.counts.overdue) } } }
                 div.card id="incomplete" {
                     h3 { "Incomplete records" }
-                    p.big { (sm.incomplete) }
+                    p.big { a href="/compliance?check_id=record_complete#findings" { (sm.incomplete) } }
                     p.muted { "lacking what the policy asks of their kind" }
                 }
             }
@@ -111,12 +112,16 @@ pub async fn home(State(s): State<AppState>, v: Viewer) -> Response {
                 ul { @for (p, why) in &sm.orphan_owners { li { a href={ "/assets?owner_id=" (p.id) } { (p.name) } " — " (why) } } }
             }
         }
+        @if v.reads_all() {
+            p id="compliance-link" { a href="/compliance" { "Are we compliant? The checks, findings and trend" } }
+        }
         h2 { "Your work" }
         @if v.principal.person_id.is_none() {
             p.warning id="unlinked" { "Your account is linked to no person, so nothing is yours to own, hold or review"
                 @if !v.reads_all() { ", and the register shows you nothing" }
                 ". Ask an admin to link your account to your person (Users, then your account)." }
         } @else {
+            (to_fix)
             h3 { "Assets you own" }
             (asset_rows(&mine, "You own no assets."))
             h3 { "Reviews due" }

@@ -29,6 +29,7 @@ pub(crate) mod accounts;
 mod admin;
 mod assets;
 mod cases;
+mod compliance;
 mod home;
 mod labels;
 mod people;
@@ -159,6 +160,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/exceptions/{id}/decide", post(workflows::decide))
         .route("/labels", get(labels::sheet))
+        .route("/compliance", get(compliance::overview))
+        .route("/compliance/run", post(compliance::run))
         .merge(stocktakes::routes())
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
@@ -235,10 +238,12 @@ pub enum Done {
     Revoked,
     /// Sessions were ended.
     Ended,
+    /// The compliance checks were evaluated.
+    Evaluated,
 }
 
 impl Done {
-    const ALL: [Done; 17] = [
+    const ALL: [Done; 18] = [
         Done::Created,
         Done::Saved,
         Done::Moved,
@@ -256,6 +261,7 @@ impl Done {
         Done::Password,
         Done::Revoked,
         Done::Ended,
+        Done::Evaluated,
     ];
 
     /// Its name in the address.
@@ -278,6 +284,7 @@ impl Done {
             Done::Password => "password",
             Done::Revoked => "revoked",
             Done::Ended => "ended",
+            Done::Evaluated => "evaluated",
         }
     }
 
@@ -301,6 +308,7 @@ impl Done {
             Done::Password => "Your password is changed. Sign in with the new one.",
             Done::Revoked => "The token is revoked.",
             Done::Ended => "Those sessions are ended.",
+            Done::Evaluated => "Every check is evaluated: the figures below are current.",
         }
     }
 
@@ -619,6 +627,7 @@ pub enum Nav {
     Offboarding,
     Attestation,
     Stocktakes,
+    Compliance,
     None,
 }
 
@@ -655,6 +664,7 @@ pub fn page(v: Option<&Viewer>, title: &str, nav: Nav, body: Markup) -> Markup {
                                 (item(Nav::Policies, "/policies", "Policies"))
                                 (item(Nav::Exceptions, "/exceptions", "Exceptions"))
                                 @if v.reads_all() {
+                                    (item(Nav::Compliance, "/compliance", "Compliance"))
                                     (item(Nav::OffPremises, "/off-premises", "Off premises"))
                                     (item(Nav::Offboarding, "/offboardings", "Offboarding"))
                                     (item(Nav::Stocktakes, "/stocktakes", "Stocktakes"))

@@ -151,6 +151,30 @@ pub async fn list(State(s): State<AppState>, v: Viewer, uri: Uri) -> Response {
                 }
             }
             div {
+                label for="orphaned" { "Owner" }
+                select id="orphaned" name="orphaned" {
+                    option value="" { "Any" }
+                    option value="true" selected[get("orphaned") == "true"] { "Orphaned" }
+                }
+            }
+            div {
+                label for="incomplete" { "Record" }
+                select id="incomplete" name="incomplete" {
+                    option value="" { "Any" }
+                    option value="true" selected[get("incomplete") == "true"] { "Incomplete" }
+                }
+            }
+            div {
+                label for="finding" { "Failing check" }
+                select id="finding" name="finding" {
+                    option value="" { "Any or none" }
+                    option value="any" selected[get("finding") == "any"] { "Any check" }
+                    @for (_, c) in custodian_domain::compliance::checks_about(custodian_domain::compliance::SubjectType::Asset) {
+                        option value=(c.id) selected[get("finding") == c.id] { (c.title) }
+                    }
+                }
+            }
+            div {
                 label for="sort" { "Order" }
                 select id="sort" name="sort" {
                     @for (value, label) in SORTS {

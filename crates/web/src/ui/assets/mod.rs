@@ -33,7 +33,7 @@ mod custody;
 mod export;
 mod forms;
 mod lifecycle;
-mod list;
+pub(in crate::ui) mod list;
 mod page;
 
 pub use custody::*;
@@ -54,6 +54,9 @@ pub(super) const FILTER_KEYS: &[&str] = &[
     "location_id",
     "tag",
     "review_overdue",
+    "orphaned",
+    "incomplete",
+    "finding",
     "sort",
 ];
 

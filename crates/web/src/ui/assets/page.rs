@@ -63,6 +63,7 @@ pub(super) async fn asset_page(
     let level = choices.levels.iter().find(|l| l.key == x.classification);
     let custody =
         custody_section(s, v, x, &choices.parties, &choices.locations, &errors, sent).await?;
+    let findings = crate::ui::compliance::asset_findings(s, v, x.id).await;
     let body = html! {
         h1 { span.mono { (x.asset_number) } " " (x.name) }
         p {
@@ -147,6 +148,7 @@ pub(super) async fn asset_page(
                 li { "Review every " (l.review_interval_days) " days" }
             }
         }
+        (findings)
         h2 { "Completeness" }
         @if a.completeness.complete {
             p { (badge("complete", "complete")) " The record has everything the policy asks of a " (words(x.kind.as_str())) " asset." }
