@@ -73,6 +73,7 @@ pub async fn metrics(
         ),
     ]);
     body.push_str(&job_metrics(&s).await);
+    body.push_str(&compliance_metrics(&s).await);
     Ok(PlainText(body))
 }
 
@@ -172,6 +173,50 @@ async fn job_metrics(s: &AppState) -> String {
             "custodian_job_failures_total{{job=\"{name}\"}} {}",
             st.failures
         );
+    }
+    out
+}
+
+/// Compliance: each check's and each control's pass rate, and the findings to fix, as
+/// gauges (as of the last evaluation).
+async fn compliance_metrics(s: &AppState) -> String {
+    use custodian_domain::compliance::kpi::{control_rollups, Tally};
+    use custodian_domain::compliance::CHECKS;
+    use std::fmt::Write as _;
+    let tallies = match s.app.store().tallies().await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!("cannot read the compliance tallies: {e}");
+            return String::new();
+        }
+    };
+    let tally = |c: &str| {
+        tallies
+            .iter()
+            .find(|(id, _)| id == c)
+            .map(|(_, t)| *t)
+            .unwrap_or_default()
+    };
+    // A check with nothing measured has no rate: it is left out rather than shown as 0.
+    let rate = |t: &Tally| t.pass_rate();
+    let mut out = String::new();
+    let _ = writeln!(out, "# HELP custodian_compliance_check_pass_rate Pass rate of each check: pass / (pass + fail), excepted left out.\n# TYPE custodian_compliance_check_pass_rate gauge");
+    for c in &CHECKS {
+        if let Some(r) = rate(&tally(c.id)) {
+            let _ = writeln!(out, "custodian_compliance_check_pass_rate{{check=\"{}\"}} {r}", c.id);
+        }
+    }
+    let _ = writeln!(out, "# HELP custodian_compliance_control_pass_rate Pass rate of each ISO/IEC 27001 control, over the checks evidencing it.\n# TYPE custodian_compliance_control_pass_rate gauge");
+    for (r, roll) in control_rollups(&tally) {
+        if let Some(x) = rate(&roll.tally) {
+            let _ = writeln!(out, "custodian_compliance_control_pass_rate{{control=\"{}\"}} {x}", r.id);
+        }
+    }
+    let _ = writeln!(out, "# HELP custodian_compliance_findings Findings of each check: open (failing) and excepted.\n# TYPE custodian_compliance_findings gauge");
+    for c in &CHECKS {
+        let t = tally(c.id);
+        let _ = writeln!(out, "custodian_compliance_findings{{check=\"{}\",status=\"open\"}} {}", c.id, t.fail);
+        let _ = writeln!(out, "custodian_compliance_findings{{check=\"{}\",status=\"excepted\"}} {}", c.id, t.excepted);
     }
     out
 }

@@ -258,6 +258,17 @@ async fn the_effective_level_reaches_through_what_is_held(backend: &str) {
     assert_eq!(f["status"], "open");
     let m = f["message"].as_str().expect("message");
     assert!(m.contains("Payroll") && m.contains("Disk image"), "{m}");
+    // The disk image, a virtual device storing the restricted data itself, fails too.
+    assert_eq!(one(&s, "encrypted", &iid).await["status"], "open");
+    // The figures are gauges in /metrics.
+    let metrics = s.metrics().await;
+    for line in [
+        "custodian_compliance_findings{check=\"encrypted\",status=\"open\"} 2",
+        "custodian_compliance_check_pass_rate{check=\"encrypted\"} 0",
+        "custodian_compliance_control_pass_rate{control=\"A.8.1\"} 0",
+    ] {
+        assert!(metrics.contains(line), "{line}: {metrics}");
+    }
 
     // Disposal follows it too: clear does not meet restricted data's destroy.
     s.post(
