@@ -221,6 +221,10 @@ pub struct Results {
     pub verify_seconds: f64,
     pub verify_peak_rss_kib: u64,
     pub verify_output: String,
+    pub compliance_seconds: f64,
+    pub compliance_peak_rss_kib: u64,
+    pub compliance_output: String,
+    pub compliance_reads: Vec<ListRead>,
     pub database_bytes: Option<u64>,
     pub database_wal_bytes: Option<u64>,
     pub counted_assets: Option<i64>,
@@ -575,6 +579,24 @@ fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<
         verified.peak_rss_kib / 1024
     );
 
+    // 2c. Evaluate every compliance check over the whole register (`compliance run`).
+    eprintln!("[bench] {name}: compliance run");
+    let clog = ctx.out.join(format!("compliance-{name}.log"));
+    let evaluated =
+        procs::run_measured(&ctx.bin, &["compliance", "run", "--database", &db], &clog)?;
+    let compliance_output = evaluated.stdout.trim().to_string();
+    if !compliance_output.contains("full evaluation of") {
+        problems.push(format!(
+            "compliance run said {compliance_output:?} {}, expected a full evaluation",
+            evaluated.stderr.trim()
+        ));
+    }
+    let compliance_seconds = evaluated.wall.as_secs_f64();
+    eprintln!(
+        "[bench] {name}: evaluated every check in {compliance_seconds:.1} s, peak RSS {} MiB",
+        evaluated.peak_rss_kib / 1024
+    );
+
     // 3. Serve the imported register.
     let serve_log = ctx.out.join(format!("serve-{name}.log"));
     let started = Instant::now();
@@ -685,6 +707,64 @@ fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<
         pages.push(r);
     }
     check_reads(&pages, &ctx.data, &mut problems);
+    // Compliance: the findings list, the KPIs and the page.
+    let mut compliance_reads = Vec::new();
+    for (label, path, web) in [
+        (
+            "Findings, open, first page",
+            "/api/v1/compliance/findings?status=open&limit=50",
+            false,
+        ),
+        (
+            "Findings of one check (encrypted)",
+            "/api/v1/compliance/findings?check_id=encrypted&limit=50",
+            false,
+        ),
+        (
+            "Findings of one control (A.5.9), newest first",
+            "/api/v1/compliance/findings?control=A.5.9&order=newest&limit=50",
+            false,
+        ),
+        (
+            "KPIs per check, control and framework",
+            "/api/v1/compliance/kpis",
+            false,
+        ),
+        ("Web page: compliance", "/compliance", true),
+        (
+            "Web page: compliance, findings of one check",
+            "/compliance?check_id=review_current",
+            true,
+        ),
+    ] {
+        eprintln!("[bench] {name}: {label}");
+        let r = if web {
+            rt.block_on(measure::page_read(
+                &browser,
+                &base,
+                label,
+                path,
+                READ_WARMUP,
+                READ_REPS,
+            ))
+        } else {
+            rt.block_on(measure::list_read(
+                &client,
+                &base,
+                label,
+                path,
+                READ_WARMUP,
+                READ_REPS,
+            ))
+            .map(|(r, _)| r)
+        }
+        .map_err(|e| with_log(e, &serve_log))?;
+        eprintln!(
+            "[bench] {name}:   p50 {:.2} ms, p99 {:.2} ms, {} items",
+            r.latency.p50_ms, r.latency.p99_ms, r.items
+        );
+        compliance_reads.push(r);
+    }
     // Ids from pages spread over the whole register.
     let spread = rt.block_on(async {
         let mut ids = Vec::new();
@@ -788,6 +868,10 @@ fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<
         verify_seconds,
         verify_peak_rss_kib: verified.peak_rss_kib,
         verify_output,
+        compliance_seconds,
+        compliance_peak_rss_kib: evaluated.peak_rss_kib,
+        compliance_output,
+        compliance_reads,
         database_bytes,
         database_wal_bytes,
         counted_assets,

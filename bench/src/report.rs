@@ -86,6 +86,14 @@ pub fn markdown(r: &Results, m: &Machine, command: &str, version: &str, data: &D
             mib(Some(r.verify_peak_rss_kib))
         ),
     ));
+    rows.push((
+        "`compliance run`: every check over the whole register, findings written".into(),
+        format!(
+            "{:.1} s, peak RSS {}",
+            r.compliance_seconds,
+            mib(Some(r.compliance_peak_rss_kib))
+        ),
+    ));
     let size = match r.database_wal_bytes {
         Some(w) => format!("{} + {} WAL", bytes(r.database_bytes), bytes(Some(w))),
         None => bytes(r.database_bytes),
@@ -99,7 +107,7 @@ pub fn markdown(r: &Results, m: &Machine, command: &str, version: &str, data: &D
         "Server idle RSS (2 s after ready)".into(),
         mib(r.idle_rss_kib),
     ));
-    for read in r.reads.iter().chain(&r.pages) {
+    for read in r.reads.iter().chain(&r.pages).chain(&r.compliance_reads) {
         rows.push((
             format!(
                 "{} — `{}`",
@@ -228,6 +236,12 @@ pub fn json(
             "peak_rss_kib": r.verify_peak_rss_kib,
             "output": r.verify_output,
         },
+        "compliance_run": {
+            "seconds": round(r.compliance_seconds),
+            "peak_rss_kib": r.compliance_peak_rss_kib,
+            "output": r.compliance_output,
+        },
+        "compliance_reads": r.compliance_reads.iter().map(|x| x.json()).collect::<Vec<_>>(),
         "database_bytes": r.database_bytes,
         "database_wal_bytes": r.database_wal_bytes,
         "assets_counted_after_import": r.counted_assets,

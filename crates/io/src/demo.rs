@@ -22,6 +22,8 @@ use custodian_app::assets::BulkItem;
 use custodian_app::{App, AppError, Ctx};
 use custodian_store::{AssetQuery, PartyQuery};
 
+mod compliance_cases;
+
 /// What the demo created.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DemoSummary {
@@ -127,6 +129,9 @@ pub async fn populate(app: &App, ctx: &Ctx) -> Result<DemoSummary, AppError> {
     d.delegations().await?;
     d.leaver().await?;
     d.notice_case().await?;
+    d.compliance_cases().await?;
+    // Measured at once, so that the compliance page shows the story from the start.
+    app.run_compliance(ctx).await?;
     Ok(d.summary)
 }
 
@@ -1315,7 +1320,7 @@ impl Demo<'_> {
         })));
         // Incomplete on purpose: no lawful basis, no recipients, and high risk without actions.
         b.add(
-            None,
+            Some("sales_recordings".into()),
             obj(json!({
                 "kind": "data",
                 "name": "Sales call recordings",

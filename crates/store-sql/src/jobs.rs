@@ -25,17 +25,14 @@ pub(crate) async fn claim(
 ) -> Result<bool> {
     let mut conn = pools.begin().await?;
     if conn.dialect() == Dialect::Postgres {
-        let locked: bool = conn
-            .fetch_one(
-                Sql::new("SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked")
-                    .bind(format!("custodian job {name}")),
-            )
-            .await?
-            .get("locked")?;
-        if !locked {
-            conn.rollback().await?;
-            return Ok(false);
-        }
+        // Waited for, not tried: the lock only orders the claims, and the conditional
+        // upsert below decides which one wins. Keyed by the schema too, so that registers
+        // sharing a database (one per schema) do not wait on each other.
+        conn.fetch_all(
+            Sql::new("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ' custodian job ' || $1))")
+                .bind(name.to_string()),
+        )
+        .await?;
     }
     let stale = now - chrono::TimeDelta::hours(STALE_RUN_HOURS);
     let claimed = conn

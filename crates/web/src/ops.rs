@@ -203,20 +203,36 @@ async fn compliance_metrics(s: &AppState) -> String {
     let _ = writeln!(out, "# HELP custodian_compliance_check_pass_rate Pass rate of each check: pass / (pass + fail), excepted left out.\n# TYPE custodian_compliance_check_pass_rate gauge");
     for c in &CHECKS {
         if let Some(r) = rate(&tally(c.id)) {
-            let _ = writeln!(out, "custodian_compliance_check_pass_rate{{check=\"{}\"}} {r}", c.id);
+            let _ = writeln!(
+                out,
+                "custodian_compliance_check_pass_rate{{check=\"{}\"}} {r}",
+                c.id
+            );
         }
     }
     let _ = writeln!(out, "# HELP custodian_compliance_control_pass_rate Pass rate of each ISO/IEC 27001 control, over the checks evidencing it.\n# TYPE custodian_compliance_control_pass_rate gauge");
     for (r, roll) in control_rollups(&tally) {
         if let Some(x) = rate(&roll.tally) {
-            let _ = writeln!(out, "custodian_compliance_control_pass_rate{{control=\"{}\"}} {x}", r.id);
+            let _ = writeln!(
+                out,
+                "custodian_compliance_control_pass_rate{{control=\"{}\"}} {x}",
+                r.id
+            );
         }
     }
     let _ = writeln!(out, "# HELP custodian_compliance_findings Findings of each check: open (failing) and excepted.\n# TYPE custodian_compliance_findings gauge");
     for c in &CHECKS {
         let t = tally(c.id);
-        let _ = writeln!(out, "custodian_compliance_findings{{check=\"{}\",status=\"open\"}} {}", c.id, t.fail);
-        let _ = writeln!(out, "custodian_compliance_findings{{check=\"{}\",status=\"excepted\"}} {}", c.id, t.excepted);
+        let _ = writeln!(
+            out,
+            "custodian_compliance_findings{{check=\"{}\",status=\"open\"}} {}",
+            c.id, t.fail
+        );
+        let _ = writeln!(
+            out,
+            "custodian_compliance_findings{{check=\"{}\",status=\"excepted\"}} {}",
+            c.id, t.excepted
+        );
     }
     out
 }
