@@ -405,13 +405,9 @@ impl App {
         }
 
         let a = Assignment {
-            id: custodian_domain::new_id(),
-            asset_id: asset.id,
-            kind,
             person_id: req.person_id,
             host_id: req.host_id,
             issued_at,
-            issued_by: ctx.principal().and_then(|p| p.person_id),
             expected_return_at: req.expected_return_at,
             off_premises: off,
             location_id: req.location_id,
@@ -420,13 +416,12 @@ impl App {
             policy_id,
             warnings,
             notes: req.notes,
-            returned_at: None,
-            received_by: None,
-            condition: None,
-            outcome: None,
-            version: 1,
-            created_at: now,
-            updated_at: now,
+            ..Assignment::open(
+                asset.id,
+                kind,
+                ctx.principal().and_then(|p| p.person_id),
+                now,
+            )
         };
         let mut cs = ChangeSet::default();
         cs.events.push(NewEvent::created(

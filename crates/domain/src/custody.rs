@@ -90,6 +90,36 @@ pub struct Assignment {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Assignment {
+    /// A new open assignment of `asset` of `kind`, issued at `at` by `by`; the rest blank.
+    pub fn open(asset: Uuid, kind: AssignmentKind, by: Option<Uuid>, at: DateTime<Utc>) -> Self {
+        Assignment {
+            id: crate::new_id(),
+            asset_id: asset,
+            kind,
+            person_id: None,
+            host_id: None,
+            issued_at: at,
+            issued_by: by,
+            expected_return_at: None,
+            off_premises: false,
+            location_id: None,
+            approved_by: None,
+            exception_id: None,
+            policy_id: None,
+            warnings: vec![],
+            notes: None,
+            returned_at: None,
+            received_by: None,
+            condition: None,
+            outcome: None,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
 /// What a request to issue an asset asks for, before the register's rules are applied.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IssueRequest {

@@ -104,28 +104,14 @@ impl Demo<'_> {
     ) -> Result<(), AppError> {
         let issued = self.at(-issued_days_ago);
         let a = Assignment {
-            id: custodian_domain::new_id(),
-            asset_id: asset,
-            kind: AssignmentKind::Custody,
             person_id: Some(person),
-            host_id: None,
-            issued_at: issued,
-            issued_by: Some(self.person(super::TECHNICIAN)?),
             expected_return_at: due_in.map(|d| self.date(d)),
-            off_premises: false,
-            location_id: None,
-            approved_by: None,
-            exception_id: None,
-            policy_id: None,
-            warnings: vec![],
-            notes: None,
-            returned_at: None,
-            received_by: None,
-            condition: None,
-            outcome: None,
-            version: 1,
-            created_at: issued,
-            updated_at: issued,
+            ..Assignment::open(
+                asset,
+                AssignmentKind::Custody,
+                Some(self.person(super::TECHNICIAN)?),
+                issued,
+            )
         };
         let id = a.id;
         let view = json!({"asset_id": asset, "person_id": person, "expected_return_at": a.expected_return_at});

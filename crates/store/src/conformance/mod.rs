@@ -161,30 +161,14 @@ pub(super) async fn add_asset(s: &dyn Store, owner: Uuid, number: &str, v: Value
 
 /// An open custody of `asset` by `person`, issued now by `by`.
 pub(super) fn custody(asset: Uuid, person: Uuid, by: Uuid) -> Assignment {
-    let now = custodian_domain::now();
     Assignment {
-        id: custodian_domain::new_id(),
-        asset_id: asset,
-        kind: AssignmentKind::Custody,
         person_id: Some(person),
-        host_id: None,
-        issued_at: now,
-        issued_by: Some(by),
-        expected_return_at: None,
-        off_premises: false,
-        location_id: None,
-        approved_by: None,
-        exception_id: None,
-        policy_id: None,
-        warnings: vec![],
-        notes: None,
-        returned_at: None,
-        received_by: None,
-        condition: None,
-        outcome: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
+        ..Assignment::open(
+            asset,
+            AssignmentKind::Custody,
+            Some(by),
+            custodian_domain::now(),
+        )
     }
 }
 
