@@ -772,29 +772,10 @@ mod tests {
     use super::*;
 
     fn sample_asset() -> Asset {
-        let now = crate::now();
-        Asset {
-            id: crate::new_id(),
-            asset_number: "AST-000001".into(),
-            kind: AssetKind::Software,
-            name: "Office suite".into(),
-            description: None,
-            owner_id: crate::new_id(),
-            importance: Importance::Low,
-            classification: "internal".into(),
-            status: crate::lifecycle::Status::InUse,
-            location_id: None,
-            tags: vec![],
-            custom: Map::new(),
-            external_ids: Map::new(),
-            last_reviewed_at: None,
-            last_reviewed_by: None,
-            next_review_at: None,
-            attrs: Map::new(),
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        }
+        let mut a = crate::fixtures::asset(AssetKind::Software, "internal", serde_json::json!({}));
+        a.name = "Office suite".into();
+        a.importance = Importance::Low;
+        a
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub mod custom;
 pub mod error;
 pub mod exception;
 pub mod fields;
+#[cfg(test)]
+mod fixtures;
 pub mod input;
 pub mod lifecycle;
 pub mod location;

@@ -393,25 +393,7 @@ mod tests {
     use serde_json::json;
 
     fn case(items: Vec<CaseItem>) -> Offboarding {
-        let now = crate::now();
-        Offboarding {
-            id: crate::new_id(),
-            person_id: crate::new_id(),
-            kind: CaseKind::Leaver,
-            reason: "entered notice".into(),
-            from_party_id: None,
-            end_date: NaiveDate::from_ymd_opt(2026, 1, 31),
-            successor_id: None,
-            status: CaseStatus::Open,
-            opened_by: None,
-            closed_at: None,
-            closed_by: None,
-            notes: None,
-            items,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        }
+        crate::fixtures::case(items, NaiveDate::from_ymd_opt(2026, 1, 31))
     }
 
     #[test]

@@ -1,16 +1,16 @@
 //! Every check's passing, failing, excepted and not-applicable cases.
 
 use chrono::{NaiveDate, TimeDelta};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::effective::{effective, Carried, Effective, SELF};
 use super::*;
-use crate::asset::{completeness, Asset, AssetKind, Completeness, Importance, RelationFacts};
+use crate::asset::{completeness, Asset, AssetKind, Completeness, RelationFacts};
 use crate::classification::{defaults, Classification};
 use crate::exception::{ExceptionRule, ExceptionStatus, PolicyException};
 use crate::lifecycle::{DisposalMethod, DisposalRecord, Status};
-use crate::offboarding::{CaseItem, CaseKind, CaseStatus, ItemKind, ItemStatus, Offboarding};
+use crate::offboarding::{CaseItem, ItemKind, ItemStatus, Offboarding};
 use crate::policy::{PolicyDocument, PolicyStatus, PolicyVersion};
 
 fn today() -> NaiveDate {
@@ -22,29 +22,7 @@ fn days(n: i64) -> NaiveDate {
 }
 
 fn asset(kind: AssetKind, level: &str, attrs: Value) -> Asset {
-    let now = crate::now();
-    Asset {
-        id: crate::new_id(),
-        asset_number: "AST-000001".into(),
-        kind,
-        name: "Thing".into(),
-        description: None,
-        owner_id: crate::new_id(),
-        importance: Importance::Medium,
-        classification: level.into(),
-        status: Status::InUse,
-        location_id: None,
-        tags: vec![],
-        custom: Map::new(),
-        external_ids: Map::new(),
-        last_reviewed_at: None,
-        last_reviewed_by: None,
-        next_review_at: None,
-        attrs: attrs.as_object().cloned().unwrap_or_default(),
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    }
+    crate::fixtures::asset(kind, level, attrs)
 }
 
 /// One asset and what is around it; `judge` runs one check over it.
@@ -497,26 +475,8 @@ fn exception_current() {
 
 #[test]
 fn leaver_returned() {
-    let now = crate::now();
     let mut item = CaseItem::open(ItemKind::ReturnAsset, "Return AST-000001 Laptop".into());
-    let mut case = Offboarding {
-        id: crate::new_id(),
-        person_id: crate::new_id(),
-        kind: CaseKind::Leaver,
-        reason: "entered notice".into(),
-        from_party_id: None,
-        end_date: None,
-        successor_id: None,
-        status: CaseStatus::Open,
-        opened_by: None,
-        closed_at: None,
-        closed_by: None,
-        notes: None,
-        items: vec![item.clone()],
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+    let mut case = crate::fixtures::case(vec![item.clone()], None);
     let run = |c: &Offboarding| {
         offboarding_outcomes(c, today())
             .pop()

@@ -56,6 +56,19 @@ pub(in crate::ui) fn filter_params(pairs: &[(String, String)], extra: &[&str]) -
     Params(m)
 }
 
+/// A filter that is off ("Any") or on (`true`, shown as `on`).
+fn flag_filter(name: &str, label: &str, on: &str, current: &str) -> Markup {
+    html! {
+        div {
+            label for=(name) { (label) }
+            select id=(name) name=(name) {
+                option value="" { "Any" }
+                option value="true" selected[current == "true"] { (on) }
+            }
+        }
+    }
+}
+
 /// `GET /assets`: the register, filtered, searched and paged.
 pub async fn list(State(s): State<AppState>, v: Viewer, uri: Uri) -> Response {
     let pairs = match pairs(&uri) {
@@ -143,27 +156,9 @@ pub async fn list(State(s): State<AppState>, v: Viewer, uri: Uri) -> Response {
                 label for="tag" { "Tag" }
                 input type="text" id="tag" name="tag" value=(get("tag"));
             }
-            div {
-                label for="review_overdue" { "Review" }
-                select id="review_overdue" name="review_overdue" {
-                    option value="" { "Any" }
-                    option value="true" selected[get("review_overdue") == "true"] { "Overdue" }
-                }
-            }
-            div {
-                label for="orphaned" { "Owner" }
-                select id="orphaned" name="orphaned" {
-                    option value="" { "Any" }
-                    option value="true" selected[get("orphaned") == "true"] { "Orphaned" }
-                }
-            }
-            div {
-                label for="incomplete" { "Record" }
-                select id="incomplete" name="incomplete" {
-                    option value="" { "Any" }
-                    option value="true" selected[get("incomplete") == "true"] { "Incomplete" }
-                }
-            }
+            (flag_filter("review_overdue", "Review", "Overdue", &get("review_overdue")))
+            (flag_filter("orphaned", "Owner", "Orphaned", &get("orphaned")))
+            (flag_filter("incomplete", "Record", "Incomplete", &get("incomplete")))
             div {
                 label for="finding" { "Failing check" }
                 select id="finding" name="finding" {
