@@ -86,7 +86,7 @@ impl App {
             level: scheme.level(&asset.classification)?.clone(),
         }];
         let held = self
-            .held_levels(std::slice::from_ref(asset))
+            .held_levels(std::slice::from_ref(asset), None)
             .await?
             .remove(&asset.id)
             .unwrap_or_default();

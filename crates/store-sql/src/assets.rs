@@ -320,19 +320,27 @@ impl AssetStore for SqlStore {
     }
 
     async fn relations_of(&self, ids: &[Uuid]) -> Result<Vec<Relation>> {
-        if ids.is_empty() {
-            return Ok(vec![]);
+        // In chunks, within either database's limit on arguments; a link between two
+        // chunks is read twice and kept once.
+        let mut out: Vec<Relation> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for chunk in ids.chunks(1000) {
+            let mut sql = Sql::new(format!(
+                "SELECT {} FROM relations WHERE from_id IN ",
+                rows::RELATION_COLS
+            ));
+            sql.push_list(chunk.iter().copied());
+            sql.push(" UNION SELECT ");
+            sql.push(rows::RELATION_COLS);
+            sql.push(" FROM relations WHERE to_id IN ");
+            sql.push_list(chunk.iter().copied());
+            for r in self.pools.fetch_rows(sql, rows::relation).await? {
+                if seen.insert(r.id) {
+                    out.push(r);
+                }
+            }
         }
-        let mut sql = Sql::new(format!(
-            "SELECT {} FROM relations WHERE from_id IN ",
-            rows::RELATION_COLS
-        ));
-        sql.push_list(ids.iter().copied());
-        sql.push(" UNION SELECT ");
-        sql.push(rows::RELATION_COLS);
-        sql.push(" FROM relations WHERE to_id IN ");
-        sql.push_list(ids.iter().copied());
-        self.pools.fetch_rows(sql, rows::relation).await
+        Ok(out)
     }
 
     async fn relation(&self, id: Uuid) -> Result<Option<Relation>> {

@@ -120,7 +120,7 @@ impl App {
     pub(crate) async fn judge_assets(&self, w: &World, assets: &[Asset]) -> Result<Vec<Judged>> {
         let ids: Vec<Uuid> = assets.iter().map(|a| a.id).collect();
         let rels = self.store.relations_of(&ids).await?;
-        let held = self.held_levels(assets).await?;
+        let held = self.held_levels(assets, Some(&rels)).await?;
         let mut custody: HashMap<Uuid, custodian_domain::custody::Assignment> = HashMap::new();
         for a in self.store.open_assignments_of(&ids).await? {
             if a.kind == AssignmentKind::Custody {

@@ -29,10 +29,12 @@ fn holds(t: RelationType) -> bool {
 
 impl App {
     /// For each of `roots`, the levels of what it stores or contains, directly or through
-    /// what that holds, each once, nearest first.
+    /// what that holds, each once, nearest first. `known_links` are the roots' relations
+    /// when the caller has read them already.
     pub(crate) async fn held_levels(
         &self,
         roots: &[Asset],
+        known_links: Option<&[custodian_domain::asset::Relation]>,
     ) -> Result<HashMap<Uuid, Vec<HeldLevel>>> {
         // Everything reachable, read level by level: the assets and their holding links.
         let mut known: HashMap<Uuid, (String, String, String)> = roots
@@ -51,14 +53,18 @@ impl App {
         let mut links: HashMap<Uuid, Vec<(Uuid, RelationType)>> = HashMap::new();
         let mut frontier: Vec<Uuid> = roots.iter().map(|a| a.id).collect();
         let mut expanded: HashSet<Uuid> = HashSet::new();
-        for _ in 0..MAX_DEPTH {
+        for depth in 0..MAX_DEPTH {
             frontier.retain(|id| expanded.insert(*id));
             if frontier.is_empty() {
                 break;
             }
             let from: HashSet<Uuid> = frontier.iter().copied().collect();
             let mut next = Vec::new();
-            for r in self.store.relations_of(&frontier).await? {
+            let rels = match (depth, known_links) {
+                (0, Some(r)) => r.to_vec(),
+                _ => self.store.relations_of(&frontier).await?,
+            };
+            for r in rels {
                 if holds(r.relation_type) && from.contains(&r.from_id) {
                     links
                         .entry(r.from_id)
