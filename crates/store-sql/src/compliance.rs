@@ -113,6 +113,53 @@ async fn run_all(conn: &mut TxConn, statements: Vec<Sql>) -> Result<u64> {
 }
 
 impl SqlStore {
+    /// The next `limit + 1` findings after the cursor in `seq` order, of one check or any.
+    async fn findings_in_order(
+        &self,
+        q: &FindingQuery,
+        check: Option<&String>,
+        limit: u32,
+    ) -> Result<Vec<(i64, Finding)>> {
+        let mut sql = Sql::new("");
+        let mut conds = Vec::new();
+        if let Some(c) = check {
+            conds.push(format!("check_id = {}", sql.arg(c.as_str())));
+        }
+        if let Some(s) = q.status {
+            conds.push(format!("status = {}", sql.arg(s.as_str())));
+        }
+        if let Some(t) = q.subject_type {
+            conds.push(format!("subject_type = {}", sql.arg(t.as_str())));
+        }
+        if let Some(id) = q.subject_id {
+            conds.push(format!("subject_id = {}", sql.arg(id)));
+        }
+        if let Some(o) = q.owner_id {
+            conds.push(format!("owner_id = {}", sql.arg(o)));
+        }
+        if let Some(w) = &q.within {
+            conds.push(within(&mut sql, w, &["owner_id"], "subject_id"));
+        }
+        let (op, order) = if q.newest_first {
+            ("<", "seq DESC")
+        } else {
+            (">", "seq")
+        };
+        if let Some(c) = q.cursor {
+            conds.push(format!("seq {op} {}", sql.arg(c.0)));
+        }
+        let filter = if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        };
+        sql.text = format!(
+            "SELECT {FINDING_COLS} FROM compliance_findings{filter} ORDER BY {order} LIMIT {}",
+            limit + 1
+        );
+        self.pools.fetch_rows(sql, finding).await
+    }
+
     /// The rows of `table` about subjects `ids` of type `t`.
     async fn about<T>(
         &self,
@@ -193,42 +240,28 @@ impl ComplianceStore for SqlStore {
     }
 
     async fn list_findings(&self, q: &FindingQuery) -> Result<Page<Finding>> {
-        let mut sql = Sql::new("");
-        let mut conds = Vec::new();
-        if let Some(ids) = &q.check_ids {
-            if ids.is_empty() {
-                conds.push("1 = 0".to_string());
-            } else {
-                let list = sql.list(ids.iter().map(String::as_str));
-                conds.push(format!("check_id IN {list}"));
+        let limit = clamp(q.limit);
+        let rows = match q.check_ids.as_deref() {
+            None => self.findings_in_order(q, None, limit).await?,
+            Some([]) => vec![],
+            Some([one]) => self.findings_in_order(q, Some(one), limit).await?,
+            // Several checks (a control's, a framework's): one walk per check along its
+            // own index, merged by `seq`, rather than one query that sorts them all.
+            Some(many) => {
+                let mut rows = Vec::new();
+                for c in many {
+                    rows.extend(self.findings_in_order(q, Some(c), limit).await?);
+                }
+                if q.newest_first {
+                    rows.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
+                } else {
+                    rows.sort_by_key(|(seq, _)| *seq);
+                }
+                rows.truncate(limit as usize + 1);
+                rows
             }
-        }
-        if let Some(s) = q.status {
-            conds.push(format!("status = {}", sql.arg(s.as_str())));
-        }
-        if let Some(t) = q.subject_type {
-            conds.push(format!("subject_type = {}", sql.arg(t.as_str())));
-        }
-        if let Some(id) = q.subject_id {
-            conds.push(format!("subject_id = {}", sql.arg(id)));
-        }
-        if let Some(o) = q.owner_id {
-            conds.push(format!("owner_id = {}", sql.arg(o)));
-        }
-        if let Some(w) = &q.within {
-            conds.push(within(&mut sql, w, &["owner_id"], "subject_id"));
-        }
-        self.fetch_directed(
-            sql,
-            FINDING_COLS,
-            "compliance_findings",
-            conds,
-            q.cursor,
-            q.limit,
-            q.newest_first,
-            finding,
-        )
-        .await
+        };
+        Ok(page(rows, limit))
     }
 
     async fn finding(&self, id: Uuid) -> Result<Option<Finding>> {

@@ -17,7 +17,8 @@ CREATE TABLE compliance_findings (
     UNIQUE (subject_type, subject_id, check_id)
 );
 CREATE INDEX compliance_findings_status ON compliance_findings (status, seq);
-CREATE INDEX compliance_findings_check ON compliance_findings (check_id, status, seq);
+CREATE INDEX compliance_findings_check ON compliance_findings (check_id, seq);
+CREATE INDEX compliance_findings_check_status ON compliance_findings (check_id, status, seq);
 CREATE INDEX compliance_findings_owner ON compliance_findings (owner_id, status, seq);
 
 CREATE TABLE compliance_finding_events (

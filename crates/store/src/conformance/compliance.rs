@@ -179,6 +179,37 @@ pub async fn compliance_records(s: &dyn Store) {
         ..FindingQuery::default()
     };
     assert_eq!(ids(s, by_check).await, [fa.id]);
+    // Several checks (a control's) are merged in order, and page like one.
+    let both = FindingQuery {
+        check_ids: Some(vec!["record_complete".into(), "encrypted".into()]),
+        ..FindingQuery::default()
+    };
+    assert_eq!(ids(s, both.clone()).await, [fa.id, fb.id]);
+    let newest = FindingQuery {
+        newest_first: true,
+        ..both.clone()
+    };
+    assert_eq!(ids(s, newest).await, [fb.id, fa.id]);
+    let first = s
+        .list_findings(&FindingQuery {
+            limit: 1,
+            ..both.clone()
+        })
+        .await
+        .expect("first");
+    assert_eq!(
+        first.items.iter().map(|f| f.id).collect::<Vec<_>>(),
+        [fa.id]
+    );
+    let second = ids(
+        s,
+        FindingQuery {
+            cursor: first.next_cursor,
+            ..both
+        },
+    )
+    .await;
+    assert_eq!(second, [fb.id]);
     let none = FindingQuery {
         check_ids: Some(vec![]),
         ..FindingQuery::default()
