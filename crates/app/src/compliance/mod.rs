@@ -38,7 +38,7 @@ use crate::{App, AppError, Ctx, Result};
 pub const JOB: &str = "compliance";
 
 /// How many assets one step of a full evaluation reads and writes.
-const PAGE: u32 = 1000;
+const PAGE: u32 = 2000;
 
 /// Past this many events to follow, a full evaluation is the cheaper way to catch up.
 const FOLLOW_AT_MOST: i64 = 200_000;
@@ -48,6 +48,17 @@ const TOUCHED_AT_MOST: usize = 100_000;
 
 /// How long `run` waits for an evaluation under way elsewhere to finish.
 const WAIT_FOR_RUN: Duration = Duration::from_secs(120);
+
+/// Waits for a write under way, if any.
+async fn written(w: Option<tokio::task::JoinHandle<custodian_store::Result<()>>>) -> Result<()> {
+    match w {
+        None => Ok(()),
+        Some(h) => h
+            .await
+            .map_err(|e| AppError::Internal(format!("an evaluation's write stopped: {e}")))?
+            .map_err(AppError::from),
+    }
+}
 
 /// The catalogue the stored outcomes were computed with: stored outcomes are bits by a
 /// check's place, so another catalogue means counting afresh.
@@ -226,6 +237,9 @@ impl App {
         };
         let mut first = reset;
         let mut after = None;
+        // A page is written while the next is read and judged: one write in flight, in
+        // order, so that the first (which may reset the tallies) lands before the others.
+        let mut writing: Option<tokio::task::JoinHandle<custodian_store::Result<()>>> = None;
         loop {
             let page = self.store.assets_by_id(after, PAGE).await?;
             let Some(last) = page.last() else { break };
@@ -236,8 +250,13 @@ impl App {
                 .await?;
             b.reset = std::mem::take(&mut first);
             report.add(&b, page.len());
-            self.store.record_evaluation(b).await?;
+            written(writing.take()).await?;
+            let store = self.store.clone();
+            writing = Some(tokio::spawn(
+                async move { store.record_evaluation(b).await },
+            ));
         }
+        written(writing.take()).await?;
         let (xs, cases) = self.every_exception_and_case().await?;
         let mut rest = vec![
             (SubjectType::Person, self.judge_persons(&w, None).await?),
