@@ -59,6 +59,19 @@ impl AuditStore for SqlStore {
         self.pools.fetch_rows(sql, rows::event).await
     }
 
+    async fn entities_after(&self, seq: i64, limit: u32) -> Result<Vec<(i64, String, String)>> {
+        let sql = Sql::new(format!(
+            "SELECT seq, entity_type, entity_id FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT {}",
+            limit.max(1)
+        ))
+        .bind(seq);
+        self.pools
+            .fetch_rows(sql, |r| {
+                Ok((r.get("seq")?, r.get("entity_type")?, r.get("entity_id")?))
+            })
+            .await
+    }
+
     async fn audit_head(&self) -> Result<(i64, String)> {
         let r = self
             .pools

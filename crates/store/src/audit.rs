@@ -32,6 +32,10 @@ pub trait AuditStore: Send + Sync {
     /// Events after `seq`, in order (for verification and export).
     async fn events_after(&self, seq: i64, limit: u32) -> Result<Vec<Event>>;
 
+    /// What the events after `seq` are about, in order: `(seq, entity_type, entity_id)`
+    /// (for following the register's changes without reading what changed).
+    async fn entities_after(&self, seq: i64, limit: u32) -> Result<Vec<(i64, String, String)>>;
+
     /// The events of one entity type ordered by entity id (as text) then sequence, after
     /// the position `after` (for replaying the register record by record).
     async fn entity_events(

@@ -295,12 +295,11 @@ impl App {
         let mut touched = Touched::default();
         let mut seq = s.follow_seq;
         while seq < head.0 {
-            let events = self.store.events_after(seq, 5000).await?;
+            let events = self.store.entities_after(seq, 5000).await?;
             let Some(last) = events.last() else { break };
-            seq = last.seq.min(head.0);
-            for e in events.iter().filter(|e| e.seq <= head.0) {
-                self.touch(&mut touched, &e.entity_type, &e.entity_id)
-                    .await?;
+            seq = last.0.min(head.0);
+            for (_, entity_type, entity_id) in events.iter().filter(|e| e.0 <= head.0) {
+                self.touch(&mut touched, entity_type, entity_id).await?;
             }
             if touched.everything {
                 return Ok(None);
@@ -461,6 +460,11 @@ impl App {
         let Some(state) = self.store.compliance_state().await? else {
             return Ok(0);
         };
+        // Kept already (the usual case): read, not written again.
+        let first = [CHECKS[0].id.to_string()];
+        if !self.store.snapshots(Some(&first), today, today).await?.is_empty() {
+            return Ok(0);
+        }
         let tallies = self.store.tallies().await?;
         let now = custodian_domain::now();
         let snaps: Vec<Snapshot> = CHECKS
