@@ -462,7 +462,12 @@ impl App {
         };
         // Kept already (the usual case): read, not written again.
         let first = [CHECKS[0].id.to_string()];
-        if !self.store.snapshots(Some(&first), today, today).await?.is_empty() {
+        if !self
+            .store
+            .snapshots(Some(&first), today, today)
+            .await?
+            .is_empty()
+        {
             return Ok(0);
         }
         let tallies = self.store.tallies().await?;
