@@ -455,7 +455,14 @@ impl App {
             expected_version: cur.version,
         });
         let changed = self
-            .write_update(ctx, "asset", &id.to_string(), changes, write, if_match)
+            .write_update(
+                ctx,
+                ("asset", &id.to_string()),
+                changes,
+                write,
+                if_match,
+                now,
+            )
             .await?;
         self.view(if changed { next } else { cur }).await
     }

@@ -343,7 +343,7 @@ impl AssetEvents {
     async fn refill(&mut self, app: &App, batch: u32) -> Result<()> {
         let got = app
             .store
-            .entity_events("asset", self.after.clone(), batch)
+            .entity_events("asset", self.after.clone(), None, batch)
             .await?;
         self.done = (got.len() as u32) < batch;
         if let Some(last) = got.last() {

@@ -14,6 +14,7 @@ use custodian_domain::Problems;
 use custodian_store::{Store, StoreError};
 
 pub mod accounts;
+pub mod as_at;
 pub mod assets;
 pub mod attestation;
 pub mod audit;
@@ -463,11 +464,11 @@ impl App {
     pub(crate) async fn write_update(
         &self,
         ctx: &Ctx,
-        kind: &str,
-        id: &str,
+        (kind, id): (&str, &str),
         changes: Map<String, Value>,
         write: custodian_store::Write,
         if_match: Precondition,
+        at: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool> {
         if changes.is_empty() {
             return Ok(false);
@@ -479,7 +480,7 @@ impl App {
             id,
             Value::Object(changes),
             ctx.request_id.as_deref(),
-            custodian_domain::now(),
+            at,
         );
         self.store
             .commit(custodian_store::ChangeSet::one(write, ev))

@@ -141,7 +141,8 @@ impl App {
         self.allow(ctx, Action::ManagePolicies).await?;
         let cur = self.load_policy(id).await?;
         check_version("policy", id, &if_match, cur.version)?;
-        let next = cur.patch(&body, custodian_domain::now())?;
+        let now = custodian_domain::now();
+        let next = cur.patch(&body, now)?;
         if next.author_id != cur.author_id {
             if let Some(a) = next.author_id {
                 self.require_person("author_id", a, false).await?;
@@ -151,14 +152,14 @@ impl App {
         let changed = self
             .write_update(
                 ctx,
-                "policy",
-                &id.to_string(),
+                ("policy", &id.to_string()),
                 changes,
                 Write::Policy(PolicyWrite::UpdatePolicy {
                     policy: Box::new(next.clone()),
                     expected_version: cur.version,
                 }),
                 if_match,
+                now,
             )
             .await?;
         Ok(if changed { next } else { cur })

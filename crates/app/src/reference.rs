@@ -145,11 +145,11 @@ impl App {
         let changed = self
             .write_update(
                 ctx,
-                "location",
-                &id.to_string(),
+                ("location", &id.to_string()),
                 audit::diff(&view(&cur), &view(&next)),
                 write,
                 if_match,
+                now,
             )
             .await?;
         Ok(if changed { next } else { cur })
@@ -205,7 +205,8 @@ impl App {
         self.allow(ctx, Action::ManageScheme).await?;
         let cur = self.get_classification(ctx, key).await?;
         check_version("classification", key, &if_match, cur.version)?;
-        let next = cur.patched(&patch, custodian_domain::now())?;
+        let now = custodian_domain::now();
+        let next = cur.patched(&patch, now)?;
         let write = Write::Reference(ReferenceWrite::UpdateClassification {
             level: next.clone(),
             expected_version: cur.version,
@@ -213,11 +214,11 @@ impl App {
         let changed = self
             .write_update(
                 ctx,
-                "classification",
-                key,
+                ("classification", key),
                 audit::diff(&view(&cur), &view(&next)),
                 write,
                 if_match,
+                now,
             )
             .await?;
         self.forget_scheme();
@@ -313,7 +314,8 @@ impl App {
         self.allow(ctx, Action::ManageScheme).await?;
         let cur = self.get_custom_field(ctx, id).await?;
         check_version("custom field", id, &if_match, cur.version)?;
-        let next = cur.patched(&patch, custodian_domain::now())?;
+        let now = custodian_domain::now();
+        let next = cur.patched(&patch, now)?;
         let write = Write::Reference(ReferenceWrite::UpdateCustomField {
             def: next.clone(),
             expected_version: cur.version,
@@ -321,11 +323,11 @@ impl App {
         let changed = self
             .write_update(
                 ctx,
-                "custom_field",
-                &id.to_string(),
+                ("custom_field", &id.to_string()),
                 audit::diff(&view(&cur), &view(&next)),
                 write,
                 if_match,
+                now,
             )
             .await?;
         self.forget_scheme();

@@ -107,6 +107,17 @@ pub const READ_ONLY_FIELDS: &[&str] = &[
     "orphaned",
 ];
 
+/// What an asset's events tell of it besides its fields (see [`Asset::from_history`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct History {
+    /// When its first event was recorded.
+    pub created_at: DateTime<Utc>,
+    /// When its last change to a field was recorded.
+    pub updated_at: DateTime<Utc>,
+    /// How many of its events changed a field (its creation included).
+    pub version: i64,
+}
+
 /// What a new or changed asset needs from the database to be validated.
 pub struct AssetContext<'a> {
     /// The keys of the classification scheme's levels.
@@ -556,6 +567,85 @@ impl Asset {
         }
         m.retain(|_, v| !v.is_null());
         m
+    }
+
+    /// The record its audit trail tells: `view` is its [`Asset::audit_view`] as replayed
+    /// from its events (secrets only present or absent); the rest comes from the events
+    /// themselves. Errs, naming the field, on a value the register would not hold.
+    pub fn from_history(
+        id: Uuid,
+        view: &Map<String, Value>,
+        made: History,
+    ) -> Result<Asset, String> {
+        let get = |k: &str| view.get(k).filter(|v| !v.is_null());
+        let need = |k: &str| get(k).ok_or_else(|| format!("{k} is missing"));
+        let text = |k: &str| -> Result<String, String> {
+            need(k)?
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| format!("{k} is not text"))
+        };
+        let named = |k: &str, e: String| format!("{k}: {e}");
+        let object = |k: &str| match get(k) {
+            None => Ok(Map::new()),
+            Some(Value::Object(m)) => Ok(m.clone()),
+            Some(_) => Err(format!("{k} is not an object")),
+        };
+        let kind = AssetKind::from_json(need("kind")?).map_err(|e| named("kind", e))?;
+        let mut attrs = Map::new();
+        for def in fields::fields_of(kind) {
+            if let Some(v) = get(def.name) {
+                attrs.insert(def.name.to_string(), v.clone());
+            }
+        }
+        Ok(Asset {
+            id,
+            asset_number: text("asset_number")?,
+            kind,
+            name: text("name")?,
+            description: get("description")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            owner_id: value::id(need("owner_id")?).map_err(|e| named("owner_id", e))?,
+            importance: Importance::from_json(need("importance")?)
+                .map_err(|e| named("importance", e))?,
+            classification: text("classification")?,
+            status: Status::from_json(need("status")?).map_err(|e| named("status", e))?,
+            location_id: get("location_id")
+                .map(value::id)
+                .transpose()
+                .map_err(|e| named("location_id", e))?,
+            tags: match get("tags") {
+                None => Vec::new(),
+                Some(Value::Array(l)) => l
+                    .iter()
+                    .map(|t| {
+                        t.as_str()
+                            .map(str::to_string)
+                            .ok_or("tags holds a value that is not text".to_string())
+                    })
+                    .collect::<Result<_, _>>()?,
+                Some(_) => return Err("tags is not a list".into()),
+            },
+            custom: object("custom")?,
+            external_ids: object("external_ids")?,
+            last_reviewed_at: get("last_reviewed_at")
+                .map(value::timestamp)
+                .transpose()
+                .map_err(|e| named("last_reviewed_at", e))?,
+            last_reviewed_by: get("last_reviewed_by")
+                .map(value::id)
+                .transpose()
+                .map_err(|e| named("last_reviewed_by", e))?,
+            next_review_at: get("next_review_at")
+                .map(value::date)
+                .transpose()
+                .map_err(|e| named("next_review_at", e))?,
+            attrs,
+            created_at: made.created_at,
+            updated_at: made.updated_at,
+            version: made.version,
+        })
     }
 
     /// A string attribute.

@@ -72,6 +72,36 @@ impl AuditStore for SqlStore {
             .await
     }
 
+    async fn audit_head_at(&self, at: chrono::DateTime<chrono::Utc>) -> Result<(i64, String)> {
+        // Times never go back along the chain, so the events recorded by `at` are a prefix
+        // of it: its end is found by halving, one read by key at a time.
+        let (mut lo, mut hi) = (0_i64, self.audit_head().await?.0);
+        while lo < hi {
+            let mid = lo + (hi - lo + 1) / 2;
+            let t: chrono::DateTime<chrono::Utc> = self
+                .pools
+                .fetch_one(
+                    Sql::new("SELECT occurred_at FROM audit_events WHERE seq = $1").bind(mid),
+                )
+                .await?
+                .get("occurred_at")?;
+            if t <= at {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        if lo == 0 {
+            return Ok((0, custodian_domain::audit::GENESIS.to_string()));
+        }
+        let hash: String = self
+            .pools
+            .fetch_one(Sql::new("SELECT hash FROM audit_events WHERE seq = $1").bind(lo))
+            .await?
+            .get("hash")?;
+        Ok((lo, hash))
+    }
+
     async fn audit_head(&self) -> Result<(i64, String)> {
         let r = self
             .pools
@@ -84,6 +114,7 @@ impl AuditStore for SqlStore {
         &self,
         entity_type: &str,
         after: Option<(String, i64)>,
+        until: Option<i64>,
         limit: u32,
     ) -> Result<Vec<Event>> {
         let mut sql = Sql::new(format!(
@@ -95,6 +126,10 @@ impl AuditStore for SqlStore {
             let (i, s) = (sql.arg(id), sql.arg(seq));
             // A row value, so that both databases seek the index rather than scan to it.
             sql.push(&format!(" AND (entity_id, seq) > ({i}, {s})"));
+        }
+        if let Some(until) = until {
+            let u = sql.arg(until);
+            sql.push(&format!(" AND seq <= {u}"));
         }
         sql.push(&format!(" ORDER BY entity_id, seq LIMIT {}", limit.max(1)));
         self.pools.fetch_rows(sql, rows::event).await

@@ -21,7 +21,7 @@ const QUEUE: usize = 2;
 
 enum Job {
     Apply(Box<Prepared>),
-    Head(oneshot::Sender<Result<(i64, String)>>),
+    Head(oneshot::Sender<Result<crate::chain::Tip>>),
     Reserve(String, usize, oneshot::Sender<Result<Vec<String>>>),
     Release(String, usize, oneshot::Sender<Result<()>>),
     Find(MatchKey, Vec<String>, oneshot::Sender<Result<Vec<Asset>>>),
@@ -35,7 +35,7 @@ pub struct BulkTx {
     /// How the transaction's inserts begin.
     verb: &'static str,
     /// The chain head after the events queued so far (read at the first apply).
-    head: Option<(i64, String)>,
+    head: Option<crate::chain::Tip>,
 }
 
 impl BulkTx {

@@ -8,6 +8,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
+use chrono::{DateTime, Utc};
+
 use custodian_domain::audit::{ChainKey, Seal, SealPurpose};
 use custodian_store::{Result, SealedHead, StoreError};
 
@@ -86,10 +88,31 @@ pub(crate) async fn sealed_head(pools: &Pools) -> Result<SealedHead> {
     head_of(&pools.fetch_one(Sql::new(HEAD_SQL)).await?)
 }
 
-/// The head as a write transaction holds it: its position, hash, and the last checkpoint.
-pub(crate) struct Locked {
+/// Where the chain ends, as a transaction appending to it sees it.
+#[derive(Clone, Debug)]
+pub(crate) struct Tip {
+    /// The last sequence number.
     pub seq: i64,
+    /// The last event's hash.
     pub hash: String,
+    /// When the last event was recorded: a later event is never recorded earlier.
+    pub at: Option<DateTime<Utc>>,
+}
+
+impl Tip {
+    /// The tip a stored head names (its time unread).
+    fn at_head(head: &SealedHead) -> Self {
+        Tip {
+            seq: head.seq,
+            hash: head.hash.clone(),
+            at: None,
+        }
+    }
+}
+
+/// The head as a write transaction holds it, and the last checkpoint.
+pub(crate) struct Locked {
+    pub tip: Tip,
     pub checkpoint: i64,
 }
 
@@ -117,9 +140,21 @@ pub(crate) async fn lock_head(
         ))
         .await?
         .get("seq")?;
+    let at = if head.seq > 0 {
+        conn.fetch_one(
+            Sql::new("SELECT occurred_at FROM audit_events WHERE seq = $1").bind(head.seq),
+        )
+        .await?
+        .get("occurred_at")?
+    } else {
+        None
+    };
     Ok(Locked {
-        seq: head.seq,
-        hash: head.hash,
+        tip: Tip {
+            seq: head.seq,
+            hash: head.hash,
+            at,
+        },
         checkpoint,
     })
 }
@@ -154,14 +189,14 @@ fn check_head(head: &SealedHead, key: &ChainKey, first_seal: bool) -> Result<()>
 pub(crate) async fn write_head(
     conn: &mut TxConn,
     key: Option<&ChainKey>,
-    head: &(i64, String),
+    head: &Tip,
     prev: i64,
 ) -> Result<()> {
     let Some(key) = key else {
         conn.execute(
             Sql::new("UPDATE audit_head SET seq = $1, hash = $2, key_id = NULL, seal = NULL WHERE id = 1")
-                .bind(head.0)
-                .bind(head.1.clone()),
+                .bind(head.seq)
+                .bind(head.hash.clone()),
         )
         .await?;
         return Ok(());
@@ -170,30 +205,25 @@ pub(crate) async fn write_head(
     seal_head(conn, key, head).await
 }
 
-async fn insert_checkpoint(
-    conn: &mut TxConn,
-    key: &ChainKey,
-    head: &(i64, String),
-    prev: i64,
-) -> Result<()> {
+async fn insert_checkpoint(conn: &mut TxConn, key: &ChainKey, head: &Tip, prev: i64) -> Result<()> {
     conn.execute(
         Sql::new("INSERT INTO audit_seals (seq, key_id, seal) VALUES ($1, $2, $3)")
-            .bind(head.0)
+            .bind(head.seq)
             .bind(key.id().to_string())
-            .bind(key.seal(SealPurpose::Checkpoint, head.0, &head.1, prev)),
+            .bind(key.seal(SealPurpose::Checkpoint, head.seq, &head.hash, prev)),
     )
     .await?;
     Ok(())
 }
 
 /// Writes the head with its seal under `key`.
-async fn seal_head(conn: &mut TxConn, key: &ChainKey, head: &(i64, String)) -> Result<()> {
+async fn seal_head(conn: &mut TxConn, key: &ChainKey, head: &Tip) -> Result<()> {
     conn.execute(
         Sql::new("UPDATE audit_head SET seq = $1, hash = $2, key_id = $3, seal = $4 WHERE id = 1")
-            .bind(head.0)
-            .bind(head.1.clone())
+            .bind(head.seq)
+            .bind(head.hash.clone())
             .bind(key.id().to_string())
-            .bind(key.seal(SealPurpose::Head, head.0, &head.1, 0)),
+            .bind(key.seal(SealPurpose::Head, head.seq, &head.hash, 0)),
     )
     .await?;
     Ok(())
@@ -203,7 +233,7 @@ async fn seal_head(conn: &mut TxConn, key: &ChainKey, head: &(i64, String)) -> R
 /// under the old key; checkpoints are rewritten from the events' stored hashes, so a
 /// checkpoint that did not match before is resealed only if verification missed it — the
 /// caller verifies the whole chain first.
-pub(crate) async fn reseal(conn: &mut TxConn, new: &ChainKey, head: &(i64, String)) -> Result<u64> {
+pub(crate) async fn reseal(conn: &mut TxConn, new: &ChainKey, head: &Tip) -> Result<u64> {
     let mut after = 0_i64;
     let mut n = 0_u64;
     let mut prev = 0_i64;
@@ -275,7 +305,7 @@ pub(crate) async fn use_key(pools: &Pools, chain: &Chain, key: ChainKey) -> Resu
     let mut conn = pools.begin().await?;
     let head = locked_head(&mut conn).await?;
     if head.seal.is_none() && head.seq == 0 {
-        seal_head(&mut conn, &key, &(head.seq, head.hash.clone())).await?;
+        seal_head(&mut conn, &key, &Tip::at_head(&head)).await?;
     }
     conn.commit().await?;
     chain.first_seal.store(false, Ordering::SeqCst);
@@ -303,7 +333,7 @@ pub(crate) async fn seal_first(pools: &Pools, key: &ChainKey) -> Result<SealedHe
             "the audit chain has {checkpoints} seals but its head has none: its seal was removed, which is tampering, not a register written before seals"
         )));
     }
-    let at = (head.seq, head.hash.clone());
+    let at = Tip::at_head(&head);
     if head.seq > 0 {
         insert_checkpoint(&mut conn, key, &at, 0).await?;
     }

@@ -11,7 +11,7 @@ use custodian_store::{AssetWrite, ChangeSet, MatchKey, Result, StoreError, Tx, W
 
 use custodian_domain::audit::ChainKey;
 
-use crate::chain::{self, ChainRef};
+use crate::chain::{self, ChainRef, Tip};
 use crate::db::{Arg, Dialect, Pools, Sql, TxConn};
 use crate::rows::{self, ASSET_COLS};
 
@@ -108,7 +108,7 @@ pub struct SqlTx {
     pub(crate) conn: TxConn,
     pools: Pools,
     /// The chain head as of the last append in this transaction.
-    head: Option<(i64, String)>,
+    head: Option<Tip>,
     /// Whether the cache was enlarged for a bulk transaction.
     bulk: bool,
     /// Statements that build again, at commit, the indexes dropped for a bulk load.
@@ -223,15 +223,14 @@ impl SqlTx {
     /// Locks and reads the chain head, and checks its seal. On PostgreSQL the row lock
     /// serialises writers until commit, so sequence order is commit order; SQLite's single
     /// writer does the same.
-    pub(crate) async fn head(&mut self) -> Result<(i64, String)> {
+    pub(crate) async fn head(&mut self) -> Result<Tip> {
         if let Some(h) = &self.head {
             return Ok(h.clone());
         }
         let locked = chain::lock_head(&mut self.conn, &self.chain, self.key.as_ref()).await?;
         self.checkpoint = locked.checkpoint;
-        let h = (locked.seq, locked.hash);
-        self.head = Some(h.clone());
-        Ok(h)
+        self.head = Some(locked.tip.clone());
+        Ok(locked.tip)
     }
 
     pub(crate) async fn insert_assets(&mut self, assets: &[Asset]) -> Result<()> {
@@ -449,13 +448,13 @@ impl SqlTx {
     }
 
     /// Inserts sealed events and moves the stored chain head to `head`, their last.
-    async fn write_events(&mut self, statements: Vec<Sql>, head: (i64, String)) -> Result<()> {
+    async fn write_events(&mut self, statements: Vec<Sql>, head: Tip) -> Result<()> {
         for sql in statements {
             self.conn.execute(sql).await?;
         }
         chain::write_head(&mut self.conn, self.key.as_ref(), &head, self.checkpoint).await?;
         if self.key.is_some() {
-            self.checkpoint = head.0;
+            self.checkpoint = head.seq;
         }
         self.head = Some(head);
         Ok(())
@@ -479,7 +478,7 @@ impl SqlTx {
     }
 
     /// The chain head this transaction appends to (locked).
-    pub(crate) async fn chain_head(&mut self) -> Result<(i64, String)> {
+    pub(crate) async fn chain_head(&mut self) -> Result<Tip> {
         self.head().await
     }
 }
@@ -490,7 +489,7 @@ pub(crate) struct Prepared {
     steps: Vec<Step>,
     events: Vec<Sql>,
     /// The chain head after these events (`None` without events).
-    head: Option<(i64, String)>,
+    head: Option<Tip>,
 }
 
 enum Step {
@@ -504,7 +503,7 @@ enum Step {
 /// events. `verb` is how inserts begin ([`SqlTx::insert_verb`]).
 pub(crate) fn prepare_changes(
     changes: ChangeSet,
-    head: &mut (i64, String),
+    head: &mut Tip,
     verb: &'static str,
 ) -> Result<Prepared> {
     if changes.events.is_empty() && !changes.writes.is_empty() {
@@ -547,12 +546,18 @@ pub(crate) fn prepare_changes(
 }
 
 /// Seals events onto the chain after `head`, moving it on.
-fn seal(events: Vec<NewEvent>, head: &mut (i64, String)) -> Vec<custodian_domain::audit::Event> {
+fn seal(events: Vec<NewEvent>, head: &mut Tip) -> Vec<custodian_domain::audit::Event> {
     let mut sealed = Vec::with_capacity(events.len());
-    for e in events {
-        head.0 += 1;
-        let s = e.seal(head.0, &head.1);
-        head.1.clone_from(&s.hash);
+    for mut e in events {
+        // The trail's times never go back: an event prepared before one that committed
+        // ahead of it is recorded at that one's time, so a time cuts the chain once.
+        if let Some(at) = head.at {
+            e.occurred_at = e.occurred_at.max(at);
+        }
+        head.at = Some(e.occurred_at);
+        head.seq += 1;
+        let s = e.seal(head.seq, &head.hash);
+        head.hash.clone_from(&s.hash);
         sealed.push(s);
     }
     sealed

@@ -37,13 +37,19 @@ pub trait AuditStore: Send + Sync {
     async fn entities_after(&self, seq: i64, limit: u32) -> Result<Vec<(i64, String, String)>>;
 
     /// The events of one entity type ordered by entity id (as text) then sequence, after
-    /// the position `after` (for replaying the register record by record).
+    /// the position `after` and up to the event `until` (for replaying the register record
+    /// by record, now or as it stood).
     async fn entity_events(
         &self,
         entity_type: &str,
         after: Option<(String, i64)>,
+        until: Option<i64>,
         limit: u32,
     ) -> Result<Vec<Event>>;
+
+    /// The chain as it stood at `at`: the sequence number and hash of the last event
+    /// recorded at or before then (`0` and the genesis hash before the first).
+    async fn audit_head_at(&self, at: chrono::DateTime<chrono::Utc>) -> Result<(i64, String)>;
 
     /// The chain's head: the last sequence number and hash written.
     async fn audit_head(&self) -> Result<(i64, String)>;

@@ -3,6 +3,7 @@
 
 mod api_assets;
 mod api_reference;
+mod as_at;
 mod auth;
 mod browser;
 mod cases;

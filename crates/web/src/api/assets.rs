@@ -79,6 +79,13 @@ pub struct AssetFilters {
     pub finding: Option<String>,
     /// The order.
     pub sort: Option<SortOrder>,
+    /// The register as it stood at this time (RFC 3339), rebuilt from the audit trail
+    /// (auditors, managers, admins): what existed then, with the values it had then, in
+    /// order of registration. The filters that describe a record apply to it as it stood;
+    /// `q`, `sort`, `review_overdue`, `orphaned`, `incomplete` and `finding` describe the
+    /// register now and are refused beside it. A page may hold fewer items than `limit`
+    /// when few records pass the filters: follow `next_cursor` to the end.
+    pub as_at: Option<Timestamp>,
 }
 
 /// A review recorded.
@@ -142,6 +149,17 @@ pub const FILTERS: &[&str] = &[
     "incomplete",
     "finding",
     "sort",
+    "as_at",
+];
+
+/// The list's parameters that describe the register now, not as it stood.
+const NOT_AS_AT: &[&str] = &[
+    "q",
+    "sort",
+    "review_overdue",
+    "orphaned",
+    "incomplete",
+    "finding",
 ];
 
 /// A query parameter that must be one of a fixed set of words.
@@ -263,12 +281,62 @@ pub async fn list(
     Caller(ctx): Caller,
     p: Query<AssetFilters>,
 ) -> ApiResult<Json<Listing<Shaped<Asset>>>> {
+    if let Some(at) = p.parse("as_at", custodian_domain::value::parse_timestamp)? {
+        return list_as_at(&s, &ctx, &p, at).await;
+    }
     let q = query(&p)?;
     let res = s.app.list_assets(&ctx, &q).await?;
     let next = next_cursor(q.sort, &res);
     Ok(Json(Listing {
         items: res.items.iter().map(wire).collect(),
         next_cursor: next,
+    }))
+}
+
+/// The register as it stood at `at`, a page at a time.
+async fn list_as_at(
+    s: &AppState,
+    ctx: &custodian_app::Ctx,
+    p: &Params,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<Json<Listing<Shaped<Asset>>>> {
+    if let Some(k) = NOT_AS_AT.iter().find(|k| p.str(k).is_some()) {
+        return Err(Problem::bad_request(
+            k,
+            format!("{k} describes the register now, and cannot be combined with as_at"),
+        ));
+    }
+    let from = p.parse("cursor", |v| match Cursor::decode_keyed(v) {
+        Ok((Cursor(seq), Some(id))) => Uuid::parse_str(&id)
+            .map(|after| custodian_app::as_at::AsAtCursor { seq, after })
+            .map_err(|_| "is not a cursor of a listing as at a time".to_string()),
+        Ok(_) => Err("comes from the live list: start again without it".to_string()),
+        Err(e) => Err(e),
+    })?;
+    let mut q = query(&Params(
+        p.0.iter()
+            .filter(|(k, _)| *k != "as_at" && *k != "cursor")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    ))?;
+    q.cursor = None;
+    // A time or cursor the trail cannot read is a bad parameter of the query.
+    let page = s
+        .app
+        .register_as_at(ctx, at, &q, from)
+        .await
+        .map_err(|e| match e {
+            custodian_app::AppError::Invalid(p) if !p.0.is_empty() => {
+                let f = &p.0[0];
+                Problem::bad_request(&f.field, format!("{} {}", f.field, f.message))
+            }
+            e => Problem::from(e),
+        })?;
+    Ok(Json(Listing {
+        items: page.items.iter().map(wire).collect(),
+        next_cursor: page
+            .next
+            .map(|c| Cursor(c.seq).encode_keyed(&c.after.to_string())),
     }))
 }
 

@@ -1,0 +1,237 @@
+//! The register as it stood at a past time, rebuilt from the audit trail (SPEC §12).
+//!
+//! Times never go back along the chain, so a time cuts it once: the register as at `T` is
+//! every asset with an event at or before the last event recorded by `T`, each replayed
+//! from its events up to there. A page reads the events of the next assets in id order
+//! through the trail's index by entity, so it costs what the live list's page does,
+//! whatever the register's size.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use custodian_domain::access::Action;
+use custodian_domain::asset::{self, Asset, History, RelationFacts};
+use custodian_domain::audit::replay;
+use custodian_store::AssetQuery;
+
+use crate::assets::AssetView;
+use crate::{App, AppError, Ctx, Result};
+
+/// Events read at a time.
+const BATCH: u32 = 1000;
+/// Assets replayed for one page at most, however few of them its filters keep: a page may
+/// then hold fewer items than asked, and its cursor goes on from there.
+const EXAMINED_AT_MOST: usize = 5000;
+
+/// Where a page of the register as at a time ends: the cut of the chain it reads (kept
+/// from page to page, so that one listing reads one register) and the last asset read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AsAtCursor {
+    /// The last event of the cut.
+    pub seq: i64,
+    /// The last asset read.
+    pub after: Uuid,
+}
+
+/// A page of the register as at a time.
+#[derive(Clone, Debug)]
+pub struct AsAtPage {
+    /// The assets, as they stood, in id order (the order of registration).
+    pub items: Vec<AssetView>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<AsAtCursor>,
+    /// The last event of the cut: its sequence number and hash.
+    pub head: (i64, String),
+}
+
+/// One asset's events, replayed.
+struct Replaying {
+    id: String,
+    view: Map<String, Value>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    version: i64,
+}
+
+impl Replaying {
+    fn start(id: &str, at: DateTime<Utc>) -> Self {
+        Replaying {
+            id: id.to_string(),
+            view: Map::new(),
+            created_at: at,
+            updated_at: at,
+            version: 0,
+        }
+    }
+
+    /// Replays one event; one that changes a field raises the version.
+    fn feed(&mut self, at: DateTime<Utc>, changes: &str) {
+        let before = self.view.clone();
+        replay(
+            &mut self.view,
+            &serde_json::from_str(changes).unwrap_or(Value::Null),
+        );
+        if self.version == 0 || self.view != before {
+            self.version += 1;
+            self.updated_at = at;
+        }
+    }
+
+    fn finish(self) -> Result<Asset> {
+        let id = Uuid::parse_str(&self.id).map_err(|_| {
+            AppError::Internal(format!(
+                "the audit trail names an asset by an id that is not one: {}",
+                self.id
+            ))
+        })?;
+        Asset::from_history(
+            id,
+            &self.view,
+            History {
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+                version: self.version,
+            },
+        )
+        .map_err(|e| {
+            AppError::Internal(format!(
+                "the audit trail of asset {id} does not replay to a record: {e}"
+            ))
+        })
+    }
+}
+
+/// Whether a replayed asset passes the list's filters.
+fn kept(a: &Asset, q: &AssetQuery) -> bool {
+    q.kind.is_none_or(|k| a.kind == k)
+        && q.status.is_none_or(|s| a.status == s)
+        && q.owner_id.is_none_or(|o| a.owner_id == o)
+        && q.classification
+            .as_deref()
+            .is_none_or(|c| a.classification == c)
+        && q.importance.is_none_or(|i| a.importance == i)
+        && q.tag
+            .as_deref()
+            .is_none_or(|t| a.tags.iter().any(|x| x == t))
+        && q.location_id.is_none_or(|l| a.location_id == Some(l))
+}
+
+impl App {
+    /// The last event recorded at or before `at`: the head of the chain then.
+    pub async fn audit_head_at(&self, ctx: &Ctx, at: DateTime<Utc>) -> Result<(i64, String)> {
+        self.allow(ctx, Action::ReadAudit).await?;
+        self.head_at(at).await
+    }
+
+    async fn head_at(&self, at: DateTime<Utc>) -> Result<(i64, String)> {
+        if at > custodian_domain::now() {
+            return Err(AppError::invalid(
+                "as_at",
+                "is in the future: the register can be read as it stood, not as it will be",
+            ));
+        }
+        Ok(self.store.audit_head_at(at).await?)
+    }
+
+    /// A page of the register as it stood at `at` (auditors, managers, admins: it is read
+    /// from the audit trail). The filters of `q` that describe a record apply to the
+    /// record as it stood; `from` continues a listing.
+    pub async fn register_as_at(
+        &self,
+        ctx: &Ctx,
+        at: DateTime<Utc>,
+        q: &AssetQuery,
+        from: Option<AsAtCursor>,
+    ) -> Result<AsAtPage> {
+        self.allow(ctx, Action::ReadAudit).await?;
+        let mut head = self.head_at(at).await?;
+        if let Some(c) = from {
+            if c.seq > head.0 || c.seq < 0 {
+                return Err(AppError::invalid(
+                    "cursor",
+                    "comes from a listing as at another time: start again without it",
+                ));
+            }
+            if c.seq != head.0 {
+                head = match self.store.events_after(c.seq - 1, 1).await?.pop() {
+                    Some(e) if e.seq == c.seq => (e.seq, e.hash),
+                    _ => (0, custodian_domain::audit::GENESIS.to_string()),
+                };
+            }
+        }
+        let limit = q.limit.clamp(1, 500) as usize;
+        let mut after: Option<(String, i64)> = from.map(|c| (c.after.to_string(), i64::MAX));
+        let mut items: Vec<Asset> = Vec::new();
+        let mut open: Option<Replaying> = None;
+        let mut examined = 0_usize;
+        let mut last_read: Option<Uuid> = None;
+        let mut broke = false;
+        'read: loop {
+            let events = self
+                .store
+                .entity_events("asset", after.clone(), Some(head.0), BATCH)
+                .await?;
+            let ended = (events.len() as u32) < BATCH;
+            if let Some(e) = events.last() {
+                after = Some((e.entity_id.clone(), e.seq));
+            }
+            for e in events {
+                if open.as_ref().is_some_and(|r| r.id != e.entity_id) {
+                    if let Some(done) = open.take() {
+                        let a = done.finish()?;
+                        examined += 1;
+                        last_read = Some(a.id);
+                        if kept(&a, q) {
+                            items.push(a);
+                        }
+                        if items.len() == limit || examined >= EXAMINED_AT_MOST {
+                            broke = true;
+                            break 'read;
+                        }
+                    }
+                }
+                open.get_or_insert_with(|| Replaying::start(&e.entity_id, e.occurred_at))
+                    .feed(e.occurred_at, &e.changes);
+            }
+            if ended {
+                if let Some(done) = open.take() {
+                    let a = done.finish()?;
+                    last_read = Some(a.id);
+                    if kept(&a, q) {
+                        items.push(a);
+                    }
+                }
+                break;
+            }
+        }
+        // A page read to the end of the events is the last; one that stopped before an
+        // asset it had begun to read is not.
+        let next = match (broke, last_read) {
+            (true, Some(after)) => Some(AsAtCursor { seq: head.0, after }),
+            _ => None,
+        };
+        Ok(AsAtPage {
+            items: self.views_as_at(items, at).await?,
+            next,
+            head,
+        })
+    }
+
+    /// The views of assets as they stood: their completeness counts the links that exist
+    /// and were made by `at` (a link removed since is not in the trail of either asset it
+    /// joined as a record, only as context).
+    async fn views_as_at(&self, assets: Vec<Asset>, at: DateTime<Utc>) -> Result<Vec<AssetView>> {
+        let ids: Vec<Uuid> = assets.iter().map(|a| a.id).collect();
+        let mut rels = self.store.relations_of(&ids).await?;
+        rels.retain(|r| r.created_at <= at);
+        Ok(assets
+            .into_iter()
+            .map(|a| AssetView {
+                completeness: asset::completeness(&a, RelationFacts::from_relations(a.id, &rels)),
+                asset: a,
+                disposal: None,
+            })
+            .collect())
+    }
+}
