@@ -72,6 +72,8 @@ impl Replaying {
             &mut self.view,
             &serde_json::from_str(changes).unwrap_or(Value::Null),
         );
+        // Context shaped like a change (the relation linked) is not a field of the record.
+        self.view.retain(|k, _| is_field(k));
         if self.version == 0 || self.view != before {
             self.version += 1;
             self.updated_at = at;
@@ -100,6 +102,11 @@ impl Replaying {
             ))
         })
     }
+}
+
+/// Whether `k` names a field of an asset's record.
+fn is_field(k: &str) -> bool {
+    asset::COMMON_FIELDS.contains(&k) || custodian_domain::fields::field(k).is_some()
 }
 
 /// Whether a replayed asset passes the list's filters.

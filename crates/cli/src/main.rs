@@ -84,6 +84,10 @@ enum Command {
         /// Only assets of this kind.
         #[arg(long, value_name = "KIND", value_parser = ["physical", "virtual", "data", "software", "service", "intangible"])]
         kind: Option<String>,
+        /// The register as it stood at this time (RFC 3339, or a date for its start in
+        /// UTC), rebuilt from the audit trail.
+        #[arg(long, value_name = "TIME", value_parser = parse_as_at)]
+        as_at: Option<chrono::DateTime<chrono::Utc>>,
         /// Write to this file instead of standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
@@ -215,6 +219,17 @@ fn main() -> std::process::ExitCode {
 }
 
 /// The error and its causes on one line, skipping a cause its parent already quotes.
+/// `--as-at`: an RFC 3339 time, or a date (its start, in UTC).
+fn parse_as_at(v: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    custodian_domain::value::parse_timestamp(v).or_else(|e| {
+        custodian_domain::value::parse_date(v)
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc())
+            .ok_or(e)
+    })
+}
+
 fn one_line(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in e.chain().map(|c| c.to_string()) {
@@ -726,12 +741,16 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
         Command::Export {
             format,
             kind,
+            as_at,
             output,
         } => {
             let app = env.app().await?;
-            let kind = kind
-                .as_deref()
-                .and_then(custodian_domain::asset::AssetKind::parse);
+            let sel = custodian_io::export::Selection {
+                kind: kind
+                    .as_deref()
+                    .and_then(custodian_domain::asset::AssetKind::parse),
+                as_at,
+            };
             let fmt = match format {
                 Format::Csv => custodian_io::export::Format::Csv,
                 Format::Jsonl => custodian_io::export::Format::Jsonl,
@@ -742,7 +761,7 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
                         .with_context(|| format!("cannot write {}", path.display()))?;
                     let mut w = std::io::BufWriter::new(f);
                     let n =
-                        custodian_io::export::write_assets(&app, &ctx, fmt, kind, &mut w).await?;
+                        custodian_io::export::write_assets(&app, &ctx, fmt, sel, &mut w).await?;
                     w.flush()
                         .with_context(|| format!("cannot write {}", path.display()))?;
                     n
@@ -750,7 +769,7 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
                 None => {
                     let mut w = std::io::BufWriter::new(std::io::stdout());
                     let n =
-                        custodian_io::export::write_assets(&app, &ctx, fmt, kind, &mut w).await?;
+                        custodian_io::export::write_assets(&app, &ctx, fmt, sel, &mut w).await?;
                     w.flush()?;
                     n
                 }

@@ -6,6 +6,7 @@
 
 use std::io::Write;
 
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use custodian_app::{App, AppError, Ctx};
@@ -71,28 +72,59 @@ enum Source {
     ExternalIds,
 }
 
-/// Writes the assets (of one kind, or all) to `out`; answers how many were written.
+/// Which assets an export writes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Selection {
+    /// Only assets of this kind.
+    pub kind: Option<AssetKind>,
+    /// The register as it stood then, rebuilt from the audit trail, instead of now.
+    pub as_at: Option<DateTime<Utc>>,
+}
+
+/// Writes the selected assets to `out`; answers how many were written.
 pub async fn write_assets(
     app: &App,
     ctx: &Ctx,
     format: Format,
-    kind: Option<AssetKind>,
+    sel: Selection,
     out: &mut (dyn Write + Send),
 ) -> Result<u64, ExportError> {
     match format {
-        Format::Jsonl => write_jsonl(app, ctx, kind, out).await,
-        Format::Csv => write_csv(app, ctx, kind, out).await,
+        Format::Jsonl => write_jsonl(app, ctx, sel, out).await,
+        Format::Csv => write_csv(app, ctx, sel, out).await,
     }
 }
 
-/// Calls `each` for every asset, page by page, in creation order.
+/// Calls `each` for every selected asset, page by page, in creation order.
 async fn for_each_asset(
     app: &App,
     ctx: &Ctx,
-    kind: Option<AssetKind>,
+    sel: Selection,
     mut each: impl FnMut(&Map<String, Value>) -> Result<(), ExportError> + Send,
 ) -> Result<u64, ExportError> {
+    let kind = sel.kind;
     let mut written = 0;
+    if let Some(at) = sel.as_at {
+        let q = AssetQuery {
+            limit: PAGE,
+            kind,
+            ..Default::default()
+        };
+        let mut from = None;
+        loop {
+            let page = app.register_as_at(ctx, at, &q, from).await?;
+            for v in &page.items {
+                if let Value::Object(m) = v.to_json() {
+                    each(&m)?;
+                    written += 1;
+                }
+            }
+            match page.next {
+                Some(c) => from = Some(c),
+                None => return Ok(written),
+            }
+        }
+    }
     let mut cursor = None;
     loop {
         let q = AssetQuery {
@@ -118,11 +150,11 @@ async fn for_each_asset(
 async fn write_jsonl(
     app: &App,
     ctx: &Ctx,
-    kind: Option<AssetKind>,
+    sel: Selection,
     out: &mut (dyn Write + Send),
 ) -> Result<u64, ExportError> {
     let mut w = std::io::BufWriter::new(out);
-    let n = for_each_asset(app, ctx, kind, |m| {
+    let n = for_each_asset(app, ctx, sel, |m| {
         serde_json::to_writer(&mut w, m).map_err(std::io::Error::from)?;
         w.write_all(b"\n")?;
         Ok(())
@@ -211,17 +243,17 @@ impl CsvLayout {
 async fn write_csv(
     app: &App,
     ctx: &Ctx,
-    kind: Option<AssetKind>,
+    sel: Selection,
     out: &mut (dyn Write + Send),
 ) -> Result<u64, ExportError> {
-    let layout = CsvLayout::new(app, ctx, kind).await?;
+    let layout = CsvLayout::new(app, ctx, sel.kind).await?;
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(out);
     w.write_record(&layout.header)
         .map_err(std::io::Error::from)?;
     let mut record: Vec<String> = Vec::with_capacity(layout.sources.len());
-    let n = for_each_asset(app, ctx, kind, |m| {
+    let n = for_each_asset(app, ctx, sel, |m| {
         layout.record(m, &mut record);
         w.write_record(&record).map_err(std::io::Error::from)?;
         Ok(())
