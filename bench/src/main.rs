@@ -225,6 +225,8 @@ pub struct Results {
     pub compliance_peak_rss_kib: u64,
     pub compliance_output: String,
     pub compliance_reads: Vec<ListRead>,
+    /// Pages of the register as it stood, rebuilt from the audit trail.
+    pub as_at_reads: Vec<ListRead>,
     pub database_bytes: Option<u64>,
     pub database_wal_bytes: Option<u64>,
     pub counted_assets: Option<i64>,
@@ -530,6 +532,7 @@ fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<
         .to_str()
         .context("the CSV's path is not UTF-8")?;
     let log = ctx.out.join(format!("import-{name}.log"));
+    let import_started = chrono::Utc::now();
     let fin = procs::run_measured(&ctx.bin, &["import", csv, "--database", &db], &log)?;
     if !fin.success {
         let err_tail: Vec<&str> = fin.stderr.lines().take(20).collect();
@@ -765,6 +768,68 @@ fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<
         );
         compliance_reads.push(r);
     }
+    // The register as it stood, rebuilt from the audit trail: as at now (after the
+    // import), a deep page, a filtered page, and as at halfway through the import.
+    let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    let now_at = stamp(chrono::Utc::now());
+    let mid_at =
+        stamp(import_started + chrono::Duration::from_std(fin.wall / 2).unwrap_or_default());
+    let deep_as_at = rt
+        .block_on(async {
+            let first = format!("/api/v1/assets?as_at={now_at}&limit=1");
+            let (_, page) = measure::list_read(&client, &base, "cut", &first, 1, 0).await?;
+            let next = page["next_cursor"]
+                .as_str()
+                .context("no next page as at now")?;
+            let (cut, _) = custodian_store::Cursor::decode_keyed(next)
+                .map_err(|e| anyhow::anyhow!("the as-at cursor {e}"))?;
+            let live = format!("/api/v1/assets?limit=1&cursor={deep}");
+            let (_, page) = measure::list_read(&client, &base, "deep id", &live, 1, 0).await?;
+            let id = measure::ids_of(&page)
+                .pop()
+                .context("no asset at 90% of the register")?;
+            Ok::<_, anyhow::Error>(cut.encode_keyed(&id))
+        })
+        .map_err(|e| with_log(e, &serve_log))?;
+    let mut as_at_reads = Vec::new();
+    for (label, path) in [
+        (
+            "Register as at now (from the audit trail), first page",
+            format!("/api/v1/assets?as_at={now_at}&limit=50"),
+        ),
+        (
+            "Register as at now, deep page (at 90%)",
+            format!("/api/v1/assets?as_at={now_at}&limit=50&cursor={deep_as_at}"),
+        ),
+        (
+            "Register as at now, filtered (kind=data, classification=restricted)",
+            format!("/api/v1/assets?as_at={now_at}&kind=data&classification=restricted&limit=50"),
+        ),
+        (
+            "Register as at halfway through the import, first page",
+            format!("/api/v1/assets?as_at={mid_at}&limit=50"),
+        ),
+    ] {
+        eprintln!("[bench] {name}: {label}");
+        let (r, _) = rt
+            .block_on(measure::list_read(
+                &client,
+                &base,
+                label,
+                &path,
+                READ_WARMUP,
+                READ_REPS,
+            ))
+            .map_err(|e| with_log(e, &serve_log))?;
+        eprintln!(
+            "[bench] {name}:   p50 {:.2} ms, p99 {:.2} ms, {} items",
+            r.latency.p50_ms, r.latency.p99_ms, r.items
+        );
+        if r.items != 50 {
+            problems.push(format!("{label}: {} items, expected 50", r.items));
+        }
+        as_at_reads.push(r);
+    }
     // Ids from pages spread over the whole register.
     let spread = rt.block_on(async {
         let mut ids = Vec::new();
@@ -872,6 +937,7 @@ fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<
         compliance_peak_rss_kib: evaluated.peak_rss_kib,
         compliance_output,
         compliance_reads,
+        as_at_reads,
         database_bytes,
         database_wal_bytes,
         counted_assets,

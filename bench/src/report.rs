@@ -107,7 +107,13 @@ pub fn markdown(r: &Results, m: &Machine, command: &str, version: &str, data: &D
         "Server idle RSS (2 s after ready)".into(),
         mib(r.idle_rss_kib),
     ));
-    for read in r.reads.iter().chain(&r.pages).chain(&r.compliance_reads) {
+    for read in r
+        .reads
+        .iter()
+        .chain(&r.pages)
+        .chain(&r.compliance_reads)
+        .chain(&r.as_at_reads)
+    {
         rows.push((
             format!(
                 "{} — `{}`",
@@ -242,6 +248,7 @@ pub fn json(
             "output": r.compliance_output,
         },
         "compliance_reads": r.compliance_reads.iter().map(|x| x.json()).collect::<Vec<_>>(),
+        "as_at_reads": r.as_at_reads.iter().map(|x| x.json()).collect::<Vec<_>>(),
         "database_bytes": r.database_bytes,
         "database_wal_bytes": r.database_wal_bytes,
         "assets_counted_after_import": r.counted_assets,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use custodian_domain::access::Action;
 use custodian_domain::asset::{self, Asset, History, RelationFacts};
-use custodian_domain::audit::replay;
+use custodian_domain::audit::replay_fields;
 use custodian_store::AssetQuery;
 
 use crate::assets::AssetView;
@@ -22,7 +22,7 @@ use crate::{App, AppError, Ctx, Result};
 const BATCH: u32 = 1000;
 /// Assets replayed for one page at most, however few of them its filters keep: a page may
 /// then hold fewer items than asked, and its cursor goes on from there.
-const EXAMINED_AT_MOST: usize = 5000;
+const EXAMINED_AT_MOST: usize = 2500;
 
 /// Where a page of the register as at a time ends: the cut of the chain it reads (kept
 /// from page to page, so that one listing reads one register) and the last asset read.
@@ -45,8 +45,9 @@ pub struct AsAtPage {
     pub head: (i64, String),
 }
 
-/// One asset's events, replayed.
-struct Replaying {
+/// One asset's events, replayed: its fields as they stood after each, and what the events
+/// tell of it besides (the register as at a time, and `audit verify --register`).
+pub(crate) struct Replaying {
     id: String,
     view: Map<String, Value>,
     created_at: DateTime<Utc>,
@@ -55,7 +56,7 @@ struct Replaying {
 }
 
 impl Replaying {
-    fn start(id: &str, at: DateTime<Utc>) -> Self {
+    pub(crate) fn start(id: &str, at: DateTime<Utc>) -> Self {
         Replaying {
             id: id.to_string(),
             view: Map::new(),
@@ -66,18 +67,22 @@ impl Replaying {
     }
 
     /// Replays one event; one that changes a field raises the version.
-    fn feed(&mut self, at: DateTime<Utc>, changes: &str) {
-        let before = self.view.clone();
-        replay(
+    pub(crate) fn feed(&mut self, at: DateTime<Utc>, changes: &str) {
+        // Context shaped like a change (the relation linked) is not a field of the record.
+        let changed = replay_fields(
             &mut self.view,
             &serde_json::from_str(changes).unwrap_or(Value::Null),
+            is_field,
         );
-        // Context shaped like a change (the relation linked) is not a field of the record.
-        self.view.retain(|k, _| is_field(k));
-        if self.version == 0 || self.view != before {
+        if self.version == 0 || changed {
             self.version += 1;
             self.updated_at = at;
         }
+    }
+
+    /// The record's fields as replayed so far.
+    pub(crate) fn view(&self) -> &Map<String, Value> {
+        &self.view
     }
 
     fn finish(self) -> Result<Asset> {
@@ -127,11 +132,11 @@ fn kept(a: &Asset, q: &AssetQuery) -> bool {
 impl App {
     /// The last event recorded at or before `at`: the head of the chain then.
     pub async fn audit_head_at(&self, ctx: &Ctx, at: DateTime<Utc>) -> Result<(i64, String)> {
-        self.allow(ctx, Action::ReadAudit).await?;
+        self.allow(ctx, Action::ReadReports).await?;
         self.head_at(at).await
     }
 
-    async fn head_at(&self, at: DateTime<Utc>) -> Result<(i64, String)> {
+    pub(crate) async fn head_at(&self, at: DateTime<Utc>) -> Result<(i64, String)> {
         if at > custodian_domain::now() {
             return Err(AppError::invalid(
                 "as_at",
@@ -141,8 +146,7 @@ impl App {
         Ok(self.store.audit_head_at(at).await?)
     }
 
-    /// A page of the register as it stood at `at` (auditors, managers, admins: it is read
-    /// from the audit trail). The filters of `q` that describe a record apply to the
+    /// A page of the register as it stood at `at` (auditors, managers, admins). The filters of `q` that describe a record apply to the
     /// record as it stood; `from` continues a listing.
     pub async fn register_as_at(
         &self,
@@ -151,7 +155,7 @@ impl App {
         q: &AssetQuery,
         from: Option<AsAtCursor>,
     ) -> Result<AsAtPage> {
-        self.allow(ctx, Action::ReadAudit).await?;
+        self.allow(ctx, Action::ReadReports).await?;
         let mut head = self.head_at(at).await?;
         if let Some(c) = from {
             if c.seq > head.0 || c.seq < 0 {
@@ -168,33 +172,52 @@ impl App {
             }
         }
         let limit = q.limit.clamp(1, 500) as usize;
-        let mut after: Option<(String, i64)> = from.map(|c| (c.after.to_string(), i64::MAX));
+        let (items, next) = self
+            .assets_at_cut(head.0, q, from.map(|c| c.after), limit)
+            .await?;
+        let next = next.map(|after| AsAtCursor { seq: head.0, after });
+        Ok(AsAtPage {
+            items: self.views_as_at(items, at).await?,
+            next,
+            head,
+        })
+    }
+
+    /// Up to `limit` assets as they stood at the end of event `cut` that pass the filters
+    /// of `q`, after the asset `after` in id order; and the last asset read when there may
+    /// be more (a page stops early after [`EXAMINED_AT_MOST`] assets).
+    pub(crate) async fn assets_at_cut(
+        &self,
+        cut: i64,
+        q: &AssetQuery,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> Result<(Vec<Asset>, Option<Uuid>)> {
+        let mut position: Option<(String, i64)> = after.map(|id| (id.to_string(), i64::MAX));
         let mut items: Vec<Asset> = Vec::new();
         let mut open: Option<Replaying> = None;
         let mut examined = 0_usize;
-        let mut last_read: Option<Uuid> = None;
-        let mut broke = false;
-        'read: loop {
+        loop {
             let events = self
                 .store
-                .entity_events("asset", after.clone(), Some(head.0), BATCH)
+                .entity_events("asset", position.clone(), Some(cut), BATCH)
                 .await?;
             let ended = (events.len() as u32) < BATCH;
             if let Some(e) = events.last() {
-                after = Some((e.entity_id.clone(), e.seq));
+                position = Some((e.entity_id.clone(), e.seq));
             }
             for e in events {
                 if open.as_ref().is_some_and(|r| r.id != e.entity_id) {
                     if let Some(done) = open.take() {
                         let a = done.finish()?;
                         examined += 1;
-                        last_read = Some(a.id);
+                        let last_read = a.id;
                         if kept(&a, q) {
                             items.push(a);
                         }
+                        // Stopped before an asset it had begun to read: there is more.
                         if items.len() == limit || examined >= EXAMINED_AT_MOST {
-                            broke = true;
-                            break 'read;
+                            return Ok((items, Some(last_read)));
                         }
                     }
                 }
@@ -204,31 +227,33 @@ impl App {
             if ended {
                 if let Some(done) = open.take() {
                     let a = done.finish()?;
-                    last_read = Some(a.id);
                     if kept(&a, q) {
                         items.push(a);
                     }
                 }
-                break;
+                return Ok((items, None));
             }
         }
-        // A page read to the end of the events is the last; one that stopped before an
-        // asset it had begun to read is not.
-        let next = match (broke, last_read) {
-            (true, Some(after)) => Some(AsAtCursor { seq: head.0, after }),
-            _ => None,
-        };
-        Ok(AsAtPage {
-            items: self.views_as_at(items, at).await?,
-            next,
-            head,
-        })
+    }
+
+    /// One asset as it stood at the end of event `cut` (`None` if it did not exist yet):
+    /// the first asset read from just before its id.
+    pub(crate) async fn asset_at_cut(&self, id: Uuid, cut: i64) -> Result<Option<Asset>> {
+        let before = id.as_u128().checked_sub(1).map(Uuid::from_u128);
+        let (mut found, _) = self
+            .assets_at_cut(cut, &AssetQuery::default(), before, 1)
+            .await?;
+        Ok(found.pop().filter(|a| a.id == id))
     }
 
     /// The views of assets as they stood: their completeness counts the links that exist
     /// and were made by `at` (a link removed since is not in the trail of either asset it
     /// joined as a record, only as context).
-    async fn views_as_at(&self, assets: Vec<Asset>, at: DateTime<Utc>) -> Result<Vec<AssetView>> {
+    pub(crate) async fn views_as_at(
+        &self,
+        assets: Vec<Asset>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<AssetView>> {
         let ids: Vec<Uuid> = assets.iter().map(|a| a.id).collect();
         let mut rels = self.store.relations_of(&ids).await?;
         rels.retain(|r| r.created_at <= at);

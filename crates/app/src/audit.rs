@@ -280,8 +280,7 @@ impl App {
             };
             last_entity = Some(id);
             let key = id.to_string();
-            let mut state = Map::new();
-            let mut any = false;
+            let mut state: Option<crate::as_at::Replaying> = None;
             // This asset's events, which may run past the batch.
             loop {
                 while let Some(e) = stream
@@ -289,11 +288,11 @@ impl App {
                     .front()
                     .filter(|e| uuid::Uuid::parse_str(&e.entity_id).ok() == Some(id))
                 {
-                    custodian_domain::audit::replay(
-                        &mut state,
-                        &serde_json::from_str(&e.changes).unwrap_or(Value::Null),
-                    );
-                    any = true;
+                    state
+                        .get_or_insert_with(|| {
+                            crate::as_at::Replaying::start(&e.entity_id, e.occurred_at)
+                        })
+                        .feed(e.occurred_at, &e.changes);
                     replayed += 1;
                     stream.buf.pop_front();
                 }
@@ -307,14 +306,14 @@ impl App {
             } else {
                 None
             };
-            let difference = match (&stored, any) {
-                (Some(_), false) => Some("the register has the asset, but the audit trail never recorded its creation".to_string()),
-                (None, true) => Some("the audit trail records the asset, but the register does not have it (removed outside Custodian)".to_string()),
-                (Some(a), true) => {
+            let difference = match (&stored, &state) {
+                (Some(_), None) => Some("the register has the asset, but the audit trail never recorded its creation".to_string()),
+                (None, Some(_)) => Some("the audit trail records the asset, but the register does not have it (removed outside Custodian)".to_string()),
+                (Some(a), Some(r)) => {
                     compared += 1;
-                    first_difference(&comparable(a.audit_view()), &comparable(state))
+                    first_difference(&comparable(a.audit_view()), &comparable(r.view().clone()))
                 }
-                (None, false) => None,
+                (None, None) => None,
             };
             if let Some(reason) = difference {
                 return Ok(RegisterCheck::Differs(RegisterDifference {

@@ -30,6 +30,7 @@ pub mod parties;
 pub mod policies;
 pub mod reference;
 pub mod rules;
+pub mod samples;
 pub mod secrets;
 pub mod sso;
 pub mod stocktakes;

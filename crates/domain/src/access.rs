@@ -114,6 +114,9 @@ pub enum Action {
     RunStocktakes,
     /// Evaluate the compliance checks now.
     RunCompliance,
+    /// Read the reports, the register as it stood (rebuilt from the audit trail), and draw
+    /// audit samples (each draw is recorded).
+    ReadReports,
 }
 
 impl Action {
@@ -126,6 +129,7 @@ impl Action {
                 | Action::ReadAudit
                 | Action::ReadMetrics
                 | Action::ReadUsers
+                | Action::ReadReports
         )
     }
 
@@ -151,6 +155,7 @@ impl Action {
             Action::RunAttestations => "run attestation campaigns",
             Action::RunStocktakes => "run stocktakes",
             Action::RunCompliance => "evaluate compliance",
+            Action::ReadReports => "read reports and draw audit samples",
         }
     }
 }
@@ -184,10 +189,11 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | RunAttestations
                 | RunStocktakes
                 | RunCompliance
+                | ReadReports
         ),
         Role::Auditor => matches!(
             action,
-            ReadRegister | ReadReference | ReadAudit | ReadMetrics | ReadUsers
+            ReadRegister | ReadReference | ReadAudit | ReadMetrics | ReadUsers | ReadReports
         ),
         Role::Member => matches!(action, ReadReference | ReviewAssets | RequestExceptions),
     }
@@ -426,6 +432,7 @@ mod tests {
             ReadMetrics,
             ReviewAssets,
             RunStocktakes,
+            ReadReports,
         ];
         for a in all {
             assert!(role_allows(Role::Admin, a));
@@ -436,6 +443,11 @@ mod tests {
         assert!(!role_allows(Role::Manager, ManageUsers));
         assert!(!role_allows(Role::Manager, ReadAudit));
         assert!(role_allows(Role::Auditor, ReadAudit));
+        // Reports, the register as it stood and samples: auditors, managers, admins.
+        assert!(role_allows(Role::Manager, ReadReports));
+        assert!(role_allows(Role::Auditor, ReadReports));
+        assert!(!role_allows(Role::Member, ReadReports));
+        assert!(!ReadReports.writes());
         assert!(all
             .iter()
             .filter(|a| a.writes())

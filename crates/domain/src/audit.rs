@@ -470,21 +470,34 @@ pub fn created(after: &Map<String, Value>) -> Map<String, Value> {
 /// after}}` entry sets the field to `after`, or clears it when there is none. Entries of
 /// another shape are context (who it was issued to, why), not fields, and are passed over.
 pub fn replay(state: &mut Map<String, Value>, changes: &Value) {
-    let Value::Object(m) = changes else { return };
+    replay_fields(state, changes, |_| true);
+}
+
+/// [`replay`] of the fields `keep` names only; answers whether any of them changed.
+pub fn replay_fields(
+    state: &mut Map<String, Value>,
+    changes: &Value,
+    keep: impl Fn(&str) -> bool,
+) -> bool {
+    let Value::Object(m) = changes else {
+        return false;
+    };
+    let mut changed = false;
     for (k, v) in m {
         let Value::Object(c) = v else { continue };
-        if c.is_empty() || !c.keys().all(|k| k == "before" || k == "after") {
+        if c.is_empty() || !c.keys().all(|k| k == "before" || k == "after") || !keep(k) {
             continue;
         }
         match c.get("after") {
             Some(a) if !a.is_null() => {
-                state.insert(k.clone(), a.clone());
+                changed |= state.insert(k.clone(), a.clone()).as_ref() != Some(a);
             }
             _ => {
-                state.remove(k);
+                changed |= state.remove(k).is_some();
             }
         }
     }
+    changed
 }
 
 /// Where a chain is broken.

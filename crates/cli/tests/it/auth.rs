@@ -530,6 +530,11 @@ fn want(role: Option<&str>, read_only: bool, public: bool, method: &str, path: &
     let Some(role) = role else {
         return Unauthenticated;
     };
+    // Samples are drawn by those who read the reports (auditors, managers, admins), with
+    // a read-only token too: a draw reads the register, and records that it did.
+    if path == "/api/v1/samples" {
+        return if role == "member" { Forbidden } else { Allowed };
+    }
     let reading = method == "get";
     if read_only && !reading {
         // Signing out needs a session, not a token: the answer says so (422).

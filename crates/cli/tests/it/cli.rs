@@ -326,6 +326,21 @@ async fn import_is_all_or_nothing_and_round_trips(backend: &str) {
     let o = custodian(&db, &["export", "--as-at", "last tuesday"]);
     assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
     assert!(text(&o).1.contains("--as-at"), "{:?}", text(&o));
+    // A sample: auto takes all of two; the same seed draws the same; a bad size is named.
+    let o = custodian(&db, &["sample", "assets", "--seed", "s-1"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert_eq!(text(&o).0.lines().count(), 2, "{:?}", text(&o));
+    assert!(text(&o).1.contains("2 of 2 assets"), "{:?}", text(&o));
+    let again = custodian(&db, &["sample", "assets", "--seed", "s-1", "--size", "1"]);
+    assert_eq!(again.status.code(), Some(0), "{:?}", text(&again));
+    assert_eq!(
+        text(&again).0.lines().next(),
+        text(&o).0.lines().next(),
+        "the first drawn is the same"
+    );
+    let bad = custodian(&db, &["sample", "assets", "--seed", "s-1", "--size", "0"]);
+    assert_eq!(bad.status.code(), Some(1), "{:?}", text(&bad));
+    assert!(text(&bad).1.contains("--size"), "{:?}", text(&bad));
     // Ids match whatever their case.
     let upper = dir.path().join("upper.csv");
     let exported = std::fs::read_to_string(&out).expect("read");

@@ -25,7 +25,7 @@ use crate::AppState;
 
 /// An asset on the wire: its fields are [`custodian_domain::fields::KIND_FIELDS`]', which
 /// also describe its schema.
-fn wire(v: &AssetView) -> Shaped<Asset> {
+pub(crate) fn wire(v: &AssetView) -> Shaped<Asset> {
     Shaped::new(v.to_json())
 }
 
