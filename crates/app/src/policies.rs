@@ -8,7 +8,8 @@ use custodian_domain::audit::{self, NewEvent};
 use custodian_domain::input::Input;
 use custodian_domain::party::{PartyKind, PersonStatus};
 use custodian_domain::policy::{
-    accepted_versions, AckSource, Acknowledgement, PolicyDocument, PolicyStatus, PolicyVersion,
+    accepted_versions, AckSource, Acknowledgement, PolicyDocument, PolicyReview, PolicyStatus,
+    PolicyVersion,
 };
 use custodian_domain::{value, Problems};
 use custodian_store::PolicyWrite;
@@ -163,6 +164,103 @@ impl App {
             )
             .await?;
         Ok(if changed { next } else { cur })
+    }
+
+    /// Records a review of the version in force that changed nothing (admins, in their own
+    /// name): its next review moves on a year, and the review is an event.
+    pub async fn review_policy(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        body: Map<String, Value>,
+        if_match: Precondition,
+    ) -> Result<(PolicyVersion, PolicyReview)> {
+        self.allow(ctx, Action::ManagePolicies).await?;
+        let mut r = Input::new(&body);
+        r.reject_unknown(&["notes"], &[], "a review");
+        let notes = r
+            .optional("notes", |v| match v.as_str() {
+                Some(t) if t.chars().count() <= 2000 => Ok(t.trim().to_string()),
+                _ => Err("must be text of at most 2,000 characters".to_string()),
+            })
+            .flatten()
+            .filter(|t| !t.is_empty());
+        if !r.problems.is_empty() {
+            return Err(AppError::Invalid(r.problems));
+        }
+        let Some(reviewer) = ctx.principal().and_then(|p| p.person_id) else {
+            return Err(AppError::invalid(
+                "reviewed_by",
+                "a review is recorded in a person's name, and this account is not linked to a person",
+            ));
+        };
+        let cur = self.load_policy(id).await?;
+        check_version("policy", id, &if_match, cur.version)?;
+        let now = custodian_domain::now();
+        let next = cur.reviewed(now)?;
+        let review = PolicyReview {
+            policy_id: id,
+            reviewed_at: (&now).into(),
+            reviewed_by: Some(reviewer),
+            notes,
+            outcome: "no_change".into(),
+            next_review_at: next.next_review_at,
+        };
+        let ev = NewEvent::new(
+            &ctx.actor,
+            "policy.reviewed",
+            "policy",
+            id,
+            json!({
+                "next_review_at": {"before": cur.next_review_at, "after": next.next_review_at},
+                "outcome": "no_change", "reviewed_by": reviewer, "notes": review.notes,
+                "body_sha256": audit::sha256_hex(cur.body.as_bytes()),
+            }),
+            ctx.request_id.as_deref(),
+            now,
+        );
+        self.store
+            .commit(ChangeSet::one(
+                Write::Policy(PolicyWrite::UpdatePolicy {
+                    policy: Box::new(next.clone()),
+                    expected_version: cur.version,
+                }),
+                ev,
+            ))
+            .await
+            .map_err(|e| race(e, &if_match))?;
+        Ok((next, review))
+    }
+
+    /// The reviews of a version, oldest first, from its events (anyone signed in: everyone
+    /// reads the policies).
+    pub async fn policy_reviews(&self, ctx: &Ctx, id: Uuid) -> Result<Vec<PolicyReview>> {
+        self.get_policy(ctx, id).await?;
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self
+                .store
+                .history("policy", &id.to_string(), 500, cursor)
+                .await?;
+            for e in page.items.iter().filter(|e| e.action == "policy.reviewed") {
+                let c: Value = serde_json::from_str(&e.changes).unwrap_or(Value::Null);
+                out.push(PolicyReview {
+                    policy_id: id,
+                    reviewed_at: (&e.occurred_at).into(),
+                    reviewed_by: c["reviewed_by"].as_str().and_then(|s| s.parse().ok()),
+                    notes: c["notes"].as_str().map(str::to_string),
+                    outcome: c["outcome"].as_str().unwrap_or("no_change").to_string(),
+                    next_review_at: c["next_review_at"]["after"]
+                        .as_str()
+                        .and_then(|d| d.parse().ok()),
+                });
+            }
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
     }
 
     /// Approves a draft (admins, in their own name): it comes into force and the version in

@@ -288,6 +288,26 @@ impl PolicyVersion {
         p.into_result(next)
     }
 
+    /// The version in force after a review that changed nothing: its next review moves on
+    /// a year. Only the version in force is reviewed; a draft is approved instead.
+    pub fn reviewed(&self, now: DateTime<Utc>) -> Result<Self, Problems> {
+        let mut p = Problems::new();
+        if self.status != PolicyStatus::Approved {
+            p.add(
+                "status",
+                format!(
+                    "version {} is {}: only the version in force is reviewed (a draft is approved instead)",
+                    self.number, self.status
+                ),
+            );
+        }
+        let mut next = self.clone();
+        next.next_review_at = Some(now.date_naive() + TimeDelta::days(MAX_REVIEW_DAYS));
+        next.version += 1;
+        next.updated_at = now;
+        p.into_result(next)
+    }
+
     /// The version once a later one is approved.
     pub fn superseded(&self, now: DateTime<Utc>) -> Self {
         let mut next = self.clone();
@@ -311,6 +331,24 @@ impl PolicyVersion {
         );
         m
     }
+}
+
+/// A review of the version in force that changed nothing (SPEC §7), as its event records
+/// it.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct PolicyReview {
+    /// The version reviewed.
+    pub policy_id: Uuid,
+    /// When.
+    pub reviewed_at: crate::value::Timestamp,
+    /// Who (a person).
+    pub reviewed_by: Option<Uuid>,
+    /// What the reviewer noted.
+    pub notes: Option<String>,
+    /// `no_change`: the text stands as approved.
+    pub outcome: String,
+    /// When the next review falls due.
+    pub next_review_at: Option<NaiveDate>,
 }
 
 /// A person's acknowledgement of one policy version.

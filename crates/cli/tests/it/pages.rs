@@ -194,7 +194,49 @@ on_both!(
     a_setup_link_opens_a_set_password_page_at_the_servers_address,
     addresses_that_take_forms_answer_a_browsers_get,
     an_auditor_is_offered_no_form_it_cannot_use,
+    an_admin_records_a_policy_review_on_its_page,
 );
+
+/// The page of the policy in force lists its reviews and offers admins the form that
+/// records one that changes nothing.
+async fn an_admin_records_a_policy_review_on_its_page(backend: &str) {
+    let s = start(backend).await;
+    let ann = crate::workflows::person(&s, "Ann Admin", "admin").await;
+    let id = crate::workflows::approve_aup(&ann, "1.0", false).await;
+    let cookie = session(&s, "ann.admin@test.example").await;
+    let path = format!("/policies/{id}");
+    let (status, page) = get_text(&s, &path, &cookie).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("No review is recorded"), "{page}");
+    assert!(page.contains("Record a review that changes nothing"));
+    let field = |name: &str| {
+        page.split(&format!("name=\"{name}\" value=\""))
+            .nth(1)
+            .and_then(|v| v.split('"').next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (csrf, version) = (field("_csrf"), field("version"));
+    let (status, location, _) = post_form(
+        &s,
+        &format!("{path}/reviews"),
+        Some(&cookie),
+        &[
+            ("_csrf", &csrf),
+            ("version", &version),
+            ("notes", "Still right"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{location}");
+    assert!(location.contains("done=reviewed"), "{location}");
+    let (_, page) = get_text(&s, &location, &cookie).await;
+    assert!(
+        page.contains("Still right") && page.contains("No change"),
+        "{page}"
+    );
+    assert!(page.contains("Ann Admin"));
+}
 
 /// Posts a form as a browser would; answers the status, `Location` and page.
 async fn post_form(

@@ -13,7 +13,92 @@ crate::on_both!(
     software_seats_count_licences,
     holders_report_their_assets_lost_or_stolen,
     policy_approval_needs_another_admin_and_warns_before_blocking,
+    a_policy_review_that_changes_nothing_is_recorded,
 );
+
+/// A review of the version in force that changes nothing is recorded as such: who, when,
+/// its notes; the next review moves on a year; it is an event; the policy is current again.
+async fn a_policy_review_that_changes_nothing_is_recorded(backend: &str) {
+    let s = start(backend).await;
+    let ann = person(&s, "Ann Admin", "admin").await;
+    let id = approve_aup(&ann, "1.0", false).await;
+    let before = s.get(&format!("/api/v1/policies/{id}")).await;
+    let path = format!("/api/v1/policies/{id}/reviews");
+
+    let r = ann
+        .post(
+            &path,
+            json!({"notes": "Read it through with IT: still right."}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["outcome"], "no_change");
+    assert_eq!(r.body["reviewed_by"], ann.id.as_str());
+    assert_eq!(r.body["notes"], "Read it through with IT: still right.");
+    let next = (chrono::Utc::now().date_naive() + chrono::TimeDelta::days(365)).to_string();
+    assert_eq!(r.body["next_review_at"], next.as_str());
+    let after = s.get(&format!("/api/v1/policies/{id}")).await;
+    assert_eq!(after.body["next_review_at"], next.as_str());
+    assert_eq!(after.body["status"], "approved");
+    assert_eq!(after.body["body"], before.body["body"], "the text stands");
+    assert_eq!(after.body["approved_at"], before.body["approved_at"]);
+
+    let list = s.get(&path).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let items = list.body["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["reviewed_at"], r.body["reviewed_at"]);
+    let trail = s.get("/api/v1/audit?limit=500").await;
+    let reviewed: Vec<&Value> = trail.body["items"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter(|e| e["action"] == "policy.reviewed")
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(reviewed.len(), 1);
+    assert_eq!(reviewed[0]["changes"]["outcome"], "no_change");
+    assert_eq!(reviewed[0]["entity_id"], id.as_str());
+
+    // A draft is approved, not reviewed; bad fields are named; a member may not review; an
+    // account without a person cannot sign one.
+    let d = ann
+        .post(
+            "/api/v1/policies",
+            json!({"document": "acceptable_use", "number": "2.0", "body": "New", "effective_date": "2026-06-01"}),
+        )
+        .await;
+    let e = ann
+        .post(
+            &format!("/api/v1/policies/{}/reviews", id_of(&d)),
+            json!({}),
+        )
+        .await;
+    e.problem(422);
+    assert_eq!(e.error_fields(), vec!["status".to_string()]);
+    let e = ann.post(&path, json!({"notes": 7, "colour": "red"})).await;
+    e.problem(422);
+    assert_eq!(
+        e.error_fields(),
+        vec!["colour".to_string(), "notes".to_string()]
+    );
+    let bob = person(&s, "Bob Member", "member").await;
+    bob.post(&path, json!({})).await.problem(403);
+    let e = s.post(&path, json!({})).await;
+    e.problem(422);
+    assert_eq!(e.error_fields(), vec!["reviewed_by".to_string()]);
+    // Stale versions are refused.
+    let stale = s
+        .call_bare(
+            Method::POST,
+            &path,
+            Some(json!({})),
+            &[("authorization", &ann.auth), ("if-match", &before.etag())],
+        )
+        .await;
+    assert_eq!(stale.status, 412, "{}", stale.body);
+}
 
 /// A version's author never approves it; approving a material acceptable-use version that
 /// nobody has acknowledged says first how many people it blocks from being issued anything.

@@ -12,7 +12,9 @@ use custodian_app::custody::AssignmentView;
 use custodian_app::exceptions::ExceptionView;
 use custodian_domain::custody::AssignmentKind;
 use custodian_domain::exception::{ExceptionRule, ExceptionStatus};
-use custodian_domain::policy::{Acknowledgement, PolicyDocument, PolicyStatus, PolicyVersion};
+use custodian_domain::policy::{
+    Acknowledgement, PolicyDocument, PolicyReview, PolicyStatus, PolicyVersion,
+};
 use custodian_store::{AcknowledgementQuery, AssignmentQuery, ExceptionQuery};
 
 use super::assets::word;
@@ -21,7 +23,7 @@ use super::PageParams;
 use crate::extract::{Caller, IfMatch, RecordId};
 use crate::openapi::shapes::{
     AcknowledgementImport, AcknowledgementInput, AssignmentInput, AssignmentReturn,
-    ExceptionDecision, ExceptionInput, PolicyApproval, PolicyInput,
+    ExceptionDecision, ExceptionInput, PolicyApproval, PolicyInput, PolicyReviewInput,
 };
 use crate::problem::{ApiResult, Problem};
 use crate::AppState;
@@ -148,6 +150,29 @@ pub async fn approve_policy(
 ) -> ApiResult<One<PolicyVersion>> {
     let v = s.app.approve_policy(&ctx, id, body, m).await?;
     Ok(One(v.version, v))
+}
+
+pub async fn review_policy(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    RecordId(id): RecordId,
+    IfMatch(m): IfMatch,
+    Body(body, _): Body<PolicyReviewInput>,
+) -> ApiResult<Created<PolicyReview>> {
+    let (v, review) = s.app.review_policy(&ctx, id, body, m).await?;
+    Ok(Created::new(
+        format!("/api/v1/policies/{id}/reviews"),
+        v.version,
+        review,
+    ))
+}
+
+pub async fn policy_reviews(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    RecordId(id): RecordId,
+) -> ApiResult<Json<Listing<PolicyReview>>> {
+    Ok(Listing::all(s.app.policy_reviews(&ctx, id).await?))
 }
 
 pub async fn list_acknowledgements(

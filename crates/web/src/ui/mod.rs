@@ -122,6 +122,7 @@ pub fn routes() -> Router<AppState> {
             get(workflows::edit_policy).post(workflows::update_policy),
         )
         .route("/policies/{id}/approve", post(workflows::approve_policy))
+        .route("/policies/{id}/reviews", post(workflows::review_policy))
         .route("/assets/{id}/issue", post(assets::issue))
         .route("/assets/{id}/report", post(assets::report))
         .route("/assets/{id}/incident", post(assets::add_incident_ref))

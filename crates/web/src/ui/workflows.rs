@@ -293,6 +293,7 @@ impl RecordPage for PolicyPage {
 
     async fn draw(s: &AppState, v: &Viewer, id: Uuid, errors: &Errors) -> Drawing {
         let p = s.app.get_policy(&v.ctx, id).await?;
+        let reviews = s.app.policy_reviews(&v.ctx, id).await?;
         let blocks = if v.admin() && p.status == PolicyStatus::Draft {
             s.app.approval_blocks(&p).await.unwrap_or(None)
         } else {
@@ -300,6 +301,7 @@ impl RecordPage for PolicyPage {
         };
         let mut ids: Vec<Uuid> = p.author_id.into_iter().collect();
         ids.extend(p.approved_by);
+        ids.extend(reviews.iter().filter_map(|r| r.reviewed_by));
         let names = s.app.party_names(&v.ctx, &ids).await.unwrap_or_default();
         let name = |i: Uuid| names.get(&i).cloned().unwrap_or_else(|| i.to_string());
         let body = html! {
@@ -331,6 +333,37 @@ impl RecordPage for PolicyPage {
                         }
                         (field("next_review_at", "Next review", Some("At most a year from today (the default)."), Control::Input("date"), "", false, errors))
                         button type="submit" { "Approve it in my name" }
+                    }
+                }
+            }
+            @if p.status != PolicyStatus::Draft {
+                section id="reviews" {
+                    h2 { "Reviews" }
+                    @if reviews.is_empty() {
+                        p.muted { "No review is recorded since its approval." }
+                    } @else {
+                        table {
+                            thead { tr { th { "When" } th { "By" } th { "Outcome" } th { "Notes" } th { "Next review" } } }
+                            tbody {
+                                @for r in &reviews {
+                                    tr {
+                                        td { (r.reviewed_at.0) }
+                                        td { @if let Some(b) = r.reviewed_by { (name(b)) } }
+                                        td { "No change" }
+                                        td { @if let Some(n) = &r.notes { (n) } }
+                                        td { @if let Some(d) = r.next_review_at { (d) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if v.admin() && p.status == PolicyStatus::Approved {
+                        form.stack method="post" action={ "/policies/" (p.id) "/reviews" } id="review" {
+                            (csrf(v))
+                            input type="hidden" name="version" value=(p.version);
+                            (field("notes", "Notes", Some("What was looked at. A version that needs changing gets a new draft instead."), Control::TextArea, "", false, errors))
+                            button type="submit" { "Record a review that changes nothing" }
+                        }
                     }
                 }
             }
@@ -516,6 +549,26 @@ pub async fn approve_policy(
     let version = form.get("version").and_then(|x| x.parse().ok());
     let r = s.app.approve_policy(&v.ctx, id, body, version.into()).await;
     after_change::<PolicyPage, _>(&s, &v, id, r, super::Done::Approved).await
+}
+
+/// `POST /policies/{id}/reviews`.
+pub async fn review_policy(
+    State(s): State<AppState>,
+    v: Viewer,
+    PageId(id): PageId,
+    form: Form,
+) -> Response {
+    let mut body = Map::new();
+    if let Some(n) = form.get("notes").filter(|n| !n.trim().is_empty()) {
+        body.insert("notes".into(), json!(n));
+    }
+    let version = form.get("version").and_then(|x| x.parse().ok());
+    let r = s
+        .app
+        .review_policy(&v.ctx, id, body, version.into())
+        .await
+        .map(|(p, _)| p);
+    after_change::<PolicyPage, _>(&s, &v, id, r, super::Done::Reviewed).await
 }
 
 // ---- custody, on asset and person pages ----
