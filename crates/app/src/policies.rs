@@ -103,6 +103,88 @@ impl App {
         Ok(v)
     }
 
+    /// Writes a generated first draft of the Asset Management Policy from the register's
+    /// own settings (admins): `{"document": "asset_management", "organisation": "…"}`. It is
+    /// stored as a draft version like any other, numbered after the document's last.
+    pub async fn draft_policy(&self, ctx: &Ctx, body: Map<String, Value>) -> Result<PolicyVersion> {
+        self.allow(ctx, Action::ManagePolicies).await?;
+        let mut r = Input::new(&body);
+        r.reject_unknown(&["document", "organisation"], &[], "a generated draft");
+        let document = r.required("document", |v| match PolicyDocument::from_json(v)? {
+            PolicyDocument::AssetManagement => Ok(PolicyDocument::AssetManagement),
+            other => Err(format!(
+                "{other} is written by the organisation: only the asset_management policy is generated from the register's settings"
+            )),
+        });
+        let organisation = r
+            .optional("organisation", |v| match v.as_str().map(str::trim) {
+                Some(t) if !t.is_empty() && t.chars().count() <= 200 => Ok(t.to_string()),
+                _ => Err("must be the organisation's name, 1 to 200 characters".to_string()),
+            })
+            .flatten()
+            .unwrap_or_else(|| "the organisation".to_string());
+        let Some(document) = document.filter(|_| r.problems.is_empty()) else {
+            return Err(AppError::Invalid(r.problems));
+        };
+        let versions = self.store.policies(Some(document)).await?;
+        let major = versions
+            .iter()
+            .filter_map(|v| v.number.split('.').next()?.parse::<u32>().ok())
+            .max()
+            .map_or(1, |m| m + 1);
+        let number = format!("{major}.0");
+        let scheme = self.fresh_scheme().await?;
+        let mut levels = scheme.levels.clone();
+        levels.sort_by_key(|l| l.rank);
+        let mut owner_roles = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self
+                .store
+                .list_parties(&custodian_store::PartyQuery {
+                    limit: 500,
+                    cursor,
+                    kind: Some(PartyKind::Role),
+                    ..Default::default()
+                })
+                .await?;
+            owner_roles.extend(page.items.into_iter().map(|p| p.name));
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        owner_roles.sort();
+        let aup = self.enforcement(crate::rules::ACCEPTABLE_USE).await?;
+        let seats = self
+            .enforcement(crate::rules::LICENCE_OVERALLOCATION)
+            .await?;
+        let today = custodian_domain::now().date_naive();
+        let text = custodian_domain::policy_draft::asset_management(
+            &custodian_domain::policy_draft::DraftInputs {
+                organisation: &organisation,
+                levels: &levels,
+                owner_roles: &owner_roles,
+                acceptable_use_rule: aup.as_str(),
+                seat_rule: seats.as_str(),
+                today,
+                number: &number,
+            },
+        );
+        let mut draft = Map::new();
+        draft.insert("document".into(), document.as_str().into());
+        draft.insert("number".into(), number.into());
+        draft.insert("title".into(), document.title().into());
+        draft.insert("body".into(), text.into());
+        draft.insert("effective_date".into(), today.to_string().into());
+        draft.insert("material".into(), true.into());
+        draft.insert(
+            "change_summary".into(),
+            "Generated first draft, from the register's settings".into(),
+        );
+        self.create_policy(ctx, draft).await
+    }
+
     /// Drafts a new version (admins). The author defaults to the drafting person.
     pub async fn create_policy(
         &self,

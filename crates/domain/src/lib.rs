@@ -56,6 +56,7 @@ pub mod location;
 pub mod offboarding;
 pub mod party;
 pub mod policy;
+pub mod policy_draft;
 pub mod sample;
 pub mod stocktake;
 pub mod totp;

@@ -464,14 +464,7 @@ async fn movers_and_cases_opened_by_hand(backend: &str) {
             json!({"name": "Torque wrench", "status": "in_stock"}),
         )
         .await;
-    let set = s
-        .patch(
-            "/api/v1/settings/policy",
-            json!({"acceptable_use_enforcement": "warn"}),
-            None,
-        )
-        .await;
-    assert_eq!(set.status, 200, "{}", set.body);
+    crate::workflows::acceptable_use_only_warns(&s).await;
     let i = mara
         .post(
             "/api/v1/assignments",

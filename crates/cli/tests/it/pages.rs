@@ -194,12 +194,12 @@ on_both!(
     a_setup_link_opens_a_set_password_page_at_the_servers_address,
     addresses_that_take_forms_answer_a_browsers_get,
     an_auditor_is_offered_no_form_it_cannot_use,
-    an_admin_records_a_policy_review_on_its_page,
+    an_admin_reviews_a_policy_and_generates_a_draft_on_its_pages,
 );
 
 /// The page of the policy in force lists its reviews and offers admins the form that
-/// records one that changes nothing.
-async fn an_admin_records_a_policy_review_on_its_page(backend: &str) {
+/// records one that changes nothing; the policies page generates a first draft.
+async fn an_admin_reviews_a_policy_and_generates_a_draft_on_its_pages(backend: &str) {
     let s = start(backend).await;
     let ann = crate::workflows::person(&s, "Ann Admin", "admin").await;
     let id = crate::workflows::approve_aup(&ann, "1.0", false).await;
@@ -236,6 +236,25 @@ async fn an_admin_records_a_policy_review_on_its_page(backend: &str) {
         "{page}"
     );
     assert!(page.contains("Ann Admin"));
+
+    // The policies page generates a first draft of the Asset Management Policy.
+    let (_, page) = get_text(&s, "/policies", &cookie).await;
+    assert!(page.contains("Generate a first draft"), "{page}");
+    let (status, location, _) = post_form(
+        &s,
+        "/policies/draft",
+        Some(&cookie),
+        &[("_csrf", &csrf), ("organisation", "Calder Ltd")],
+    )
+    .await;
+    assert_eq!(status, 303, "{location}");
+    assert!(location.contains("done=created"), "{location}");
+    let (_, page) = get_text(&s, &location, &cookie).await;
+    assert!(
+        page.contains("Asset Management Policy — Calder Ltd"),
+        "{page}"
+    );
+    assert!(page.contains("Edit the draft"));
 }
 
 /// Posts a form as a browser would; answers the status, `Location` and page.

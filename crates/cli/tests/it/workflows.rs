@@ -14,7 +14,93 @@ crate::on_both!(
     holders_report_their_assets_lost_or_stolen,
     policy_approval_needs_another_admin_and_warns_before_blocking,
     a_policy_review_that_changes_nothing_is_recorded,
+    a_generated_draft_follows_the_registers_settings,
 );
+
+/// The generated first draft of the Asset Management Policy is written from the register's
+/// settings, says where each clause comes from, and is a draft like any other.
+async fn a_generated_draft_follows_the_registers_settings(backend: &str) {
+    let s = start(backend).await;
+    let ann = person(&s, "Ann Admin", "admin").await;
+    let bea = person(&s, "Bea Admin", "admin").await;
+    let role = s
+        .post(
+            "/api/v1/parties",
+            json!({"kind": "role", "name": "IT Manager"}),
+        )
+        .await;
+    assert_eq!(role.status, 201, "{}", role.body);
+    acceptable_use_only_warns(&s).await;
+
+    let d = ann
+        .post(
+            "/api/v1/policies/draft",
+            json!({"document": "asset_management", "organisation": "Calder Ltd"}),
+        )
+        .await;
+    assert_eq!(d.status, 201, "{}", d.body);
+    assert_eq!(d.body["status"], "draft");
+    assert_eq!(d.body["document"], "asset_management");
+    assert_eq!(d.body["number"], "1.0");
+    assert_eq!(d.body["author_id"], ann.id.as_str());
+    let text = d.body["body"].as_str().expect("body").to_string();
+    for heading in custodian_domain::policy_draft::SECTIONS {
+        assert!(text.contains(heading), "{heading}");
+    }
+    assert!(text.contains("Calder Ltd"));
+    assert!(text.contains("The roles that own assets are: IT Manager."));
+    assert!(text.contains("<!-- from: setting acceptable_use_enforcement = warn -->"));
+    assert!(text.contains("| Restricted |"), "{text}");
+
+    // The next is numbered after it; it is approved as any draft is, by another admin.
+    let next = ann
+        .post(
+            "/api/v1/policies/draft",
+            json!({"document": "asset_management"}),
+        )
+        .await;
+    assert_eq!(next.status, 201, "{}", next.body);
+    assert_eq!(next.body["number"], "2.0");
+    assert!(next.body["body"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("the organisation"));
+    let a = bea
+        .post(
+            &format!("/api/v1/policies/{}/approve", id_of(&d)),
+            json!({}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+
+    for (body, field) in [
+        (json!({"document": "acceptable_use"}), "document"),
+        (json!({}), "document"),
+        (
+            json!({"document": "asset_management", "colour": "red"}),
+            "colour",
+        ),
+        (
+            json!({"document": "asset_management", "organisation": ""}),
+            "organisation",
+        ),
+    ] {
+        let e = ann.post("/api/v1/policies/draft", body.clone()).await;
+        e.problem(422);
+        assert!(
+            e.error_fields().contains(&field.to_string()),
+            "{body}: {}",
+            e.body
+        );
+    }
+    let bob = person(&s, "Bob Member", "member").await;
+    bob.post(
+        "/api/v1/policies/draft",
+        json!({"document": "asset_management"}),
+    )
+    .await
+    .problem(403);
+}
 
 /// A review of the version in force that changes nothing is recorded as such: who, when,
 /// its notes; the next review moves on a year; it is an event; the policy is current again.
@@ -219,6 +305,18 @@ pub(crate) async fn approve_aup(admin: &Person<'_>, number: &str, material: bool
     assert_eq!(a.body["status"], "approved");
     assert_eq!(a.body["approved_by"], admin.id.as_str());
     id
+}
+
+/// Sets issuing to someone who has not acknowledged the acceptable-use policy to warn.
+pub(crate) async fn acceptable_use_only_warns(s: &Server) {
+    let set = s
+        .patch(
+            "/api/v1/settings/policy",
+            json!({"acceptable_use_enforcement": "warn"}),
+            None,
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.body);
 }
 
 pub(crate) fn id_of(a: &Answer) -> String {

@@ -140,6 +140,7 @@ pub fn routes() -> ApiRouter<AppState> {
             "/policies/{id}",
             get_with(workflows::get_policy, |o| o.summary("One policy version")).patch_with(workflows::update_policy, |o| o.summary("Change a draft (admins)")),
         )
+        .api_route("/policies/draft", post_with(workflows::draft_policy, |o| o.summary("Write a generated first draft of the Asset Management Policy from the register's settings (admins)")))
         .api_route(
             "/policies/{id}/reviews",
             get_with(workflows::policy_reviews, |o| o.summary("The reviews of a version that changed nothing, oldest first")).post_with(workflows::review_policy, |o| o.summary("Record a review of the version in force that changes nothing (admins, in their name): its next review moves on a year")),

@@ -23,7 +23,8 @@ use super::PageParams;
 use crate::extract::{Caller, IfMatch, RecordId};
 use crate::openapi::shapes::{
     AcknowledgementImport, AcknowledgementInput, AssignmentInput, AssignmentReturn,
-    ExceptionDecision, ExceptionInput, PolicyApproval, PolicyInput, PolicyReviewInput,
+    ExceptionDecision, ExceptionInput, PolicyApproval, PolicyDraftInput, PolicyInput,
+    PolicyReviewInput,
 };
 use crate::problem::{ApiResult, Problem};
 use crate::AppState;
@@ -150,6 +151,19 @@ pub async fn approve_policy(
 ) -> ApiResult<One<PolicyVersion>> {
     let v = s.app.approve_policy(&ctx, id, body, m).await?;
     Ok(One(v.version, v))
+}
+
+pub async fn draft_policy(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Body(body, _): Body<PolicyDraftInput>,
+) -> ApiResult<Created<PolicyVersion>> {
+    let v = s.app.draft_policy(&ctx, body).await?;
+    Ok(Created::new(
+        format!("/api/v1/policies/{}", v.id),
+        v.version,
+        v,
+    ))
 }
 
 pub async fn review_policy(

@@ -112,6 +112,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/policies", get(workflows::policies))
         .route("/policies/rules", post(workflows::update_rules))
+        .route("/policies/draft", post(workflows::draft_policy))
         .route(
             "/policies/new",
             get(workflows::new_policy).post(workflows::create_policy),

@@ -170,7 +170,18 @@ async fn policies_page(s: &AppState, v: &Viewer, errors: &Errors, status: Status
         h1 { "Policies" }
         (errors.summary())
         p { a href="/acceptable-use" { "Read and acknowledge the acceptable-use policy" } }
-        @if v.admin() { p.actions { a.button href="/policies/new" { "Draft a version" } } }
+        @if v.admin() {
+            p.actions { a.button href="/policies/new" { "Draft a version" } }
+            details id="generate" open[errors.any()] {
+                summary { "Generate a first draft of the Asset Management Policy" }
+                p.muted { "Written from this register's settings: the asset kinds and their minimum records, the classification levels and their handling rules, the roles that own assets, the lifecycle, and how the custody, seat and exception rules are enforced. It is a draft: read it, edit it, and have another admin approve it." }
+                form.stack method="post" action="/policies/draft" {
+                    (csrf(v))
+                    (field("organisation", "The organisation's name", Some("As the policy names it."), Control::Input("text"), "", false, errors))
+                    button type="submit" { "Generate the draft" }
+                }
+            }
+        }
         @if let Some(sm) = &summary {
             @if let Some(cur) = &sm.current {
                 h2 { "Acknowledgement of the acceptable-use policy " (cur.number) }
@@ -473,6 +484,22 @@ pub async fn create_policy(State(s): State<AppState>, v: Viewer, form: Form) -> 
             StatusCode::UNPROCESSABLE_ENTITY,
             page(Some(&v), "Draft a policy version", Nav::Policies, body),
         )
+    })
+    .await
+}
+
+/// `POST /policies/draft`: a generated first draft of the Asset Management Policy.
+pub async fn draft_policy(State(s): State<AppState>, v: Viewer, form: Form) -> Response {
+    let mut body = Map::new();
+    body.insert("document".into(), json!("asset_management"));
+    if let Some(o) = form.get("organisation").filter(|o| !o.trim().is_empty()) {
+        body.insert("organisation".into(), json!(o));
+    }
+    let r = s.app.draft_policy(&v.ctx, body).await;
+    let taken =
+        |p: PolicyVersion| super::done(&format!("/policies/{}", p.id), super::Done::Created);
+    super::settle(&v, r, taken, async |errors| {
+        policies_page(&s, &v, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
     })
     .await
 }
