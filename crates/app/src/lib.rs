@@ -29,6 +29,7 @@ pub mod offboarding;
 pub mod parties;
 pub mod policies;
 pub mod reference;
+pub mod reports;
 pub mod rules;
 pub mod samples;
 pub mod secrets;

@@ -57,6 +57,7 @@ pub mod offboarding;
 pub mod party;
 pub mod policy;
 pub mod policy_draft;
+pub mod report;
 pub mod sample;
 pub mod stocktake;
 pub mod totp;

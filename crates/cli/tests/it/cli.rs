@@ -341,6 +341,35 @@ async fn import_is_all_or_nothing_and_round_trips(backend: &str) {
     let bad = custodian(&db, &["sample", "assets", "--seed", "s-1", "--size", "0"]);
     assert_eq!(bad.status.code(), Some(1), "{:?}", text(&bad));
     assert!(text(&bad).1.contains("--size"), "{:?}", text(&bad));
+    // A report: the register as CSV with readable headings, and as it stood, empty.
+    let o = custodian(&db, &["report", "register"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert!(
+        text(&o).0.starts_with("Asset number,Name,Kind,Owner"),
+        "{:?}",
+        text(&o)
+    );
+    assert!(
+        text(&o).1.contains("Wrote the register report: 2 rows"),
+        "{:?}",
+        text(&o)
+    );
+    let o = custodian(
+        &db,
+        &[
+            "report",
+            "licences",
+            "--format",
+            "json",
+            "--as-at",
+            "2000-01-01",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let doc: serde_json::Value = serde_json::from_str(&text(&o).0).expect("JSON");
+    assert_eq!(doc["rows"], serde_json::json!([]));
+    let o = custodian(&db, &["report", "invoices"]);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
     // Ids match whatever their case.
     let upper = dir.path().join("upper.csv");
     let exported = std::fs::read_to_string(&out).expect("read");

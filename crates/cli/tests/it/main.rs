@@ -13,6 +13,7 @@ mod compliance;
 mod jobs;
 mod ops;
 mod pages;
+mod reports;
 mod sso;
 mod stocktake;
 mod webdriver;

@@ -43,11 +43,9 @@ impl JsonSchema for SortOrder {
     }
 }
 
-/// The filters of the asset list (see [`FILTERS`]).
+/// The filters that describe an asset's record: the list's, a report's, a sample's.
 #[derive(JsonSchema)]
-pub struct AssetFilters {
-    #[serde(flatten)]
-    pub page: PageParams,
+pub struct RecordFilters {
     /// Only assets of this kind.
     pub kind: Option<AssetKind>,
     /// Only assets in this lifecycle status.
@@ -64,6 +62,29 @@ pub struct AssetFilters {
     pub tag: Option<String>,
     /// Only assets at this location.
     pub location_id: Option<Uuid>,
+}
+
+/// Reads the [`RecordFilters`] of a query.
+pub(crate) fn record_filters(p: &Params) -> Result<AssetQuery, Problem> {
+    Ok(AssetQuery {
+        kind: p.parse("kind", word(AssetKind::parse, AssetKind::NAMES))?,
+        status: p.parse("status", word(Status::parse, Status::NAMES))?,
+        owner_id: p.id("owner_id")?,
+        classification: p.str("classification").map(String::from),
+        importance: p.parse("importance", word(Importance::parse, Importance::NAMES))?,
+        tag: p.str("tag").map(String::from),
+        location_id: p.id("location_id")?,
+        ..AssetQuery::default()
+    })
+}
+
+/// The filters of the asset list (see [`FILTERS`]).
+#[derive(JsonSchema)]
+pub struct AssetFilters {
+    #[serde(flatten)]
+    pub page: PageParams,
+    #[serde(flatten)]
+    pub record: RecordFilters,
     /// Text in the number, name, serial number or description.
     #[schemars(length(min = 1, max = 200))]
     pub q: Option<String>,
@@ -240,13 +261,6 @@ pub fn query(p: &Params) -> Result<AssetQuery, Problem> {
         cursor,
         after_key,
         sort,
-        kind: p.parse("kind", word(AssetKind::parse, AssetKind::NAMES))?,
-        status: p.parse("status", word(Status::parse, Status::NAMES))?,
-        owner_id: p.id("owner_id")?,
-        classification: p.str("classification").map(String::from),
-        importance: p.parse("importance", word(Importance::parse, Importance::NAMES))?,
-        tag: p.str("tag").map(String::from),
-        location_id: p.id("location_id")?,
         q: p.parse("q", |v| {
             if v.chars().count() > 200 {
                 Err("must be at most 200 characters".into())
@@ -260,6 +274,7 @@ pub fn query(p: &Params) -> Result<AssetQuery, Problem> {
             .map(|_| chrono::Utc::now().date_naive()),
         findings: finding_filters(p)?,
         within: None,
+        ..record_filters(p)?
     })
 }
 

@@ -14,6 +14,7 @@ pub mod cases;
 pub mod compliance;
 pub mod parties;
 pub mod reference;
+pub mod reports;
 pub mod samples;
 pub mod sso;
 pub mod stocktakes;
@@ -196,6 +197,7 @@ pub fn routes() -> ApiRouter<AppState> {
         .merge(stocktakes::routes())
         .merge(compliance::routes())
         .merge(samples::routes())
+        .merge(reports::routes())
         .api_route("/audit", get_with(audit::events, |o| o.summary("Audit events in order")))
         .api_route("/audit/verify", get_with(audit::verify, |o| o.summary("Verify the audit hash chain")))
         .api_route("/openapi.json", get_with(openapi_json, |o| o.summary("This document")))

@@ -1,0 +1,355 @@
+//! Reports (SPEC §12), read a page at a time so that a report of any size streams: the
+//! register, the record of processing and the licence position, each now or as the
+//! register stood at a past time, with names rather than ids. Each download is an event.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use custodian_domain::access::Action;
+use custodian_domain::asset::{ropa_missing, Asset, AssetKind};
+use custodian_domain::audit::NewEvent;
+use custodian_domain::report::{Cell, Column, ReportFormat, ReportKind};
+use custodian_domain::value;
+use custodian_store::{AssetQuery, ChangeSet, Cursor};
+
+use crate::assets::AssetView;
+use crate::{App, Ctx, Result};
+
+/// Assets read for one page of a report.
+const PAGE: u32 = 500;
+
+/// A report being written: what was asked, and what it needs from page to page.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// Which report.
+    pub kind: ReportKind,
+    /// The format it is written in.
+    pub format: ReportFormat,
+    /// The register as it stood then, or now.
+    pub as_at: Option<DateTime<Utc>>,
+    /// When it was made.
+    pub generated_at: DateTime<Utc>,
+    /// The last audit event it reads (as at a time: the last by then).
+    pub audit_seq: i64,
+    /// The record filters of the asset list that narrow it.
+    pub filters: AssetQuery,
+    /// Location ids and their names.
+    locations: HashMap<Uuid, String>,
+    /// Level keys and their names.
+    levels: HashMap<String, String>,
+}
+
+impl Report {
+    /// Its columns.
+    pub fn columns(&self) -> &'static [Column] {
+        self.kind.columns()
+    }
+}
+
+/// Where the next page of a report starts.
+#[derive(Clone, Copy, Debug)]
+pub enum ReportCursor {
+    /// The live register, after this row.
+    Live(Cursor),
+    /// The register as it stood, after this asset.
+    AsAt(Uuid),
+}
+
+/// A page of rows, and where the next starts.
+#[derive(Clone, Debug)]
+pub struct ReportPage {
+    /// The rows, a cell per column.
+    pub rows: Vec<Vec<Cell>>,
+    /// The next page, if there is one.
+    pub next: Option<ReportCursor>,
+}
+
+fn text_list(a: &Asset, k: &str) -> Cell {
+    match a.attrs.get(k) {
+        Some(Value::Array(l)) => Cell::text(Some(
+            l.iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )),
+        Some(Value::String(s)) => Cell::text(Some(s.clone())),
+        _ => Cell::Empty,
+    }
+}
+
+fn attr_text(a: &Asset, k: &str) -> Cell {
+    Cell::text(a.attr_str(k))
+}
+
+fn attr_int(a: &Asset, k: &str) -> Cell {
+    a.attrs
+        .get(k)
+        .and_then(Value::as_i64)
+        .map_or(Cell::Empty, Cell::Int)
+}
+
+fn labels(fields: &[&str]) -> Cell {
+    Cell::text(Some(
+        fields
+            .iter()
+            .map(|f| {
+                custodian_domain::fields::field(f)
+                    .map_or_else(|| f.replace('_', " "), |d| d.label.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    ))
+}
+
+/// `{country, safeguard}` transfers as text.
+fn transfers(a: &Asset) -> Cell {
+    match a.attrs.get("international_transfers") {
+        Some(Value::Array(l)) => Cell::text(Some(
+            l.iter()
+                .map(|t| {
+                    let country = t["country"].as_str().unwrap_or("?");
+                    match t["safeguard"].as_str() {
+                        Some(s) => format!("{country} ({s})"),
+                        None => country.to_string(),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        )),
+        _ => Cell::Empty,
+    }
+}
+
+impl App {
+    /// Opens a report (auditors, managers, admins) and records its download.
+    pub async fn open_report(
+        &self,
+        ctx: &Ctx,
+        kind: ReportKind,
+        format: ReportFormat,
+        as_at: Option<DateTime<Utc>>,
+        filters: AssetQuery,
+    ) -> Result<Report> {
+        self.allow(ctx, Action::ReadReports).await?;
+        let audit_seq = match as_at {
+            Some(at) => self.head_at(at).await?.0,
+            None => self.store.audit_head().await?.0,
+        };
+        let mut locations = HashMap::new();
+        let mut cursor = None;
+        loop {
+            let page = self.store.list_locations(500, cursor).await?;
+            locations.extend(page.items.into_iter().map(|l| (l.id, l.name)));
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        let levels = self
+            .scheme()
+            .await?
+            .levels
+            .iter()
+            .map(|l| (l.key.clone(), l.name.clone()))
+            .collect();
+        let mut filters = filters;
+        match kind {
+            ReportKind::Register => {}
+            ReportKind::Ropa => filters.kind = Some(AssetKind::Data),
+            ReportKind::Licences => filters.kind = Some(AssetKind::Software),
+        }
+        let generated_at = custodian_domain::now();
+        let ev = NewEvent::new(
+            &ctx.actor,
+            "report.downloaded",
+            "report",
+            kind.as_str(),
+            json!({
+                "kind": kind, "format": format,
+                "as_at": as_at.map(|t| value::format_timestamp(&t)),
+                "audit_seq": audit_seq,
+            }),
+            ctx.request_id.as_deref(),
+            generated_at,
+        );
+        self.store
+            .commit(ChangeSet {
+                writes: vec![],
+                events: vec![ev],
+            })
+            .await?;
+        Ok(Report {
+            kind,
+            format,
+            as_at,
+            generated_at,
+            audit_seq,
+            filters,
+            locations,
+            levels,
+        })
+    }
+
+    /// The next page of a report (`None`: the first).
+    pub async fn report_page(
+        &self,
+        ctx: &Ctx,
+        report: &Report,
+        from: Option<ReportCursor>,
+    ) -> Result<ReportPage> {
+        let (views, next) = match report.as_at {
+            Some(at) => {
+                let after = match from {
+                    Some(ReportCursor::AsAt(id)) => Some(id),
+                    _ => None,
+                };
+                let (assets, next) = self
+                    .assets_at_cut(report.audit_seq, &report.filters, after, PAGE as usize)
+                    .await?;
+                (
+                    self.views_as_at(assets, at).await?,
+                    next.map(ReportCursor::AsAt),
+                )
+            }
+            None => {
+                let cursor = match from {
+                    Some(ReportCursor::Live(c)) => Some(c),
+                    _ => None,
+                };
+                let page = self
+                    .list_assets(
+                        ctx,
+                        &AssetQuery {
+                            limit: PAGE,
+                            cursor,
+                            ..report.filters.clone()
+                        },
+                    )
+                    .await?;
+                (page.items, page.next_cursor.map(ReportCursor::Live))
+            }
+        };
+        let owners: Vec<Uuid> = views.iter().map(|v| v.asset.owner_id).collect();
+        let names = self.party_names(ctx, &owners).await?;
+        let rows = views
+            .iter()
+            .filter_map(|v| self.row(report, v, &names))
+            .collect();
+        Ok(ReportPage { rows, next })
+    }
+
+    fn row(
+        &self,
+        report: &Report,
+        v: &AssetView,
+        names: &HashMap<Uuid, String>,
+    ) -> Option<Vec<Cell>> {
+        let a = &v.asset;
+        let owner = Cell::text(Some(
+            names
+                .get(&a.owner_id)
+                .cloned()
+                .unwrap_or_else(|| a.owner_id.to_string()),
+        ));
+        let reviewed = a
+            .last_reviewed_at
+            .map_or(Cell::Empty, |t| Cell::Date(t.date_naive()));
+        let next_review = a.next_review_at.map_or(Cell::Empty, Cell::Date);
+        Some(match report.kind {
+            ReportKind::Register => vec![
+                Cell::Text(a.asset_number.clone()),
+                Cell::Text(a.name.clone()),
+                Cell::Text(a.kind.to_string()),
+                owner,
+                Cell::Text(
+                    report
+                        .levels
+                        .get(&a.classification)
+                        .cloned()
+                        .unwrap_or_else(|| a.classification.clone()),
+                ),
+                Cell::Text(a.importance.to_string()),
+                Cell::Text(a.status.as_str().replace('_', " ")),
+                Cell::text(
+                    a.location_id
+                        .and_then(|l| report.locations.get(&l).cloned()),
+                ),
+                Cell::text(Some(a.tags.join("; "))),
+                reviewed,
+                next_review,
+                Cell::Bool(v.completeness.complete),
+                labels(&v.completeness.missing),
+            ],
+            ReportKind::Ropa => {
+                if a.attr_bool("contains_personal_data") != Some(true) {
+                    return None;
+                }
+                let missing = ropa_missing(a);
+                let retention = match (a.attr_str("retention"), a.attrs.get("retention_days")) {
+                    (Some(r), _) => Cell::Text(r.to_string()),
+                    (None, Some(d)) => Cell::Text(format!("{d} days")),
+                    _ => Cell::Empty,
+                };
+                vec![
+                    Cell::Text(a.asset_number.clone()),
+                    Cell::Text(a.name.clone()),
+                    attr_text(a, "purpose"),
+                    attr_text(a, "controller"),
+                    Cell::text(a.attr_str("lawful_basis").map(|b| b.replace('_', " "))),
+                    text_list(a, "data_subject_categories"),
+                    text_list(a, "personal_data_categories"),
+                    a.attr_bool("special_category_data")
+                        .map_or(Cell::Empty, Cell::Bool),
+                    text_list(a, "recipient_categories"),
+                    transfers(a),
+                    retention,
+                    attr_text(a, "security_measures"),
+                    owner,
+                    reviewed,
+                    next_review,
+                    Cell::Bool(missing.is_empty()),
+                    labels(&missing),
+                ]
+            }
+            ReportKind::Licences => {
+                let model = a.attr_str("licence_model");
+                let free = match model {
+                    Some("free" | "open_source") => Cell::Text("free".into()),
+                    Some(_) => Cell::Text("paid".into()),
+                    None => Cell::Empty,
+                };
+                let purchased = a.attrs.get("licences_purchased").and_then(Value::as_i64);
+                let used = a.attrs.get("licences_used").and_then(Value::as_i64);
+                let position = match (purchased, used) {
+                    (Some(p), Some(u)) if u > p => "over",
+                    (Some(p), Some(u)) if u == p => "at",
+                    (Some(_), _) => "under",
+                    _ => "",
+                };
+                let expires = a
+                    .attr_str("licence_expires_at")
+                    .and_then(|d| d.parse::<chrono::NaiveDate>().ok());
+                let today = report.as_at.unwrap_or(report.generated_at).date_naive();
+                vec![
+                    Cell::Text(a.asset_number.clone()),
+                    Cell::Text(a.name.clone()),
+                    attr_text(a, "software_version"),
+                    attr_text(a, "vendor"),
+                    Cell::text(model.map(|m| m.replace('_', " "))),
+                    free,
+                    attr_int(a, "licences_purchased"),
+                    attr_int(a, "licences_used"),
+                    Cell::text(Some(position)),
+                    attr_text(a, "deployed_on"),
+                    attr_text(a, "licence_location"),
+                    expires.map_or(Cell::Empty, Cell::Date),
+                    expires.map_or(Cell::Empty, |d| Cell::Int((d - today).num_days())),
+                    owner,
+                ]
+            }
+        })
+    }
+}

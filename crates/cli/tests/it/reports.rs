@@ -1,0 +1,195 @@
+//! Reports (SPEC §12) over HTTP and from the command line: readable headings and names,
+//! cells guarded against formulas, CSV and JSON, now and as the register stood, each
+//! download an event.
+
+use serde_json::{json, Value};
+
+use crate::common::{start, Server};
+use crate::on_both;
+use crate::workflows::{person, Person};
+
+on_both!(reports_are_readable_guarded_and_recorded);
+
+/// A report as text: status, media type and body.
+async fn text(s: &Server, who: &Person<'_>, path: &str) -> (u16, String, String) {
+    let r = s
+        .bare
+        .get(format!("{}{path}", s.url))
+        .header("authorization", &who.auth)
+        .send()
+        .await
+        .expect("answer");
+    let status = r.status().as_u16();
+    let media = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (status, media, r.text().await.unwrap_or_default())
+}
+
+async fn json_report(s: &Server, who: &Person<'_>, path: &str) -> Value {
+    let (status, media, body) = text(s, who, path).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    assert!(media.starts_with("application/json"), "{media}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+}
+
+async fn reports_are_readable_guarded_and_recorded(backend: &str) {
+    let s = start(backend).await;
+    let owner = s.person("Ada Owner").await;
+    let hq = s
+        .post("/api/v1/locations", json!({"name": "Head office"}))
+        .await;
+    let hq = hq.body["id"].as_str().expect("location").to_string();
+    s.asset(
+        &owner,
+        json!({"name": "=HYPERLINK(\"http://x\")", "location_id": hq, "classification": "confidential", "serial_number": "SN-1"}),
+    )
+    .await;
+    s.asset(
+        &owner,
+        json!({"kind": "data", "name": "Payroll", "contains_personal_data": true, "purpose": "Paying staff",
+               "controller": "Calder Ltd", "lawful_basis": "contract", "data_subject_categories": ["employees"],
+               "personal_data_categories": ["bank details", "salary"]}),
+    )
+    .await;
+    s.asset(
+        &owner,
+        json!({"kind": "data", "name": "Price list", "contains_personal_data": false}),
+    )
+    .await;
+    let expires = (chrono::Utc::now().date_naive() + chrono::TimeDelta::days(20)).to_string();
+    s.asset(
+        &owner,
+        json!({"kind": "software", "name": "CAD suite", "licence_model": "subscription", "licences_purchased": 10,
+               "licences_used": 12, "licence_expires_at": expires, "vendor": "Draft Co"}),
+    )
+    .await;
+    let then = chrono::Utc::now();
+    s.asset(
+        &owner,
+        json!({"kind": "software", "name": "Editor", "licence_model": "open_source"}),
+    )
+    .await;
+    let auditor = person(&s, "Ann Auditor", "auditor").await;
+
+    let kinds = auditor.get("/api/v1/reports").await;
+    assert_eq!(kinds.status, 200, "{}", kinds.body);
+    let keys: Vec<&str> = kinds.body["items"]
+        .as_array()
+        .map(|l| l.iter().filter_map(|k| k["key"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(keys, ["register", "ropa", "licences"]);
+
+    // The register as CSV: headings as people read them, names not ids, formulas defused.
+    let (status, media, csv) = text(&s, &auditor, "/api/v1/reports/register").await;
+    assert_eq!(status, 200, "{csv}");
+    assert!(media.starts_with("text/csv"), "{media}");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("Asset number,Name,Kind,Owner,Classification"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len(), 6, "{csv}");
+    assert!(csv.contains("Ada Owner") && !csv.contains(&owner), "{csv}");
+    assert!(
+        csv.contains("Head office") && csv.contains("Confidential"),
+        "{csv}"
+    );
+    assert!(csv.contains("\"'=HYPERLINK("), "{csv}");
+
+    // JSON for programs, with the same rows.
+    let r = json_report(&s, &auditor, "/api/v1/reports/register?format=json").await;
+    assert_eq!(r["report"], "register");
+    assert_eq!(r["rows"].as_array().map(Vec::len), Some(5));
+    assert_eq!(r["rows"][0]["owner"], "Ada Owner");
+    assert_eq!(r["columns"][0]["heading"], "Asset number");
+
+    // The record of processing: personal data only, with its completeness.
+    let r = json_report(&s, &auditor, "/api/v1/reports/ropa?format=json").await;
+    let rows = r["rows"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 1, "{r}");
+    assert_eq!(rows[0]["name"], "Payroll");
+    assert_eq!(rows[0]["personal_data_categories"], "bank details; salary");
+    assert_eq!(rows[0]["complete"], false);
+    assert!(
+        rows[0]["missing"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Retention"),
+        "{}",
+        rows[0]
+    );
+
+    // The licence position: over-used, paid, days left; free software is free.
+    let r = json_report(&s, &auditor, "/api/v1/reports/licences?format=json").await;
+    let rows = r["rows"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 2, "{r}");
+    let cad = rows
+        .iter()
+        .find(|x| x["name"] == "CAD suite")
+        .expect("CAD suite");
+    assert_eq!(cad["position"], "over");
+    assert_eq!(cad["cost"], "paid");
+    assert_eq!(cad["days_left"], 20);
+    let editor = rows.iter().find(|x| x["name"] == "Editor").expect("Editor");
+    assert_eq!(editor["cost"], "free");
+
+    // As the register stood: the last asset was not there yet.
+    let at = then.format("%Y-%m-%dT%H:%M:%S%.6fZ");
+    let r = json_report(
+        &s,
+        &auditor,
+        &format!("/api/v1/reports/licences?format=json&as_at={at}"),
+    )
+    .await;
+    assert_eq!(r["rows"].as_array().map(Vec::len), Some(1), "{r}");
+    assert_eq!(r["as_at"], at.to_string());
+    let r = json_report(
+        &s,
+        &auditor,
+        "/api/v1/reports/register?format=json&kind=data",
+    )
+    .await;
+    assert_eq!(r["rows"].as_array().map(Vec::len), Some(2));
+
+    // Every download is an event.
+    let trail = s.get("/api/v1/audit?limit=500").await;
+    let downloads = trail.body["items"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter(|e| e["action"] == "report.downloaded")
+                .count()
+        })
+        .unwrap_or_default();
+    assert_eq!(downloads, 6);
+
+    // Refusals name what is wrong.
+    let (status, _, _) = text(&s, &auditor, "/api/v1/reports/nothing").await;
+    assert_eq!(status, 404);
+    for (query, field) in [
+        ("format=docx", "format"),
+        ("as_at=2999-01-01T00:00:00Z", "as_at"),
+        ("as_at=soon", "as_at"),
+        ("colour=red", "colour"),
+        ("kind=spaceship", "kind"),
+    ] {
+        let e = auditor
+            .get(&format!("/api/v1/reports/register?{query}"))
+            .await;
+        e.problem(400);
+        assert_eq!(
+            e.error_fields(),
+            vec![field.to_string()],
+            "{query}: {}",
+            e.body
+        );
+    }
+    let member = person(&s, "Mo Member", "member").await;
+    member.get("/api/v1/reports/register").await.problem(403);
+    member.get("/api/v1/reports").await.problem(403);
+}

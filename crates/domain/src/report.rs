@@ -1,0 +1,193 @@
+//! Reports (SPEC §12): their kinds, their columns as people read them, and their cells.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+wire_enum! {
+    /// The reports Custodian writes.
+    ReportKind { Register = "register", Ropa = "ropa", Licences = "licences" }
+}
+
+wire_enum! {
+    /// The formats a report is written in.
+    ReportFormat { Csv = "csv", Json = "json" }
+}
+
+impl ReportKind {
+    /// What the report is, in a sentence.
+    pub fn title(self) -> &'static str {
+        match self {
+            ReportKind::Register => "Asset register",
+            ReportKind::Ropa => "Record of processing activities (GDPR Art. 30)",
+            ReportKind::Licences => "Software licence position",
+        }
+    }
+
+    /// The report's columns.
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            ReportKind::Register => REGISTER,
+            ReportKind::Ropa => ROPA,
+            ReportKind::Licences => LICENCES,
+        }
+    }
+}
+
+impl ReportFormat {
+    /// The media type of a download.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            ReportFormat::Csv => "text/csv; charset=utf-8",
+            ReportFormat::Json => "application/json",
+        }
+    }
+}
+
+/// A column: its key (JSON) and its heading (people).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct Column {
+    /// The key of the cell in a JSON row.
+    pub key: &'static str,
+    /// The heading, in the policy's words.
+    pub heading: &'static str,
+}
+
+const fn c(key: &'static str, heading: &'static str) -> Column {
+    Column { key, heading }
+}
+
+const REGISTER: &[Column] = &[
+    c("asset_number", "Asset number"),
+    c("name", "Name"),
+    c("kind", "Kind"),
+    c("owner", "Owner"),
+    c("classification", "Classification"),
+    c("importance", "Importance"),
+    c("status", "Status"),
+    c("location", "Location"),
+    c("tags", "Tags"),
+    c("last_reviewed_at", "Last reviewed"),
+    c("next_review_at", "Next review"),
+    c("complete", "Record complete"),
+    c("missing", "Missing from the record"),
+];
+
+const ROPA: &[Column] = &[
+    c("asset_number", "Asset number"),
+    c("name", "Processing activity"),
+    c("purpose", "Purpose of processing"),
+    c("controller", "Controller"),
+    c("lawful_basis", "Lawful basis"),
+    c("data_subject_categories", "Categories of data subjects"),
+    c("personal_data_categories", "Categories of personal data"),
+    c("special_category_data", "Special category data"),
+    c("recipient_categories", "Categories of recipients"),
+    c("international_transfers", "Transfers to third countries"),
+    c("retention", "Retention"),
+    c("security_measures", "Security measures"),
+    c("owner", "Owner"),
+    c("last_reviewed_at", "Last reviewed"),
+    c("next_review_at", "Next review"),
+    c("complete", "Record complete"),
+    c("missing", "Missing from the record"),
+];
+
+const LICENCES: &[Column] = &[
+    c("asset_number", "Asset number"),
+    c("name", "Software"),
+    c("software_version", "Version"),
+    c("vendor", "Vendor"),
+    c("licence_model", "Licence model"),
+    c("cost", "Free or paid"),
+    c("licences_purchased", "Licences purchased"),
+    c("licences_used", "Licences used"),
+    c("position", "Position"),
+    c("deployed_on", "Where deployed"),
+    c("licence_location", "Where the licence is kept"),
+    c("licence_expires_at", "Licence expires"),
+    c("days_left", "Days left"),
+    c("owner", "Owner"),
+];
+
+/// A cell of a report.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    /// Nothing recorded.
+    Empty,
+    /// Text.
+    Text(String),
+    /// A whole number.
+    Int(i64),
+    /// A number.
+    Num(f64),
+    /// Yes or no.
+    Bool(bool),
+    /// A day.
+    Date(NaiveDate),
+    /// A moment.
+    Time(DateTime<Utc>),
+}
+
+impl Cell {
+    /// Text, or nothing when empty.
+    pub fn text(s: Option<impl Into<String>>) -> Cell {
+        match s.map(Into::into) {
+            Some(t) if !t.is_empty() => Cell::Text(t),
+            _ => Cell::Empty,
+        }
+    }
+
+    /// As a person reads it.
+    pub fn display(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(t) => t.clone(),
+            Cell::Int(n) => n.to_string(),
+            Cell::Num(n) => n.to_string(),
+            Cell::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
+            Cell::Date(d) => d.to_string(),
+            Cell::Time(t) => t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        }
+    }
+
+    /// As a program reads it.
+    pub fn json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Cell::Empty => Value::Null,
+            Cell::Text(t) => Value::String(t.clone()),
+            Cell::Int(n) => (*n).into(),
+            Cell::Num(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+            Cell::Bool(b) => (*b).into(),
+            Cell::Date(d) => d.to_string().into(),
+            Cell::Time(t) => crate::value::format_timestamp(t).into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_report_has_distinct_keys_and_readable_headings() {
+        for k in ReportKind::ALL {
+            let cols = k.columns();
+            let mut keys: Vec<&str> = cols.iter().map(|c| c.key).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            assert_eq!(keys.len(), cols.len(), "{k}");
+            assert!(cols
+                .iter()
+                .all(|c| c.heading.chars().next().is_some_and(char::is_uppercase)));
+            assert!(cols.iter().all(|c| !c.heading.contains('_')), "{k}");
+        }
+    }
+
+    #[test]
+    fn cells_read_as_people_and_programs_expect() {
+        assert_eq!(Cell::Bool(true).display(), "yes");
+        assert_eq!(Cell::text(Some("")), Cell::Empty);
+        assert_eq!(Cell::Int(3).json(), serde_json::json!(3));
+        assert_eq!(Cell::Empty.json(), serde_json::Value::Null);
+    }
+}

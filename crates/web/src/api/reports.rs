@@ -1,0 +1,235 @@
+//! `/api/v1/reports` (SPEC §12): the reports, streamed, now or as the register stood.
+
+use aide::axum::ApiRouter;
+use aide::generate::GenContext;
+use aide::openapi::{MediaType, Operation, SchemaObject};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use custodian_app::reports::{Report, ReportCursor};
+use custodian_app::{App, AppError, Ctx};
+use custodian_domain::report::{Column, ReportFormat, ReportKind};
+use custodian_domain::value::Timestamp;
+use custodian_io::report::ReportWriter;
+
+use super::assets::{record_filters, word, RecordFilters};
+use super::wire::{Key, Listing, Query};
+use crate::extract::Caller;
+use crate::problem::{ApiResult, Problem};
+use crate::AppState;
+
+/// The routes.
+pub fn routes() -> ApiRouter<AppState> {
+    use aide::axum::routing::get_with;
+    ApiRouter::new()
+        .api_route("/reports", get_with(kinds, |o| o.summary("The reports, with their columns (auditors, managers, admins)")))
+        .api_route("/reports/{key}", get_with(report, |o| o.summary("A report, streamed as CSV or JSON, now or as the register stood at as_at; each download is an event (auditors, managers, admins)")))
+}
+
+/// A report Custodian writes.
+#[derive(Serialize, JsonSchema)]
+pub struct ReportView {
+    /// Its key (`GET /api/v1/reports/{key}`).
+    pub key: ReportKind,
+    /// What it is.
+    pub title: &'static str,
+    /// Its columns, in order.
+    pub columns: &'static [Column],
+    /// The formats it is written in.
+    pub formats: &'static [ReportFormat],
+}
+
+async fn kinds(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Json<Listing<ReportView>>> {
+    s.app
+        .authorize(&ctx, custodian_domain::access::Action::ReadReports)
+        .await?;
+    Ok(Listing::all(
+        ReportKind::ALL
+            .iter()
+            .map(|k| ReportView {
+                key: *k,
+                title: k.title(),
+                columns: k.columns(),
+                formats: ReportFormat::ALL,
+            })
+            .collect(),
+    ))
+}
+
+/// The parameters of a report.
+#[derive(JsonSchema)]
+pub struct ReportParams {
+    /// `csv` (the default: headings as people read them, cells guarded against formulas)
+    /// or `json`.
+    pub format: Option<ReportFormat>,
+    /// The register as it stood at this time (RFC 3339), rebuilt from the audit trail.
+    pub as_at: Option<Timestamp>,
+    #[serde(flatten)]
+    pub record: RecordFilters,
+}
+
+/// A report's bytes, streamed.
+pub struct ReportDownload(Response);
+
+impl IntoResponse for ReportDownload {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+impl aide::OperationOutput for ReportDownload {
+    type Inner = ();
+
+    fn inferred_responses(
+        _: &mut GenContext,
+        _: &mut Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        let mut r = aide::openapi::Response {
+            description:
+                "The report: CSV with a heading row, or a JSON document of its columns and rows"
+                    .into(),
+            ..Default::default()
+        };
+        let media = |schema| MediaType {
+            schema: Some(SchemaObject {
+                json_schema: schema,
+                example: None,
+                external_docs: None,
+            }),
+            ..Default::default()
+        };
+        r.content.insert(
+            "text/csv".into(),
+            media(schemars::json_schema!({"type": "string"})),
+        );
+        r.content.insert(
+            "application/json".into(),
+            media(schemars::json_schema!({
+                "type": "object",
+                "required": ["report", "title", "generated_at", "audit_seq", "columns", "rows"],
+                "properties": {
+                    "report": {"type": "string", "enum": ReportKind::NAMES},
+                    "title": {"type": "string"},
+                    "as_at": {"type": ["string", "null"], "format": "date-time"},
+                    "generated_at": {"type": "string", "format": "date-time"},
+                    "audit_seq": {"type": "integer"},
+                    "columns": {"type": "array", "items": {"type": "object", "required": ["key", "heading"], "properties": {"key": {"type": "string"}, "heading": {"type": "string"}}}},
+                    "rows": {"type": "array", "items": {"type": "object", "description": "A row: a value per column key."}}
+                }
+            })),
+        );
+        vec![(Some(200), r)]
+    }
+}
+
+/// A time or filter the report cannot read is a bad parameter.
+fn bad_parameter(e: AppError) -> Problem {
+    match e {
+        AppError::Invalid(p) if !p.0.is_empty() => {
+            let f = &p.0[0];
+            Problem::bad_request(&f.field, format!("{} {}", f.field, f.message))
+        }
+        e => Problem::from(e),
+    }
+}
+
+enum Stage {
+    Rows(Option<ReportCursor>),
+    Tail,
+    Done,
+}
+
+async fn report(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Key(key): Key,
+    p: Query<ReportParams>,
+) -> ApiResult<ReportDownload> {
+    // Who may read reports is asked first: a refusal says nothing of what exists.
+    s.app
+        .authorize(&ctx, custodian_domain::access::Action::ReadReports)
+        .await?;
+    let kind = ReportKind::parse(&key)
+        .ok_or_else(|| Problem::from(AppError::not_found("report", &key)))?;
+    let format = p
+        .parse("format", word(ReportFormat::parse, ReportFormat::NAMES))?
+        .unwrap_or(ReportFormat::Csv);
+    let as_at = p.parse("as_at", custodian_domain::value::parse_timestamp)?;
+    let filters = record_filters(&p)?;
+    let report = s
+        .app
+        .open_report(&ctx, kind, format, as_at, filters)
+        .await
+        .map_err(bad_parameter)?;
+    // The first page is read before answering, so a failure is a problem, not a broken
+    // download.
+    let first = s.app.report_page(&ctx, &report, None).await?;
+    let mut writer = ReportWriter::new(&report);
+    let mut head = writer.head(&report);
+    head.extend(writer.rows(&report, &first.rows));
+    let stage = match first.next {
+        Some(c) => Stage::Rows(Some(c)),
+        None => Stage::Tail,
+    };
+    let name = format!(
+        "{}{}.{}",
+        kind.as_str(),
+        as_at.map_or(String::new(), |t| format!(
+            "-as-at-{}",
+            t.format("%Y%m%dT%H%M%SZ")
+        )),
+        format.as_str()
+    );
+    let state = (s.app.clone(), ctx, report, writer, Some(head), stage);
+    let stream = futures_util::stream::unfold(state, next_chunk);
+    let mut r = Body::from_stream(stream).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.media_type()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(ReportDownload(r))
+}
+
+type ChunkState = (App, Ctx, Report, ReportWriter, Option<Vec<u8>>, Stage);
+
+/// The next piece of a report's body.
+async fn next_chunk(
+    (app, ctx, report, mut writer, head, stage): ChunkState,
+) -> Option<(Result<Vec<u8>, std::io::Error>, ChunkState)> {
+    if let Some(h) = head {
+        return Some((Ok(h), (app, ctx, report, writer, None, stage)));
+    }
+    match stage {
+        Stage::Done => None,
+        Stage::Rows(from) => match app.report_page(&ctx, &report, from).await {
+            Ok(page) => {
+                let bytes = writer.rows(&report, &page.rows);
+                let stage = match page.next {
+                    Some(c) => Stage::Rows(Some(c)),
+                    None => Stage::Tail,
+                };
+                Some((Ok(bytes), (app, ctx, report, writer, None, stage)))
+            }
+            Err(e) => Some((
+                Err(std::io::Error::other(e.to_string())),
+                (app, ctx, report, writer, None, Stage::Done),
+            )),
+        },
+        Stage::Tail => {
+            let bytes = writer.tail();
+            Some((Ok(bytes), (app, ctx, report, writer, None, Stage::Done)))
+        }
+    }
+}
