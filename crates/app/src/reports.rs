@@ -11,6 +11,8 @@ use uuid::Uuid;
 use custodian_domain::access::Action;
 use custodian_domain::asset::{ropa_missing, Asset, AssetKind};
 use custodian_domain::audit::NewEvent;
+use custodian_domain::classification::Classification;
+use custodian_domain::lifecycle::{DisposalRecord, Status};
 use custodian_domain::report::{Cell, Column, ReportFormat, ReportKind};
 use custodian_domain::value;
 use custodian_store::{AssetQuery, ChangeSet, Cursor};
@@ -38,8 +40,16 @@ pub struct Report {
     pub filters: AssetQuery,
     /// Location ids and their names.
     locations: HashMap<Uuid, String>,
-    /// Level keys and their names.
-    levels: HashMap<String, String>,
+    /// Level keys and their levels.
+    levels: HashMap<String, Classification>,
+}
+
+/// What the rows of one page need besides their records.
+struct PageFacts {
+    /// Parties' names.
+    names: HashMap<Uuid, String>,
+    /// Disposal records by asset.
+    disposals: HashMap<Uuid, DisposalRecord>,
 }
 
 impl Report {
@@ -153,13 +163,14 @@ impl App {
             .await?
             .levels
             .iter()
-            .map(|l| (l.key.clone(), l.name.clone()))
+            .map(|l| (l.key.clone(), l.clone()))
             .collect();
         let mut filters = filters;
         match kind {
             ReportKind::Register => {}
             ReportKind::Ropa => filters.kind = Some(AssetKind::Data),
             ReportKind::Licences => filters.kind = Some(AssetKind::Software),
+            ReportKind::Disposals => filters.status = Some(Status::Disposed),
         }
         let generated_at = custodian_domain::now();
         let ev = NewEvent::new(
@@ -232,124 +243,167 @@ impl App {
                 (page.items, page.next_cursor.map(ReportCursor::Live))
             }
         };
-        let owners: Vec<Uuid> = views.iter().map(|v| v.asset.owner_id).collect();
-        let names = self.party_names(ctx, &owners).await?;
+        let ids: Vec<Uuid> = views.iter().map(|v| v.asset.id).collect();
+        let disposals: HashMap<Uuid, DisposalRecord> = if report.kind == ReportKind::Disposals {
+            self.store
+                .disposals_of(&ids)
+                .await?
+                .into_iter()
+                .filter(|d| report.as_at.is_none_or(|at| d.performed_at <= at))
+                .map(|d| (d.asset_id, d))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let mut parties: Vec<Uuid> = views.iter().map(|v| v.asset.owner_id).collect();
+        parties.extend(
+            disposals
+                .values()
+                .flat_map(|d| [Some(&d.performed_by), d.verified_by.as_ref()])
+                .flatten()
+                .filter_map(|p| p.parse::<Uuid>().ok()),
+        );
+        let facts = PageFacts {
+            names: self.party_names(ctx, &parties).await?,
+            disposals,
+        };
         let rows = views
             .iter()
-            .filter_map(|v| self.row(report, v, &names))
+            .filter_map(|v| row(report, v, &facts))
             .collect();
         Ok(ReportPage { rows, next })
     }
+}
 
-    fn row(
-        &self,
-        report: &Report,
-        v: &AssetView,
-        names: &HashMap<Uuid, String>,
-    ) -> Option<Vec<Cell>> {
-        let a = &v.asset;
-        let owner = Cell::text(Some(
-            names
-                .get(&a.owner_id)
-                .cloned()
-                .unwrap_or_else(|| a.owner_id.to_string()),
-        ));
-        let reviewed = a
-            .last_reviewed_at
-            .map_or(Cell::Empty, |t| Cell::Date(t.date_naive()));
-        let next_review = a.next_review_at.map_or(Cell::Empty, Cell::Date);
-        Some(match report.kind {
-            ReportKind::Register => vec![
+/// A record's row of a report; `None` when the report leaves it out.
+fn row(report: &Report, v: &AssetView, facts: &PageFacts) -> Option<Vec<Cell>> {
+    let names = &facts.names;
+    let a = &v.asset;
+    let level = report.levels.get(&a.classification);
+    let owner = Cell::text(Some(
+        names
+            .get(&a.owner_id)
+            .cloned()
+            .unwrap_or_else(|| a.owner_id.to_string()),
+    ));
+    let reviewed = a
+        .last_reviewed_at
+        .map_or(Cell::Empty, |t| Cell::Date(t.date_naive()));
+    let next_review = a.next_review_at.map_or(Cell::Empty, Cell::Date);
+    Some(match report.kind {
+        ReportKind::Register => vec![
+            Cell::Text(a.asset_number.clone()),
+            Cell::Text(a.name.clone()),
+            Cell::Text(a.kind.to_string()),
+            owner,
+            Cell::Text(level.map_or_else(|| a.classification.clone(), |l| l.name.clone())),
+            Cell::Text(a.importance.to_string()),
+            Cell::Text(a.status.as_str().replace('_', " ")),
+            Cell::text(
+                a.location_id
+                    .and_then(|l| report.locations.get(&l).cloned()),
+            ),
+            Cell::text(Some(a.tags.join("; "))),
+            reviewed,
+            next_review,
+            Cell::Bool(v.completeness.complete),
+            labels(&v.completeness.missing),
+        ],
+        ReportKind::Ropa => {
+            if a.attr_bool("contains_personal_data") != Some(true) {
+                return None;
+            }
+            let missing = ropa_missing(a);
+            let retention = match (a.attr_str("retention"), a.attrs.get("retention_days")) {
+                (Some(r), _) => Cell::Text(r.to_string()),
+                (None, Some(d)) => Cell::Text(format!("{d} days")),
+                _ => Cell::Empty,
+            };
+            vec![
+                Cell::Text(a.asset_number.clone()),
+                Cell::Text(a.name.clone()),
+                attr_text(a, "purpose"),
+                attr_text(a, "controller"),
+                Cell::text(a.attr_str("lawful_basis").map(|b| b.replace('_', " "))),
+                text_list(a, "data_subject_categories"),
+                text_list(a, "personal_data_categories"),
+                a.attr_bool("special_category_data")
+                    .map_or(Cell::Empty, Cell::Bool),
+                text_list(a, "recipient_categories"),
+                transfers(a),
+                retention,
+                attr_text(a, "security_measures"),
+                owner,
+                reviewed,
+                next_review,
+                Cell::Bool(missing.is_empty()),
+                labels(&missing),
+            ]
+        }
+        ReportKind::Licences => {
+            let model = a.attr_str("licence_model");
+            let free = match model {
+                Some("free" | "open_source") => Cell::Text("free".into()),
+                Some(_) => Cell::Text("paid".into()),
+                None => Cell::Empty,
+            };
+            let purchased = a.attrs.get("licences_purchased").and_then(Value::as_i64);
+            let used = a.attrs.get("licences_used").and_then(Value::as_i64);
+            let position = match (purchased, used) {
+                (Some(p), Some(u)) if u > p => "over",
+                (Some(p), Some(u)) if u == p => "at",
+                (Some(_), _) => "under",
+                _ => "",
+            };
+            let expires = a
+                .attr_str("licence_expires_at")
+                .and_then(|d| d.parse::<chrono::NaiveDate>().ok());
+            let today = report.as_at.unwrap_or(report.generated_at).date_naive();
+            vec![
+                Cell::Text(a.asset_number.clone()),
+                Cell::Text(a.name.clone()),
+                attr_text(a, "software_version"),
+                attr_text(a, "vendor"),
+                Cell::text(model.map(|m| m.replace('_', " "))),
+                free,
+                attr_int(a, "licences_purchased"),
+                attr_int(a, "licences_used"),
+                Cell::text(Some(position)),
+                attr_text(a, "deployed_on"),
+                attr_text(a, "licence_location"),
+                expires.map_or(Cell::Empty, Cell::Date),
+                expires.map_or(Cell::Empty, |d| Cell::Int((d - today).num_days())),
+                owner,
+            ]
+        }
+        ReportKind::Disposals => {
+            let d = facts.disposals.get(&a.id);
+            let named = |p: &str| {
+                p.parse::<Uuid>()
+                    .ok()
+                    .and_then(|id| names.get(&id).cloned())
+                    .unwrap_or_else(|| p.to_string())
+            };
+            let required = level.map(|l| l.disposal_method);
+            vec![
                 Cell::Text(a.asset_number.clone()),
                 Cell::Text(a.name.clone()),
                 Cell::Text(a.kind.to_string()),
-                owner,
-                Cell::Text(
-                    report
-                        .levels
-                        .get(&a.classification)
-                        .cloned()
-                        .unwrap_or_else(|| a.classification.clone()),
-                ),
-                Cell::Text(a.importance.to_string()),
-                Cell::Text(a.status.as_str().replace('_', " ")),
-                Cell::text(
-                    a.location_id
-                        .and_then(|l| report.locations.get(&l).cloned()),
-                ),
-                Cell::text(Some(a.tags.join("; "))),
-                reviewed,
-                next_review,
-                Cell::Bool(v.completeness.complete),
-                labels(&v.completeness.missing),
-            ],
-            ReportKind::Ropa => {
-                if a.attr_bool("contains_personal_data") != Some(true) {
-                    return None;
-                }
-                let missing = ropa_missing(a);
-                let retention = match (a.attr_str("retention"), a.attrs.get("retention_days")) {
-                    (Some(r), _) => Cell::Text(r.to_string()),
-                    (None, Some(d)) => Cell::Text(format!("{d} days")),
+                attr_text(a, "serial_number"),
+                Cell::Text(level.map_or_else(|| a.classification.clone(), |l| l.name.clone())),
+                Cell::text(required.map(|r| r.as_str().replace('_', " "))),
+                Cell::text(d.map(|d| d.method.as_str().replace('_', " "))),
+                match (d, required) {
+                    (Some(d), Some(r)) => Cell::Bool(d.method.meets(r)),
                     _ => Cell::Empty,
-                };
-                vec![
-                    Cell::Text(a.asset_number.clone()),
-                    Cell::Text(a.name.clone()),
-                    attr_text(a, "purpose"),
-                    attr_text(a, "controller"),
-                    Cell::text(a.attr_str("lawful_basis").map(|b| b.replace('_', " "))),
-                    text_list(a, "data_subject_categories"),
-                    text_list(a, "personal_data_categories"),
-                    a.attr_bool("special_category_data")
-                        .map_or(Cell::Empty, Cell::Bool),
-                    text_list(a, "recipient_categories"),
-                    transfers(a),
-                    retention,
-                    attr_text(a, "security_measures"),
-                    owner,
-                    reviewed,
-                    next_review,
-                    Cell::Bool(missing.is_empty()),
-                    labels(&missing),
-                ]
-            }
-            ReportKind::Licences => {
-                let model = a.attr_str("licence_model");
-                let free = match model {
-                    Some("free" | "open_source") => Cell::Text("free".into()),
-                    Some(_) => Cell::Text("paid".into()),
-                    None => Cell::Empty,
-                };
-                let purchased = a.attrs.get("licences_purchased").and_then(Value::as_i64);
-                let used = a.attrs.get("licences_used").and_then(Value::as_i64);
-                let position = match (purchased, used) {
-                    (Some(p), Some(u)) if u > p => "over",
-                    (Some(p), Some(u)) if u == p => "at",
-                    (Some(_), _) => "under",
-                    _ => "",
-                };
-                let expires = a
-                    .attr_str("licence_expires_at")
-                    .and_then(|d| d.parse::<chrono::NaiveDate>().ok());
-                let today = report.as_at.unwrap_or(report.generated_at).date_naive();
-                vec![
-                    Cell::Text(a.asset_number.clone()),
-                    Cell::Text(a.name.clone()),
-                    attr_text(a, "software_version"),
-                    attr_text(a, "vendor"),
-                    Cell::text(model.map(|m| m.replace('_', " "))),
-                    free,
-                    attr_int(a, "licences_purchased"),
-                    attr_int(a, "licences_used"),
-                    Cell::text(Some(position)),
-                    attr_text(a, "deployed_on"),
-                    attr_text(a, "licence_location"),
-                    expires.map_or(Cell::Empty, Cell::Date),
-                    expires.map_or(Cell::Empty, |d| Cell::Int((d - today).num_days())),
-                    owner,
-                ]
-            }
-        })
-    }
+                },
+                Cell::text(d.map(|d| named(&d.performed_by))),
+                d.map_or(Cell::Empty, |d| Cell::Time(d.performed_at)),
+                Cell::text(d.and_then(|d| d.certificate_ref.clone())),
+                Cell::text(d.and_then(|d| d.verified_by.as_deref().map(named))),
+                Cell::text(d.and_then(|d| d.notes.clone())),
+                owner,
+            ]
+        }
+    })
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 wire_enum! {
     /// The reports Custodian writes.
-    ReportKind { Register = "register", Ropa = "ropa", Licences = "licences" }
+    ReportKind { Register = "register", Ropa = "ropa", Licences = "licences", Disposals = "disposals" }
 }
 
 wire_enum! {
@@ -19,6 +19,7 @@ impl ReportKind {
             ReportKind::Register => "Asset register",
             ReportKind::Ropa => "Record of processing activities (GDPR Art. 30)",
             ReportKind::Licences => "Software licence position",
+            ReportKind::Disposals => "Disposals, per serial",
         }
     }
 
@@ -28,6 +29,7 @@ impl ReportKind {
             ReportKind::Register => REGISTER,
             ReportKind::Ropa => ROPA,
             ReportKind::Licences => LICENCES,
+            ReportKind::Disposals => DISPOSALS,
         }
     }
 }
@@ -105,6 +107,23 @@ const LICENCES: &[Column] = &[
     c("licence_location", "Where the licence is kept"),
     c("licence_expires_at", "Licence expires"),
     c("days_left", "Days left"),
+    c("owner", "Owner"),
+];
+
+const DISPOSALS: &[Column] = &[
+    c("asset_number", "Asset number"),
+    c("name", "Name"),
+    c("kind", "Kind"),
+    c("serial_number", "Serial number"),
+    c("classification", "Classification"),
+    c("required", "Minimum method of its level"),
+    c("method", "Method"),
+    c("meets", "Meets its level's minimum"),
+    c("performed_by", "Performed by"),
+    c("performed_at", "Performed"),
+    c("certificate_ref", "Certificate"),
+    c("verified_by", "Verified by"),
+    c("notes", "Notes"),
     c("owner", "Owner"),
 ];
 

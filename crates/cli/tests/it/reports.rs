@@ -67,6 +67,34 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
                "licences_used": 12, "licence_expires_at": expires, "vendor": "Draft Co"}),
     )
     .await;
+    // Disposed of: by a vendor, and by a person of the register.
+    for (name, by) in [
+        ("Old disk", "Shred Co".to_string()),
+        ("Old phone", owner.clone()),
+    ] {
+        let a = s
+            .asset(
+                &owner,
+                json!({"name": name, "serial_number": format!("SN-{name}")}),
+            )
+            .await;
+        let path = format!(
+            "/api/v1/assets/{}/transitions",
+            a["id"].as_str().expect("id")
+        );
+        let r = s
+            .post(&path, json!({"to": "retired", "reason": "old"}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let d = s
+            .post(
+                &path,
+                json!({"to": "disposed", "reason": "old", "disposal": {"method": "clear", "performed_by": by,
+                       "performed_at": "2026-11-30T10:00:00Z", "certificate_ref": format!("C-{name}")}}),
+            )
+            .await;
+        assert_eq!(d.status, 200, "{}", d.body);
+    }
     let then = chrono::Utc::now();
     s.asset(
         &owner,
@@ -81,7 +109,7 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
         .as_array()
         .map(|l| l.iter().filter_map(|k| k["key"].as_str()).collect())
         .unwrap_or_default();
-    assert_eq!(keys, ["register", "ropa", "licences"]);
+    assert_eq!(keys, ["register", "ropa", "licences", "disposals"]);
 
     // The register as CSV: headings as people read them, names not ids, formulas defused.
     let (status, media, csv) = text(&s, &auditor, "/api/v1/reports/register").await;
@@ -93,7 +121,7 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
         "{}",
         lines[0]
     );
-    assert_eq!(lines.len(), 6, "{csv}");
+    assert_eq!(lines.len(), 8, "{csv}");
     assert!(csv.contains("Ada Owner") && !csv.contains(&owner), "{csv}");
     assert!(
         csv.contains("Head office") && csv.contains("Confidential"),
@@ -104,7 +132,7 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
     // JSON for programs, with the same rows.
     let r = json_report(&s, &auditor, "/api/v1/reports/register?format=json").await;
     assert_eq!(r["report"], "register");
-    assert_eq!(r["rows"].as_array().map(Vec::len), Some(5));
+    assert_eq!(r["rows"].as_array().map(Vec::len), Some(7));
     assert_eq!(r["rows"][0]["owner"], "Ada Owner");
     assert_eq!(r["columns"][0]["heading"], "Asset number");
 
@@ -138,6 +166,17 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
     let editor = rows.iter().find(|x| x["name"] == "Editor").expect("Editor");
     assert_eq!(editor["cost"], "free");
 
+    // Disposals, per serial, with who did it by name.
+    let r = json_report(&s, &auditor, "/api/v1/reports/disposals?format=json").await;
+    let rows = r["rows"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 2, "{r}");
+    assert_eq!(rows[0]["serial_number"], "SN-Old disk");
+    assert_eq!(rows[0]["method"], "clear");
+    assert_eq!(rows[0]["meets"], true);
+    assert_eq!(rows[0]["performed_by"], "Shred Co");
+    assert_eq!(rows[0]["certificate_ref"], "C-Old disk");
+    assert_eq!(rows[1]["performed_by"], "Ada Owner");
+
     // As the register stood: the last asset was not there yet.
     let at = then.format("%Y-%m-%dT%H:%M:%S%.6fZ");
     let r = json_report(
@@ -166,7 +205,7 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
                 .count()
         })
         .unwrap_or_default();
-    assert_eq!(downloads, 6);
+    assert_eq!(downloads, 7);
 
     // Refusals name what is wrong.
     let (status, _, _) = text(&s, &auditor, "/api/v1/reports/nothing").await;
