@@ -12,13 +12,14 @@ use custodian_domain::access::Action;
 use custodian_domain::asset::{ropa_missing, Asset, AssetKind};
 use custodian_domain::audit::NewEvent;
 use custodian_domain::classification::Classification;
+use custodian_domain::exception::ExceptionStatus;
 use custodian_domain::lifecycle::{DisposalRecord, Status};
 use custodian_domain::report::{Cell, Column, ReportFormat, ReportKind};
 use custodian_domain::value;
-use custodian_store::{AssetQuery, ChangeSet, Cursor};
+use custodian_store::{AssetQuery, ChangeSet, Cursor, ExceptionQuery, MatchKey};
 
 use crate::assets::AssetView;
-use crate::{App, Ctx, Result};
+use crate::{App, AppError, Ctx, Result};
 
 /// Assets read for one page of a report.
 const PAGE: u32 = 500;
@@ -66,6 +67,8 @@ pub enum ReportCursor {
     Live(Cursor),
     /// The register as it stood, after this asset.
     AsAt(Uuid),
+    /// Records other than assets, after this row.
+    Rows(Cursor),
 }
 
 /// A page of rows, and where the next starts.
@@ -144,6 +147,14 @@ impl App {
         filters: AssetQuery,
     ) -> Result<Report> {
         self.allow(ctx, Action::ReadReports).await?;
+        if as_at.is_some() && !kind.of_assets() {
+            return Err(AppError::invalid(
+                "as_at",
+                format!(
+                    "reads the register as it stood, for the reports of assets (register, ropa, licences, disposals); the {kind} report is of the register now"
+                ),
+            ));
+        }
         let audit_seq = match as_at {
             Some(at) => self.head_at(at).await?.0,
             None => self.store.audit_head().await?.0,
@@ -171,6 +182,7 @@ impl App {
             ReportKind::Ropa => filters.kind = Some(AssetKind::Data),
             ReportKind::Licences => filters.kind = Some(AssetKind::Software),
             ReportKind::Disposals => filters.status = Some(Status::Disposed),
+            ReportKind::Exceptions => {}
         }
         let generated_at = custodian_domain::now();
         let ev = NewEvent::new(
@@ -211,6 +223,9 @@ impl App {
         report: &Report,
         from: Option<ReportCursor>,
     ) -> Result<ReportPage> {
+        if report.kind == ReportKind::Exceptions {
+            return self.exceptions_page(ctx, report, from).await;
+        }
         let (views, next) = match report.as_at {
             Some(at) => {
                 let after = match from {
@@ -272,6 +287,89 @@ impl App {
             .filter_map(|v| row(report, v, &facts))
             .collect();
         Ok(ReportPage { rows, next })
+    }
+}
+
+impl App {
+    /// A page of the exception register.
+    async fn exceptions_page(
+        &self,
+        ctx: &Ctx,
+        report: &Report,
+        from: Option<ReportCursor>,
+    ) -> Result<ReportPage> {
+        let cursor = match from {
+            Some(ReportCursor::Rows(c)) => Some(c),
+            _ => None,
+        };
+        let page = self
+            .list_exceptions(
+                ctx,
+                ExceptionQuery {
+                    limit: PAGE,
+                    cursor,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let assets: Vec<String> = page
+            .items
+            .iter()
+            .flat_map(|x| x.asset_ids.iter().map(Uuid::to_string))
+            .collect();
+        let numbers: HashMap<Uuid, String> = self
+            .store
+            .find_assets(MatchKey::Id, &assets)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.asset_number))
+            .collect();
+        let people: Vec<Uuid> = page
+            .items
+            .iter()
+            .flat_map(|x| [x.requester_id, x.approver_id])
+            .flatten()
+            .collect();
+        let names = self.party_names(ctx, &people).await?;
+        let name = |p: Option<Uuid>| {
+            Cell::text(p.map(|p| names.get(&p).cloned().unwrap_or_else(|| p.to_string())))
+        };
+        let today = report.generated_at.date_naive();
+        let rows = page
+            .items
+            .iter()
+            .map(|x| {
+                let state = x.state(today);
+                let rule = custodian_domain::compliance::check(x.rule.as_str()).map_or_else(
+                    || x.rule.as_str().replace('_', " "),
+                    |c| c.title.to_string(),
+                );
+                vec![
+                    Cell::Text(rule),
+                    Cell::Text(
+                        x.asset_ids
+                            .iter()
+                            .map(|a| numbers.get(a).cloned().unwrap_or_else(|| a.to_string()))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
+                    Cell::Text(x.justification.clone()),
+                    Cell::Text(x.compensating_controls.clone()),
+                    name(x.requester_id),
+                    Cell::Date(x.created_at.date_naive()),
+                    Cell::Text(state.as_str().to_string()),
+                    name(x.approver_id),
+                    x.decided_at.map_or(Cell::Empty, Cell::Time),
+                    Cell::text(x.decision_notes.clone()),
+                    Cell::Date(x.expires_at),
+                    Cell::Bool(state == ExceptionStatus::Approved),
+                ]
+            })
+            .collect();
+        Ok(ReportPage {
+            rows,
+            next: page.next_cursor.map(ReportCursor::Rows),
+        })
     }
 }
 
@@ -376,6 +474,8 @@ fn row(report: &Report, v: &AssetView, facts: &PageFacts) -> Option<Vec<Cell>> {
                 owner,
             ]
         }
+        // Not a report of assets: written by its own page.
+        ReportKind::Exceptions => return None,
         ReportKind::Disposals => {
             let d = facts.disposals.get(&a.id);
             let named = |p: &str| {

@@ -4,7 +4,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 wire_enum! {
     /// The reports Custodian writes.
-    ReportKind { Register = "register", Ropa = "ropa", Licences = "licences", Disposals = "disposals" }
+    ReportKind {
+        Register = "register", Ropa = "ropa", Licences = "licences", Disposals = "disposals",
+        Exceptions = "exceptions",
+    }
 }
 
 wire_enum! {
@@ -20,6 +23,7 @@ impl ReportKind {
             ReportKind::Ropa => "Record of processing activities (GDPR Art. 30)",
             ReportKind::Licences => "Software licence position",
             ReportKind::Disposals => "Disposals, per serial",
+            ReportKind::Exceptions => "Exception register",
         }
     }
 
@@ -30,7 +34,14 @@ impl ReportKind {
             ReportKind::Ropa => ROPA,
             ReportKind::Licences => LICENCES,
             ReportKind::Disposals => DISPOSALS,
+            ReportKind::Exceptions => EXCEPTIONS,
         }
+    }
+
+    /// Whether it is read from the register's assets, and so can be read as the register
+    /// stood at a past time.
+    pub fn of_assets(self) -> bool {
+        !matches!(self, ReportKind::Exceptions)
     }
 }
 
@@ -125,6 +136,21 @@ const DISPOSALS: &[Column] = &[
     c("verified_by", "Verified by"),
     c("notes", "Notes"),
     c("owner", "Owner"),
+];
+
+const EXCEPTIONS: &[Column] = &[
+    c("rule", "Rule set aside"),
+    c("assets", "Assets"),
+    c("justification", "Justification"),
+    c("compensating_controls", "Compensating controls"),
+    c("requested_by", "Requested by"),
+    c("requested_at", "Requested"),
+    c("status", "Status"),
+    c("decided_by", "Decided by"),
+    c("decided_at", "Decided"),
+    c("decision_notes", "Decision notes"),
+    c("expires_at", "Expires"),
+    c("in_force", "In force"),
 ];
 
 /// A cell of a report.

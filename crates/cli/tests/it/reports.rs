@@ -95,6 +95,29 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
             .await;
         assert_eq!(d.status, 200, "{}", d.body);
     }
+    // An exception approved, and one still asked for.
+    let boss = person(&s, "Bea Boss", "admin").await;
+    let laptop = s.get("/api/v1/assets?limit=1").await.body["items"][0]["id"].clone();
+    let expires_x = (chrono::Utc::now().date_naive() + chrono::TimeDelta::days(60)).to_string();
+    let mut exceptions = Vec::new();
+    for rule in ["encrypted", "off_premises"] {
+        let x = s
+            .post(
+                "/api/v1/exceptions",
+                json!({"rule": rule, "asset_ids": [laptop], "justification": "Field work",
+                       "compensating_controls": "Kept in a safe", "expires_at": expires_x}),
+            )
+            .await;
+        assert_eq!(x.status, 201, "{}", x.body);
+        exceptions.push(x.body["id"].as_str().expect("id").to_string());
+    }
+    let ok = boss
+        .post(
+            &format!("/api/v1/exceptions/{}/approve", exceptions[0]),
+            json!({"notes": "Until the new laptops come"}),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
     let then = chrono::Utc::now();
     s.asset(
         &owner,
@@ -109,7 +132,10 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
         .as_array()
         .map(|l| l.iter().filter_map(|k| k["key"].as_str()).collect())
         .unwrap_or_default();
-    assert_eq!(keys, ["register", "ropa", "licences", "disposals"]);
+    assert_eq!(
+        keys,
+        ["register", "ropa", "licences", "disposals", "exceptions"]
+    );
 
     // The register as CSV: headings as people read them, names not ids, formulas defused.
     let (status, media, csv) = text(&s, &auditor, "/api/v1/reports/register").await;
@@ -177,6 +203,24 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
     assert_eq!(rows[0]["certificate_ref"], "C-Old disk");
     assert_eq!(rows[1]["performed_by"], "Ada Owner");
 
+    // The exception register: the check's title, the assets by number, who by name.
+    let r = json_report(&s, &auditor, "/api/v1/reports/exceptions?format=json").await;
+    let rows = r["rows"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 2, "{r}");
+    assert_eq!(rows[0]["rule"], "Devices are encrypted where their level asks for it");
+    assert_eq!(rows[0]["assets"], "AST-000001");
+    assert_eq!(rows[0]["status"], "approved");
+    assert_eq!(rows[0]["in_force"], true);
+    assert_eq!(rows[0]["decided_by"], "Bea Boss");
+    assert_eq!(rows[0]["decision_notes"], "Until the new laptops come");
+    assert_eq!(rows[1]["status"], "requested");
+    assert_eq!(rows[1]["in_force"], false);
+    let e = auditor
+        .get("/api/v1/reports/exceptions?as_at=2026-01-01T00:00:00Z")
+        .await;
+    e.problem(400);
+    assert_eq!(e.error_fields(), vec!["as_at".to_string()]);
+
     // As the register stood: the last asset was not there yet.
     let at = then.format("%Y-%m-%dT%H:%M:%S%.6fZ");
     let r = json_report(
@@ -205,7 +249,7 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
                 .count()
         })
         .unwrap_or_default();
-    assert_eq!(downloads, 7);
+    assert_eq!(downloads, 8);
 
     // Refusals name what is wrong.
     let (status, _, _) = text(&s, &auditor, "/api/v1/reports/nothing").await;
