@@ -195,7 +195,84 @@ on_both!(
     addresses_that_take_forms_answer_a_browsers_get,
     an_auditor_is_offered_no_form_it_cannot_use,
     an_admin_reviews_a_policy_and_generates_a_draft_on_its_pages,
+    an_auditor_downloads_reports_and_draws_a_sample_on_the_reports_page,
 );
+
+/// The reports page offers every report now or as the register stood, downloads work with
+/// the browser's session, and a sample is drawn there; members are refused.
+async fn an_auditor_downloads_reports_and_draws_a_sample_on_the_reports_page(backend: &str) {
+    let s = start(backend).await;
+    let owner = s.person("Ada Owner").await;
+    for i in 0..8 {
+        s.asset(&owner, json!({"name": format!("Laptop {i}")}))
+            .await;
+    }
+    let cookie = auditor_session(&s).await;
+    let (status, page) = get_text(&s, "/reports", &cookie).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Asset register") && page.contains("Exception register"),
+        "{page}"
+    );
+    assert!(
+        page.contains("/api/v1/reports/register?format=csv"),
+        "{page}"
+    );
+
+    // A download with the session, as the link gives it.
+    let (status, csv) = get_text(&s, "/api/v1/reports/register?format=csv", &cookie).await;
+    assert_eq!(status, 200, "{csv}");
+    assert!(csv.starts_with("Asset number,"), "{csv}");
+
+    // As the register stood: the asset reports carry the time; the exceptions cannot.
+    let (status, page) = get_text(&s, "/reports?as_at=2026-01-01T00:00", &cookie).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("as_at=2026-01-01T00:00:00.000000Z"), "{page}");
+    assert!(page.contains("of the register now only"));
+    let (status, page) = get_text(&s, "/reports?as_at=whenever", &cookie).await;
+    assert_eq!(status, 400, "{page}");
+
+    // A sample: 8 assets, auto draws 5; the seed draws them again.
+    let (_, page) = get_text(&s, "/reports", &cookie).await;
+    let csrf = field_value(&page, "_csrf");
+    let (status, _, drawn) = post_form(
+        &s,
+        "/reports/sample",
+        Some(&cookie),
+        &[("_csrf", &csrf), ("seed", "FY26"), ("size", "auto")],
+    )
+    .await;
+    assert_eq!(status, 200, "{drawn}");
+    assert!(drawn.contains("5 of 8 assets"), "{drawn}");
+    let (_, _, again) = post_form(
+        &s,
+        "/reports/sample",
+        Some(&cookie),
+        &[("_csrf", &csrf), ("seed", "FY26"), ("size", "auto")],
+    )
+    .await;
+    let table = |p: &str| {
+        p.split("id=\"drawn\"")
+            .nth(1)
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(table(&drawn), table(&again));
+    let (status, _, refused) = post_form(
+        &s,
+        "/reports/sample",
+        Some(&cookie),
+        &[("_csrf", &csrf), ("seed", "FY26"), ("size", "0")],
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.contains("whole number"), "{refused}");
+
+    account(&s.app, "mo@test.example", "member", None).await;
+    let member = session(&s, "mo@test.example").await;
+    let (status, _) = get_text(&s, "/reports", &member).await;
+    assert_eq!(status, 403);
+}
 
 /// The page of the policy in force lists its reviews and offers admins the form that
 /// records one that changes nothing; the policies page generates a first draft.
@@ -209,14 +286,7 @@ async fn an_admin_reviews_a_policy_and_generates_a_draft_on_its_pages(backend: &
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("No review is recorded"), "{page}");
     assert!(page.contains("Record a review that changes nothing"));
-    let field = |name: &str| {
-        page.split(&format!("name=\"{name}\" value=\""))
-            .nth(1)
-            .and_then(|v| v.split('"').next())
-            .unwrap_or_default()
-            .to_string()
-    };
-    let (csrf, version) = (field("_csrf"), field("version"));
+    let (csrf, version) = (field_value(&page, "_csrf"), field_value(&page, "version"));
     let (status, location, _) = post_form(
         &s,
         &format!("{path}/reviews"),
@@ -255,6 +325,28 @@ async fn an_admin_reviews_a_policy_and_generates_a_draft_on_its_pages(backend: &
         "{page}"
     );
     assert!(page.contains("Edit the draft"));
+}
+
+/// Signs in an auditor, Aldo, who is a person of the register.
+async fn auditor_session(s: &Server) -> String {
+    let me = s.person("Aldo Auditor").await;
+    account(
+        &s.app,
+        "aldo@test.example",
+        "auditor",
+        Some(me.parse().expect("uuid")),
+    )
+    .await;
+    session(s, "aldo@test.example").await
+}
+
+/// The value of a page's field `name` (a hidden one: the CSRF token, a version).
+fn field_value(page: &str, name: &str) -> String {
+    page.split(&format!("name=\"{name}\" value=\""))
+        .nth(1)
+        .and_then(|v| v.split('"').next())
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Posts a form as a browser would; answers the status, `Location` and page.
@@ -431,15 +523,7 @@ async fn an_auditor_is_offered_no_form_it_cannot_use(backend: &str) {
         .await;
     assert_eq!(p.status, 201, "{}", p.body);
     let pid = p.body["id"].as_str().unwrap_or("").to_string();
-    let me = s.person("Aldo Auditor").await;
-    account(
-        &s.app,
-        "aldo@test.example",
-        "auditor",
-        Some(me.parse().expect("uuid")),
-    )
-    .await;
-    let cookie = session(&s, "aldo@test.example").await;
+    let cookie = auditor_session(&s).await;
     let allowed = ["/sign-out"];
     for path in [
         "/".to_string(),

@@ -207,7 +207,10 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
     let r = json_report(&s, &auditor, "/api/v1/reports/exceptions?format=json").await;
     let rows = r["rows"].as_array().cloned().unwrap_or_default();
     assert_eq!(rows.len(), 2, "{r}");
-    assert_eq!(rows[0]["rule"], "Devices are encrypted where their level asks for it");
+    assert_eq!(
+        rows[0]["rule"],
+        "Devices are encrypted where their level asks for it"
+    );
     assert_eq!(rows[0]["assets"], "AST-000001");
     assert_eq!(rows[0]["status"], "approved");
     assert_eq!(rows[0]["in_force"], true);

@@ -35,6 +35,7 @@ mod labels;
 mod people;
 mod record;
 mod reference;
+mod reports;
 mod stocktakes;
 mod workflows;
 
@@ -164,6 +165,8 @@ pub fn routes() -> Router<AppState> {
         .route("/labels", get(labels::sheet))
         .route("/compliance", get(compliance::overview))
         .route("/compliance/run", post(compliance::run))
+        .route("/reports", get(reports::overview))
+        .route("/reports/sample", post(reports::sample))
         .merge(stocktakes::routes())
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
@@ -630,6 +633,7 @@ pub enum Nav {
     Attestation,
     Stocktakes,
     Compliance,
+    Reports,
     None,
 }
 
@@ -667,6 +671,7 @@ pub fn page(v: Option<&Viewer>, title: &str, nav: Nav, body: Markup) -> Markup {
                                 (item(Nav::Exceptions, "/exceptions", "Exceptions"))
                                 @if v.reads_all() {
                                     (item(Nav::Compliance, "/compliance", "Compliance"))
+                                    (item(Nav::Reports, "/reports", "Reports"))
                                     (item(Nav::OffPremises, "/off-premises", "Off premises"))
                                     (item(Nav::Offboarding, "/offboardings", "Offboarding"))
                                     (item(Nav::Stocktakes, "/stocktakes", "Stocktakes"))
