@@ -16,7 +16,7 @@ use custodian_domain::exception::ExceptionStatus;
 use custodian_domain::lifecycle::{DisposalRecord, Status};
 use custodian_domain::report::{Cell, Column, ReportFormat, ReportKind};
 use custodian_domain::value;
-use custodian_store::{AssetQuery, ChangeSet, Cursor, ExceptionQuery, MatchKey};
+use custodian_store::{AssetQuery, ChangeSet, Cursor, ExceptionQuery, MatchKey, OffboardingQuery};
 
 use crate::assets::AssetView;
 use crate::{App, AppError, Ctx, Result};
@@ -182,7 +182,7 @@ impl App {
             ReportKind::Ropa => filters.kind = Some(AssetKind::Data),
             ReportKind::Licences => filters.kind = Some(AssetKind::Software),
             ReportKind::Disposals => filters.status = Some(Status::Disposed),
-            ReportKind::Exceptions => {}
+            ReportKind::Exceptions | ReportKind::Offboarding => {}
         }
         let generated_at = custodian_domain::now();
         let ev = NewEvent::new(
@@ -223,8 +223,10 @@ impl App {
         report: &Report,
         from: Option<ReportCursor>,
     ) -> Result<ReportPage> {
-        if report.kind == ReportKind::Exceptions {
-            return self.exceptions_page(ctx, report, from).await;
+        match report.kind {
+            ReportKind::Exceptions => return self.exceptions_page(ctx, report, from).await,
+            ReportKind::Offboarding => return self.offboarding_page(ctx, report, from).await,
+            _ => {}
         }
         let (views, next) = match report.as_at {
             Some(at) => {
@@ -290,6 +292,19 @@ impl App {
     }
 }
 
+/// Where a page of records other than assets starts.
+fn rows_after(from: Option<ReportCursor>) -> Option<Cursor> {
+    match from {
+        Some(ReportCursor::Rows(c)) => Some(c),
+        _ => None,
+    }
+}
+
+/// A party by name (by id when its name is not known).
+fn named(names: &HashMap<Uuid, String>, p: Option<Uuid>) -> Cell {
+    Cell::text(p.map(|p| names.get(&p).cloned().unwrap_or_else(|| p.to_string())))
+}
+
 impl App {
     /// A page of the exception register.
     async fn exceptions_page(
@@ -298,10 +313,7 @@ impl App {
         report: &Report,
         from: Option<ReportCursor>,
     ) -> Result<ReportPage> {
-        let cursor = match from {
-            Some(ReportCursor::Rows(c)) => Some(c),
-            _ => None,
-        };
+        let cursor = rows_after(from);
         let page = self
             .list_exceptions(
                 ctx,
@@ -331,9 +343,7 @@ impl App {
             .flatten()
             .collect();
         let names = self.party_names(ctx, &people).await?;
-        let name = |p: Option<Uuid>| {
-            Cell::text(p.map(|p| names.get(&p).cloned().unwrap_or_else(|| p.to_string())))
-        };
+        let name = |p: Option<Uuid>| named(&names, p);
         let today = report.generated_at.date_naive();
         let rows = page
             .items
@@ -366,6 +376,74 @@ impl App {
                 ]
             })
             .collect();
+        Ok(ReportPage {
+            rows,
+            next: page.next_cursor.map(ReportCursor::Rows),
+        })
+    }
+
+    /// A page of the offboarding cases: a row per item, or one for a case with none.
+    async fn offboarding_page(
+        &self,
+        ctx: &Ctx,
+        _report: &Report,
+        from: Option<ReportCursor>,
+    ) -> Result<ReportPage> {
+        let cursor = rows_after(from);
+        let page = self
+            .list_offboardings(
+                ctx,
+                OffboardingQuery {
+                    limit: PAGE / 5,
+                    cursor,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let people: Vec<Uuid> = page
+            .items
+            .iter()
+            .flat_map(|c| {
+                let items = c.items.iter().flat_map(|i| [i.settled_by, i.successor_id]);
+                std::iter::once(Some(c.person_id)).chain(items)
+            })
+            .flatten()
+            .collect();
+        let names = self.party_names(ctx, &people).await?;
+        let name = |p: Option<Uuid>| named(&names, p);
+        let mut rows = Vec::new();
+        for c in &page.items {
+            let case = [
+                name(Some(c.person_id)),
+                Cell::Text(c.kind.as_str().to_string()),
+                Cell::Text(c.reason.clone()),
+                c.end_date.map_or(Cell::Empty, Cell::Date),
+                Cell::Text(c.status.as_str().to_string()),
+            ];
+            if c.items.is_empty() {
+                let mut row = case.to_vec();
+                row.extend(std::iter::repeat_n(Cell::Empty, 8));
+                rows.push(row);
+            }
+            for i in &c.items {
+                let on_time = match (i.settled_at, c.end_date) {
+                    (Some(t), Some(d)) => Cell::Bool(t.date_naive() <= d),
+                    _ => Cell::Empty,
+                };
+                let mut row = case.to_vec();
+                row.extend([
+                    Cell::Text(i.title.clone()),
+                    Cell::Text(i.kind.as_str().replace('_', " ")),
+                    Cell::Text(i.status.as_str().to_string()),
+                    i.settled_at.map_or(Cell::Empty, Cell::Time),
+                    name(i.settled_by),
+                    on_time,
+                    name(i.successor_id),
+                    Cell::text(i.evidence.clone()),
+                ]);
+                rows.push(row);
+            }
+        }
         Ok(ReportPage {
             rows,
             next: page.next_cursor.map(ReportCursor::Rows),
@@ -474,8 +552,8 @@ fn row(report: &Report, v: &AssetView, facts: &PageFacts) -> Option<Vec<Cell>> {
                 owner,
             ]
         }
-        // Not a report of assets: written by its own page.
-        ReportKind::Exceptions => return None,
+        // Not reports of assets: written by their own pages.
+        ReportKind::Exceptions | ReportKind::Offboarding => return None,
         ReportKind::Disposals => {
             let d = facts.disposals.get(&a.id);
             let named = |p: &str| {

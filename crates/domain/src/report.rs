@@ -6,7 +6,7 @@ wire_enum! {
     /// The reports Custodian writes.
     ReportKind {
         Register = "register", Ropa = "ropa", Licences = "licences", Disposals = "disposals",
-        Exceptions = "exceptions",
+        Exceptions = "exceptions", Offboarding = "offboarding",
     }
 }
 
@@ -24,6 +24,7 @@ impl ReportKind {
             ReportKind::Licences => "Software licence position",
             ReportKind::Disposals => "Disposals, per serial",
             ReportKind::Exceptions => "Exception register",
+            ReportKind::Offboarding => "Leavers' and movers' returns and hand-overs",
         }
     }
 
@@ -35,13 +36,14 @@ impl ReportKind {
             ReportKind::Licences => LICENCES,
             ReportKind::Disposals => DISPOSALS,
             ReportKind::Exceptions => EXCEPTIONS,
+            ReportKind::Offboarding => OFFBOARDING,
         }
     }
 
     /// Whether it is read from the register's assets, and so can be read as the register
     /// stood at a past time.
     pub fn of_assets(self) -> bool {
-        !matches!(self, ReportKind::Exceptions)
+        !matches!(self, ReportKind::Exceptions | ReportKind::Offboarding)
     }
 }
 
@@ -151,6 +153,22 @@ const EXCEPTIONS: &[Column] = &[
     c("decision_notes", "Decision notes"),
     c("expires_at", "Expires"),
     c("in_force", "In force"),
+];
+
+const OFFBOARDING: &[Column] = &[
+    c("person", "Person"),
+    c("case_kind", "Leaver or mover"),
+    c("reason", "Why"),
+    c("end_date", "Last day"),
+    c("case_status", "Case"),
+    c("item", "Item"),
+    c("item_kind", "What it asks"),
+    c("item_status", "Item status"),
+    c("settled_at", "Settled"),
+    c("settled_by", "Settled by"),
+    c("on_time", "By the last day"),
+    c("successor", "Handed over to"),
+    c("evidence", "Evidence"),
 ];
 
 /// A cell of a report.

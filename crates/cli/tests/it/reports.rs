@@ -118,6 +118,38 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
         )
         .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
+    // A leaver, whose case lists what to settle; one item settled after their last day.
+    let lee = s.person("Lee Leaver").await;
+    s.asset(&lee, json!({"kind": "intangible", "name": "Runbook"}))
+        .await;
+    let p = s
+        .patch(
+            &format!("/api/v1/parties/{lee}"),
+            json!({"status": "notice", "end_date": "2025-01-31"}),
+            None,
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let cases = s
+        .get(&format!("/api/v1/offboardings?person_id={lee}"))
+        .await;
+    let case = cases.body["items"][0].clone();
+    let revoke = case["items"]
+        .as_array()
+        .and_then(|l| l.iter().find(|i| i["kind"] == "revoke_access"))
+        .expect("a revoke_access item")
+        .clone();
+    let settled = s
+        .post(
+            &format!(
+                "/api/v1/offboardings/{}/items/{}/settle",
+                case["id"].as_str().expect("id"),
+                revoke["id"].as_str().expect("id")
+            ),
+            json!({"evidence": "Account disabled, ticket 4711"}),
+        )
+        .await;
+    assert_eq!(settled.status, 200, "{}", settled.body);
     let then = chrono::Utc::now();
     s.asset(
         &owner,
@@ -134,7 +166,14 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
         .unwrap_or_default();
     assert_eq!(
         keys,
-        ["register", "ropa", "licences", "disposals", "exceptions"]
+        [
+            "register",
+            "ropa",
+            "licences",
+            "disposals",
+            "exceptions",
+            "offboarding"
+        ]
     );
 
     // The register as CSV: headings as people read them, names not ids, formulas defused.
@@ -147,7 +186,7 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
         "{}",
         lines[0]
     );
-    assert_eq!(lines.len(), 8, "{csv}");
+    assert_eq!(lines.len(), 9, "{csv}");
     assert!(csv.contains("Ada Owner") && !csv.contains(&owner), "{csv}");
     assert!(
         csv.contains("Head office") && csv.contains("Confidential"),
@@ -158,7 +197,7 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
     // JSON for programs, with the same rows.
     let r = json_report(&s, &auditor, "/api/v1/reports/register?format=json").await;
     assert_eq!(r["report"], "register");
-    assert_eq!(r["rows"].as_array().map(Vec::len), Some(7));
+    assert_eq!(r["rows"].as_array().map(Vec::len), Some(8));
     assert_eq!(r["rows"][0]["owner"], "Ada Owner");
     assert_eq!(r["columns"][0]["heading"], "Asset number");
 
@@ -224,6 +263,22 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
     e.problem(400);
     assert_eq!(e.error_fields(), vec!["as_at".to_string()]);
 
+    // The leavers' returns: an item per row, settled late, with its evidence.
+    let r = json_report(&s, &auditor, "/api/v1/reports/offboarding?format=json").await;
+    let rows = r["rows"].as_array().cloned().unwrap_or_default();
+    assert!(rows.len() >= 2, "{r}");
+    assert!(rows
+        .iter()
+        .all(|x| x["person"] == "Lee Leaver" && x["case_kind"] == "leaver"));
+    let done = rows
+        .iter()
+        .find(|x| x["item_kind"] == "revoke access")
+        .expect("revoke access");
+    assert_eq!(done["item_status"], "settled");
+    assert_eq!(done["on_time"], false);
+    assert_eq!(done["evidence"], "Account disabled, ticket 4711");
+    assert_eq!(done["end_date"], "2025-01-31");
+
     // As the register stood: the last asset was not there yet.
     let at = then.format("%Y-%m-%dT%H:%M:%S%.6fZ");
     let r = json_report(
@@ -252,7 +307,7 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
                 .count()
         })
         .unwrap_or_default();
-    assert_eq!(downloads, 8);
+    assert_eq!(downloads, 9);
 
     // Refusals name what is wrong.
     let (status, _, _) = text(&s, &auditor, "/api/v1/reports/nothing").await;
