@@ -520,6 +520,7 @@ impl App {
                 limit: 1,
                 policy_ids: accepted,
                 person_id: Some(person_id),
+                person_ids: Vec::new(),
                 cursor: None,
             };
             self.store.list_acknowledgements(&q).await?.items.pop()
@@ -814,6 +815,7 @@ impl App {
                         limit: 1,
                         policy_ids: vec![policy.id],
                         person_id: Some(person.id),
+                        person_ids: Vec::new(),
                         cursor: None,
                     };
                     if !self.store.list_acknowledgements(&q).await?.items.is_empty() {

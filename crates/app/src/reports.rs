@@ -14,9 +14,15 @@ use custodian_domain::audit::NewEvent;
 use custodian_domain::classification::Classification;
 use custodian_domain::exception::ExceptionStatus;
 use custodian_domain::lifecycle::{DisposalRecord, Status};
+use custodian_domain::party::PartyKind;
+use custodian_domain::policy::{
+    accepted_versions, Acknowledgement, PolicyDocument, PolicyStatus, PolicyVersion,
+};
 use custodian_domain::report::{Cell, Column, ReportFormat, ReportKind};
 use custodian_domain::value;
-use custodian_store::{AssetQuery, ChangeSet, Cursor, ExceptionQuery, MatchKey, OffboardingQuery};
+use custodian_store::{
+    AcknowledgementQuery, AssetQuery, ChangeSet, Cursor, ExceptionQuery, MatchKey, OffboardingQuery,
+};
 
 use crate::assets::AssetView;
 use crate::{App, AppError, Ctx, Result};
@@ -182,7 +188,7 @@ impl App {
             ReportKind::Ropa => filters.kind = Some(AssetKind::Data),
             ReportKind::Licences => filters.kind = Some(AssetKind::Software),
             ReportKind::Disposals => filters.status = Some(Status::Disposed),
-            ReportKind::Exceptions | ReportKind::Offboarding => {}
+            ReportKind::Exceptions | ReportKind::Offboarding | ReportKind::Acknowledgements => {}
         }
         let generated_at = custodian_domain::now();
         let ev = NewEvent::new(
@@ -226,6 +232,7 @@ impl App {
         match report.kind {
             ReportKind::Exceptions => return self.exceptions_page(ctx, report, from).await,
             ReportKind::Offboarding => return self.offboarding_page(ctx, report, from).await,
+            ReportKind::Acknowledgements => return self.acknowledgements_page(from).await,
             _ => {}
         }
         let (views, next) = match report.as_at {
@@ -373,6 +380,81 @@ impl App {
                     Cell::text(x.decision_notes.clone()),
                     Cell::Date(x.expires_at),
                     Cell::Bool(state == ExceptionStatus::Approved),
+                ]
+            })
+            .collect();
+        Ok(ReportPage {
+            rows,
+            next: page.next_cursor.map(ReportCursor::Rows),
+        })
+    }
+
+    /// A page of persons with their acknowledgement of the acceptable-use policy: of the
+    /// version in force (or one it keeps counting), and the last they gave.
+    async fn acknowledgements_page(&self, from: Option<ReportCursor>) -> Result<ReportPage> {
+        let versions: Vec<PolicyVersion> = self
+            .store
+            .policies(Some(PolicyDocument::AcceptableUse))
+            .await?
+            .into_iter()
+            .filter(|v| v.status != PolicyStatus::Draft)
+            .collect();
+        let mut approved = versions.clone();
+        approved.sort_by_key(|v| v.approved_at);
+        let counting = accepted_versions(&approved);
+        let in_force = versions.iter().find(|v| v.status == PolicyStatus::Approved);
+        let number: HashMap<Uuid, String> =
+            versions.iter().map(|v| (v.id, v.number.clone())).collect();
+        let page = self
+            .store
+            .list_parties(&custodian_store::PartyQuery {
+                limit: PAGE,
+                cursor: rows_after(from),
+                kind: Some(PartyKind::Person),
+                ..Default::default()
+            })
+            .await?;
+        let ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
+        let mut acks: HashMap<Uuid, Vec<Acknowledgement>> = HashMap::new();
+        let mut cursor = None;
+        loop {
+            let got = self
+                .store
+                .list_acknowledgements(&AcknowledgementQuery {
+                    limit: PAGE,
+                    cursor,
+                    person_ids: ids.clone(),
+                    ..Default::default()
+                })
+                .await?;
+            for a in got.items {
+                acks.entry(a.person_id).or_default().push(a);
+            }
+            match got.next_cursor {
+                Some(c) if !ids.is_empty() => cursor = Some(c),
+                _ => break,
+            }
+        }
+        let rows = page
+            .items
+            .iter()
+            .map(|p| {
+                let mine = acks.get(&p.id).map(Vec::as_slice).unwrap_or_default();
+                let current = mine
+                    .iter()
+                    .filter(|a| counting.contains(&a.policy_id))
+                    .max_by_key(|a| a.acknowledged_at);
+                let last = mine.iter().max_by_key(|a| a.acknowledged_at);
+                vec![
+                    Cell::Text(p.name.clone()),
+                    Cell::text(p.email.clone()),
+                    Cell::text(p.status.map(|s| s.as_str().replace('_', " "))),
+                    Cell::text(in_force.map(|v| v.number.clone())),
+                    Cell::Bool(current.is_some()),
+                    current.map_or(Cell::Empty, |a| Cell::Time(a.acknowledged_at)),
+                    Cell::text(last.and_then(|a| number.get(&a.policy_id).cloned())),
+                    last.map_or(Cell::Empty, |a| Cell::Time(a.acknowledged_at)),
+                    Cell::text(last.map(|a| a.source.as_str().to_string())),
                 ]
             })
             .collect();
@@ -553,7 +635,9 @@ fn row(report: &Report, v: &AssetView, facts: &PageFacts) -> Option<Vec<Cell>> {
             ]
         }
         // Not reports of assets: written by their own pages.
-        ReportKind::Exceptions | ReportKind::Offboarding => return None,
+        ReportKind::Exceptions | ReportKind::Offboarding | ReportKind::Acknowledgements => {
+            return None
+        }
         ReportKind::Disposals => {
             let d = facts.disposals.get(&a.id);
             let named = |p: &str| {

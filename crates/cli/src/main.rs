@@ -92,11 +92,11 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// Write a report (SPEC §12): register, ropa, licences, disposals, exceptions or offboarding, now or as the register
+    /// Write a report (SPEC §12): register, ropa, licences, disposals, exceptions, offboarding or acknowledgements, now or as the register
     /// stood; the download is recorded in the audit trail.
     Report {
         /// Which report.
-        #[arg(value_parser = ["register", "ropa", "licences", "disposals", "exceptions", "offboarding"])]
+        #[arg(value_parser = ["register", "ropa", "licences", "disposals", "exceptions", "offboarding", "acknowledgements"])]
         kind: String,
         /// Output format.
         #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]

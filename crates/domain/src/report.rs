@@ -7,6 +7,7 @@ wire_enum! {
     ReportKind {
         Register = "register", Ropa = "ropa", Licences = "licences", Disposals = "disposals",
         Exceptions = "exceptions", Offboarding = "offboarding",
+        Acknowledgements = "acknowledgements",
     }
 }
 
@@ -25,6 +26,7 @@ impl ReportKind {
             ReportKind::Disposals => "Disposals, per serial",
             ReportKind::Exceptions => "Exception register",
             ReportKind::Offboarding => "Leavers' and movers' returns and hand-overs",
+            ReportKind::Acknowledgements => "Acknowledgements of the Acceptable Use Policy",
         }
     }
 
@@ -37,13 +39,17 @@ impl ReportKind {
             ReportKind::Disposals => DISPOSALS,
             ReportKind::Exceptions => EXCEPTIONS,
             ReportKind::Offboarding => OFFBOARDING,
+            ReportKind::Acknowledgements => ACKNOWLEDGEMENTS,
         }
     }
 
     /// Whether it is read from the register's assets, and so can be read as the register
     /// stood at a past time.
     pub fn of_assets(self) -> bool {
-        !matches!(self, ReportKind::Exceptions | ReportKind::Offboarding)
+        !matches!(
+            self,
+            ReportKind::Exceptions | ReportKind::Offboarding | ReportKind::Acknowledgements
+        )
     }
 }
 
@@ -169,6 +175,18 @@ const OFFBOARDING: &[Column] = &[
     c("on_time", "By the last day"),
     c("successor", "Handed over to"),
     c("evidence", "Evidence"),
+];
+
+const ACKNOWLEDGEMENTS: &[Column] = &[
+    c("person", "Person"),
+    c("email", "E-mail"),
+    c("person_status", "Employment status"),
+    c("version_in_force", "Version in force"),
+    c("acknowledged", "Acknowledged it"),
+    c("acknowledged_at", "When"),
+    c("last_version", "Last version acknowledged"),
+    c("last_acknowledged_at", "Last acknowledged"),
+    c("source", "How it was recorded"),
 ];
 
 /// A cell of a report.

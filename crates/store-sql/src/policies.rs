@@ -129,6 +129,9 @@ impl PolicyStore for SqlStore {
         if let Some(p) = q.person_id {
             conds.push(format!("person_id = {}", sql.arg(p)));
         }
+        if !q.person_ids.is_empty() {
+            conds.push(format!("person_id IN {}", sql.list(q.person_ids.clone())));
+        }
         let listing = Listing {
             cols: rows::ACK_COLS,
             from: "acknowledgements",

@@ -19,6 +19,8 @@ pub struct AcknowledgementQuery {
     pub policy_ids: Vec<Uuid>,
     /// By this person.
     pub person_id: Option<Uuid>,
+    /// By any of these persons (empty: anyone; at most a page of them).
+    pub person_ids: Vec<Uuid>,
 }
 
 /// A change to policy versions and acknowledgements.

@@ -157,6 +157,9 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
     )
     .await;
     let auditor = person(&s, "Ann Auditor", "auditor").await;
+    crate::workflows::approve_aup(&boss, "1.0", false).await;
+    let ack = auditor.post("/api/v1/acknowledgements", json!({})).await;
+    assert_eq!(ack.status, 201, "{}", ack.body);
 
     let kinds = auditor.get("/api/v1/reports").await;
     assert_eq!(kinds.status, 200, "{}", kinds.body);
@@ -172,7 +175,8 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
             "licences",
             "disposals",
             "exceptions",
-            "offboarding"
+            "offboarding",
+            "acknowledgements"
         ]
     );
 
@@ -279,6 +283,24 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
     assert_eq!(done["evidence"], "Account disabled, ticket 4711");
     assert_eq!(done["end_date"], "2025-01-31");
 
+    // Who acknowledged the acceptable-use policy in force, when; who has not.
+    let r = json_report(&s, &auditor, "/api/v1/reports/acknowledgements?format=json").await;
+    let rows = r["rows"].as_array().cloned().unwrap_or_default();
+    let ann = rows
+        .iter()
+        .find(|x| x["person"] == "Ann Auditor")
+        .expect("Ann");
+    assert_eq!(ann["acknowledged"], true);
+    assert_eq!(ann["version_in_force"], "1.0");
+    assert_eq!(ann["last_version"], "1.0");
+    assert!(ann["acknowledged_at"].is_string());
+    let ada = rows
+        .iter()
+        .find(|x| x["person"] == "Ada Owner")
+        .expect("Ada");
+    assert_eq!(ada["acknowledged"], false);
+    assert!(ada["acknowledged_at"].is_null());
+
     // As the register stood: the last asset was not there yet.
     let at = then.format("%Y-%m-%dT%H:%M:%S%.6fZ");
     let r = json_report(
@@ -307,7 +329,7 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
                 .count()
         })
         .unwrap_or_default();
-    assert_eq!(downloads, 9);
+    assert_eq!(downloads, 10);
 
     // Refusals name what is wrong.
     let (status, _, _) = text(&s, &auditor, "/api/v1/reports/nothing").await;

@@ -116,6 +116,7 @@ pub async fn policy_workflow_records(s: &dyn Store) {
         .list_acknowledgements(&AcknowledgementQuery {
             limit: 10,
             person_id: Some(ada.id),
+            person_ids: Vec::new(),
             ..Default::default()
         })
         .await

@@ -199,6 +199,7 @@ pub async fn list_acknowledgements(
         cursor: p.cursor()?,
         policy_ids: p.id("policy_id")?.into_iter().collect(),
         person_id: p.id("person_id")?,
+        person_ids: Vec::new(),
     };
     Ok(Listing::of(
         s.app.list_acknowledgements(&ctx, q).await?,
