@@ -781,14 +781,14 @@ fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<
             let next = page["next_cursor"]
                 .as_str()
                 .context("no next page as at now")?;
-            let (cut, _) = custodian_store::Cursor::decode_keyed(next)
+            let (cut, at, _) = custodian_store::Cursor::decode_cut(next)
                 .map_err(|e| anyhow::anyhow!("the as-at cursor {e}"))?;
             let live = format!("/api/v1/assets?limit=1&cursor={deep}");
             let (_, page) = measure::list_read(&client, &base, "deep id", &live, 1, 0).await?;
             let id = measure::ids_of(&page)
                 .pop()
                 .context("no asset at 90% of the register")?;
-            Ok::<_, anyhow::Error>(cut.encode_keyed(&id))
+            Ok::<_, anyhow::Error>(custodian_store::Cursor::encode_cut(cut, at, &id))
         })
         .map_err(|e| with_log(e, &serve_log))?;
     let mut as_at_reads = Vec::new();

@@ -22,7 +22,7 @@ use crate::{App, AppError, Ctx, Result};
 const BATCH: u32 = 1000;
 /// Assets replayed for one page at most, however few of them its filters keep: a page may
 /// then hold fewer items than asked, and its cursor goes on from there.
-const EXAMINED_AT_MOST: usize = 2500;
+pub(crate) const EXAMINED_AT_MOST: usize = 2500;
 
 /// Where a page of the register as at a time ends: the cut of the chain it reads (kept
 /// from page to page, so that one listing reads one register) and the last asset read.
@@ -30,6 +30,8 @@ const EXAMINED_AT_MOST: usize = 2500;
 pub struct AsAtCursor {
     /// The last event of the cut.
     pub seq: i64,
+    /// The time the listing asked for.
+    pub at: DateTime<Utc>,
     /// The last asset read.
     pub after: Uuid,
 }
@@ -109,6 +111,18 @@ impl Replaying {
     }
 }
 
+/// The id of an asset the trail names.
+fn asset_id(id: Option<String>) -> Result<Option<Uuid>> {
+    id.map(|i| {
+        Uuid::parse_str(&i).map_err(|_| {
+            AppError::Internal(format!(
+                "the audit trail names an asset by an id that is not one: {i}"
+            ))
+        })
+    })
+    .transpose()
+}
+
 /// Whether `k` names a field of an asset's record.
 fn is_field(k: &str) -> bool {
     asset::COMMON_FIELDS.contains(&k) || custodian_domain::fields::field(k).is_some()
@@ -158,7 +172,7 @@ impl App {
         self.allow(ctx, Action::ReadReports).await?;
         let mut head = self.head_at(at).await?;
         if let Some(c) = from {
-            if c.seq > head.0 || c.seq < 0 {
+            if c.seq > head.0 || c.seq < 0 || c.at.timestamp_micros() != at.timestamp_micros() {
                 return Err(AppError::invalid(
                     "cursor",
                     "comes from a listing as at another time: start again without it",
@@ -173,9 +187,13 @@ impl App {
         }
         let limit = q.limit.clamp(1, 500) as usize;
         let (items, next) = self
-            .assets_at_cut(head.0, q, from.map(|c| c.after), limit)
+            .assets_at_cut(head.0, q, from.map(|c| c.after), limit, EXAMINED_AT_MOST)
             .await?;
-        let next = next.map(|after| AsAtCursor { seq: head.0, after });
+        let next = next.map(|after| AsAtCursor {
+            seq: head.0,
+            at,
+            after,
+        });
         Ok(AsAtPage {
             items: self.views_as_at(items, at).await?,
             next,
@@ -185,44 +203,56 @@ impl App {
 
     /// Up to `limit` assets as they stood at the end of event `cut` that pass the filters
     /// of `q`, after the asset `after` in id order; and the last asset read when there may
-    /// be more (a page stops early after [`EXAMINED_AT_MOST`] assets).
+    /// be more. A page reads at most `budget` assets, those created after the cut
+    /// included, so that every page is bounded in time whatever the cut.
     pub(crate) async fn assets_at_cut(
         &self,
         cut: i64,
         q: &AssetQuery,
         after: Option<Uuid>,
         limit: usize,
+        budget: usize,
     ) -> Result<(Vec<Asset>, Option<Uuid>)> {
+        if cut <= 0 {
+            return Ok((Vec::new(), None));
+        }
         let mut position: Option<(String, i64)> = after.map(|id| (id.to_string(), i64::MAX));
         let mut items: Vec<Asset> = Vec::new();
+        // The asset being read, and its replay when it existed by the cut.
+        let mut current: Option<String> = None;
         let mut open: Option<Replaying> = None;
         let mut examined = 0_usize;
         loop {
+            // Read past the cut too: an asset made later is counted against the budget
+            // rather than skipped inside one unbounded query.
             let events = self
                 .store
-                .entity_events("asset", position.clone(), Some(cut), BATCH)
+                .entity_events("asset", position.clone(), None, BATCH)
                 .await?;
             let ended = (events.len() as u32) < BATCH;
             if let Some(e) = events.last() {
                 position = Some((e.entity_id.clone(), e.seq));
             }
             for e in events {
-                if open.as_ref().is_some_and(|r| r.id != e.entity_id) {
+                if current.as_ref().is_some_and(|c| *c != e.entity_id) {
+                    let read = asset_id(current.take())?;
                     if let Some(done) = open.take() {
                         let a = done.finish()?;
-                        examined += 1;
-                        let last_read = a.id;
                         if kept(&a, q) {
                             items.push(a);
                         }
-                        // Stopped before an asset it had begun to read: there is more.
-                        if items.len() == limit || examined >= EXAMINED_AT_MOST {
-                            return Ok((items, Some(last_read)));
-                        }
+                    }
+                    examined += 1;
+                    // Stopped before an asset it had begun to read: there is more.
+                    if items.len() == limit || examined >= budget {
+                        return Ok((items, read));
                     }
                 }
-                open.get_or_insert_with(|| Replaying::start(&e.entity_id, e.occurred_at))
-                    .feed(e.occurred_at, &e.changes);
+                current = Some(e.entity_id.clone());
+                if e.seq <= cut {
+                    open.get_or_insert_with(|| Replaying::start(&e.entity_id, e.occurred_at))
+                        .feed(e.occurred_at, &e.changes);
+                }
             }
             if ended {
                 if let Some(done) = open.take() {
@@ -241,7 +271,7 @@ impl App {
     pub(crate) async fn asset_at_cut(&self, id: Uuid, cut: i64) -> Result<Option<Asset>> {
         let before = id.as_u128().checked_sub(1).map(Uuid::from_u128);
         let (mut found, _) = self
-            .assets_at_cut(cut, &AssetQuery::default(), before, 1)
+            .assets_at_cut(cut, &AssetQuery::default(), before, 1, 1)
             .await?;
         Ok(found.pop().filter(|a| a.id == id))
     }

@@ -131,7 +131,7 @@ impl App {
             .iter()
             .filter_map(|v| v.number.split('.').next()?.parse::<u32>().ok())
             .max()
-            .map_or(1, |m| m + 1);
+            .map_or(1, |m| m.saturating_add(1));
         let number = format!("{major}.0");
         let scheme = self.fresh_scheme().await?;
         let mut levels = scheme.levels.clone();

@@ -182,6 +182,29 @@ impl App {
             .iter()
             .map(|l| (l.key.clone(), l.clone()))
             .collect();
+        let set: Vec<&str> = [
+            ("kind", filters.kind.is_some()),
+            ("status", filters.status.is_some()),
+            ("owner_id", filters.owner_id.is_some()),
+            ("classification", filters.classification.is_some()),
+            ("importance", filters.importance.is_some()),
+            ("tag", filters.tag.is_some()),
+            ("location_id", filters.location_id.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, on)| on.then_some(k))
+        .collect();
+        let fixed = match kind {
+            ReportKind::Ropa | ReportKind::Licences => Some("kind"),
+            ReportKind::Disposals => Some("status"),
+            _ => None,
+        };
+        if let Some(k) = set.iter().find(|k| !kind.of_assets() || Some(**k) == fixed) {
+            return Err(AppError::invalid(
+                k,
+                format!("does not narrow the {kind} report, which sets what it is of"),
+            ));
+        }
         let mut filters = filters;
         match kind {
             ReportKind::Register => {}
@@ -242,7 +265,13 @@ impl App {
                     _ => None,
                 };
                 let (assets, next) = self
-                    .assets_at_cut(report.audit_seq, &report.filters, after, PAGE as usize)
+                    .assets_at_cut(
+                        report.audit_seq,
+                        &report.filters,
+                        after,
+                        PAGE as usize,
+                        crate::as_at::EXAMINED_AT_MOST,
+                    )
                     .await?;
                 (
                     self.views_as_at(assets, at).await?,

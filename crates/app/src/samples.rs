@@ -190,7 +190,9 @@ impl App {
                 let cut = self.head_at(at).await?.0;
                 let mut after = None;
                 loop {
-                    let (page, next) = self.assets_at_cut(cut, q, after, PAGE as usize).await?;
+                    let (page, next) = self
+                        .assets_at_cut(cut, q, after, PAGE as usize, crate::as_at::EXAMINED_AT_MOST)
+                        .await?;
                     for a in &page {
                         draw.offer(a.id);
                     }

@@ -71,7 +71,14 @@ impl ReportWriter {
         for row in rows {
             match self.format {
                 ReportFormat::Csv => {
-                    let cells: Vec<String> = row.iter().map(|c| guard(&c.display())).collect();
+                    // Only text can be read as a formula: a negative number stays one.
+                    let cells: Vec<String> = row
+                        .iter()
+                        .map(|c| match c {
+                            Cell::Text(t) => guard(t),
+                            other => other.display(),
+                        })
+                        .collect();
                     out.extend(csv_line(&cells));
                 }
                 ReportFormat::Json => {

@@ -228,6 +228,18 @@ async fn the_register_as_at_a_time_pages_filters_and_refuses(backend: &str) {
     e.problem(400);
     assert_eq!(e.error_fields(), vec!["cursor".to_string()]);
     s.get("/api/v1/assets?as_at=yesterday").await.problem(400);
+    // An as-at cursor is not the live list's, nor a listing's as at another time.
+    let first = s.get(&format!("/api/v1/assets?as_at={then}&limit=1")).await;
+    let c = first.body["next_cursor"].as_str().expect("a next page");
+    let e = s.get(&format!("/api/v1/assets?cursor={c}")).await;
+    e.problem(400);
+    assert_eq!(e.error_fields(), vec!["cursor".to_string()]);
+    let later = stamp(chrono::Utc::now());
+    let e = s
+        .get(&format!("/api/v1/assets?as_at={later}&cursor={c}"))
+        .await;
+    e.problem(400);
+    assert_eq!(e.error_fields(), vec!["cursor".to_string()]);
 
     // Auditors, managers and admins read it; a member may not.
     let member = person(&s, "Mo Member", "member").await;

@@ -324,6 +324,8 @@ async fn an_admin_reviews_a_policy_and_generates_a_draft_on_its_pages(backend: &
         page.contains("Asset Management Policy — Calder Ltd"),
         "{page}"
     );
+    // Where each clause came from is in the source, not on the page.
+    assert!(!page.contains("from: setting"), "{page}");
     assert!(page.contains("Edit the draft"));
 }
 

@@ -352,6 +352,25 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
             e.body
         );
     }
+    // A filter that a report sets itself, or that does not describe its records, is
+    // refused rather than ignored.
+    for (query, field) in [
+        ("ropa?kind=software", "kind"),
+        ("disposals?status=in_use", "status"),
+        (
+            "exceptions?owner_id=01a25018-0000-7000-8000-000000000000",
+            "owner_id",
+        ),
+    ] {
+        let e = auditor.get(&format!("/api/v1/reports/{query}")).await;
+        e.problem(400);
+        assert_eq!(
+            e.error_fields(),
+            vec![field.to_string()],
+            "{query}: {}",
+            e.body
+        );
+    }
     let member = person(&s, "Mo Member", "member").await;
     member.get("/api/v1/reports/register").await.problem(403);
     member.get("/api/v1/reports").await.problem(403);

@@ -321,12 +321,15 @@ async fn list_as_at(
             format!("{k} describes the register now, and cannot be combined with as_at"),
         ));
     }
-    let from = p.parse("cursor", |v| match Cursor::decode_keyed(v) {
-        Ok((Cursor(seq), Some(id))) => Uuid::parse_str(&id)
-            .map(|after| custodian_app::as_at::AsAtCursor { seq, after })
-            .map_err(|_| "is not a cursor of a listing as at a time".to_string()),
-        Ok(_) => Err("comes from the live list: start again without it".to_string()),
-        Err(e) => Err(e),
+    let from = p.parse("cursor", |v| {
+        let (seq, micros, id) = Cursor::decode_cut(v)?;
+        let bad =
+            || "is not a cursor of a listing as at a time: start again without it".to_string();
+        Ok(custodian_app::as_at::AsAtCursor {
+            seq,
+            at: chrono::DateTime::from_timestamp_micros(micros).ok_or_else(bad)?,
+            after: Uuid::parse_str(&id).map_err(|_| bad())?,
+        })
     })?;
     let mut q = query(&Params(
         p.0.iter()
@@ -351,7 +354,7 @@ async fn list_as_at(
         items: page.items.iter().map(wire).collect(),
         next_cursor: page
             .next
-            .map(|c| Cursor(c.seq).encode_keyed(&c.after.to_string())),
+            .map(|c| Cursor::encode_cut(c.seq, c.at.timestamp_micros(), &c.after.to_string())),
     }))
 }
 

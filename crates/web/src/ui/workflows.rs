@@ -40,6 +40,10 @@ pub fn markdown(src: &str) -> Markup {
     };
     let events = Parser::new_ext(src, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(
         |e| match e {
+            // A comment is the source's own (where a generated clause came from): unseen.
+            Event::Html(h) | Event::InlineHtml(h) if h.trim_start().starts_with("<!--") => {
+                Event::Text("".into())
+            }
             Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
             Event::Start(Tag::Link {
                 link_type,
