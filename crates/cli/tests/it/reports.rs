@@ -334,27 +334,14 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
     // Refusals name what is wrong.
     let (status, _, _) = text(&s, &auditor, "/api/v1/reports/nothing").await;
     assert_eq!(status, 404);
+    // So is a filter that a report sets itself, or that does not describe its records,
+    // rather than ignored.
     for (query, field) in [
-        ("format=docx", "format"),
-        ("as_at=2999-01-01T00:00:00Z", "as_at"),
-        ("as_at=soon", "as_at"),
-        ("colour=red", "colour"),
-        ("kind=spaceship", "kind"),
-    ] {
-        let e = auditor
-            .get(&format!("/api/v1/reports/register?{query}"))
-            .await;
-        e.problem(400);
-        assert_eq!(
-            e.error_fields(),
-            vec![field.to_string()],
-            "{query}: {}",
-            e.body
-        );
-    }
-    // A filter that a report sets itself, or that does not describe its records, is
-    // refused rather than ignored.
-    for (query, field) in [
+        ("register?format=docx", "format"),
+        ("register?as_at=2999-01-01T00:00:00Z", "as_at"),
+        ("register?as_at=soon", "as_at"),
+        ("register?colour=red", "colour"),
+        ("register?kind=spaceship", "kind"),
         ("ropa?kind=software", "kind"),
         ("disposals?status=in_use", "status"),
         (
