@@ -99,7 +99,7 @@ enum Command {
         #[arg(value_parser = ["register", "ropa", "licences", "disposals", "exceptions", "offboarding", "acknowledgements"])]
         kind: String,
         /// Output format.
-        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json", "xlsx"])]
         format: String,
         /// The register as it stood at this time (RFC 3339, or a date for its start in
         /// UTC), rebuilt from the audit trail.

@@ -13,7 +13,7 @@ wire_enum! {
 
 wire_enum! {
     /// The formats a report is written in.
-    ReportFormat { Csv = "csv", Json = "json" }
+    ReportFormat { Csv = "csv", Json = "json", Xlsx = "xlsx" }
 }
 
 impl ReportKind {
@@ -59,7 +59,15 @@ impl ReportFormat {
         match self {
             ReportFormat::Csv => "text/csv; charset=utf-8",
             ReportFormat::Json => "application/json",
+            ReportFormat::Xlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
         }
+    }
+
+    /// Whether it is written as the rows come (CSV, JSON), or whole at the end (XLSX).
+    pub fn streams(self) -> bool {
+        self != ReportFormat::Xlsx
     }
 }
 

@@ -368,6 +368,21 @@ async fn import_is_all_or_nothing_and_round_trips(backend: &str) {
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let doc: serde_json::Value = serde_json::from_str(&text(&o).0).expect("JSON");
     assert_eq!(doc["rows"], serde_json::json!([]));
+    let book = dir.path().join("register.xlsx");
+    let o = custodian(
+        &db,
+        &[
+            "report",
+            "register",
+            "--format",
+            "xlsx",
+            "--output",
+            book.to_str().expect("path"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let bytes = std::fs::read(&book).expect("the workbook");
+    assert!(bytes.starts_with(b"PK\x03\x04"), "a zip");
     let o = custodian(&db, &["report", "invoices"]);
     assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
     // Ids match whatever their case.

@@ -198,6 +198,26 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
     );
     assert!(csv.contains("\"'=HYPERLINK("), "{csv}");
 
+    // A workbook, for spreadsheets: a zip of its parts.
+    let r = s
+        .bare
+        .get(format!("{}/api/v1/reports/register?format=xlsx", s.url))
+        .header("authorization", &auditor.auth)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let book = r.bytes().await.expect("bytes");
+    assert!(
+        book.starts_with(b"PK\x03\x04") && book.len() > 1000,
+        "{}",
+        book.len()
+    );
+
     // JSON for programs, with the same rows.
     let r = json_report(&s, &auditor, "/api/v1/reports/register?format=json").await;
     assert_eq!(r["report"], "register");
@@ -329,7 +349,7 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
                 .count()
         })
         .unwrap_or_default();
-    assert_eq!(downloads, 10);
+    assert_eq!(downloads, 11);
 
     // Refusals name what is wrong.
     let (status, _, _) = text(&s, &auditor, "/api/v1/reports/nothing").await;

@@ -67,8 +67,8 @@ async fn kinds(
 /// The parameters of a report.
 #[derive(JsonSchema)]
 pub struct ReportParams {
-    /// `csv` (the default: headings as people read them, cells guarded against formulas)
-    /// or `json`.
+    /// `csv` (the default: headings as people read them, text guarded against formulas),
+    /// `json` or `xlsx` (a workbook of one sheet, numbers as numbers and days as dates).
     pub format: Option<ReportFormat>,
     /// The register as it stood at this time (RFC 3339), rebuilt from the audit trail.
     pub as_at: Option<Timestamp>,
@@ -94,7 +94,7 @@ impl aide::OperationOutput for ReportDownload {
     ) -> Vec<(Option<u16>, aide::openapi::Response)> {
         let mut r = aide::openapi::Response {
             description:
-                "The report: CSV with a heading row, or a JSON document of its columns and rows"
+                "The report: CSV with a heading row, a JSON document of its columns and rows, or an XLSX workbook"
                     .into(),
             ..Default::default()
         };
@@ -109,6 +109,10 @@ impl aide::OperationOutput for ReportDownload {
         r.content.insert(
             "text/csv".into(),
             media(schemars::json_schema!({"type": "string"})),
+        );
+        r.content.insert(
+            ReportFormat::Xlsx.media_type().into(),
+            media(schemars::json_schema!({"type": "string", "format": "binary"})),
         );
         r.content.insert(
             "application/json".into(),
@@ -169,6 +173,26 @@ async fn report(
         .open_report(&ctx, kind, format, as_at, filters)
         .await
         .map_err(bad_parameter)?;
+    let name = format!(
+        "{}{}.{}",
+        kind.as_str(),
+        as_at.map_or(String::new(), |t| format!(
+            "-as-at-{}",
+            t.format("%Y%m%dT%H%M%SZ")
+        )),
+        format.as_str()
+    );
+    if !format.streams() {
+        // A workbook is whole only at its end: written first, then sent.
+        let mut bytes = Vec::new();
+        custodian_io::report::write_report(&s.app, &ctx, &report, &mut bytes)
+            .await
+            .map_err(|e| match e {
+                custodian_io::export::ExportError::App(e) => Problem::from(e),
+                e => Problem::from(AppError::Internal(e.to_string())),
+            })?;
+        return Ok(download(Body::from(bytes), format, &name));
+    }
     // The first page is read before answering, so a failure is a problem, not a broken
     // download.
     let first = s.app.report_page(&ctx, &report, None).await?;
@@ -179,18 +203,14 @@ async fn report(
         Some(c) => Stage::Rows(Some(c)),
         None => Stage::Tail,
     };
-    let name = format!(
-        "{}{}.{}",
-        kind.as_str(),
-        as_at.map_or(String::new(), |t| format!(
-            "-as-at-{}",
-            t.format("%Y%m%dT%H%M%SZ")
-        )),
-        format.as_str()
-    );
     let state = (s.app.clone(), ctx, report, writer, Some(head), stage);
     let stream = futures_util::stream::unfold(state, next_chunk);
-    let mut r = Body::from_stream(stream).into_response();
+    Ok(download(Body::from_stream(stream), format, &name))
+}
+
+/// A report's body as a download named `name`.
+fn download(body: Body, format: ReportFormat, name: &str) -> ReportDownload {
+    let mut r = body.into_response();
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -199,7 +219,7 @@ async fn report(
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    Ok(ReportDownload(r))
+    ReportDownload(r)
 }
 
 type ChunkState = (App, Ctx, Report, ReportWriter, Option<Vec<u8>>, Stage);

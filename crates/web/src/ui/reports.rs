@@ -84,6 +84,7 @@ async fn draw_page(
                         td {
                             @if as_at.is_none() || k.of_assets() {
                                 a href=(link(*k, ReportFormat::Csv)) { "CSV" } " · "
+                                a href=(link(*k, ReportFormat::Xlsx)) { "XLSX" } " · "
                                 a href=(link(*k, ReportFormat::Json)) { "JSON" }
                             } @else {
                                 span.muted { "of the register now only" }
