@@ -224,6 +224,8 @@ pub struct Results {
     pub compliance_seconds: f64,
     pub compliance_peak_rss_kib: u64,
     pub compliance_output: String,
+    /// The register report written from the command line, per format.
+    pub register_reports: Vec<RegisterReport>,
     pub compliance_reads: Vec<ListRead>,
     /// Pages of the register as it stood, rebuilt from the audit trail.
     pub as_at_reads: Vec<ListRead>,
@@ -600,6 +602,48 @@ fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<
         evaluated.peak_rss_kib / 1024
     );
 
+    // 2d. The register report, written whole from the command line, as CSV and as XLSX.
+    let mut register_reports = Vec::new();
+    for format in ["csv", "xlsx"] {
+        eprintln!("[bench] {name}: report register --format {format}");
+        let file = ctx.out.join(format!("register-{name}.{format}"));
+        let file_s = file.to_string_lossy().to_string();
+        let rlog = ctx.out.join(format!("report-{format}-{name}.log"));
+        let done = procs::run_measured(
+            &ctx.bin,
+            &[
+                "report",
+                "register",
+                "--format",
+                format,
+                "--output",
+                &file_s,
+                "--database",
+                &db,
+            ],
+            &rlog,
+        )?;
+        if !done.stderr.contains(&format!("{n} rows")) {
+            problems.push(format!(
+                "report register --format {format} said {:?}, expected {n} rows",
+                done.stderr.trim()
+            ));
+        }
+        let size = std::fs::metadata(&file).map(|m| m.len()).ok();
+        let _ = std::fs::remove_file(&file);
+        eprintln!(
+            "[bench] {name}: the register as {format} in {:.1} s, peak RSS {} MiB",
+            done.wall.as_secs_f64(),
+            done.peak_rss_kib / 1024
+        );
+        register_reports.push(RegisterReport {
+            format,
+            seconds: done.wall.as_secs_f64(),
+            peak_rss_kib: done.peak_rss_kib,
+            bytes: size,
+        });
+    }
+
     // 3. Serve the imported register.
     let serve_log = ctx.out.join(format!("serve-{name}.log"));
     let started = Instant::now();
@@ -939,6 +983,7 @@ fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<
         compliance_seconds,
         compliance_peak_rss_kib: evaluated.peak_rss_kib,
         compliance_output,
+        register_reports,
         compliance_reads,
         as_at_reads,
         database_bytes,
@@ -1048,4 +1093,17 @@ mod tests {
             "a 'b c' 'it'\\''s'"
         );
     }
+}
+
+/// The register report written whole, in one format.
+#[derive(Debug)]
+pub struct RegisterReport {
+    /// `csv` or `xlsx`.
+    pub format: &'static str,
+    /// How long it took.
+    pub seconds: f64,
+    /// The command's peak resident memory.
+    pub peak_rss_kib: u64,
+    /// The file's size.
+    pub bytes: Option<u64>,
 }

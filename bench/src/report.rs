@@ -94,6 +94,20 @@ pub fn markdown(r: &Results, m: &Machine, command: &str, version: &str, data: &D
             mib(Some(r.compliance_peak_rss_kib))
         ),
     ));
+    for x in &r.register_reports {
+        rows.push((
+            format!(
+                "`report register --format {}`: the whole register, written to a file",
+                x.format
+            ),
+            format!(
+                "{:.1} s, peak RSS {}, {}",
+                x.seconds,
+                mib(Some(x.peak_rss_kib)),
+                bytes(x.bytes)
+            ),
+        ));
+    }
     let size = match r.database_wal_bytes {
         Some(w) => format!("{} + {} WAL", bytes(r.database_bytes), bytes(Some(w))),
         None => bytes(r.database_bytes),
@@ -247,6 +261,9 @@ pub fn json(
             "peak_rss_kib": r.compliance_peak_rss_kib,
             "output": r.compliance_output,
         },
+        "register_reports": r.register_reports.iter().map(|x| serde_json::json!({
+            "format": x.format, "seconds": round(x.seconds), "peak_rss_kib": x.peak_rss_kib, "bytes": x.bytes,
+        })).collect::<Vec<_>>(),
         "compliance_reads": r.compliance_reads.iter().map(|x| x.json()).collect::<Vec<_>>(),
         "as_at_reads": r.as_at_reads.iter().map(|x| x.json()).collect::<Vec<_>>(),
         "database_bytes": r.database_bytes,
