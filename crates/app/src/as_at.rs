@@ -43,8 +43,6 @@ pub struct AsAtPage {
     pub items: Vec<AssetView>,
     /// Where the next page starts, if there is one.
     pub next: Option<AsAtCursor>,
-    /// The last event of the cut: its sequence number and hash.
-    pub head: (i64, String),
 }
 
 /// One asset's events, replayed: its fields as they stood after each, and what the events
@@ -145,11 +143,6 @@ fn kept(a: &Asset, q: &AssetQuery) -> bool {
 
 impl App {
     /// The last event recorded at or before `at`: the head of the chain then.
-    pub async fn audit_head_at(&self, ctx: &Ctx, at: DateTime<Utc>) -> Result<(i64, String)> {
-        self.allow(ctx, Action::ReadReports).await?;
-        self.head_at(at).await
-    }
-
     pub(crate) async fn head_at(&self, at: DateTime<Utc>) -> Result<(i64, String)> {
         if at > custodian_domain::now() {
             return Err(AppError::invalid(
@@ -160,8 +153,9 @@ impl App {
         Ok(self.store.audit_head_at(at).await?)
     }
 
-    /// A page of the register as it stood at `at` (auditors, managers, admins). The filters of `q` that describe a record apply to the
-    /// record as it stood; `from` continues a listing.
+    /// A page of the register as it stood at `at` (auditors, managers, admins). The filters
+    /// of `q` that describe a record apply to the record as it stood; `from` continues a
+    /// listing.
     pub async fn register_as_at(
         &self,
         ctx: &Ctx,
@@ -170,34 +164,34 @@ impl App {
         from: Option<AsAtCursor>,
     ) -> Result<AsAtPage> {
         self.allow(ctx, Action::ReadReports).await?;
-        let mut head = self.head_at(at).await?;
-        if let Some(c) = from {
-            if c.seq > head.0 || c.seq < 0 || c.at.timestamp_micros() != at.timestamp_micros() {
+        let head = self.head_at(at).await?.0;
+        // A listing goes on reading the cut its first page read.
+        let cut = match from {
+            Some(c)
+                if c.seq > head
+                    || c.seq < 0
+                    || c.at.timestamp_micros() != at.timestamp_micros() =>
+            {
                 return Err(AppError::invalid(
                     "cursor",
                     "comes from a listing as at another time: start again without it",
-                ));
+                ))
             }
-            if c.seq != head.0 {
-                head = match self.store.events_after(c.seq - 1, 1).await?.pop() {
-                    Some(e) if e.seq == c.seq => (e.seq, e.hash),
-                    _ => (0, custodian_domain::audit::GENESIS.to_string()),
-                };
-            }
-        }
+            Some(c) => c.seq,
+            None => head,
+        };
         let limit = q.limit.clamp(1, 500) as usize;
         let (items, next) = self
-            .assets_at_cut(head.0, q, from.map(|c| c.after), limit, EXAMINED_AT_MOST)
+            .assets_at_cut(cut, q, from.map(|c| c.after), limit, EXAMINED_AT_MOST)
             .await?;
         let next = next.map(|after| AsAtCursor {
-            seq: head.0,
+            seq: cut,
             at,
             after,
         });
         Ok(AsAtPage {
             items: self.views_as_at(items, at).await?,
             next,
-            head,
         })
     }
 

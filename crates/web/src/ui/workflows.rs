@@ -496,7 +496,7 @@ pub async fn create_policy(State(s): State<AppState>, v: Viewer, form: Form) -> 
 pub async fn draft_policy(State(s): State<AppState>, v: Viewer, form: Form) -> Response {
     let mut body = Map::new();
     body.insert("document".into(), json!("asset_management"));
-    if let Some(o) = form.get("organisation").filter(|o| !o.trim().is_empty()) {
+    if let Some(o) = form.get("organisation") {
         body.insert("organisation".into(), json!(o));
     }
     let r = s.app.draft_policy(&v.ctx, body).await;
@@ -590,7 +590,7 @@ pub async fn review_policy(
     form: Form,
 ) -> Response {
     let mut body = Map::new();
-    if let Some(n) = form.get("notes").filter(|n| !n.trim().is_empty()) {
+    if let Some(n) = form.get("notes") {
         body.insert("notes".into(), json!(n));
     }
     let version = form.get("version").and_then(|x| x.parse().ok());
