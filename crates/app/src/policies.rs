@@ -8,8 +8,8 @@ use custodian_domain::audit::{self, NewEvent};
 use custodian_domain::input::Input;
 use custodian_domain::party::{PartyKind, PersonStatus};
 use custodian_domain::policy::{
-    accepted_versions, AckSource, Acknowledgement, PolicyDocument, PolicyReview, PolicyStatus,
-    PolicyVersion,
+    accepted_versions, AckSource, Acknowledgement, DocumentFormat, PolicyDocument, PolicyRendering,
+    PolicyReview, PolicyStatus, PolicyVersion,
 };
 use custodian_domain::{value, Problems};
 use custodian_store::PolicyWrite;
@@ -53,6 +53,40 @@ pub struct AckSummary {
 /// The JSON of an acknowledgement.
 pub fn ack_json(a: &Acknowledgement) -> Value {
     serde_json::to_value(a).unwrap_or(Value::Null)
+}
+
+/// The document people read of a policy version: its text, under a header naming the
+/// version, its status and its approval, and over a footer with the version and the
+/// SHA-256 of its text (which the approval event records too).
+pub fn policy_doc(p: &PolicyVersion, approver: Option<&str>) -> custodian_render::Doc {
+    let mut header = format!(
+        "{} · version {} · {} · effective {}",
+        p.document.title(),
+        p.number,
+        p.status,
+        p.effective_date
+    );
+    match (p.approved_at, approver) {
+        (Some(at), Some(name)) => {
+            header.push_str(&format!(" · approved by {name} on {}", at.date_naive()))
+        }
+        (Some(at), None) => header.push_str(&format!(" · approved on {}", at.date_naive())),
+        _ => header.push_str(" · not approved"),
+    }
+    if let Some(next) = p.next_review_at {
+        header.push_str(&format!(" · next review by {next}"));
+    }
+    let digest = audit::sha256_hex(p.body.as_bytes());
+    custodian_render::Doc {
+        title: p.title.clone(),
+        header,
+        footer: format!(
+            "Version {} · text SHA-256 {}",
+            p.number,
+            digest.get(..16).unwrap_or(&digest)
+        ),
+        blocks: vec![custodian_render::Block::Markdown(p.body.clone())],
+    }
 }
 
 impl App {
@@ -415,13 +449,42 @@ impl App {
                 expected_version: old.version,
             }));
         }
-        events.push(self.event(
-            ctx,
-            "policy.approved",
-            "policy",
-            id,
-            Value::Object(audit::diff(&cur.audit_view(), &next.audit_view())),
-        ));
+        // The renderings people read are made now, once: their digests go in the approval
+        // event, and every later download is these bytes.
+        let approver_name = self.person_name(approver).await?;
+        let doc = policy_doc(&next, approver_name.as_deref());
+        let renderings = [
+            PolicyRendering::new(
+                id,
+                DocumentFormat::Html,
+                custodian_render::html(&doc).into_bytes(),
+                now,
+            ),
+            PolicyRendering::new(id, DocumentFormat::Pdf, custodian_render::pdf(&doc), now),
+        ];
+        let mut changes = audit::diff(&cur.audit_view(), &next.audit_view());
+        changes.insert(
+            "renderings".into(),
+            Value::Object(
+                renderings
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.format.as_str().to_string(),
+                            json!({"sha256": r.sha256, "bytes": r.bytes.len()}),
+                        )
+                    })
+                    .collect(),
+            ),
+        );
+        changes.insert(
+            "body_sha256".into(),
+            Value::String(audit::sha256_hex(next.body.as_bytes())),
+        );
+        events.push(self.event(ctx, "policy.approved", "policy", id, Value::Object(changes)));
+        for r in renderings {
+            writes.push(Write::Policy(PolicyWrite::InsertRendering(Box::new(r))));
+        }
         writes.push(Write::Policy(PolicyWrite::UpdatePolicy {
             policy: Box::new(next.clone()),
             expected_version: cur.version,
@@ -431,6 +494,54 @@ impl App {
             .await
             .map_err(|e| race(e, &if_match))?;
         Ok(next)
+    }
+
+    /// A person's name, if the register has them.
+    async fn person_name(&self, id: Uuid) -> Result<Option<String>> {
+        Ok(self
+            .store
+            .parties(&[id])
+            .await?
+            .into_iter()
+            .next()
+            .map(|p| p.name))
+    }
+
+    /// A version's document as HTML or PDF (anyone signed in: everyone is bound by it). An
+    /// approved or superseded version gives the bytes kept at its approval; a draft is
+    /// rendered as it stands, and says it is a draft.
+    pub async fn policy_document(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        format: DocumentFormat,
+    ) -> Result<PolicyRendering> {
+        self.allow(ctx, Action::ReadReference).await?;
+        let p = self.load_policy(id).await?;
+        if let Some(kept) = self.store.policy_rendering(id, format).await? {
+            return Ok(kept);
+        }
+        // A draft, or a version approved before renderings were kept.
+        let approver = match p.approved_by {
+            Some(a) => self.person_name(a).await?,
+            None => None,
+        };
+        let doc = policy_doc(&p, approver.as_deref());
+        let bytes = match format {
+            DocumentFormat::Html => custodian_render::html(&doc).into_bytes(),
+            DocumentFormat::Pdf => custodian_render::pdf(&doc),
+        };
+        Ok(PolicyRendering::new(id, format, bytes, p.updated_at))
+    }
+
+    /// The renderings kept at a version's approval (none for a draft).
+    pub async fn kept_renderings(&self, ctx: &Ctx, id: Uuid) -> Result<Vec<PolicyRendering>> {
+        self.allow(ctx, Action::ReadReference).await?;
+        let mut out = Vec::new();
+        for f in DocumentFormat::ALL {
+            out.extend(self.store.policy_rendering(id, *f).await?);
+        }
+        Ok(out)
     }
 
     /// The accounts that drafted or changed a policy version, from its audit events.

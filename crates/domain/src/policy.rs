@@ -30,6 +30,55 @@ wire_enum! {
     }
 }
 
+wire_enum! {
+    /// The renderings of a policy version people read (SPEC §7).
+    DocumentFormat { Html = "html", Pdf = "pdf" }
+}
+
+impl DocumentFormat {
+    /// The media type of the rendering.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            DocumentFormat::Html => "text/html; charset=utf-8",
+            DocumentFormat::Pdf => "application/pdf",
+        }
+    }
+}
+
+/// A policy version's rendering as made once at its approval and kept: every later
+/// download gives these bytes (SPEC §7).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyRendering {
+    /// The version rendered.
+    pub policy_id: Uuid,
+    /// HTML or PDF.
+    pub format: DocumentFormat,
+    /// The SHA-256 of `bytes`, in hex, as the approval event records it.
+    pub sha256: String,
+    /// The rendering.
+    pub bytes: Vec<u8>,
+    /// When it was made (the approval).
+    pub created_at: DateTime<Utc>,
+}
+
+impl PolicyRendering {
+    /// A rendering with its digest.
+    pub fn new(
+        policy_id: Uuid,
+        format: DocumentFormat,
+        bytes: Vec<u8>,
+        created_at: DateTime<Utc>,
+    ) -> Self {
+        PolicyRendering {
+            policy_id,
+            format,
+            sha256: crate::audit::sha256_hex(&bytes),
+            bytes,
+            created_at,
+        }
+    }
+}
+
 impl PolicyDocument {
     /// The document's fixed id as a subject of compliance findings (a document outlives
     /// its versions): `…a001` for the asset management policy, `…a002` for acceptable use.

@@ -31,6 +31,7 @@ pub enum Arg {
     Time(Option<DateTime<Utc>>),
     Date(Option<NaiveDate>),
     Json(Value),
+    Bytes(Option<Vec<u8>>),
 }
 
 macro_rules! arg_from {
@@ -49,6 +50,7 @@ macro_rules! arg_from {
 }
 arg_from!(Uuid, Uuid);
 arg_from!(String, Text);
+arg_from!(Vec<u8>, Bytes);
 arg_from!(&str, Text);
 arg_from!(i64, Int);
 arg_from!(bool, Bool);
@@ -174,6 +176,7 @@ where
     Option<DateTime<Utc>>: Encode<'static, DB> + Type<DB>,
     Option<NaiveDate>: Encode<'static, DB> + Type<DB>,
     Json<Value>: Encode<'static, DB> + Type<DB>,
+    Option<Vec<u8>>: Encode<'static, DB> + Type<DB>,
 {
     let mut a = <DB as sqlx::Database>::Arguments::<'static>::default();
     for arg in args {
@@ -185,6 +188,7 @@ where
             Arg::Time(v) => a.add(v),
             Arg::Date(v) => a.add(v),
             Arg::Json(v) => a.add(Json(v)),
+            Arg::Bytes(v) => a.add(v),
         };
         r.map_err(|e| StoreError::Other(format!("cannot bind an argument: {e}")))?;
     }

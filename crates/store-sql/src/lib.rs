@@ -113,6 +113,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("schema/sqlite_010.sql"),
         postgres: include_str!("schema/postgres_010.sql"),
     },
+    Migration {
+        version: 11,
+        name: "policy renderings",
+        sqlite: include_str!("schema/sqlite_011.sql"),
+        postgres: include_str!("schema/postgres_011.sql"),
+    },
 ];
 
 /// The SQLite writer's page cache, in KiB.

@@ -2,7 +2,8 @@
 
 use custodian_domain::party::Party;
 use custodian_domain::policy::{
-    AckSource, Acknowledgement, PolicyDocument, PolicyStatus, PolicyVersion,
+    AckSource, Acknowledgement, DocumentFormat, PolicyDocument, PolicyRendering, PolicyStatus,
+    PolicyVersion,
 };
 use custodian_store::Result;
 use uuid::Uuid;
@@ -92,6 +93,31 @@ pub fn acknowledgement(row: &Row) -> Result<(i64, Acknowledgement)> {
 
 #[async_trait]
 impl PolicyStore for SqlStore {
+    async fn policy_rendering(
+        &self,
+        policy_id: Uuid,
+        format: DocumentFormat,
+    ) -> Result<Option<PolicyRendering>> {
+        let sql = Sql::new(
+            "SELECT policy_id, format, sha256, body, created_at FROM policy_renderings WHERE policy_id = $1 AND format = $2",
+        )
+        .bind(policy_id)
+        .bind(format.as_str());
+        self.pools
+            .fetch_optional(sql)
+            .await?
+            .map(|r| {
+                Ok(PolicyRendering {
+                    policy_id: r.get("policy_id")?,
+                    format: word(&r, "format", DocumentFormat::parse)?,
+                    sha256: r.get("sha256")?,
+                    bytes: r.get("body")?,
+                    created_at: r.get("created_at")?,
+                })
+            })
+            .transpose()
+    }
+
     async fn policy(&self, id: Uuid) -> Result<Option<PolicyVersion>> {
         let sql = Sql::new(format!(
             "SELECT {} FROM policies WHERE id = $1",
@@ -210,6 +236,16 @@ impl SqlTx {
             PolicyWrite::InsertAcknowledgement(a) => {
                 self.insert_row("acknowledgements", rows::ack_values(&a))
                     .await
+            }
+            PolicyWrite::InsertRendering(r) => {
+                let values = vec![
+                    ("policy_id", r.policy_id.into()),
+                    ("format", r.format.as_str().into()),
+                    ("sha256", r.sha256.clone().into()),
+                    ("body", r.bytes.clone().into()),
+                    ("created_at", r.created_at.into()),
+                ];
+                self.insert_row("policy_renderings", values).await
             }
         }
     }

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use custodian_domain::party::Party;
-use custodian_domain::policy::{Acknowledgement, PolicyDocument, PolicyVersion};
+use custodian_domain::policy::{
+    Acknowledgement, DocumentFormat, PolicyDocument, PolicyRendering, PolicyVersion,
+};
 
 use crate::*;
 
@@ -37,6 +39,8 @@ pub enum PolicyWrite {
     },
     /// Record an acknowledgement.
     InsertAcknowledgement(Acknowledgement),
+    /// Keep an approved version's rendering (never changed afterwards).
+    InsertRendering(Box<PolicyRendering>),
 }
 
 impl From<PolicyWrite> for Write {
@@ -50,6 +54,13 @@ impl From<PolicyWrite> for Write {
 pub trait PolicyStore: Send + Sync {
     /// One policy version.
     async fn policy(&self, id: Uuid) -> Result<Option<PolicyVersion>>;
+
+    /// A version's rendering as kept at its approval.
+    async fn policy_rendering(
+        &self,
+        policy_id: Uuid,
+        format: DocumentFormat,
+    ) -> Result<Option<PolicyRendering>>;
 
     /// Every version of a document (or of all documents), oldest first.
     async fn policies(&self, document: Option<PolicyDocument>) -> Result<Vec<PolicyVersion>>;

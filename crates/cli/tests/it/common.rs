@@ -305,3 +305,14 @@ impl Server {
         a.body
     }
 }
+
+/// A GET in someone's name (their `authorization` header), answered as it comes: for
+/// downloads, whose bytes and headers a test reads itself.
+pub async fn get_as(s: &Server, auth: &str, path: &str) -> reqwest::Response {
+    s.bare
+        .get(format!("{}{path}", s.url))
+        .header("authorization", auth)
+        .send()
+        .await
+        .expect("answer")
+}

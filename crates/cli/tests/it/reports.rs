@@ -12,13 +12,7 @@ on_both!(reports_are_readable_guarded_and_recorded);
 
 /// A report as text: status, media type and body.
 async fn text(s: &Server, who: &Person<'_>, path: &str) -> (u16, String, String) {
-    let r = s
-        .bare
-        .get(format!("{}{path}", s.url))
-        .header("authorization", &who.auth)
-        .send()
-        .await
-        .expect("answer");
+    let r = crate::common::get_as(s, &who.auth, path).await;
     let status = r.status().as_u16();
     let media = r
         .headers()
@@ -199,13 +193,7 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
     assert!(csv.contains("\"'=HYPERLINK("), "{csv}");
 
     // A workbook, for spreadsheets: a zip of its parts.
-    let r = s
-        .bare
-        .get(format!("{}/api/v1/reports/register?format=xlsx", s.url))
-        .header("authorization", &auditor.auth)
-        .send()
-        .await
-        .expect("answer");
+    let r = crate::common::get_as(&s, &auditor.auth, "/api/v1/reports/register?format=xlsx").await;
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(
         r.headers()["content-type"],

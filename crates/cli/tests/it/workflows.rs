@@ -15,7 +15,125 @@ crate::on_both!(
     policy_approval_needs_another_admin_and_warns_before_blocking,
     a_policy_review_that_changes_nothing_is_recorded,
     a_generated_draft_follows_the_registers_settings,
+    an_approved_policy_document_is_rendered_once_and_kept,
 );
+
+/// A file as its bytes and its `X-Content-SHA256`.
+pub(crate) async fn download(s: &Server, who: &Person<'_>, path: &str) -> (u16, Vec<u8>, String) {
+    let r = crate::common::get_as(s, &who.auth, path).await;
+    let status = r.status().as_u16();
+    let digest = r
+        .headers()
+        .get("x-content-sha256")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (status, r.bytes().await.expect("body").to_vec(), digest)
+}
+
+/// The text of a PDF, as Poppler's `pdftotext` reads it.
+pub(crate) fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("a directory");
+    let path = dir.path().join("document.pdf");
+    std::fs::write(&path, pdf).expect("written");
+    let out = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (scripts/test installs poppler-utils)");
+    assert!(
+        out.status.success(),
+        "pdftotext: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// An approved version's HTML and PDF are made once at approval: their SHA-256 is in the
+/// approval event, every download is those bytes, and the PDF reads back with its section
+/// headings, its header and its footer. A draft renders as it stands.
+async fn an_approved_policy_document_is_rendered_once_and_kept(backend: &str) {
+    let s = start(backend).await;
+    let ann = person(&s, "Ann Admin", "admin").await;
+    let bea = person(&s, "Bea Admin", "admin").await;
+    let bob = person(&s, "Bob Member", "member").await;
+    acceptable_use_only_warns(&s).await;
+    let d = generated_draft(&ann).await;
+    let id = id_of(&d);
+    let path = |f: &str| format!("/api/v1/policies/{id}/document?format={f}");
+
+    let (status, draft_pdf, _) = download(&s, &bob, &path("pdf")).await;
+    assert_eq!(status, 200);
+    assert!(pdf_text(&draft_pdf).contains("not approved"));
+
+    let a = bea
+        .post(&format!("/api/v1/policies/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let trail = s.get("/api/v1/audit?limit=500").await;
+    let approval = trail.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|e| e["action"] == "policy.approved" && e["entity_id"] == id.as_str())
+        .cloned()
+        .expect("the approval event");
+    let kept = &approval["changes"]["renderings"];
+
+    for format in ["pdf", "html"] {
+        let (status, first, digest) = download(&s, &bob, &path(format)).await;
+        assert_eq!(status, 200, "{format}");
+        let (_, again, _) = download(&s, &ann, &path(format)).await;
+        assert_eq!(first, again, "{format}: every download is the same bytes");
+        assert_eq!(digest, kept[format]["sha256"], "{format}: {kept}");
+        assert_eq!(
+            kept[format]["sha256"].as_str(),
+            Some(custodian_domain::audit::sha256_hex(&first).as_str())
+        );
+    }
+    let (_, pdf, _) = download(&s, &bob, &path("pdf")).await;
+    assert!(pdf.starts_with(b"%PDF-"));
+    let text = pdf_text(&pdf);
+    for heading in custodian_domain::policy_draft::SECTIONS {
+        assert!(text.contains(heading), "{heading} in\n{text}");
+    }
+    assert!(text.contains("approved by Bea Admin"), "{text}");
+    let body_sha = approval["changes"]["body_sha256"].as_str().expect("digest");
+    assert!(
+        text.contains(&format!("Version 1.0 · text SHA-256 {}", &body_sha[..16])),
+        "{text}"
+    );
+    assert!(text.contains("Page 1 of "), "{text}");
+    let (_, html, _) = download(&s, &bob, &path("html")).await;
+    let html = String::from_utf8(html).expect("utf-8");
+    assert!(html.contains("Calder Ltd") && !html.contains("<!-- from:"));
+
+    // Bad input names the parameter; an unknown version is not found.
+    let r = bob
+        .get(&format!("/api/v1/policies/{id}/document?format=docx"))
+        .await;
+    r.problem(400);
+    assert!(r.body.to_string().contains("format"), "{}", r.body);
+    bob.get(&format!(
+        "/api/v1/policies/{}/document?format=pdf",
+        uuid::Uuid::nil()
+    ))
+    .await
+    .problem(404);
+}
+
+/// A generated draft of the Asset Management Policy for Calder Ltd, written by `who`.
+async fn generated_draft(who: &Person<'_>) -> Answer {
+    let d = who
+        .post(
+            "/api/v1/policies/draft",
+            json!({"document": "asset_management", "organisation": "Calder Ltd"}),
+        )
+        .await;
+    assert_eq!(d.status, 201, "{}", d.body);
+    d
+}
 
 /// The generated first draft of the Asset Management Policy is written from the register's
 /// settings, says where each clause comes from, and is a draft like any other.
@@ -32,13 +150,7 @@ async fn a_generated_draft_follows_the_registers_settings(backend: &str) {
     assert_eq!(role.status, 201, "{}", role.body);
     acceptable_use_only_warns(&s).await;
 
-    let d = ann
-        .post(
-            "/api/v1/policies/draft",
-            json!({"document": "asset_management", "organisation": "Calder Ltd"}),
-        )
-        .await;
-    assert_eq!(d.status, 201, "{}", d.body);
+    let d = generated_draft(&ann).await;
     assert_eq!(d.body["status"], "draft");
     assert_eq!(d.body["document"], "asset_management");
     assert_eq!(d.body["number"], "1.0");

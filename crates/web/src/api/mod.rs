@@ -146,6 +146,7 @@ pub fn routes() -> ApiRouter<AppState> {
             "/policies/{id}/reviews",
             get_with(workflows::policy_reviews, |o| o.summary("The reviews of a version that changed nothing, oldest first")).post_with(workflows::review_policy, |o| o.summary("Record a review of the version in force that changes nothing (admins, in their name): its next review moves on a year")),
         )
+        .api_route("/policies/{id}/document", get_with(workflows::policy_document, |o| o.summary("A version's document as HTML or PDF (format=html|pdf); an approved version gives the bytes made at its approval, whose SHA-256 its approval event records")))
         .api_route("/policies/{id}/approve", post_with(workflows::approve_policy, |o| o.summary("Approve a draft in the caller's name (admins, never its author); the version in force is superseded")))
         .api_route(
             "/acknowledgements",

@@ -2,7 +2,7 @@
 
 use aide::axum::ApiRouter;
 use aide::generate::GenContext;
-use aide::openapi::{MediaType, Operation, SchemaObject};
+use aide::openapi::Operation;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
@@ -18,7 +18,7 @@ use custodian_domain::value::Timestamp;
 use custodian_io::report::ReportWriter;
 
 use super::assets::{record_filters, word, RecordFilters};
-use super::wire::{Key, Listing, Query};
+use super::wire::{file_response, Key, Listing, Query};
 use crate::extract::Caller;
 use crate::problem::{ApiResult, Problem};
 use crate::AppState;
@@ -92,45 +92,32 @@ impl aide::OperationOutput for ReportDownload {
         _: &mut GenContext,
         _: &mut Operation,
     ) -> Vec<(Option<u16>, aide::openapi::Response)> {
-        let mut r = aide::openapi::Response {
-            description:
-                "The report: CSV with a heading row, a JSON document of its columns and rows, or an XLSX workbook"
-                    .into(),
-            ..Default::default()
-        };
-        let media = |schema| MediaType {
-            schema: Some(SchemaObject {
-                json_schema: schema,
-                example: None,
-                external_docs: None,
-            }),
-            ..Default::default()
-        };
-        r.content.insert(
-            "text/csv".into(),
-            media(schemars::json_schema!({"type": "string"})),
-        );
-        r.content.insert(
-            ReportFormat::Xlsx.media_type().into(),
-            media(schemars::json_schema!({"type": "string", "format": "binary"})),
-        );
-        r.content.insert(
-            "application/json".into(),
-            media(schemars::json_schema!({
-                "type": "object",
-                "required": ["report", "title", "generated_at", "audit_seq", "columns", "rows"],
-                "properties": {
-                    "report": {"type": "string", "enum": ReportKind::NAMES},
-                    "title": {"type": "string"},
-                    "as_at": {"type": ["string", "null"], "format": "date-time"},
-                    "generated_at": {"type": "string", "format": "date-time"},
-                    "audit_seq": {"type": "integer"},
-                    "columns": {"type": "array", "items": {"type": "object", "required": ["key", "heading"], "properties": {"key": {"type": "string"}, "heading": {"type": "string"}}}},
-                    "rows": {"type": "array", "items": {"type": "object", "description": "A row: a value per column key."}}
-                }
-            })),
-        );
-        vec![(Some(200), r)]
+        file_response(
+            "The report: CSV with a heading row, a JSON document of its columns and rows, or an XLSX workbook",
+            [
+                ("text/csv", schemars::json_schema!({"type": "string"})),
+                (
+                    ReportFormat::Xlsx.media_type(),
+                    schemars::json_schema!({"type": "string", "format": "binary"}),
+                ),
+                (
+                    "application/json",
+                    schemars::json_schema!({
+                        "type": "object",
+                        "required": ["report", "title", "generated_at", "audit_seq", "columns", "rows"],
+                        "properties": {
+                            "report": {"type": "string", "enum": ReportKind::NAMES},
+                            "title": {"type": "string"},
+                            "as_at": {"type": ["string", "null"], "format": "date-time"},
+                            "generated_at": {"type": "string", "format": "date-time"},
+                            "audit_seq": {"type": "integer"},
+                            "columns": {"type": "array", "items": {"type": "object", "required": ["key", "heading"], "properties": {"key": {"type": "string"}, "heading": {"type": "string"}}}},
+                            "rows": {"type": "array", "items": {"type": "object", "description": "A row: a value per column key."}}
+                        }
+                    }),
+                ),
+            ],
+        )
     }
 }
 

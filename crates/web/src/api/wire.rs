@@ -731,3 +731,84 @@ impl OperationOutput for JsonText {
         Json::<Value>::inferred_responses(ctx, op)
     }
 }
+
+/// A file to download: its bytes, media type, name and SHA-256 (sent as the `ETag`, and as
+/// `X-Content-SHA256` for those who check it).
+pub struct File {
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// The media type.
+    pub media_type: &'static str,
+    /// The name it is saved under.
+    pub name: String,
+    /// Shown in the browser (`inline`) rather than saved.
+    pub inline: bool,
+}
+
+impl IntoResponse for File {
+    fn into_response(self) -> Response {
+        let digest = custodian_domain::audit::sha256_hex(&self.bytes);
+        let mut r = self.bytes.into_response();
+        let h = r.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(self.media_type),
+        );
+        let how = if self.inline { "inline" } else { "attachment" };
+        if let Ok(v) = HeaderValue::from_str(&format!("{how}; filename=\"{}\"", self.name)) {
+            h.insert(header::CONTENT_DISPOSITION, v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&format!("\"{digest}\"")) {
+            h.insert(header::ETAG, v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&digest) {
+            h.insert("x-content-sha256", v);
+        }
+        r
+    }
+}
+
+impl OperationOutput for File {
+    type Inner = ();
+
+    fn inferred_responses(
+        _: &mut GenContext,
+        _: &mut Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        file_response(
+            "The file's bytes; `X-Content-SHA256` (and the `ETag`) carry their SHA-256",
+            [(
+                "application/octet-stream",
+                schemars::json_schema!({"type": "string", "format": "binary"}),
+            )],
+        )
+    }
+}
+
+/// A download's answer in the OpenAPI document: what it is, and each media type it comes
+/// in with its schema.
+pub fn file_response<'a>(
+    description: &str,
+    content: impl IntoIterator<Item = (&'a str, schemars::Schema)>,
+) -> Vec<(Option<u16>, aide::openapi::Response)> {
+    let mut r = aide::openapi::Response {
+        description: description.into(),
+        ..Default::default()
+    };
+    for (media_type, schema) in content {
+        r.content.insert(media_type.into(), media(schema));
+    }
+    vec![(Some(200), r)]
+}
+
+/// A media type's entry in the OpenAPI document, by its schema.
+pub fn media(schema: schemars::Schema) -> aide::openapi::MediaType {
+    aide::openapi::MediaType {
+        schema: Some(aide::openapi::SchemaObject {
+            json_schema: schema,
+            example: None,
+            external_docs: None,
+        }),
+        ..Default::default()
+    }
+}

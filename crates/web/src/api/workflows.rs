@@ -13,12 +13,12 @@ use custodian_app::exceptions::ExceptionView;
 use custodian_domain::custody::AssignmentKind;
 use custodian_domain::exception::{ExceptionRule, ExceptionStatus};
 use custodian_domain::policy::{
-    Acknowledgement, PolicyDocument, PolicyReview, PolicyStatus, PolicyVersion,
+    Acknowledgement, DocumentFormat, PolicyDocument, PolicyReview, PolicyStatus, PolicyVersion,
 };
 use custodian_store::{AcknowledgementQuery, AssignmentQuery, ExceptionQuery};
 
 use super::assets::word;
-use super::wire::{Body, Created, Listing, One, Patch, Query};
+use super::wire::{Body, Created, File, Listing, One, Patch, Query};
 use super::PageParams;
 use crate::extract::{Caller, IfMatch, RecordId};
 use crate::openapi::shapes::{
@@ -36,6 +36,13 @@ pub struct PolicyFilters {
     pub document: Option<PolicyDocument>,
     /// Only versions in this state.
     pub status: Option<PolicyStatus>,
+}
+
+/// How a policy version's document is rendered.
+#[derive(JsonSchema)]
+pub struct DocumentParams {
+    /// `html` (the default) or `pdf`.
+    pub format: Option<DocumentFormat>,
 }
 
 /// The filters of the acknowledgement list.
@@ -179,6 +186,30 @@ pub async fn review_policy(
         v.version,
         review,
     ))
+}
+
+pub async fn policy_document(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    RecordId(id): RecordId,
+    p: Query<DocumentParams>,
+) -> ApiResult<File> {
+    let format = p
+        .parse("format", word(DocumentFormat::parse, DocumentFormat::NAMES))?
+        .unwrap_or(DocumentFormat::Html);
+    let r = s.app.policy_document(&ctx, id, format).await?;
+    let v = s.app.get_policy(&ctx, id).await?;
+    Ok(File {
+        bytes: r.bytes,
+        media_type: format.media_type(),
+        name: format!(
+            "{}-{}.{}",
+            v.document.as_str().replace('_', "-"),
+            v.number,
+            format.as_str()
+        ),
+        inline: true,
+    })
 }
 
 pub async fn policy_reviews(

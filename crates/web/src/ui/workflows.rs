@@ -26,53 +26,9 @@ use super::{
 };
 use crate::AppState;
 
-/// Renders a policy's Markdown. Raw HTML in the source is shown as text, and links and
-/// images go only to web, mail or in-page addresses: a policy is read by everyone, so its
-/// text must not be able to run anything in their browsers.
+/// Renders a policy's Markdown safely (see [`custodian_render::markdown_html`]).
 pub fn markdown(src: &str) -> Markup {
-    use pulldown_cmark::{CowStr, Event, Options, Parser, Tag};
-    let safe = |u: &CowStr| {
-        let l = u.to_ascii_lowercase();
-        l.starts_with("https://")
-            || l.starts_with("http://")
-            || l.starts_with("mailto:")
-            || l.starts_with('#')
-    };
-    let events = Parser::new_ext(src, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(
-        |e| match e {
-            // A comment is the source's own (where a generated clause came from): unseen.
-            Event::Html(h) | Event::InlineHtml(h) if h.trim_start().starts_with("<!--") => {
-                Event::Text("".into())
-            }
-            Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
-            Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) if !safe(&dest_url) => Event::Start(Tag::Link {
-                link_type,
-                dest_url: "#".into(),
-                title,
-                id,
-            }),
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) if !safe(&dest_url) => Event::Start(Tag::Image {
-                link_type,
-                dest_url: "#".into(),
-                title,
-                id,
-            }),
-            other => other,
-        },
-    );
-    let mut out = String::new();
-    pulldown_cmark::html::push_html(&mut out, events);
-    PreEscaped(out)
+    PreEscaped(custodian_render::markdown_html(src))
 }
 
 pub(in crate::ui) fn persons(parties: &[PartyRef]) -> Vec<(String, String)> {
@@ -309,6 +265,7 @@ impl RecordPage for PolicyPage {
     async fn draw(s: &AppState, v: &Viewer, id: Uuid, errors: &Errors) -> Drawing {
         let p = s.app.get_policy(&v.ctx, id).await?;
         let reviews = s.app.policy_reviews(&v.ctx, id).await?;
+        let renderings = s.app.kept_renderings(&v.ctx, id).await?;
         let blocks = if v.admin() && p.status == PolicyStatus::Draft {
             s.app.approval_blocks(&p).await.unwrap_or(None)
         } else {
@@ -328,6 +285,18 @@ impl RecordPage for PolicyPage {
                 @if let Some(c) = &p.change_summary { dt { "What changed" } dd { (c) } }
                 @if let (Some(a), Some(t)) = (p.approved_by, &p.approved_at) { dt { "Approved" } dd { (name(a)) ", " (when(t)) } }
                 @if let Some(d) = p.next_review_at { dt { "Next review" } dd { (d) } }
+                dt { "Document" }
+                dd {
+                    a href={ "/api/v1/policies/" (p.id) "/document?format=pdf" } { "PDF" } " · "
+                    a href={ "/api/v1/policies/" (p.id) "/document?format=html" } { "HTML" }
+                    @if !renderings.is_empty() {
+                        " · kept at approval: "
+                        @for (i, r) in renderings.iter().enumerate() {
+                            @if i > 0 { ", " }
+                            (r.format.as_str().to_uppercase()) " SHA-256 " code { (r.sha256) }
+                        }
+                    }
+                }
             }
             @if v.admin() && p.status == PolicyStatus::Draft {
                 div.actions {
