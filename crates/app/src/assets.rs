@@ -366,12 +366,7 @@ impl App {
             ctx.request_id.as_deref(),
             custodian_domain::now(),
         );
-        self.store
-            .commit(ChangeSet {
-                writes: vec![],
-                events: vec![ev],
-            })
-            .await?;
+        self.record(ev).await?;
         Ok(Revealed {
             field: field.to_string(),
             value,

@@ -85,6 +85,7 @@ pub fn policy_doc(p: &PolicyVersion, approver: Option<&str>) -> custodian_render
             p.number,
             digest.get(..16).unwrap_or(&digest)
         ),
+        landscape: false,
         blocks: vec![custodian_render::Block::Markdown(p.body.clone())],
     }
 }

@@ -21,7 +21,7 @@ use custodian_domain::policy::{
 use custodian_domain::report::{Cell, Column, ReportFormat, ReportKind};
 use custodian_domain::value;
 use custodian_store::{
-    AcknowledgementQuery, AssetQuery, ChangeSet, Cursor, ExceptionQuery, MatchKey, OffboardingQuery,
+    AcknowledgementQuery, AssetQuery, Cursor, ExceptionQuery, MatchKey, OffboardingQuery,
 };
 
 use crate::assets::AssetView;
@@ -29,6 +29,20 @@ use crate::{App, AppError, Ctx, Result};
 
 /// Assets read for one page of a report.
 const PAGE: u32 = 500;
+
+/// A table that comes before a report's rows: the compliance report's KPIs per check and
+/// per control, and its trend. Small: read whole when the report opens.
+#[derive(Clone, Debug)]
+pub struct Section {
+    /// Its key (a JSON member, a worksheet's name).
+    pub key: &'static str,
+    /// Its heading.
+    pub title: &'static str,
+    /// Its columns.
+    pub columns: &'static [Column],
+    /// Its rows.
+    pub rows: Vec<Vec<Cell>>,
+}
 
 /// A report being written: what was asked, and what it needs from page to page.
 #[derive(Clone, Debug)]
@@ -45,6 +59,8 @@ pub struct Report {
     pub audit_seq: i64,
     /// The record filters of the asset list that narrow it.
     pub filters: AssetQuery,
+    /// The tables before its rows (the compliance report's KPIs and trend).
+    pub sections: Vec<Section>,
     /// Location ids and their names.
     locations: HashMap<Uuid, String>,
     /// Level keys and their levels.
@@ -153,6 +169,25 @@ impl App {
         filters: AssetQuery,
     ) -> Result<Report> {
         self.allow(ctx, Action::ReadReports).await?;
+        if kind == ReportKind::Policy {
+            return Err(AppError::invalid(
+                "kind",
+                "a policy is its document: read it with policy_report",
+            ));
+        }
+        if !kind.formats().contains(&format) {
+            return Err(AppError::invalid(
+                "format",
+                format!(
+                    "the {kind} report is written as {}, not {format}",
+                    kind.formats()
+                        .iter()
+                        .map(|f| f.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
         if as_at.is_some() && !kind.of_assets() {
             return Err(AppError::invalid(
                 "as_at",
@@ -211,8 +246,12 @@ impl App {
             ReportKind::Ropa => filters.kind = Some(AssetKind::Data),
             ReportKind::Licences => filters.kind = Some(AssetKind::Software),
             ReportKind::Disposals => filters.status = Some(Status::Disposed),
-            ReportKind::Exceptions | ReportKind::Offboarding | ReportKind::Acknowledgements => {}
+            _ => {}
         }
+        let sections = match kind {
+            ReportKind::Compliance => self.compliance_sections(ctx).await?,
+            _ => Vec::new(),
+        };
         let generated_at = custodian_domain::now();
         let ev = NewEvent::new(
             &ctx.actor,
@@ -227,12 +266,7 @@ impl App {
             ctx.request_id.as_deref(),
             generated_at,
         );
-        self.store
-            .commit(ChangeSet {
-                writes: vec![],
-                events: vec![ev],
-            })
-            .await?;
+        self.record(ev).await?;
         Ok(Report {
             kind,
             format,
@@ -240,6 +274,7 @@ impl App {
             generated_at,
             audit_seq,
             filters,
+            sections,
             locations,
             levels,
         })
@@ -256,6 +291,8 @@ impl App {
             ReportKind::Exceptions => return self.exceptions_page(ctx, report, from).await,
             ReportKind::Offboarding => return self.offboarding_page(ctx, report, from).await,
             ReportKind::Acknowledgements => return self.acknowledgements_page(from).await,
+            ReportKind::Compliance => return self.findings_page(ctx, from).await,
+            ReportKind::OffPremises => return self.off_premises_page(ctx, report, from).await,
             _ => {}
         }
         let (views, next) = match report.as_at {
@@ -341,7 +378,272 @@ fn named(names: &HashMap<Uuid, String>, p: Option<Uuid>) -> Cell {
     Cell::text(p.map(|p| names.get(&p).cloned().unwrap_or_else(|| p.to_string())))
 }
 
+/// The days of trend the compliance report shows.
+const TREND_DAYS: i64 = 90;
+
+fn rate(t: &custodian_domain::compliance::kpi::Tally) -> Cell {
+    t.pass_rate()
+        .map_or(Cell::Empty, |r| Cell::Num((r * 1000.0).round() / 10.0))
+}
+
 impl App {
+    /// The compliance report's KPIs per check and per control, and its trend.
+    async fn compliance_sections(&self, ctx: &Ctx) -> Result<Vec<Section>> {
+        use custodian_domain::compliance::crosswalk::controls_of;
+        use custodian_domain::compliance::kpi;
+        let kpis = self.compliance_kpis(ctx).await?;
+        let checks = kpis
+            .checks
+            .iter()
+            .map(|(c, t)| {
+                vec![
+                    Cell::Text(c.id.to_string()),
+                    Cell::Text(c.title.to_string()),
+                    Cell::Text(controls_of(c.id).join("; ")),
+                    Cell::Text(c.severity.as_str().to_string()),
+                    Cell::Int(t.pass),
+                    Cell::Int(t.fail),
+                    Cell::Int(t.excepted),
+                    Cell::Int(t.not_applicable),
+                    rate(t),
+                ]
+            })
+            .collect();
+        let tally_of = |id: &str| kpis.tally(id);
+        let controls = kpi::control_rollups(&tally_of)
+            .into_iter()
+            .map(|(r, roll)| {
+                vec![
+                    Cell::Text(r.id.clone()),
+                    Cell::Text(r.title.clone()),
+                    Cell::Text(roll.status.as_str().to_string()),
+                    Cell::Text(roll.checks.join("; ")),
+                    Cell::Int(roll.tally.pass),
+                    Cell::Int(roll.tally.fail),
+                    Cell::Int(roll.tally.excepted),
+                    rate(&roll.tally),
+                ]
+            })
+            .collect();
+        let today = custodian_domain::now().date_naive();
+        let trend = self
+            .compliance_trend(ctx, &[], today - chrono::TimeDelta::days(TREND_DAYS), today)
+            .await?
+            .into_iter()
+            .map(|p| {
+                vec![
+                    Cell::Date(p.date),
+                    Cell::Int(p.tally.pass),
+                    Cell::Int(p.tally.fail),
+                    Cell::Int(p.tally.excepted),
+                    rate(&p.tally),
+                ]
+            })
+            .collect();
+        Ok(vec![
+            Section {
+                key: "checks",
+                title: "KPIs per check",
+                columns: custodian_domain::report::CHECK_COLUMNS,
+                rows: checks,
+            },
+            Section {
+                key: "controls",
+                title: "ISO/IEC 27001:2022 controls",
+                columns: custodian_domain::report::CONTROL_COLUMNS,
+                rows: controls,
+            },
+            Section {
+                key: "trend",
+                title: "Trend (the last 90 days, every check)",
+                columns: custodian_domain::report::TREND_COLUMNS,
+                rows: trend,
+            },
+        ])
+    }
+
+    /// A page of the findings open or excepted, with what to do, oldest first.
+    async fn findings_page(&self, ctx: &Ctx, from: Option<ReportCursor>) -> Result<ReportPage> {
+        use custodian_domain::compliance::crosswalk::controls_of;
+        use custodian_domain::compliance::{check, FindingStatus};
+        let page = self
+            .list_findings(
+                ctx,
+                custodian_store::FindingQuery {
+                    limit: PAGE,
+                    cursor: rows_after(from),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let findings: Vec<_> = page
+            .items
+            .into_iter()
+            .filter(|f| f.status != FindingStatus::Resolved)
+            .collect();
+        let names = self.subject_names(ctx, &findings).await?;
+        let rows = findings
+            .iter()
+            .map(|f| {
+                let c = check(&f.check_id);
+                vec![
+                    Cell::Text(c.map_or_else(|| f.check_id.clone(), |c| c.title.to_string())),
+                    Cell::Text(controls_of(&f.check_id).join("; ")),
+                    Cell::text(c.map(|c| c.severity.as_str())),
+                    named(&names, Some(f.subject_id)),
+                    named(&names, f.owner_id),
+                    Cell::Text(f.status.as_str().to_string()),
+                    Cell::Time(f.first_failed_at),
+                    Cell::Text(f.message.clone()),
+                    Cell::text(c.map(|c| c.remediation)),
+                ]
+            })
+            .collect();
+        Ok(ReportPage {
+            rows,
+            next: page.next_cursor.map(ReportCursor::Rows),
+        })
+    }
+
+    /// A page of the assets off the premises now: open custody approved to leave.
+    async fn off_premises_page(
+        &self,
+        ctx: &Ctx,
+        report: &Report,
+        from: Option<ReportCursor>,
+    ) -> Result<ReportPage> {
+        let page = self
+            .store
+            .list_assignments(&custodian_store::AssignmentQuery {
+                limit: PAGE,
+                cursor: rows_after(from),
+                open: Some(true),
+                off_premises: Some(true),
+                ..Default::default()
+            })
+            .await?;
+        let ids: Vec<String> = page.items.iter().map(|a| a.asset_id.to_string()).collect();
+        let assets: HashMap<Uuid, Asset> = self
+            .store
+            .find_assets(MatchKey::Id, &ids)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        let people: Vec<Uuid> = page
+            .items
+            .iter()
+            .flat_map(|a| [a.person_id, a.approved_by])
+            .flatten()
+            .collect();
+        let names = self.party_names(ctx, &people).await?;
+        let today = report.generated_at.date_naive();
+        let rows = page
+            .items
+            .iter()
+            .map(|x| {
+                let asset = assets.get(&x.asset_id);
+                vec![
+                    Cell::text(asset.map(|a| a.asset_number.clone())),
+                    Cell::text(asset.map(|a| a.name.clone())),
+                    Cell::text(asset.map(|a| {
+                        report
+                            .levels
+                            .get(&a.classification)
+                            .map_or_else(|| a.classification.clone(), |l| l.name.clone())
+                    })),
+                    named(&names, x.person_id),
+                    Cell::text(x.location_id.map(|l| {
+                        report
+                            .locations
+                            .get(&l)
+                            .cloned()
+                            .unwrap_or_else(|| l.to_string())
+                    })),
+                    Cell::Time(x.issued_at),
+                    x.expected_return_at.map_or(Cell::Empty, Cell::Date),
+                    Cell::Bool(x.expected_return_at.is_some_and(|d| d < today)),
+                    named(&names, x.approved_by),
+                    Cell::Bool(x.exception_id.is_some()),
+                    Cell::text(x.notes.clone()),
+                ]
+            })
+            .collect();
+        Ok(ReportPage {
+            rows,
+            next: page.next_cursor.map(ReportCursor::Rows),
+        })
+    }
+
+    /// The `policy` report: the version of a document in force at `as_at` (now when
+    /// `None`), as its rendering kept at approval. Its download is an event.
+    pub async fn policy_report(
+        &self,
+        ctx: &Ctx,
+        document: PolicyDocument,
+        as_at: Option<DateTime<Utc>>,
+        format: ReportFormat,
+    ) -> Result<(PolicyVersion, custodian_domain::policy::PolicyRendering)> {
+        use custodian_domain::policy::DocumentFormat;
+        self.allow(ctx, Action::ReadReports).await?;
+        let doc_format = match format {
+            ReportFormat::Html => DocumentFormat::Html,
+            ReportFormat::Pdf => DocumentFormat::Pdf,
+            other => {
+                return Err(AppError::invalid(
+                    "format",
+                    format!("the policy report is written as html or pdf, not {other}"),
+                ))
+            }
+        };
+        let at = match as_at {
+            Some(t) => {
+                self.head_at(t).await?;
+                t
+            }
+            None => custodian_domain::now(),
+        };
+        let Some(version) = self.policy_in_force_at(document, at).await? else {
+            return Err(AppError::invalid(
+                "as_at",
+                format!("no version of the {} was in force then", document.title()),
+            ));
+        };
+        let rendering = self.policy_document(ctx, version.id, doc_format).await?;
+        let (audit_seq, _) = self.store.audit_head().await?;
+        let ev = NewEvent::new(
+            &ctx.actor,
+            "report.downloaded",
+            "report",
+            ReportKind::Policy.as_str(),
+            json!({
+                "kind": ReportKind::Policy, "format": format, "document": document,
+                "policy_id": version.id, "sha256": rendering.sha256,
+                "as_at": as_at.map(|t| value::format_timestamp(&t)),
+                "audit_seq": audit_seq,
+            }),
+            ctx.request_id.as_deref(),
+            custodian_domain::now(),
+        );
+        self.record(ev).await?;
+        Ok((version, rendering))
+    }
+
+    /// The version of a document in force at `at`: the last approved by then.
+    pub async fn policy_in_force_at(
+        &self,
+        document: PolicyDocument,
+        at: DateTime<Utc>,
+    ) -> Result<Option<PolicyVersion>> {
+        Ok(self
+            .store
+            .policies(Some(document))
+            .await?
+            .into_iter()
+            .filter(|p| p.status != PolicyStatus::Draft && p.approved_at.is_some_and(|t| t <= at))
+            .max_by_key(|p| p.approved_at))
+    }
+
     /// A page of the exception register.
     async fn exceptions_page(
         &self,
@@ -664,9 +966,12 @@ fn row(report: &Report, v: &AssetView, facts: &PageFacts) -> Option<Vec<Cell>> {
             ]
         }
         // Not reports of assets: written by their own pages.
-        ReportKind::Exceptions | ReportKind::Offboarding | ReportKind::Acknowledgements => {
-            return None
-        }
+        ReportKind::Exceptions
+        | ReportKind::Offboarding
+        | ReportKind::Acknowledgements
+        | ReportKind::Compliance
+        | ReportKind::OffPremises
+        | ReportKind::Policy => return None,
         ReportKind::Disposals => {
             let d = facts.disposals.get(&a.id);
             let named = |p: &str| {

@@ -12,7 +12,7 @@ use custodian_domain::input::Input;
 use custodian_domain::lifecycle::Status;
 use custodian_domain::sample::{Draw, Size, ALGORITHM};
 use custodian_domain::{value, Problems};
-use custodian_store::{AssetQuery, ChangeSet, Cursor};
+use custodian_store::{AssetQuery, Cursor};
 
 use crate::assets::AssetView;
 use crate::{App, AppError, Ctx, Result};
@@ -277,12 +277,7 @@ impl App {
             ctx.request_id.as_deref(),
             sample.drawn_at,
         );
-        self.store
-            .commit(ChangeSet {
-                writes: vec![],
-                events: vec![ev],
-            })
-            .await?;
+        self.record(ev).await?;
         Ok(sample)
     }
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use custodian_app::reports::{Report, ReportCursor};
 use custodian_app::{App, Ctx};
-use custodian_domain::report::{Cell, ReportFormat};
+use custodian_domain::report::{Cell, Column, ReportFormat, DOCUMENT_ROWS};
 use custodian_domain::value;
 
 use crate::export::ExportError;
@@ -48,16 +48,20 @@ impl ReportWriter {
                     .collect();
                 csv_line(&headings)
             }
-            ReportFormat::Xlsx => Vec::new(),
+            ReportFormat::Xlsx | ReportFormat::Html | ReportFormat::Pdf => Vec::new(),
             ReportFormat::Json => {
-                let head = json!({
+                let mut head = json!({
                     "report": report.kind,
                     "title": report.kind.title(),
                     "as_at": report.as_at.map(|t| value::format_timestamp(&t)),
                     "generated_at": value::format_timestamp(&report.generated_at),
                     "audit_seq": report.audit_seq,
-                    "columns": report.columns(),
                 });
+                for sec in &report.sections {
+                    head[sec.key] =
+                        Value::Array(sec.rows.iter().map(|r| json_row(sec.columns, r)).collect());
+                }
+                head["columns"] = json!(report.columns());
                 let mut text = head.to_string();
                 // Opened for the rows, which follow.
                 text.pop();
@@ -83,18 +87,12 @@ impl ReportWriter {
                         .collect();
                     out.extend(csv_line(&cells));
                 }
-                ReportFormat::Xlsx => {}
+                ReportFormat::Xlsx | ReportFormat::Html | ReportFormat::Pdf => {}
                 ReportFormat::Json => {
                     if self.rows_written > 0 {
                         out.push(b',');
                     }
-                    let m: Map<String, Value> = report
-                        .columns()
-                        .iter()
-                        .zip(row)
-                        .map(|(c, v)| (c.key.to_string(), v.json()))
-                        .collect();
-                    out.extend(Value::Object(m).to_string().into_bytes());
+                    out.extend(json_row(report.columns(), row).to_string().into_bytes());
                 }
             }
             self.rows_written += 1;
@@ -105,10 +103,21 @@ impl ReportWriter {
     /// What comes after the rows.
     pub fn tail(&mut self) -> Vec<u8> {
         match self.format {
-            ReportFormat::Csv | ReportFormat::Xlsx => Vec::new(),
             ReportFormat::Json => b"]}\n".to_vec(),
+            _ => Vec::new(),
         }
     }
+}
+
+/// A row as a JSON object: a value per column key.
+fn json_row(columns: &[Column], row: &[Cell]) -> Value {
+    Value::Object(
+        columns
+            .iter()
+            .zip(row)
+            .map(|(c, v)| (c.key.to_string(), v.json()))
+            .collect::<Map<String, Value>>(),
+    )
 }
 
 /// One CSV record, CRLF-terminated as the export's.
@@ -130,8 +139,12 @@ pub async fn write_report(
     report: &Report,
     out: &mut (dyn Write + Send),
 ) -> Result<u64, ExportError> {
-    if report.format == ReportFormat::Xlsx {
-        return write_xlsx(app, ctx, report, out).await;
+    match report.format {
+        ReportFormat::Xlsx => return write_xlsx(app, ctx, report, out).await,
+        ReportFormat::Html | ReportFormat::Pdf => {
+            return write_document(app, ctx, report, out).await
+        }
+        ReportFormat::Csv | ReportFormat::Json => {}
     }
     let mut w = ReportWriter::new(report);
     out.write_all(&w.head(report))?;
@@ -150,6 +163,56 @@ pub async fn write_report(
 
 fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> ExportError {
     ExportError::Io(std::io::Error::other(format!("the workbook: {e}")))
+}
+
+/// A sheet's headings, in bold on a frozen first row.
+fn headings(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    columns: &[Column],
+    bold: &rust_xlsxwriter::Format,
+) -> Result<(), ExportError> {
+    for (i, c) in columns.iter().enumerate() {
+        let col = u16::try_from(i).unwrap_or(u16::MAX);
+        sheet
+            .write_string_with_format(0, col, c.heading, bold)
+            .map_err(xlsx_error)?;
+        sheet
+            .set_column_width(col, c.heading.len().clamp(10, 40) as f64)
+            .map_err(xlsx_error)?;
+    }
+    sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+    Ok(())
+}
+
+/// One cell: numbers as numbers, days as dates, text guarded as in CSV.
+fn write_cell(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    row: u32,
+    i: usize,
+    cell: &Cell,
+    day: &rust_xlsxwriter::Format,
+) -> Result<(), ExportError> {
+    use rust_xlsxwriter::ExcelDateTime;
+    let col = u16::try_from(i).unwrap_or(u16::MAX);
+    let r = match cell {
+        Cell::Empty => return Ok(()),
+        Cell::Int(n) => sheet.write_number(row, col, *n as f64),
+        Cell::Num(n) => sheet.write_number(row, col, *n),
+        Cell::Date(d) => {
+            use chrono::Datelike;
+            match ExcelDateTime::from_ymd(
+                u16::try_from(d.year()).unwrap_or(1900),
+                d.month() as u8,
+                d.day() as u8,
+            ) {
+                Ok(x) => sheet.write_datetime_with_format(row, col, &x, day),
+                Err(_) => sheet.write_string(row, col, d.to_string()),
+            }
+        }
+        Cell::Text(t) => sheet.write_string(row, col, guard(t)),
+        other => sheet.write_string(row, col, other.display()),
+    };
+    r.map(drop).map_err(xlsx_error)
 }
 
 /// Writes a report as a workbook of one sheet: headings in bold on a frozen first row,
@@ -172,20 +235,27 @@ async fn write_xlsx(
     );
     let bold = Format::new().set_bold();
     let day = Format::new().set_num_format("yyyy-mm-dd");
+    for sec in &report.sections {
+        let sheet = book.add_worksheet();
+        sheet.set_name(sec.key).map_err(xlsx_error)?;
+        headings(sheet, sec.columns, &bold)?;
+        for (r, cells) in sec.rows.iter().enumerate() {
+            let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
+            for (i, cell) in cells.iter().enumerate() {
+                write_cell(sheet, r, i, cell, &day)?;
+            }
+        }
+    }
     let sheet = book
         .add_worksheet_with_constant_memory()
         .map_err(xlsx_error)?;
-    sheet.set_name(report.kind.as_str()).map_err(xlsx_error)?;
-    for (i, c) in report.columns().iter().enumerate() {
-        let col = u16::try_from(i).unwrap_or(u16::MAX);
-        sheet
-            .write_string_with_format(0, col, c.heading, &bold)
-            .map_err(xlsx_error)?;
-        sheet
-            .set_column_width(col, c.heading.len().clamp(10, 40) as f64)
-            .map_err(xlsx_error)?;
-    }
-    sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+    let name = if report.sections.is_empty() {
+        report.kind.as_str()
+    } else {
+        "findings"
+    };
+    sheet.set_name(name).map_err(xlsx_error)?;
+    headings(sheet, report.columns(), &bold)?;
     let mut row: u32 = 0;
     let mut from: Option<ReportCursor> = None;
     loop {
@@ -193,26 +263,7 @@ async fn write_xlsx(
         for cells in &page.rows {
             row += 1;
             for (i, cell) in cells.iter().enumerate() {
-                let col = u16::try_from(i).unwrap_or(u16::MAX);
-                let r = match cell {
-                    Cell::Empty => continue,
-                    Cell::Int(n) => sheet.write_number(row, col, *n as f64),
-                    Cell::Num(n) => sheet.write_number(row, col, *n),
-                    Cell::Date(d) => {
-                        use chrono::Datelike;
-                        match ExcelDateTime::from_ymd(
-                            u16::try_from(d.year()).unwrap_or(1900),
-                            d.month() as u8,
-                            d.day() as u8,
-                        ) {
-                            Ok(x) => sheet.write_datetime_with_format(row, col, &x, &day),
-                            Err(_) => sheet.write_string(row, col, d.to_string()),
-                        }
-                    }
-                    Cell::Text(t) => sheet.write_string(row, col, guard(t)),
-                    other => sheet.write_string(row, col, other.display()),
-                };
-                r.map_err(xlsx_error)?;
+                write_cell(sheet, row, i, cell, &day)?;
             }
         }
         match page.next {
@@ -222,4 +273,94 @@ async fn write_xlsx(
     }
     book.save_to_writer(out).map_err(xlsx_error)?;
     Ok(u64::from(row))
+}
+
+/// A table of the document: its headings and its cells as people read them.
+fn table(columns: &[Column], rows: &[Vec<Cell>]) -> custodian_render::Block {
+    custodian_render::Block::Table {
+        head: columns.iter().map(|c| c.heading.to_string()).collect(),
+        rows: rows
+            .iter()
+            .map(|r| r.iter().map(Cell::display).collect())
+            .collect(),
+    }
+}
+
+/// The report as a document people read, from its sections and up to
+/// [`DOCUMENT_ROWS`] rows (`more`: it has more, which the document says).
+pub fn report_doc(report: &Report, rows: &[Vec<Cell>], more: bool) -> custodian_render::Doc {
+    use custodian_render::{Block, Doc};
+    let mut header = match report.as_at {
+        Some(t) => format!("As the register stood at {}", value::format_timestamp(&t)),
+        None => "The register now".to_string(),
+    };
+    header.push_str(&format!(
+        " · made {} · audit event {}",
+        value::format_timestamp(&report.generated_at),
+        report.audit_seq
+    ));
+    let mut blocks = Vec::new();
+    for sec in &report.sections {
+        blocks.push(Block::heading(1, sec.title));
+        if sec.rows.is_empty() {
+            blocks.push(Block::text("Nothing recorded yet."));
+        } else {
+            blocks.push(table(sec.columns, &sec.rows));
+        }
+    }
+    if !report.sections.is_empty() {
+        blocks.push(Block::heading(
+            1,
+            "Findings open or excepted, with what to do",
+        ));
+    }
+    if more {
+        blocks.push(Block::text(format!(
+            "This document shows the first {DOCUMENT_ROWS} rows. The report has more: its CSV, XLSX and JSON hold every row."
+        )));
+    }
+    if rows.is_empty() {
+        blocks.push(Block::text("Nothing to report."));
+    } else {
+        blocks.push(table(report.columns(), rows));
+    }
+    Doc {
+        title: report.kind.title().to_string(),
+        header,
+        footer: format!("Custodian · the {} report", report.kind),
+        landscape: report.columns().len() > 6,
+        blocks,
+    }
+}
+
+/// Writes a report as HTML or PDF: read up to [`DOCUMENT_ROWS`] rows, then laid out whole.
+async fn write_document(
+    app: &App,
+    ctx: &Ctx,
+    report: &Report,
+    out: &mut (dyn Write + Send),
+) -> Result<u64, ExportError> {
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    let mut more = false;
+    let mut from: Option<ReportCursor> = None;
+    loop {
+        let page = app.report_page(ctx, report, from).await?;
+        rows.extend(page.rows);
+        if rows.len() > DOCUMENT_ROWS {
+            rows.truncate(DOCUMENT_ROWS);
+            more = true;
+            break;
+        }
+        match page.next {
+            Some(c) => from = Some(c),
+            None => break,
+        }
+    }
+    let doc = report_doc(report, &rows, more);
+    let bytes = match report.format {
+        ReportFormat::Pdf => custodian_render::pdf(&doc),
+        _ => custodian_render::html(&doc).into_bytes(),
+    };
+    out.write_all(&bytes)?;
+    Ok(rows.len() as u64)
 }

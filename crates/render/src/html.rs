@@ -106,6 +106,7 @@ mod tests {
             title: "<T>".into(),
             header: "a & b".into(),
             footer: "\"f\"".into(),
+            landscape: false,
             blocks: vec![Block::Table {
                 head: vec!["<h>".into()],
                 rows: vec![vec!["<script>".into()]],

@@ -23,6 +23,8 @@ pub struct Doc {
     pub header: String,
     /// The footer of every page (with the page number in the PDF).
     pub footer: String,
+    /// Pages on their side, for wide tables (PDF).
+    pub landscape: bool,
     /// The body.
     pub blocks: Vec<Block>,
 }

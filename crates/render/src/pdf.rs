@@ -11,11 +11,10 @@ use crate::font::Font;
 use crate::markdown::markdown_blocks;
 use crate::{Block, Doc, Span};
 
-const WIDTH: f32 = 595.0;
-const HEIGHT: f32 = 842.0;
+/// A4's short and long sides, in points.
+const SHORT: f32 = 595.0;
+const LONG: f32 = 842.0;
 const LEFT: f32 = 56.0;
-const RIGHT: f32 = WIDTH - 56.0;
-const TOP: f32 = HEIGHT - 84.0;
 const BOTTOM: f32 = 62.0;
 const BODY: f32 = 10.0;
 const CELL: f32 = 8.0;
@@ -52,9 +51,21 @@ struct Layout {
     fonts: [Font; 2],
     pages: Vec<Vec<Op>>,
     y: f32,
+    width: f32,
+    height: f32,
 }
 
 impl Layout {
+    /// Where the text's lines end.
+    fn right(&self) -> f32 {
+        self.width - LEFT
+    }
+
+    /// Where a page's text starts, under its header.
+    fn top(&self) -> f32 {
+        self.height - 84.0
+    }
+
     fn font(&self, bold: bool) -> &Font {
         &self.fonts[usize::from(bold)]
     }
@@ -69,12 +80,12 @@ impl Layout {
 
     fn new_page(&mut self) {
         self.pages.push(Vec::new());
-        self.y = TOP;
+        self.y = self.top();
     }
 
     /// Makes room for `h` points, on a new page if this one has not.
     fn room(&mut self, h: f32) {
-        if self.y - h < BOTTOM && self.y < TOP {
+        if self.y - h < BOTTOM && self.y < self.top() {
             self.new_page();
         }
     }
@@ -149,7 +160,7 @@ impl Layout {
             3 => 11.5,
             _ => 10.5,
         };
-        let lines = self.wrap(&[Span::strong(text)], RIGHT - LEFT, size);
+        let lines = self.wrap(&[Span::strong(text)], self.right() - LEFT, size);
         // Keep a heading with the first lines after it.
         self.room(size * 1.4 * lines.len() as f32 + size + 3.0 * BODY * 1.4);
         self.y -= size * 0.8;
@@ -159,7 +170,7 @@ impl Layout {
 
     fn paragraph(&mut self, spans: &[Span], indent: u8, marker: Option<&str>) {
         let x = LEFT + 18.0 * f32::from(indent);
-        let lines = self.wrap(spans, RIGHT - x, BODY);
+        let lines = self.wrap(spans, self.right() - x, BODY);
         if let Some(m) = marker {
             self.room(BODY * 1.4);
             let (mw, y) = (self.font(false).width(m, BODY), self.y - BODY * 1.4);
@@ -171,7 +182,7 @@ impl Layout {
 
     fn code(&mut self, src: &str) {
         for l in src.lines() {
-            let lines = self.wrap(&[Span::plain(l)], RIGHT - LEFT - 12.0, 8.5);
+            let lines = self.wrap(&[Span::plain(l)], self.right() - LEFT - 12.0, 8.5);
             self.lines(&lines, LEFT + 12.0, 8.5, 11.0);
         }
         self.y -= 6.0;
@@ -180,11 +191,11 @@ impl Layout {
     fn rule(&mut self) {
         self.room(12.0);
         self.y -= 6.0;
-        let y = self.y;
+        let (y, right) = (self.y, self.right());
         self.page().push(Op::Line {
             x1: LEFT,
             y1: y,
-            x2: RIGHT,
+            x2: right,
             y2: y,
         });
         self.y -= 6.0;
@@ -194,7 +205,7 @@ impl Layout {
     /// wider than the page, but never below its longest word (or a fair share).
     fn columns(&self, head: &[String], rows: &[Vec<String>]) -> Vec<f32> {
         let n = head.len().max(1);
-        let avail = RIGHT - LEFT;
+        let avail = self.right() - LEFT;
         let mut natural = vec![0.0f32; n];
         let mut least = vec![0.0f32; n];
         for (i, h) in head.iter().enumerate() {
@@ -211,16 +222,24 @@ impl Layout {
         if total <= avail {
             return natural;
         }
-        let share = avail / n as f32;
-        let least: Vec<f32> = least.iter().map(|l| l.min(share)).collect();
-        let spare = avail - least.iter().sum::<f32>();
-        let wants: Vec<f32> = natural.iter().zip(&least).map(|(n, l)| n - l).collect();
-        let want: f32 = wants.iter().sum();
-        least
-            .iter()
-            .zip(&wants)
-            .map(|(l, w)| l + if want > 0.0 { spare * w / want } else { 0.0 })
-            .collect()
+        // Every column gets its longest word (a fair share at most, when even those do
+        // not fit); the room left goes first to the columns that want least, so short
+        // columns stay on one line and long ones share the rest.
+        let mut widths = least.clone();
+        if least.iter().sum::<f32>() > avail {
+            let share = avail / n as f32;
+            widths = least.iter().map(|l| l.min(share)).collect();
+        }
+        let mut spare = avail - widths.iter().sum::<f32>();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|a, b| (natural[*a] - widths[*a]).total_cmp(&(natural[*b] - widths[*b])));
+        for (k, i) in order.iter().enumerate() {
+            let want = (natural[*i] - widths[*i]).max(0.0);
+            let give = want.min(spare / (n - k) as f32);
+            widths[*i] += give;
+            spare -= give;
+        }
+        widths
     }
 
     fn row(&mut self, cells: &[String], widths: &[f32], bold: bool) -> f32 {
@@ -321,11 +340,12 @@ impl Layout {
     fn furnish(&mut self, doc: &Doc) {
         let n = self.pages.len();
         for i in 0..n {
-            let title = self.fit(&doc.title, true, 10.0, RIGHT - LEFT);
-            let header = self.fit(&doc.header, false, 8.0, RIGHT - LEFT);
+            let title = self.fit(&doc.title, true, 10.0, self.right() - LEFT);
+            let header = self.fit(&doc.header, false, 8.0, self.right() - LEFT);
             let number = format!("Page {} of {n}", i + 1);
             let nw = self.font(false).width(&number, 8.0);
-            let footer = self.fit(&doc.footer, false, 8.0, RIGHT - LEFT - nw - 12.0);
+            let footer = self.fit(&doc.footer, false, 8.0, self.right() - LEFT - nw - 12.0);
+            let (right, height) = (self.right(), self.height);
             let page = &mut self.pages[i];
             let gray = |x: f32, y: f32, size: f32, text: String| Op::Text {
                 x,
@@ -337,27 +357,27 @@ impl Layout {
             };
             page.push(Op::Text {
                 x: LEFT,
-                y: HEIGHT - 42.0,
+                y: height - 42.0,
                 bold: true,
                 size: 10.0,
                 gray: 0.0,
                 text: title,
             });
-            page.push(gray(LEFT, HEIGHT - 55.0, 8.0, header));
+            page.push(gray(LEFT, height - 55.0, 8.0, header));
             page.push(Op::Line {
                 x1: LEFT,
-                y1: HEIGHT - 62.0,
-                x2: RIGHT,
-                y2: HEIGHT - 62.0,
+                y1: height - 62.0,
+                x2: right,
+                y2: height - 62.0,
             });
             page.push(Op::Line {
                 x1: LEFT,
                 y1: 46.0,
-                x2: RIGHT,
+                x2: right,
                 y2: 46.0,
             });
             page.push(gray(LEFT, 34.0, 8.0, footer));
-            page.push(gray(RIGHT - nw, 34.0, 8.0, number));
+            page.push(gray(right - nw, 34.0, 8.0, number));
         }
     }
 
@@ -407,11 +427,19 @@ pub fn pdf(doc: &Doc) -> Vec<u8> {
         // The fonts are compiled in; failing to read them is a build defect.
         return Vec::new();
     };
+    let (width, height) = if doc.landscape {
+        (LONG, SHORT)
+    } else {
+        (SHORT, LONG)
+    };
     let mut l = Layout {
         fonts: [regular, bold],
         pages: vec![Vec::new()],
-        y: TOP,
+        y: 0.0,
+        width,
+        height,
     };
+    l.y = l.top();
     for b in &doc.blocks {
         l.block(b);
     }
@@ -485,7 +513,7 @@ pub fn pdf(doc: &Doc) -> Vec<u8> {
         let data = deflate(&c.finish());
         pdf.stream(*content_ref, &data).filter(Filter::FlateDecode);
         let mut page = pdf.page(*page_ref);
-        page.media_box(Rect::new(0.0, 0.0, WIDTH, HEIGHT))
+        page.media_box(Rect::new(0.0, 0.0, width, height))
             .parent(tree)
             .contents(*content_ref);
         let mut res = page.resources();
@@ -571,6 +599,7 @@ mod tests {
             title: "Asset Management Policy".into(),
             header: "Version 1.0 · approved by Ada Admin on 2026-12-07".into(),
             footer: "Version 1.0 · SHA-256 0123456789ab".into(),
+            landscape: false,
             blocks: vec![
                 Block::Markdown("# Purpose\n\nThis policy — with ünïcode.\n\n- a\n- b\n".into()),
                 Block::Table {

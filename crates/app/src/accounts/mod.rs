@@ -166,6 +166,18 @@ impl App {
         )
     }
 
+    /// Records an act that changes nothing stored (a download, a draw, a secret shown) as
+    /// its event alone.
+    pub(crate) async fn record(&self, event: NewEvent) -> Result<()> {
+        self.store
+            .commit(ChangeSet {
+                writes: vec![],
+                events: vec![event],
+            })
+            .await?;
+        Ok(())
+    }
+
     fn signed_in<'a>(&self, ctx: &'a Ctx) -> Result<&'a Principal> {
         ctx.principal().ok_or_else(crate::authz::unauthenticated)
     }

@@ -8,10 +8,144 @@ use crate::common::{start, Server};
 use crate::on_both;
 use crate::workflows::{person, Person};
 
-on_both!(reports_are_readable_guarded_and_recorded);
+on_both!(
+    reports_are_readable_guarded_and_recorded,
+    people_read_reports_as_documents,
+);
+
+/// The compliance report, the assets off the premises and a policy, and any report of
+/// rows as HTML and PDF: documents people read, whose PDF reads back with its words.
+async fn people_read_reports_as_documents(backend: &str) {
+    use crate::workflows::{acceptable_use_only_warns, download, pdf_text};
+    let s = start(backend).await;
+    acceptable_use_only_warns(&s).await;
+    let admin = person(&s, "Ann Admin", "admin").await;
+    let writer = person(&s, "Wes Writer", "admin").await;
+    let bob = person(&s, "Bob Holder", "member").await;
+    let auditor = person(&s, "Aud Itor", "auditor").await;
+    let laptop = s
+        .asset(
+            &bob.id,
+            json!({"name": "Field laptop", "classification": "internal", "status": "in_stock", "serial_number": "FL-1"}),
+        )
+        .await;
+    let issued = admin
+        .post(
+            "/api/v1/assignments",
+            json!({"asset_id": laptop["id"], "person_id": bob.id, "off_premises": true,
+                   "expected_return_at": "2020-01-31", "notes": "Site survey"}),
+        )
+        .await;
+    assert_eq!(issued.status, 201, "{}", issued.body);
+    let run = admin.post("/api/v1/compliance/run", json!({})).await;
+    assert_eq!(run.status, 200, "{}", run.body);
+
+    // Off the premises: who holds it, since when, overdue.
+    let r = json_report(&s, &auditor, "/api/v1/reports/off-premises?format=json").await;
+    let rows = r["rows"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 1, "{r}");
+    assert_eq!(rows[0]["name"], "Field laptop");
+    assert_eq!(rows[0]["holder"], "Bob Holder");
+    assert_eq!(rows[0]["overdue"], true);
+    assert_eq!(rows[0]["notes"], "Site survey");
+
+    // Compliance: KPIs per check and control, the trend, the findings with what to do.
+    let r = json_report(&s, &auditor, "/api/v1/reports/compliance?format=json").await;
+    assert_eq!(r["checks"].as_array().map(Vec::len), Some(17), "{r}");
+    assert!(r["controls"]
+        .as_array()
+        .is_some_and(|l| l.iter().any(|c| c["control"] == "A.5.9")));
+    assert!(r["trend"].as_array().is_some_and(|l| !l.is_empty()), "{r}");
+    let findings = r["rows"].as_array().cloned().unwrap_or_default();
+    assert!(!findings.is_empty(), "{r}");
+    assert!(findings
+        .iter()
+        .all(|f| f["status"] != "resolved" && f["remediation"].is_string()));
+    assert!(
+        findings.iter().any(|f| f["subject"]
+            .as_str()
+            .is_some_and(|x| x.ends_with("Field laptop"))),
+        "{findings:?}"
+    );
+    let (status, pdf, _) = download(&s, &auditor, "/api/v1/reports/compliance?format=pdf").await;
+    assert_eq!(status, 200);
+    let text = pdf_text(&pdf);
+    for words in [
+        "Compliance with the Asset Management Policy",
+        "KPIs per check",
+        "ISO/IEC 27001:2022 controls",
+        "Findings open or excepted",
+        "Field laptop",
+    ] {
+        assert!(text.contains(words), "{words} in\n{text}");
+    }
+    let (_, media, html) = text_of(&s, &auditor, "/api/v1/reports/compliance").await;
+    assert!(media.starts_with("text/html"), "{media}");
+    assert!(html.contains("<table>") && html.contains("What to do"));
+    let r =
+        crate::common::get_as(&s, &auditor.auth, "/api/v1/reports/compliance?format=xlsx").await;
+    assert_eq!(r.status().as_u16(), 200);
+    let e = auditor.get("/api/v1/reports/compliance?format=csv").await;
+    e.problem(400);
+    assert_eq!(e.error_fields(), ["format"]);
+
+    // Any report of rows as a document, laid on its side when wide.
+    let (status, pdf, _) = download(&s, &auditor, "/api/v1/reports/register?format=pdf").await;
+    assert_eq!(status, 200);
+    let text = pdf_text(&pdf);
+    assert!(
+        text.contains("Asset register") && text.contains("Field laptop"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Bob Holder") && !text.contains(&bob.id),
+        "{text}"
+    );
+
+    // A policy: the version in force, as kept at its approval; none before it was.
+    let d = writer
+        .post(
+            "/api/v1/policies/draft",
+            json!({"document": "asset_management", "organisation": "Calder Ltd"}),
+        )
+        .await;
+    let before = chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string();
+    let id = d.body["id"].as_str().expect("id").to_string();
+    let a = admin
+        .post(&format!("/api/v1/policies/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let (status, pdf, digest) = download(&s, &auditor, "/api/v1/reports/policy?format=pdf").await;
+    assert_eq!(status, 200);
+    let (_, kept, _) = download(
+        &s,
+        &auditor,
+        &format!("/api/v1/policies/{id}/document?format=pdf"),
+    )
+    .await;
+    assert_eq!(pdf, kept);
+    assert_eq!(digest, custodian_domain::audit::sha256_hex(&pdf));
+    assert!(pdf_text(&pdf).contains("Ownership of assets"));
+    let e = auditor
+        .get(&format!("/api/v1/reports/policy?format=pdf&as_at={before}"))
+        .await;
+    e.problem(400);
+    assert_eq!(e.error_fields(), ["as_at"]);
+    let e = auditor.get("/api/v1/reports/policy?format=csv").await;
+    e.problem(400);
+    assert_eq!(e.error_fields(), ["format"]);
+    let e = auditor
+        .get("/api/v1/reports/register?document=acceptable_use")
+        .await;
+    e.problem(400);
+    assert_eq!(e.error_fields(), ["document"]);
+    bob.get("/api/v1/reports/policy").await.problem(403);
+}
 
 /// A report as text: status, media type and body.
-async fn text(s: &Server, who: &Person<'_>, path: &str) -> (u16, String, String) {
+async fn text_of(s: &Server, who: &Person<'_>, path: &str) -> (u16, String, String) {
     let r = crate::common::get_as(s, &who.auth, path).await;
     let status = r.status().as_u16();
     let media = r
@@ -24,7 +158,7 @@ async fn text(s: &Server, who: &Person<'_>, path: &str) -> (u16, String, String)
 }
 
 async fn json_report(s: &Server, who: &Person<'_>, path: &str) -> Value {
-    let (status, media, body) = text(s, who, path).await;
+    let (status, media, body) = text_of(s, who, path).await;
     assert_eq!(status, 200, "{path}: {body}");
     assert!(media.starts_with("application/json"), "{media}");
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
@@ -170,12 +304,15 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
             "disposals",
             "exceptions",
             "offboarding",
-            "acknowledgements"
+            "acknowledgements",
+            "compliance",
+            "off-premises",
+            "policy"
         ]
     );
 
     // The register as CSV: headings as people read them, names not ids, formulas defused.
-    let (status, media, csv) = text(&s, &auditor, "/api/v1/reports/register").await;
+    let (status, media, csv) = text_of(&s, &auditor, "/api/v1/reports/register").await;
     assert_eq!(status, 200, "{csv}");
     assert!(media.starts_with("text/csv"), "{media}");
     let lines: Vec<&str> = csv.lines().collect();
@@ -340,7 +477,7 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
     assert_eq!(downloads, 11);
 
     // Refusals name what is wrong.
-    let (status, _, _) = text(&s, &auditor, "/api/v1/reports/nothing").await;
+    let (status, _, _) = text_of(&s, &auditor, "/api/v1/reports/nothing").await;
     assert_eq!(status, 404);
     // So is a filter that a report sets itself, or that does not describe its records,
     // rather than ignored.

@@ -13,12 +13,13 @@ use serde::Serialize;
 
 use custodian_app::reports::{Report, ReportCursor};
 use custodian_app::{App, AppError, Ctx};
+use custodian_domain::policy::PolicyDocument;
 use custodian_domain::report::{Column, ReportFormat, ReportKind};
 use custodian_domain::value::Timestamp;
 use custodian_io::report::ReportWriter;
 
 use super::assets::{record_filters, word, RecordFilters};
-use super::wire::{file_response, Key, Listing, Query};
+use super::wire::{file_response, File, Key, Listing, Query};
 use crate::extract::Caller;
 use crate::problem::{ApiResult, Problem};
 use crate::AppState;
@@ -67,9 +68,14 @@ async fn kinds(
 /// The parameters of a report.
 #[derive(JsonSchema)]
 pub struct ReportParams {
-    /// `csv` (the default: headings as people read them, text guarded against formulas),
-    /// `json` or `xlsx` (a workbook of one sheet, numbers as numbers and days as dates).
+    /// `csv` (the default for reports of rows: headings as people read them, text guarded
+    /// against formulas), `json`, `xlsx` (a workbook, numbers as numbers and days as
+    /// dates), or `html` and `pdf` for people (up to 5,000 rows). The compliance report is
+    /// `html` (its default), `pdf`, `xlsx` or `json`; a policy `html` or `pdf`.
     pub format: Option<ReportFormat>,
+    /// The `policy` report's document: `asset_management` (the default) or
+    /// `acceptable_use`; the version in force at `as_at`, or now.
+    pub document: Option<custodian_domain::policy::PolicyDocument>,
     /// The register as it stood at this time (RFC 3339), rebuilt from the audit trail.
     pub as_at: Option<Timestamp>,
     #[serde(flatten)]
@@ -93,9 +99,14 @@ impl aide::OperationOutput for ReportDownload {
         _: &mut Operation,
     ) -> Vec<(Option<u16>, aide::openapi::Response)> {
         file_response(
-            "The report: CSV with a heading row, a JSON document of its columns and rows, or an XLSX workbook",
+            "The report: CSV with a heading row, a JSON document of its columns and rows (and the compliance report's sections), an XLSX workbook, or an HTML or PDF document",
             [
                 ("text/csv", schemars::json_schema!({"type": "string"})),
+                ("text/html", schemars::json_schema!({"type": "string"})),
+                (
+                    "application/pdf",
+                    schemars::json_schema!({"type": "string", "format": "binary"}),
+                ),
                 (
                     ReportFormat::Xlsx.media_type(),
                     schemars::json_schema!({"type": "string", "format": "binary"}),
@@ -152,8 +163,43 @@ async fn report(
         .ok_or_else(|| Problem::from(AppError::not_found("report", &key)))?;
     let format = p
         .parse("format", word(ReportFormat::parse, ReportFormat::NAMES))?
-        .unwrap_or(ReportFormat::Csv);
+        .unwrap_or(kind.default_format());
     let as_at = p.parse("as_at", custodian_domain::value::parse_timestamp)?;
+    let document = p.parse(
+        "document",
+        word(PolicyDocument::parse, PolicyDocument::NAMES),
+    )?;
+    if kind == ReportKind::Policy {
+        let (v, r) = s
+            .app
+            .policy_report(
+                &ctx,
+                document.unwrap_or(PolicyDocument::AssetManagement),
+                as_at,
+                format,
+            )
+            .await
+            .map_err(bad_parameter)?;
+        let name = format!(
+            "{}-{}.{}",
+            v.document.as_str().replace('_', "-"),
+            v.number,
+            format.as_str()
+        );
+        let file = File {
+            bytes: r.bytes,
+            media_type: format.media_type(),
+            name,
+            inline: false,
+        };
+        return Ok(ReportDownload(file.into_response()));
+    }
+    if document.is_some() {
+        return Err(Problem::bad_request(
+            "document",
+            format!("document names the policy report's document; the {kind} report has none"),
+        ));
+    }
     let filters = record_filters(&p)?;
     let report = s
         .app

@@ -82,10 +82,16 @@ async fn draw_page(
                     tr {
                         td { (k.title()) }
                         td {
-                            @if as_at.is_none() || k.of_assets() {
-                                a href=(link(*k, ReportFormat::Csv)) { "CSV" } " · "
-                                a href=(link(*k, ReportFormat::Xlsx)) { "XLSX" } " · "
-                                a href=(link(*k, ReportFormat::Json)) { "JSON" }
+                            @if as_at.is_none() || k.of_assets() || *k == ReportKind::Policy {
+                                @for (i, f) in k.formats().iter().enumerate() {
+                                    @if i > 0 { " · " }
+                                    a href=(link(*k, *f)) { (f.as_str().to_uppercase()) }
+                                }
+                                @if *k == ReportKind::Policy {
+                                    " (the Asset Management Policy in force; "
+                                    a href=(format!("{}&document=acceptable_use", link(*k, ReportFormat::Pdf))) { "the Acceptable Use Policy" }
+                                    ")"
+                                }
                             } @else {
                                 span.muted { "of the register now only" }
                             }
