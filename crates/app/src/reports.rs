@@ -188,14 +188,6 @@ impl App {
                 ),
             ));
         }
-        if as_at.is_some() && !kind.of_assets() {
-            return Err(AppError::invalid(
-                "as_at",
-                format!(
-                    "reads the register as it stood, for the reports of assets (register, ropa, licences, disposals); the {kind} report is of the register now"
-                ),
-            ));
-        }
         let audit_seq = match as_at {
             Some(at) => self.head_at(at).await?.0,
             None => self.store.audit_head().await?.0,
@@ -249,7 +241,10 @@ impl App {
             _ => {}
         }
         let sections = match kind {
-            ReportKind::Compliance => self.compliance_sections(ctx).await?,
+            ReportKind::Compliance => {
+                self.compliance_sections(ctx, as_at.map(|t| (t, audit_seq)))
+                    .await?
+            }
             _ => Vec::new(),
         };
         let generated_at = custodian_domain::now();
@@ -290,8 +285,8 @@ impl App {
         match report.kind {
             ReportKind::Exceptions => return self.exceptions_page(ctx, report, from).await,
             ReportKind::Offboarding => return self.offboarding_page(ctx, report, from).await,
-            ReportKind::Acknowledgements => return self.acknowledgements_page(from).await,
-            ReportKind::Compliance => return self.findings_page(ctx, from).await,
+            ReportKind::Acknowledgements => return self.acknowledgements_page(report, from).await,
+            ReportKind::Compliance => return self.findings_page(ctx, report, from).await,
             ReportKind::OffPremises => return self.off_premises_page(ctx, report, from).await,
             _ => {}
         }
@@ -388,10 +383,67 @@ fn rate(t: &custodian_domain::compliance::kpi::Tally) -> Cell {
 
 impl App {
     /// The compliance report's KPIs per check and per control, and its trend.
-    async fn compliance_sections(&self, ctx: &Ctx) -> Result<Vec<Section>> {
+    /// Now, or as at a time and the audit event then: the KPIs of the day's last snapshot
+    /// taken by that event, and the trend up to it.
+    async fn compliance_sections(
+        &self,
+        ctx: &Ctx,
+        as_at: Option<(DateTime<Utc>, i64)>,
+    ) -> Result<Vec<Section>> {
         use custodian_domain::compliance::crosswalk::controls_of;
-        use custodian_domain::compliance::kpi;
-        let kpis = self.compliance_kpis(ctx).await?;
+        use custodian_domain::compliance::{kpi, CHECKS};
+        let today = as_at
+            .map_or_else(custodian_domain::now, |(t, _)| t)
+            .date_naive();
+        let from = today - chrono::TimeDelta::days(TREND_DAYS);
+        let (kpis, trend_points) = match as_at {
+            None => (
+                self.compliance_kpis(ctx).await?,
+                self.compliance_trend(ctx, &[], from, today).await?,
+            ),
+            Some((_, seq)) => {
+                self.allow(ctx, Action::ReadRegister).await?;
+                let snaps: Vec<_> = self
+                    .store
+                    .snapshots(None, from, today)
+                    .await?
+                    .into_iter()
+                    .filter(|s| s.audit_seq <= seq)
+                    .collect();
+                let last_day = snaps.iter().map(|s| s.day).max();
+                let mut points: Vec<crate::compliance::TrendPoint> = Vec::new();
+                for s in &snaps {
+                    match points.last_mut() {
+                        Some(p) if p.date == s.day => p.tally = p.tally.plus(s.tally),
+                        _ => points.push(crate::compliance::TrendPoint {
+                            date: s.day,
+                            tally: s.tally,
+                        }),
+                    }
+                }
+                let of_day: Vec<_> = snaps.iter().filter(|s| Some(s.day) == last_day).collect();
+                let kpis = crate::compliance::Kpis {
+                    checks: CHECKS
+                        .iter()
+                        .map(|c| {
+                            let t = of_day
+                                .iter()
+                                .find(|s| s.check_id == c.id)
+                                .map(|s| s.tally)
+                                .unwrap_or_default();
+                            (c, t)
+                        })
+                        .collect(),
+                    computed_at: of_day.first().map(|s| s.computed_at),
+                    audit_seq: of_day.first().map_or(0, |s| s.audit_seq),
+                    audit_hash: of_day
+                        .first()
+                        .map(|s| s.audit_hash.clone())
+                        .unwrap_or_default(),
+                };
+                (kpis, points)
+            }
+        };
         let checks = kpis
             .checks
             .iter()
@@ -425,10 +477,7 @@ impl App {
                 ]
             })
             .collect();
-        let today = custodian_domain::now().date_naive();
-        let trend = self
-            .compliance_trend(ctx, &[], today - chrono::TimeDelta::days(TREND_DAYS), today)
-            .await?
+        let trend = trend_points
             .into_iter()
             .map(|p| {
                 vec![
@@ -462,20 +511,30 @@ impl App {
         ])
     }
 
-    /// A page of the findings open or excepted, with what to do, oldest first.
-    async fn findings_page(&self, ctx: &Ctx, from: Option<ReportCursor>) -> Result<ReportPage> {
+    /// A page of the findings open or excepted (now, or as they stood), with what to do,
+    /// oldest first.
+    async fn findings_page(
+        &self,
+        ctx: &Ctx,
+        report: &Report,
+        from: Option<ReportCursor>,
+    ) -> Result<ReportPage> {
         use custodian_domain::compliance::crosswalk::controls_of;
         use custodian_domain::compliance::{check, FindingStatus};
-        let page = self
-            .list_findings(
-                ctx,
-                custodian_store::FindingQuery {
-                    limit: PAGE,
-                    cursor: rows_after(from),
-                    ..Default::default()
-                },
-            )
-            .await?;
+        let page = match report.as_at {
+            Some(at) => self.store.findings_at(at, rows_after(from), PAGE).await?,
+            None => {
+                self.list_findings(
+                    ctx,
+                    custodian_store::FindingQuery {
+                        limit: PAGE,
+                        cursor: rows_after(from),
+                        ..Default::default()
+                    },
+                )
+                .await?
+            }
+        };
         let findings: Vec<_> = page
             .items
             .into_iter()
@@ -517,12 +576,19 @@ impl App {
             .list_assignments(&custodian_store::AssignmentQuery {
                 limit: PAGE,
                 cursor: rows_after(from),
-                open: Some(true),
+                open: report.as_at.is_none().then_some(true),
                 off_premises: Some(true),
                 ..Default::default()
             })
             .await?;
-        let ids: Vec<String> = page.items.iter().map(|a| a.asset_id.to_string()).collect();
+        // As it stood: issued by then and not yet back.
+        let at = report.as_at.unwrap_or(report.generated_at);
+        let items: Vec<_> = page
+            .items
+            .iter()
+            .filter(|a| a.issued_at <= at && a.returned_at.is_none_or(|r| r > at))
+            .collect();
+        let ids: Vec<String> = items.iter().map(|a| a.asset_id.to_string()).collect();
         let assets: HashMap<Uuid, Asset> = self
             .store
             .find_assets(MatchKey::Id, &ids)
@@ -530,16 +596,14 @@ impl App {
             .into_iter()
             .map(|a| (a.id, a))
             .collect();
-        let people: Vec<Uuid> = page
-            .items
+        let people: Vec<Uuid> = items
             .iter()
             .flat_map(|a| [a.person_id, a.approved_by])
             .flatten()
             .collect();
         let names = self.party_names(ctx, &people).await?;
-        let today = report.generated_at.date_naive();
-        let rows = page
-            .items
+        let today = at.date_naive();
+        let rows = items
             .iter()
             .map(|x| {
                 let asset = assets.get(&x.asset_id);
@@ -682,12 +746,12 @@ impl App {
             .collect();
         let names = self.party_names(ctx, &people).await?;
         let name = |p: Option<Uuid>| named(&names, p);
-        let today = report.generated_at.date_naive();
+        let at = report.as_at.unwrap_or(report.generated_at);
         let rows = page
             .items
             .iter()
-            .map(|x| {
-                let state = x.state(today);
+            .filter_map(|x| Some((x, x.state_at(at)?)))
+            .map(|(x, state)| {
                 let rule = custodian_domain::compliance::check(x.rule.as_str()).map_or_else(
                     || x.rule.as_str().replace('_', " "),
                     |c| c.title.to_string(),
@@ -706,9 +770,18 @@ impl App {
                     name(x.requester_id),
                     Cell::Date(x.created_at.date_naive()),
                     Cell::Text(state.as_str().to_string()),
-                    name(x.approver_id),
-                    x.decided_at.map_or(Cell::Empty, Cell::Time),
-                    Cell::text(x.decision_notes.clone()),
+                    name(
+                        x.approver_id
+                            .filter(|_| state != ExceptionStatus::Requested),
+                    ),
+                    x.decided_at
+                        .filter(|d| *d <= at)
+                        .map_or(Cell::Empty, Cell::Time),
+                    Cell::text(
+                        x.decision_notes
+                            .clone()
+                            .filter(|_| state != ExceptionStatus::Requested),
+                    ),
                     Cell::Date(x.expires_at),
                     Cell::Bool(state == ExceptionStatus::Approved),
                 ]
@@ -722,18 +795,23 @@ impl App {
 
     /// A page of persons with their acknowledgement of the acceptable-use policy: of the
     /// version in force (or one it keeps counting), and the last they gave.
-    async fn acknowledgements_page(&self, from: Option<ReportCursor>) -> Result<ReportPage> {
+    async fn acknowledgements_page(
+        &self,
+        report: &Report,
+        from: Option<ReportCursor>,
+    ) -> Result<ReportPage> {
+        let at = report.as_at.unwrap_or(report.generated_at);
         let versions: Vec<PolicyVersion> = self
             .store
             .policies(Some(PolicyDocument::AcceptableUse))
             .await?
             .into_iter()
-            .filter(|v| v.status != PolicyStatus::Draft)
+            .filter(|v| v.status != PolicyStatus::Draft && v.approved_at.is_some_and(|t| t <= at))
             .collect();
         let mut approved = versions.clone();
         approved.sort_by_key(|v| v.approved_at);
         let counting = accepted_versions(&approved);
-        let in_force = versions.iter().find(|v| v.status == PolicyStatus::Approved);
+        let in_force = approved.last();
         let number: HashMap<Uuid, String> =
             versions.iter().map(|v| (v.id, v.number.clone())).collect();
         let page = self
@@ -758,7 +836,7 @@ impl App {
                     ..Default::default()
                 })
                 .await?;
-            for a in got.items {
+            for a in got.items.into_iter().filter(|a| a.created_at <= at) {
                 acks.entry(a.person_id).or_default().push(a);
             }
             match got.next_cursor {
@@ -769,6 +847,7 @@ impl App {
         let rows = page
             .items
             .iter()
+            .filter(|p| p.created_at <= at)
             .map(|p| {
                 let mine = acks.get(&p.id).map(Vec::as_slice).unwrap_or_default();
                 let current = mine
@@ -799,9 +878,10 @@ impl App {
     async fn offboarding_page(
         &self,
         ctx: &Ctx,
-        _report: &Report,
+        report: &Report,
         from: Option<ReportCursor>,
     ) -> Result<ReportPage> {
+        let at = report.as_at.unwrap_or(report.generated_at);
         let cursor = rows_after(from);
         let page = self
             .list_offboardings(
@@ -825,13 +905,14 @@ impl App {
         let names = self.party_names(ctx, &people).await?;
         let name = |p: Option<Uuid>| named(&names, p);
         let mut rows = Vec::new();
-        for c in &page.items {
+        for c in page.items.iter().filter(|c| c.created_at <= at) {
+            let closed = c.closed_at.is_some_and(|t| t <= at);
             let case = [
                 name(Some(c.person_id)),
                 Cell::Text(c.kind.as_str().to_string()),
                 Cell::Text(c.reason.clone()),
                 c.end_date.map_or(Cell::Empty, Cell::Date),
-                Cell::Text(c.status.as_str().to_string()),
+                Cell::Text(if closed { "closed" } else { "open" }.to_string()),
             ];
             if c.items.is_empty() {
                 let mut row = case.to_vec();
@@ -839,6 +920,19 @@ impl App {
                 rows.push(row);
             }
             for i in &c.items {
+                // As it stood: an item settled later was open then.
+                let settled = i.settled_at.filter(|t| *t <= at);
+                let i = &custodian_domain::offboarding::CaseItem {
+                    status: if settled.is_some() {
+                        custodian_domain::offboarding::ItemStatus::Settled
+                    } else {
+                        custodian_domain::offboarding::ItemStatus::Open
+                    },
+                    settled_at: settled,
+                    settled_by: i.settled_by.filter(|_| settled.is_some()),
+                    evidence: i.evidence.clone().filter(|_| settled.is_some()),
+                    ..i.clone()
+                };
                 let on_time = match (i.settled_at, c.end_date) {
                     (Some(t), Some(d)) => Cell::Bool(t.date_naive() <= d),
                     _ => Cell::Empty,

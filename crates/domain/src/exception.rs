@@ -208,6 +208,26 @@ impl PolicyException {
         }
     }
 
+    /// Its state as it stood at `at` (`None`: not asked for yet). A decision counts from
+    /// when it was made; a revocation from the record's last change, which it is.
+    pub fn state_at(&self, at: DateTime<Utc>) -> Option<ExceptionStatus> {
+        if self.created_at > at {
+            return None;
+        }
+        let decided = self.decided_at.is_some_and(|d| d <= at);
+        let status = match self.status {
+            ExceptionStatus::Requested => ExceptionStatus::Requested,
+            _ if !decided => ExceptionStatus::Requested,
+            ExceptionStatus::Revoked if self.updated_at > at => ExceptionStatus::Approved,
+            s => s,
+        };
+        if status == ExceptionStatus::Approved && self.expires_at < at.date_naive() {
+            Some(ExceptionStatus::Expired)
+        } else {
+            Some(status)
+        }
+    }
+
     /// Whether it sets `rule` (or the check `rule` measures) aside for `asset` on `today`.
     pub fn covers(&self, rule: ExceptionRule, asset: Uuid, today: NaiveDate) -> bool {
         self.covers_check(rule.check_id(), asset, today)

@@ -83,8 +83,8 @@ impl ReportKind {
         }
     }
 
-    /// Whether it is read from the register's assets, and so can be read as the register
-    /// stood at a past time.
+    /// Whether it is read from the register's assets (rebuilt from the audit trail when
+    /// read as at a past time), and so narrowed by the asset list's record filters.
     pub fn of_assets(self) -> bool {
         matches!(
             self,

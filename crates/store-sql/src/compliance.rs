@@ -264,6 +264,27 @@ impl ComplianceStore for SqlStore {
         Ok(page(rows, limit))
     }
 
+    async fn findings_at(
+        &self,
+        at: DateTime<Utc>,
+        cursor: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Page<Finding>> {
+        let limit = clamp(limit);
+        let sql = Sql::new(format!(
+            "SELECT f.seq, f.id, f.check_id, f.subject_type, f.subject_id, e.status, f.first_failed_at, \
+             f.resolved_at, e.message, f.owner_id, f.exception_id, e.at AS changed_at \
+             FROM compliance_findings f JOIN compliance_finding_events e ON e.finding_id = f.id \
+             WHERE f.seq > $1 AND f.first_failed_at <= $2 AND e.at = (SELECT MAX(x.at) FROM compliance_finding_events x WHERE x.finding_id = f.id AND x.at <= $2) \
+             ORDER BY f.seq LIMIT {}",
+            limit + 1
+        ))
+        .bind(cursor.map_or(0, |c| c.0))
+        .bind(at);
+        let rows = self.pools.fetch_rows(sql, finding).await?;
+        Ok(page(rows, limit))
+    }
+
     async fn finding(&self, id: Uuid) -> Result<Option<Finding>> {
         let sql = Sql::new(format!(
             "SELECT {FINDING_COLS} FROM compliance_findings WHERE id = $1"

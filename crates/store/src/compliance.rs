@@ -182,6 +182,15 @@ pub trait ComplianceStore: Send + Sync {
     /// A finding's history, oldest first.
     async fn finding_history(&self, id: Uuid) -> Result<Vec<FindingEvent>>;
 
+    /// A page of findings as they stood at `at`, oldest first: each opened by then, with
+    /// the status and message of its last change by then (resolved ones included).
+    async fn findings_at(
+        &self,
+        at: DateTime<Utc>,
+        cursor: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Page<Finding>>;
+
     /// Each check's tally, by check id.
     async fn tallies(&self) -> Result<Vec<(String, Tally)>>;
 

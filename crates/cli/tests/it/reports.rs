@@ -29,6 +29,7 @@ async fn people_read_reports_as_documents(backend: &str) {
             json!({"name": "Field laptop", "classification": "internal", "status": "in_stock", "serial_number": "FL-1"}),
         )
         .await;
+    let before_issue = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
     let issued = admin
         .post(
             "/api/v1/assignments",
@@ -48,6 +49,20 @@ async fn people_read_reports_as_documents(backend: &str) {
     assert_eq!(rows[0]["holder"], "Bob Holder");
     assert_eq!(rows[0]["overdue"], true);
     assert_eq!(rows[0]["notes"], "Site survey");
+    // As they stood: before it was issued it had not left; before the register began
+    // nothing had been measured.
+    for (kind, at) in [
+        ("off-premises", before_issue.as_str()),
+        ("compliance", "2026-01-01T00:00:00Z"),
+    ] {
+        let r = json_report(
+            &s,
+            &auditor,
+            &format!("/api/v1/reports/{kind}?format=json&as_at={at}"),
+        )
+        .await;
+        assert_eq!(r["rows"], json!([]), "{kind}: {r}");
+    }
 
     // Compliance: KPIs per check and control, the trend, the findings with what to do.
     let r = json_report(&s, &auditor, "/api/v1/reports/compliance?format=json").await;
@@ -406,11 +421,14 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
     assert_eq!(rows[0]["decision_notes"], "Until the new laptops come");
     assert_eq!(rows[1]["status"], "requested");
     assert_eq!(rows[1]["in_force"], false);
-    let e = auditor
-        .get("/api/v1/reports/exceptions?as_at=2026-01-01T00:00:00Z")
-        .await;
-    e.problem(400);
-    assert_eq!(e.error_fields(), vec!["as_at".to_string()]);
+    // As they stood: none was asked for yet a year ago.
+    let r = json_report(
+        &s,
+        &auditor,
+        "/api/v1/reports/exceptions?format=json&as_at=2025-12-01T00:00:00Z",
+    )
+    .await;
+    assert_eq!(r["rows"], json!([]), "{r}");
 
     // The leavers' returns: an item per row, settled late, with its evidence.
     let r = json_report(&s, &auditor, "/api/v1/reports/offboarding?format=json").await;
@@ -474,7 +492,7 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
                 .count()
         })
         .unwrap_or_default();
-    assert_eq!(downloads, 11);
+    assert_eq!(downloads, 12);
 
     // Refusals name what is wrong.
     let (status, _, _) = text_of(&s, &auditor, "/api/v1/reports/nothing").await;

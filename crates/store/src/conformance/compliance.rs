@@ -153,6 +153,35 @@ pub async fn compliance_records(s: &dyn Store) {
     let history = s.finding_history(fa.id).await.expect("history");
     let statuses: Vec<FindingStatus> = history.iter().map(|e| e.status).collect();
     assert_eq!(statuses, [FindingStatus::Open, FindingStatus::Resolved]);
+    // As they stood: open before the second step, resolved after; none before opening.
+    let at = |t| async move {
+        let page = s.findings_at(t, None, 10).await.expect("as at");
+        page.items
+            .into_iter()
+            .map(|f| (f.id, f.status))
+            .collect::<Vec<_>>()
+    };
+    let before = later - chrono::TimeDelta::microseconds(1);
+    assert_eq!(
+        at(before).await,
+        [(fa.id, FindingStatus::Open), (fb.id, FindingStatus::Open)]
+    );
+    assert_eq!(
+        at(later).await,
+        [
+            (fa.id, FindingStatus::Resolved),
+            (fb.id, FindingStatus::Open)
+        ]
+    );
+    let first = fa.first_failed_at.min(fb.first_failed_at);
+    assert!(at(first - chrono::TimeDelta::seconds(1)).await.is_empty());
+    let one = s.findings_at(later, None, 1).await.expect("a page");
+    assert_eq!(one.items.len(), 1);
+    let rest = s
+        .findings_at(later, one.next_cursor, 1)
+        .await
+        .expect("the next");
+    assert_eq!(rest.items[0].id, fb.id);
     let outs = s
         .outcomes_of(SubjectType::Asset, &[a.id])
         .await

@@ -69,7 +69,7 @@ async fn draw_page(
         }
         p.muted {
             @if let Some(t) = &stamp {
-                "The reports of assets are rebuilt from the audit trail as the register stood at " (t) "."
+                "The reports show the register as it stood at " (t) ": assets rebuilt from the audit trail, the other records as they stood then."
             } @else {
                 "As the register is now. Choose a time to read it as it stood then."
             }
@@ -82,8 +82,7 @@ async fn draw_page(
                     tr {
                         td { (k.title()) }
                         td {
-                            @if as_at.is_none() || k.of_assets() || *k == ReportKind::Policy {
-                                @for (i, f) in k.formats().iter().enumerate() {
+                            @for (i, f) in k.formats().iter().enumerate() {
                                     @if i > 0 { " · " }
                                     a href=(link(*k, *f)) { (f.as_str().to_uppercase()) }
                                 }
@@ -92,9 +91,6 @@ async fn draw_page(
                                     a href=(format!("{}&document=acceptable_use", link(*k, ReportFormat::Pdf))) { "the Acceptable Use Policy" }
                                     ")"
                                 }
-                            } @else {
-                                span.muted { "of the register now only" }
-                            }
                         }
                     }
                 }
