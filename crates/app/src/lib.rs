@@ -22,6 +22,7 @@ pub mod authz;
 mod bulk;
 pub mod compliance;
 pub mod custody;
+pub mod evidence;
 pub mod exceptions;
 pub mod import;
 pub mod jobs;

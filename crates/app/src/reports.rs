@@ -169,12 +169,6 @@ impl App {
         filters: AssetQuery,
     ) -> Result<Report> {
         self.allow(ctx, Action::ReadReports).await?;
-        if kind == ReportKind::Policy {
-            return Err(AppError::invalid(
-                "kind",
-                "a policy is its document: read it with policy_report",
-            ));
-        }
         if !kind.formats().contains(&format) {
             return Err(AppError::invalid(
                 "format",
@@ -187,6 +181,52 @@ impl App {
                         .join(", ")
                 ),
             ));
+        }
+        let report = self
+            .prepare_report(ctx, kind, format, as_at, filters)
+            .await?;
+        let ev = NewEvent::new(
+            &ctx.actor,
+            "report.downloaded",
+            "report",
+            kind.as_str(),
+            json!({
+                "kind": kind, "format": format,
+                "as_at": as_at.map(|t| value::format_timestamp(&t)),
+                "audit_seq": report.audit_seq,
+            }),
+            ctx.request_id.as_deref(),
+            report.generated_at,
+        );
+        self.record(ev).await?;
+        Ok(report)
+    }
+
+    /// A report ready to read, its download not recorded (the evidence pack records its
+    /// own). `format` is not checked against the kind's.
+    pub async fn prepare_report(
+        &self,
+        ctx: &Ctx,
+        kind: ReportKind,
+        format: ReportFormat,
+        as_at: Option<DateTime<Utc>>,
+        filters: AssetQuery,
+    ) -> Result<Report> {
+        self.allow(ctx, Action::ReadReports).await?;
+        match kind {
+            ReportKind::Policy => {
+                return Err(AppError::invalid(
+                    "kind",
+                    "a policy is its document: read it with policy_report",
+                ))
+            }
+            ReportKind::Evidence => {
+                return Err(AppError::invalid(
+                    "kind",
+                    "the evidence pack is a zip: open it with open_evidence",
+                ))
+            }
+            _ => {}
         }
         let audit_seq = match as_at {
             Some(at) => self.head_at(at).await?.0,
@@ -248,20 +288,6 @@ impl App {
             _ => Vec::new(),
         };
         let generated_at = custodian_domain::now();
-        let ev = NewEvent::new(
-            &ctx.actor,
-            "report.downloaded",
-            "report",
-            kind.as_str(),
-            json!({
-                "kind": kind, "format": format,
-                "as_at": as_at.map(|t| value::format_timestamp(&t)),
-                "audit_seq": audit_seq,
-            }),
-            ctx.request_id.as_deref(),
-            generated_at,
-        );
-        self.record(ev).await?;
         Ok(Report {
             kind,
             format,
@@ -1065,7 +1091,8 @@ fn row(report: &Report, v: &AssetView, facts: &PageFacts) -> Option<Vec<Cell>> {
         | ReportKind::Acknowledgements
         | ReportKind::Compliance
         | ReportKind::OffPremises
-        | ReportKind::Policy => return None,
+        | ReportKind::Policy
+        | ReportKind::Evidence => return None,
         ReportKind::Disposals => {
             let d = facts.disposals.get(&a.id);
             let named = |p: &str| {

@@ -18,7 +18,7 @@ use crate::assets::AssetView;
 use crate::{App, AppError, Ctx, Result};
 
 /// The filters a sample's population takes, as the asset list names them.
-pub const SAMPLE_FILTERS: &[&str] = &[
+pub const RECORD_FILTERS: &[&str] = &[
     "kind",
     "status",
     "owner_id",
@@ -34,7 +34,7 @@ const PAGE: u32 = 500;
 /// What to draw.
 #[derive(Clone, Debug)]
 pub struct SampleRequest {
-    /// The population's filters (only the record filters of [`SAMPLE_FILTERS`]).
+    /// The population's filters (only the record filters of [`RECORD_FILTERS`]).
     pub filters: AssetQuery,
     /// The register as it stood then, instead of now.
     pub as_at: Option<DateTime<Utc>>,
@@ -51,13 +51,13 @@ impl SampleRequest {
         let mut r = Input::new(obj);
         for k in obj.keys() {
             let known = ["population", "as_at", "size", "seed"].contains(&k.as_str())
-                || SAMPLE_FILTERS.contains(&k.as_str());
+                || RECORD_FILTERS.contains(&k.as_str());
             if !known {
                 r.add(
                     k,
                     format!(
                         "is not a field of a sample; use population, as_at, size, seed and the filters {}",
-                        SAMPLE_FILTERS.join(", ")
+                        RECORD_FILTERS.join(", ")
                     ),
                 );
             }

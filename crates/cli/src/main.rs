@@ -96,11 +96,11 @@ enum Command {
     /// in the audit trail.
     Report {
         /// Which report.
-        #[arg(value_parser = ["register", "ropa", "licences", "disposals", "exceptions", "offboarding", "acknowledgements", "compliance", "off-premises", "policy"])]
+        #[arg(value_parser = ["register", "ropa", "licences", "disposals", "exceptions", "offboarding", "acknowledgements", "compliance", "off-premises", "policy", "evidence"])]
         kind: String,
         /// Output format (the default: csv for reports of rows, html for compliance and
-        /// policy).
-        #[arg(long, value_parser = ["csv", "json", "xlsx", "html", "pdf"])]
+        /// policy, zip for the evidence pack).
+        #[arg(long, value_parser = ["csv", "json", "xlsx", "html", "pdf", "zip"])]
         format: Option<String>,
         /// The policy report's document (asset_management or acceptable_use).
         #[arg(long, value_parser = ["asset_management", "acceptable_use"])]
@@ -932,6 +932,43 @@ async fn dispatch(env: &Env, command: Command) -> anyhow::Result<std::process::E
                 anyhow::bail!(
                     "--document names the policy report's document; the {kind} report has none"
                 );
+            }
+            if kind == custodian_domain::report::ReportKind::Evidence {
+                if format != custodian_domain::report::ReportFormat::Zip {
+                    anyhow::bail!("the evidence pack is a zip, not {format}");
+                }
+                let cut = app.open_evidence(&ctx, as_at).await?;
+                let summary = match &output {
+                    Some(path) => {
+                        let mut f = std::fs::File::create(path)
+                            .with_context(|| format!("cannot write {}", path.display()))?;
+                        let s =
+                            custodian_io::evidence::write_pack(&app, &ctx, &cut, &mut f).await?;
+                        f.sync_all()
+                            .with_context(|| format!("cannot write {}", path.display()))?;
+                        s
+                    }
+                    None => {
+                        // A zip is finished by seeking back: written aside, then copied out.
+                        let mut f = tempfile::tempfile()?;
+                        let s =
+                            custodian_io::evidence::write_pack(&app, &ctx, &cut, &mut f).await?;
+                        std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(0))?;
+                        std::io::copy(&mut f, &mut std::io::stdout().lock())?;
+                        s
+                    }
+                };
+                eprintln!(
+                    "Wrote the evidence pack as at {}: {} files, the audit trail to event {} ({}){}.",
+                    custodian_domain::value::format_timestamp(&cut.as_at),
+                    summary.files.len(),
+                    cut.seq,
+                    if summary.chain_verified { "verified" } else { "NOT verified: see manifest.json" },
+                    output
+                        .map(|p| format!(", to {}", p.display()))
+                        .unwrap_or_default()
+                );
+                return Ok(std::process::ExitCode::SUCCESS);
             }
             let report = app
                 .open_report(&ctx, kind, format, as_at, Default::default())

@@ -196,7 +196,7 @@ pub struct EventView {
 }
 
 /// A stored event.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Event {
     /// Position in the chain, from 1 without gaps.
     pub seq: i64,

@@ -8,13 +8,15 @@ wire_enum! {
         Register = "register", Ropa = "ropa", Licences = "licences", Disposals = "disposals",
         Exceptions = "exceptions", Offboarding = "offboarding",
         Acknowledgements = "acknowledgements", Compliance = "compliance",
-        OffPremises = "off-premises", Policy = "policy",
+        OffPremises = "off-premises", Policy = "policy", Evidence = "evidence",
     }
 }
 
 wire_enum! {
     /// The formats a report is written in.
-    ReportFormat { Csv = "csv", Json = "json", Xlsx = "xlsx", Html = "html", Pdf = "pdf" }
+    ReportFormat {
+        Csv = "csv", Json = "json", Xlsx = "xlsx", Html = "html", Pdf = "pdf", Zip = "zip",
+    }
 }
 
 /// The formats of a report of rows: every one.
@@ -44,6 +46,7 @@ impl ReportKind {
             ReportKind::Compliance => "Compliance with the Asset Management Policy",
             ReportKind::OffPremises => "Assets off the premises",
             ReportKind::Policy => "A policy document as approved",
+            ReportKind::Evidence => "The auditor's evidence pack",
         }
     }
 
@@ -58,6 +61,7 @@ impl ReportKind {
                 ReportFormat::Json,
             ],
             ReportKind::Policy => &[ReportFormat::Html, ReportFormat::Pdf],
+            ReportKind::Evidence => &[ReportFormat::Zip],
             _ => ROW_FORMATS,
         }
     }
@@ -79,7 +83,7 @@ impl ReportKind {
             ReportKind::Acknowledgements => ACKNOWLEDGEMENTS,
             ReportKind::Compliance => FINDINGS,
             ReportKind::OffPremises => OFF_PREMISES,
-            ReportKind::Policy => &[],
+            ReportKind::Policy | ReportKind::Evidence => &[],
         }
     }
 
@@ -104,6 +108,7 @@ impl ReportFormat {
             }
             ReportFormat::Html => "text/html; charset=utf-8",
             ReportFormat::Pdf => "application/pdf",
+            ReportFormat::Zip => "application/zip",
         }
     }
 
@@ -286,6 +291,30 @@ pub const TREND_COLUMNS: &[Column] = &[
     c("pass_rate", "Pass rate (%)"),
 ];
 
+/// The handling matrix: what each level of the classification scheme asks.
+pub const HANDLING_COLUMNS: &[Column] = &[
+    c("level", "Level"),
+    c("rank", "Rank"),
+    c("description", "What it means"),
+    c("encryption_required", "Devices encrypted"),
+    c("off_premises", "Off the premises"),
+    c("external_sharing", "Shared outside"),
+    c("label_required", "Carriers labelled"),
+    c("disposal_method", "Least disposal method"),
+    c("review_interval_days", "Review every (days)"),
+];
+
+/// The Statement of Applicability's rows in the evidence pack.
+pub const SOA_COLUMNS: &[Column] = &[
+    c("control", "Control"),
+    c("title", "Title"),
+    c("applicable", "Applicable"),
+    c("implementation", "How it is met"),
+    c("checks", "Checks that measure it"),
+    c("status", "Status then"),
+    c("evidence", "Evidence in this pack"),
+];
+
 const OFF_PREMISES: &[Column] = &[
     c("asset_number", "Asset number"),
     c("name", "Name"),
@@ -362,7 +391,10 @@ mod tests {
 
     #[test]
     fn every_report_has_distinct_keys_and_readable_headings() {
-        for k in ReportKind::ALL.iter().filter(|k| **k != ReportKind::Policy) {
+        for k in ReportKind::ALL
+            .iter()
+            .filter(|k| !matches!(k, ReportKind::Policy | ReportKind::Evidence))
+        {
             let cols = k.columns();
             let mut keys: Vec<&str> = cols.iter().map(|c| c.key).collect();
             keys.sort_unstable();

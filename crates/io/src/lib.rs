@@ -6,6 +6,7 @@
 //! data obey the same rules, and leave the same audit trail, as the API.
 
 pub mod demo;
+pub mod evidence;
 pub mod export;
 pub mod read;
 pub mod report;

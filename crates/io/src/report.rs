@@ -48,7 +48,9 @@ impl ReportWriter {
                     .collect();
                 csv_line(&headings)
             }
-            ReportFormat::Xlsx | ReportFormat::Html | ReportFormat::Pdf => Vec::new(),
+            ReportFormat::Xlsx | ReportFormat::Html | ReportFormat::Pdf | ReportFormat::Zip => {
+                Vec::new()
+            }
             ReportFormat::Json => {
                 let mut head = json!({
                     "report": report.kind,
@@ -87,7 +89,8 @@ impl ReportWriter {
                         .collect();
                     out.extend(csv_line(&cells));
                 }
-                ReportFormat::Xlsx | ReportFormat::Html | ReportFormat::Pdf => {}
+                ReportFormat::Xlsx | ReportFormat::Html | ReportFormat::Pdf | ReportFormat::Zip => {
+                }
                 ReportFormat::Json => {
                     if self.rows_written > 0 {
                         out.push(b',');
@@ -121,7 +124,7 @@ fn json_row(columns: &[Column], row: &[Cell]) -> Value {
 }
 
 /// One CSV record, CRLF-terminated as the export's.
-fn csv_line(cells: &[String]) -> Vec<u8> {
+pub(crate) fn csv_line(cells: &[String]) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
@@ -143,6 +146,11 @@ pub async fn write_report(
         ReportFormat::Xlsx => return write_xlsx(app, ctx, report, out).await,
         ReportFormat::Html | ReportFormat::Pdf => {
             return write_document(app, ctx, report, out).await
+        }
+        ReportFormat::Zip => {
+            return Err(ExportError::Io(std::io::Error::other(
+                "only the evidence pack is a zip (custodian_io::evidence)",
+            )))
         }
         ReportFormat::Csv | ReportFormat::Json => {}
     }

@@ -10,6 +10,7 @@ mod cases;
 mod cli;
 mod common;
 mod compliance;
+mod evidence;
 mod jobs;
 mod ops;
 mod pages;

@@ -224,11 +224,16 @@ async fn an_auditor_downloads_reports_and_draws_a_sample_on_the_reports_page(bac
     assert_eq!(status, 200, "{csv}");
     assert!(csv.starts_with("Asset number,"), "{csv}");
 
-    // As the register stood: the asset reports carry the time; the exceptions cannot.
+    // As the register stood: every report and the evidence pack carry the time.
     let (status, page) = get_text(&s, "/reports?as_at=2026-01-01T00:00", &cookie).await;
     assert_eq!(status, 200, "{page}");
+    for kind in ["register", "exceptions", "compliance", "evidence"] {
+        assert!(
+            page.contains(&format!("/api/v1/reports/{kind}?format=")),
+            "{kind}: {page}"
+        );
+    }
     assert!(page.contains("as_at=2026-01-01T00:00:00.000000Z"), "{page}");
-    assert!(page.contains("of the register now only"));
     let (status, page) = get_text(&s, "/reports?as_at=whenever", &cookie).await;
     assert_eq!(status, 400, "{page}");
 

@@ -29,7 +29,9 @@ async fn people_read_reports_as_documents(backend: &str) {
             json!({"name": "Field laptop", "classification": "internal", "status": "in_stock", "serial_number": "FL-1"}),
         )
         .await;
-    let before_issue = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    let before_issue = chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string();
     let issued = admin
         .post(
             "/api/v1/assignments",

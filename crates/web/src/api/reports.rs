@@ -194,6 +194,9 @@ async fn report(
         };
         return Ok(ReportDownload(file.into_response()));
     }
+    if kind == ReportKind::Evidence {
+        return evidence(&s, ctx, format, as_at, &p).await;
+    }
     if document.is_some() {
         return Err(Problem::bad_request(
             "document",
@@ -238,6 +241,63 @@ async fn report(
     };
     let state = (s.app.clone(), ctx, report, writer, Some(head), stage);
     let stream = futures_util::stream::unfold(state, next_chunk);
+    Ok(download(Body::from_stream(stream), format, &name))
+}
+
+/// The evidence pack: written to a temporary file whole (a zip's directory comes last),
+/// then sent from it a piece at a time.
+async fn evidence(
+    s: &AppState,
+    ctx: Ctx,
+    format: ReportFormat,
+    as_at: Option<chrono::DateTime<chrono::Utc>>,
+    p: &Query<ReportParams>,
+) -> ApiResult<ReportDownload> {
+    use std::io::{Seek, SeekFrom};
+    if format != ReportFormat::Zip {
+        return Err(Problem::bad_request(
+            "format",
+            format!("the evidence pack is a zip, not {format}"),
+        ));
+    }
+    let narrowing = custodian_app::samples::RECORD_FILTERS
+        .iter()
+        .chain(&["document"]);
+    if let Some(k) = narrowing.into_iter().find(|k| p.str(k).is_some()) {
+        return Err(Problem::bad_request(
+            k,
+            "does not narrow the evidence pack, which holds the whole register: it takes as_at alone",
+        ));
+    }
+    let cut = s
+        .app
+        .open_evidence(&ctx, as_at)
+        .await
+        .map_err(bad_parameter)?;
+    let internal = |e: std::io::Error| Problem::from(AppError::Internal(e.to_string()));
+    let mut file = tempfile::tempfile().map_err(internal)?;
+    custodian_io::evidence::write_pack(&s.app, &ctx, &cut, &mut file)
+        .await
+        .map_err(|e| match e {
+            custodian_io::export::ExportError::App(e) => Problem::from(e),
+            e => Problem::from(AppError::Internal(e.to_string())),
+        })?;
+    file.seek(SeekFrom::Start(0)).map_err(internal)?;
+    let file = tokio::fs::File::from_std(file);
+    let stream = futures_util::stream::unfold(Some(file), |f| async move {
+        use tokio::io::AsyncReadExt;
+        let mut f = f?;
+        let mut buf = vec![0u8; 256 * 1024];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(buf), Some(f)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    let name = format!("evidence-as-at-{}.zip", cut.as_at.format("%Y%m%dT%H%M%SZ"));
     Ok(download(Body::from_stream(stream), format, &name))
 }
 
