@@ -602,18 +602,19 @@ fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<
         evaluated.peak_rss_kib / 1024
     );
 
-    // 2d. The register report, written whole from the command line, as CSV and as XLSX.
+    // 2d. The register report, written whole from the command line, as CSV and as XLSX;
+    // and the evidence pack, which holds every report and the whole audit trail.
     let mut register_reports = Vec::new();
-    for format in ["csv", "xlsx"] {
-        eprintln!("[bench] {name}: report register --format {format}");
-        let file = ctx.out.join(format!("register-{name}.{format}"));
+    for (kind, format) in [("register", "csv"), ("register", "xlsx"), ("evidence", "zip")] {
+        eprintln!("[bench] {name}: report {kind} --format {format}");
+        let file = ctx.out.join(format!("{kind}-{name}.{format}"));
         let file_s = file.to_string_lossy().to_string();
-        let rlog = ctx.out.join(format!("report-{format}-{name}.log"));
+        let rlog = ctx.out.join(format!("report-{kind}-{format}-{name}.log"));
         let done = procs::run_measured(
             &ctx.bin,
             &[
                 "report",
-                "register",
+                kind,
                 "--format",
                 format,
                 "--output",
@@ -623,20 +624,26 @@ fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<
             ],
             &rlog,
         )?;
-        if !done.stderr.contains(&format!("{n} rows")) {
+        let expected = if kind == "evidence" {
+            "(verified)".to_string()
+        } else {
+            format!("{n} rows")
+        };
+        if !done.stderr.contains(&expected) {
             problems.push(format!(
-                "report register --format {format} said {:?}, expected {n} rows",
+                "report {kind} --format {format} said {:?}, expected {expected}",
                 done.stderr.trim()
             ));
         }
         let size = std::fs::metadata(&file).map(|m| m.len()).ok();
         let _ = std::fs::remove_file(&file);
         eprintln!(
-            "[bench] {name}: the register as {format} in {:.1} s, peak RSS {} MiB",
+            "[bench] {name}: the {kind} report as {format} in {:.1} s, peak RSS {} MiB",
             done.wall.as_secs_f64(),
             done.peak_rss_kib / 1024
         );
         register_reports.push(RegisterReport {
+            kind,
             format,
             seconds: done.wall.as_secs_f64(),
             peak_rss_kib: done.peak_rss_kib,
@@ -1095,10 +1102,12 @@ mod tests {
     }
 }
 
-/// The register report written whole, in one format.
+/// A report written whole from the command line, in one format.
 #[derive(Debug)]
 pub struct RegisterReport {
-    /// `csv` or `xlsx`.
+    /// `register` or `evidence`.
+    pub kind: &'static str,
+    /// `csv`, `xlsx` or `zip`.
     pub format: &'static str,
     /// How long it took.
     pub seconds: f64,

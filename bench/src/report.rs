@@ -96,10 +96,14 @@ pub fn markdown(r: &Results, m: &Machine, command: &str, version: &str, data: &D
     ));
     for x in &r.register_reports {
         rows.push((
-            format!(
-                "`report register --format {}`: the whole register, written to a file",
-                x.format
-            ),
+            if x.kind == "evidence" {
+                "`report evidence`: the evidence pack, every report and the whole audit trail, as one zip".to_string()
+            } else {
+                format!(
+                    "`report {} --format {}`: the whole register, written to a file",
+                    x.kind, x.format
+                )
+            },
             format!(
                 "{:.1} s, peak RSS {}, {}",
                 x.seconds,
@@ -262,7 +266,7 @@ pub fn json(
             "output": r.compliance_output,
         },
         "register_reports": r.register_reports.iter().map(|x| serde_json::json!({
-            "format": x.format, "seconds": round(x.seconds), "peak_rss_kib": x.peak_rss_kib, "bytes": x.bytes,
+            "kind": x.kind, "format": x.format, "seconds": round(x.seconds), "peak_rss_kib": x.peak_rss_kib, "bytes": x.bytes,
         })).collect::<Vec<_>>(),
         "compliance_reads": r.compliance_reads.iter().map(|x| x.json()).collect::<Vec<_>>(),
         "as_at_reads": r.as_at_reads.iter().map(|x| x.json()).collect::<Vec<_>>(),
