@@ -605,7 +605,11 @@ fn run_backend(rt: &tokio::runtime::Runtime, ctx: &Setup, b: Backend) -> Result<
     // 2d. The register report, written whole from the command line, as CSV and as XLSX;
     // and the evidence pack, which holds every report and the whole audit trail.
     let mut register_reports = Vec::new();
-    for (kind, format) in [("register", "csv"), ("register", "xlsx"), ("evidence", "zip")] {
+    for (kind, format) in [
+        ("register", "csv"),
+        ("register", "xlsx"),
+        ("evidence", "zip"),
+    ] {
         eprintln!("[bench] {name}: report {kind} --format {format}");
         let file = ctx.out.join(format!("{kind}-{name}.{format}"));
         let file_s = file.to_string_lossy().to_string();

@@ -24,6 +24,7 @@ pub mod compliance;
 pub mod custody;
 pub mod evidence;
 pub mod exceptions;
+pub mod history;
 pub mod import;
 pub mod jobs;
 pub mod offboarding;

@@ -105,6 +105,10 @@ pub const READ_ONLY_FIELDS: &[&str] = &[
     "completeness",
     "licence_key_set",
     "orphaned",
+    // The names an export writes beside the ids, for people (an import ignores them).
+    "owner_name",
+    "location_name",
+    "last_reviewed_by_name",
 ];
 
 /// What an asset's events tell of it besides its fields (see [`Asset::from_history`]).

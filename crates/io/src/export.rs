@@ -49,15 +49,77 @@ const COMMON_COLUMNS: &[&str] = &[
     "name",
     "description",
     "owner_id",
+    "owner_name",
     "importance",
     "classification",
     "status",
     "location_id",
+    "location_name",
     "tags",
     "last_reviewed_at",
     "last_reviewed_by",
+    "last_reviewed_by_name",
     "next_review_at",
 ];
+
+/// The id fields an export names beside themselves, and the column of each name.
+const NAMED: &[(&str, &str)] = &[
+    ("owner_id", "owner_name"),
+    ("location_id", "location_name"),
+    ("last_reviewed_by", "last_reviewed_by_name"),
+];
+
+/// Adds to a page of assets, as the API shows them, the names of their owners, locations
+/// and reviewers (an export is read by people as well as re-imported).
+pub async fn name_page(
+    app: &App,
+    ctx: &Ctx,
+    locations: &std::collections::HashMap<String, String>,
+    page: &mut [Map<String, Value>],
+) -> Result<(), ExportError> {
+    let ids: Vec<uuid::Uuid> = page
+        .iter()
+        .flat_map(|m| {
+            ["owner_id", "last_reviewed_by"]
+                .iter()
+                .filter_map(|k| m.get(*k).and_then(Value::as_str)?.parse().ok())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let parties = app.party_names(ctx, &ids).await?;
+    for m in page.iter_mut() {
+        for (id_key, name_key) in NAMED {
+            let Some(id) = m.get(*id_key).and_then(Value::as_str) else {
+                continue;
+            };
+            let name = match *id_key {
+                "location_id" => locations.get(id).cloned(),
+                _ => id.parse().ok().and_then(|i| parties.get(&i).cloned()),
+            };
+            if let Some(n) = name {
+                m.insert((*name_key).to_string(), Value::String(n));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every location's name, by id.
+pub async fn location_names(
+    app: &App,
+    ctx: &Ctx,
+) -> Result<std::collections::HashMap<String, String>, ExportError> {
+    let mut out = std::collections::HashMap::new();
+    let mut cursor = None;
+    loop {
+        let page = app.list_locations(ctx, 500, cursor).await?;
+        out.extend(page.items.into_iter().map(|l| (l.id.to_string(), l.name)));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
 
 /// Where a CSV column's cells come from.
 enum Source {
@@ -104,6 +166,16 @@ async fn for_each_asset(
 ) -> Result<u64, ExportError> {
     let kind = sel.kind;
     let mut written = 0;
+    let locations = location_names(app, ctx).await?;
+    let to_maps = |items: Vec<Value>| -> Vec<Map<String, Value>> {
+        items
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::Object(m) => Some(m),
+                _ => None,
+            })
+            .collect()
+    };
     if let Some(at) = sel.as_at {
         let q = AssetQuery {
             limit: PAGE,
@@ -113,11 +185,11 @@ async fn for_each_asset(
         let mut from = None;
         loop {
             let page = app.register_as_at(ctx, at, &q, from).await?;
-            for v in &page.items {
-                if let Value::Object(m) = v.to_json() {
-                    each(&m)?;
-                    written += 1;
-                }
+            let mut maps = to_maps(page.items.iter().map(|v| v.to_json()).collect());
+            name_page(app, ctx, &locations, &mut maps).await?;
+            for m in &maps {
+                each(m)?;
+                written += 1;
             }
             match page.next {
                 Some(c) => from = Some(c),
@@ -134,11 +206,11 @@ async fn for_each_asset(
             ..Default::default()
         };
         let page = app.list_assets(ctx, &q).await?;
-        for v in &page.items {
-            if let Value::Object(m) = v.to_json() {
-                each(&m)?;
-                written += 1;
-            }
+        let mut maps = to_maps(page.items.iter().map(|v| v.to_json()).collect());
+        name_page(app, ctx, &locations, &mut maps).await?;
+        for m in &maps {
+            each(m)?;
+            written += 1;
         }
         match page.next_cursor {
             Some(c) => cursor = Some(c),
@@ -168,6 +240,8 @@ async fn write_jsonl(
 pub struct CsvLayout {
     header: Vec<String>,
     sources: Vec<Source>,
+    /// Every location's name, by id (for the `location_name` column).
+    pub locations: std::collections::HashMap<String, String>,
 }
 
 impl CsvLayout {
@@ -197,7 +271,16 @@ impl CsvLayout {
         }
         header.push("external_ids".into());
         sources.push(Source::ExternalIds);
-        Ok(Self { header, sources })
+        let locations = match location_names(app, ctx).await {
+            Ok(l) => l,
+            Err(ExportError::App(e)) => return Err(e),
+            Err(e) => return Err(AppError::Internal(e.to_string())),
+        };
+        Ok(Self {
+            header,
+            sources,
+            locations,
+        })
     }
 
     fn writer(out: Vec<u8>) -> csv::Writer<Vec<u8>> {
@@ -299,7 +382,7 @@ mod tests {
             .filter(|d| d.ty != FieldType::Secret)
             .count();
         let fixed = COMMON_COLUMNS.len() + kind_columns + 1;
-        assert_eq!(fixed, 66, "update the count in read::MAX_COLUMNS's comment");
+        assert_eq!(fixed, 69, "update the count in read::MAX_COLUMNS's comment");
         assert!(fixed * 10 < crate::read::MAX_COLUMNS);
     }
 

@@ -34,7 +34,7 @@ const MAX_LINE: usize = 4 * 1024 * 1024;
 /// Most columns a CSV header may have, besides one per asset custom field the register
 /// defines (see [`csv_rows_with`]).
 ///
-/// The export writes 66 columns (14 common, 51 kind-specific, `external_ids`) plus one
+/// The export writes 69 columns (17 common, three of them names, 51 kind-specific, `external_ids`) plus one
 /// per custom field, so a register's own files stay far below this; the room left is for
 /// hand-added `custom.KEY` and `external_ids.SYSTEM` columns. Above it the file is not an
 /// asset list, and refusing it early keeps a header of 100,000 columns from costing more

@@ -123,6 +123,11 @@ fn json_row(columns: &[Column], row: &[Cell]) -> Value {
     )
 }
 
+/// One CSV record of text, every cell guarded against formulas.
+pub fn guarded_line(cells: &[&str]) -> Vec<u8> {
+    csv_line(&cells.iter().map(|c| guard(c)).collect::<Vec<_>>())
+}
+
 /// One CSV record, CRLF-terminated as the export's.
 pub(crate) fn csv_line(cells: &[String]) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()

@@ -49,6 +49,53 @@ impl AuditStore for SqlStore {
         Ok(page(rows, limit))
     }
 
+    async fn search_events(&self, q: &EventQuery) -> Result<Vec<Event>> {
+        let mut sql = Sql::new("");
+        let mut conds: Vec<String> = Vec::new();
+        if let Some(b) = q.before {
+            conds.push(format!("seq < {}", sql.arg(b)));
+        }
+        if let Some(a) = q.after {
+            conds.push(format!("seq > {}", sql.arg(a)));
+        }
+        if let Some(actor) = &q.actor {
+            // A user's tokens act as `user:ID/token:…`: between `user:ID/` and `user:ID0`.
+            let (is, lo, hi) = (
+                sql.arg(actor.clone()),
+                sql.arg(format!("{actor}/")),
+                sql.arg(format!("{actor}0")),
+            );
+            conds.push(format!("(actor = {is} OR (actor > {lo} AND actor < {hi}))"));
+        }
+        if let Some(action) = &q.action {
+            match action.strip_suffix('.') {
+                // Every action under the prefix: from `asset.` up to `asset/`.
+                Some(stem) => {
+                    let (lo, hi) = (sql.arg(action.clone()), sql.arg(format!("{stem}/")));
+                    conds.push(format!("action >= {lo} AND action < {hi}"));
+                }
+                None => conds.push(format!("action = {}", sql.arg(action.clone()))),
+            }
+        }
+        if let Some(t) = &q.entity_type {
+            conds.push(format!("entity_type = {}", sql.arg(t.clone())));
+        }
+        if let Some(id) = &q.entity_id {
+            conds.push(format!("entity_id = {}", sql.arg(id.clone())));
+        }
+        let filter = if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        };
+        sql.text = format!(
+            "SELECT {} FROM audit_events{filter} ORDER BY seq DESC LIMIT {}",
+            rows::EVENT_COLS,
+            q.limit.clamp(1, MAX_PAGE)
+        );
+        self.pools.fetch_rows(sql, rows::event).await
+    }
+
     async fn events_after(&self, seq: i64, limit: u32) -> Result<Vec<Event>> {
         let sql = Sql::new(format!(
             "SELECT {} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT {}",

@@ -330,6 +330,12 @@ pub const UNIQUE: &[Unique] = &[
         message: "this person has acknowledged this version already",
     },
     Unique {
+        postgres: "policy_renderings_pkey",
+        sqlite: "policy_renderings.policy_id, policy_renderings.format",
+        field: "status",
+        message: "this version was approved meanwhile: its document is made already",
+    },
+    Unique {
         postgres: "assignments_one_holder",
         sqlite: "assignments.asset_id",
         field: "asset_id",

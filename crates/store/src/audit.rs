@@ -17,6 +17,26 @@ pub struct SealedHead {
     pub seal: Option<custodian_domain::audit::Seal>,
 }
 
+/// Filters of the audit trail read as a history, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventQuery {
+    /// Page size.
+    pub limit: u32,
+    /// Only events before this one (the page's start).
+    pub before: Option<i64>,
+    /// Only events after this one (the start of a time range).
+    pub after: Option<i64>,
+    /// By this actor (`user:ID` takes the user's tokens too).
+    pub actor: Option<String>,
+    /// This action (`asset.updated`), or every action under a prefix ending in `.`
+    /// (`asset.`).
+    pub action: Option<String>,
+    /// About records of this type.
+    pub entity_type: Option<String>,
+    /// About this record.
+    pub entity_id: Option<String>,
+}
+
 /// What the store reads of the audit trail: events, their chain and its seals.
 #[async_trait]
 pub trait AuditStore: Send + Sync {
@@ -28,6 +48,9 @@ pub trait AuditStore: Send + Sync {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> Result<Page<Event>>;
+
+    /// Events matching `q`, newest first.
+    async fn search_events(&self, q: &EventQuery) -> Result<Vec<Event>>;
 
     /// Events after `seq`, in order (for verification and export).
     async fn events_after(&self, seq: i64, limit: u32) -> Result<Vec<Event>>;

@@ -196,7 +196,126 @@ on_both!(
     an_auditor_is_offered_no_form_it_cannot_use,
     an_admin_reviews_a_policy_and_generates_a_draft_on_its_pages,
     an_auditor_downloads_reports_and_draws_a_sample_on_the_reports_page,
+    the_audit_trail_reads_as_a_history_with_names_and_filters,
 );
+
+/// The audit trail page reads newest first with names for ids, filters by actor, action,
+/// record and day, and exports what it shows; an asset's history and the register's
+/// export name owners and places.
+async fn the_audit_trail_reads_as_a_history_with_names_and_filters(backend: &str) {
+    let s = start(backend).await;
+    let cookie = auditor_session(&s).await;
+    let owner = s.person("Ada Owner").await;
+    let other = s.person("Ben Other").await;
+    let hq = s
+        .post("/api/v1/locations", json!({"name": "Head office"}))
+        .await;
+    let hq = hq.body["id"].as_str().expect("location").to_string();
+    let a = s
+        .asset(&owner, json!({"name": "Field laptop", "location_id": hq}))
+        .await;
+    let id = a["id"].as_str().expect("id").to_string();
+    let number = a["asset_number"].as_str().expect("number").to_string();
+    s.asset(&owner, json!({"name": "Desk phone"})).await;
+    let moved = s
+        .patch(
+            &format!("/api/v1/assets/{id}"),
+            json!({"owner_id": other}),
+            None,
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+
+    // Newest first, with names: the change of owner reads from Ada to Ben.
+    let (status, page) = get_text(&s, "/audit", &cookie).await;
+    assert_eq!(status, 200, "{page}");
+    let first_row = page.split("<tbody>").nth(1).unwrap_or_default();
+    let first_row = first_row.split("</tr>").next().unwrap_or_default();
+    assert!(first_row.contains("asset.updated"), "{first_row}");
+    assert!(
+        first_row.contains("Ada Owner") && first_row.contains("Ben Other"),
+        "{first_row}"
+    );
+    assert!(
+        first_row.contains(&format!("{number} Field laptop")),
+        "{first_row}"
+    );
+    assert!(!first_row.contains(&other), "names, not ids: {first_row}");
+
+    // Filters: the record by its number, an action by its start, the day, the actor.
+    let (_, page) = get_text(
+        &s,
+        &format!("/audit?entity_type=asset&entity_id={number}"),
+        &cookie,
+    )
+    .await;
+    let shown = |page: &str, action: &str| {
+        page.matches(&format!("<span class=\"mono\">{action}</span>"))
+            .count()
+    };
+    assert_eq!(shown(&page, "asset.created"), 1, "{page}");
+    assert!(!page.contains("Desk phone"), "{page}");
+    let (_, page) = get_text(&s, "/audit?action=auth.", &cookie).await;
+    assert!(
+        shown(&page, "auth.signed_in") > 0 && shown(&page, "asset.created") == 0,
+        "{page}"
+    );
+    let today = chrono::Utc::now().date_naive();
+    let (_, page) = get_text(&s, &format!("/audit?from={today}&to={today}"), &cookie).await;
+    assert_eq!(shown(&page, "asset.created"), 2, "{page}");
+    let tomorrow = today + chrono::TimeDelta::days(1);
+    let (_, page) = get_text(&s, &format!("/audit?from={tomorrow}"), &cookie).await;
+    assert!(page.contains("No event matches."), "{page}");
+    let (_, page) = get_text(&s, "/audit?actor=system", &cookie).await;
+    assert_eq!(shown(&page, "auth.signed_in"), 0, "{page}");
+    let (status, page) = get_text(&s, "/audit?from=yesterday", &cookie).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("from"), "{page}");
+
+    // The export: what the filters select, with names.
+    let (status, csv) = get_text(
+        &s,
+        &format!("/audit/export?entity_type=asset&entity_id={number}"),
+        &cookie,
+    )
+    .await;
+    assert_eq!(status, 200, "{csv}");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("Event,When,Who,What,Record type,Record,Changes,Hash"));
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        lines[1].contains("asset.updated") && lines[1].contains("Ben Other"),
+        "{csv}"
+    );
+    assert!(
+        lines[2].contains("asset.created") && lines[2].contains("Head office"),
+        "{csv}"
+    );
+
+    // The asset's own history names the owners; the register's export names them too.
+    let (_, page) = get_text(&s, &format!("/assets/{id}"), &cookie).await;
+    let history = page.split("id=\"history\"").nth(1).unwrap_or_default();
+    assert!(
+        history.contains("Ada Owner") && history.contains("Ben Other"),
+        "{history}"
+    );
+    assert!(!history.contains(&owner), "{history}");
+    let (_, csv) = get_text(&s, "/assets/export.csv", &cookie).await;
+    let head = csv.lines().next().unwrap_or_default();
+    assert!(head.contains("owner_id,owner_name"), "{head}");
+    assert!(
+        csv.contains("Ben Other") && csv.contains("Head office"),
+        "{csv}"
+    );
+
+    // Members do not read the trail.
+    account(&s.app, "mo@test.example", "member", None).await;
+    let member = session(&s, "mo@test.example").await;
+    let (status, _) = get_text(&s, "/audit", &member).await;
+    assert_eq!(status, 403);
+    let (status, _) = get_text(&s, "/audit/export", &member).await;
+    assert_eq!(status, 403);
+}
 
 /// The reports page offers every report now or as the register stood, downloads work with
 /// the browser's session, and a sample is drawn there; members are refused.

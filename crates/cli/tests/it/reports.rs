@@ -324,7 +324,8 @@ async fn reports_are_readable_guarded_and_recorded(backend: &str) {
             "acknowledgements",
             "compliance",
             "off-premises",
-            "policy"
+            "policy",
+            "evidence"
         ]
     );
 

@@ -1,6 +1,7 @@
 //! The audit chain and per-record history.
 
 use super::*;
+use crate::EventQuery;
 
 /// Events are numbered without gaps, chained, and found per entity.
 pub async fn audit_chain_and_history(s: &dyn Store) {
@@ -114,4 +115,103 @@ pub async fn audit_chain_cut_by_time(s: &dyn Store) {
         .expect("events up to the cut");
     assert!(upto.iter().any(|e| e.seq == start + 1));
     assert!(upto.iter().all(|e| e.seq <= start + 1), "{upto:?}");
+}
+
+/// The trail read as a history: newest first, by actor (a user's tokens included), by
+/// action or a prefix of actions, by record, between two events, a page at a time.
+pub async fn audit_history_filtered(s: &dyn Store) {
+    let owner = setup(s).await;
+    let a = add_asset(s, owner.id, "AST-000001", json!({})).await;
+    let user = custodian_domain::new_id();
+    let token = custodian_domain::new_id();
+    let actors = [
+        Actor::User(user),
+        Actor::Token(user, token),
+        Actor::Local,
+        Actor::User(custodian_domain::new_id()),
+    ];
+    let mut events = Vec::new();
+    for (i, actor) in actors.iter().enumerate() {
+        let action = if i % 2 == 0 {
+            "asset.updated"
+        } else {
+            "asset.transitioned"
+        };
+        events.push(NewEvent::new(
+            actor,
+            action,
+            "asset",
+            a.id,
+            json!({"n": i}),
+            None,
+            custodian_domain::now(),
+        ));
+    }
+    events.push(NewEvent::new(
+        &Actor::User(user),
+        "assetx.odd",
+        "other",
+        "x",
+        json!({}),
+        None,
+        custodian_domain::now(),
+    ));
+    s.commit(ChangeSet {
+        writes: vec![],
+        events,
+    })
+    .await
+    .expect("events");
+    let (head, _) = s.audit_head().await.expect("head");
+    let seqs = |q: EventQuery| async move {
+        s.search_events(&EventQuery { limit: 50, ..q })
+            .await
+            .expect("search")
+            .iter()
+            .map(|e| e.seq)
+            .collect::<Vec<_>>()
+    };
+    let all = seqs(EventQuery::default()).await;
+    assert_eq!(all.first(), Some(&head), "newest first");
+    assert!(all.windows(2).all(|w| w[0] > w[1]));
+    let mine = seqs(EventQuery {
+        actor: Some(format!("user:{user}")),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(mine, [head, head - 3, head - 4], "the user and their token");
+    let prefix = seqs(EventQuery {
+        action: Some("asset.".into()),
+        entity_id: Some(a.id.to_string()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(prefix, [head - 1, head - 2, head - 3, head - 4]);
+    let exact = seqs(EventQuery {
+        action: Some("asset.transitioned".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(exact, [head - 1, head - 3]);
+    let other = seqs(EventQuery {
+        entity_type: Some("other".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(other, [head]);
+    let between = seqs(EventQuery {
+        after: Some(head - 3),
+        before: Some(head),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(between, [head - 1, head - 2]);
+    let page = s
+        .search_events(&EventQuery {
+            limit: 2,
+            ..Default::default()
+        })
+        .await
+        .expect("a page");
+    assert_eq!(page.len(), 2);
 }

@@ -56,7 +56,7 @@ macro_rules! conformance_tests {
             assets_round_trip, stale_and_missing_updates, asset_numbers_are_reserved_and_unique,
             failed_changes_leave_nothing, keyset_pages_are_stable_under_inserts, asset_filters,
             text_search, relations, parties_teams_and_roles, delegations, locations,
-            classifications_and_custom_fields, audit_chain_and_history, audit_chain_cut_by_time, import_matching,
+            classifications_and_custom_fields, audit_chain_and_history, audit_chain_cut_by_time, audit_history_filtered, import_matching,
             disposal_and_incident_records, concurrent_commits_fail_alone, search_pages_through_common_words,
             bulk_load_into_empty_register, sorted_lists_page_by_keyset, policy_workflow_records,
             offboarding_and_attestation_records, stocktake_records, compliance_records);

@@ -28,6 +28,7 @@ use crate::AppState;
 pub(crate) mod accounts;
 mod admin;
 mod assets;
+mod audit;
 mod cases;
 mod compliance;
 mod home;
@@ -106,7 +107,8 @@ pub fn routes() -> Router<AppState> {
             get(accounts::tokens).post(accounts::create_token),
         )
         .route("/tokens/{id}/revoke", post(accounts::revoke_token))
-        .route("/audit", get(reference::audit))
+        .route("/audit", get(audit::audit))
+        .route("/audit/export", get(audit::export))
         .route(
             "/acceptable-use",
             get(workflows::acceptable_use).post(workflows::acknowledge),
@@ -968,6 +970,20 @@ pub fn field(
 }
 
 /// A word from the wire made readable (`in_use` → `in use`).
+/// A CSV file to download, streamed, saved as `filename`.
+pub(crate) fn csv_download(body: axum::body::Body, filename: &'static str) -> Response {
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
 pub fn words(s: &str) -> String {
     s.replace('_', " ")
 }

@@ -9,15 +9,12 @@ use axum::response::Response;
 use maud::{html, Markup};
 use serde_json::{json, Map};
 
-use custodian_app::audit::Verification;
 use custodian_app::AppError;
 use custodian_domain::location::LocationKind;
 
 use super::{
-    csrf, error_page, field, html_response, ok, page, when, words, Control, Errors, Form, Nav,
-    Viewer,
+    csrf, error_page, field, html_response, ok, page, words, Control, Errors, Form, Nav, Viewer,
 };
-use crate::extract::Params;
 use crate::AppState;
 
 async fn locations_page(
@@ -171,69 +168,4 @@ pub async fn custom_fields_page(
         status,
         page(Some(v), "Custom fields", Nav::CustomFields, body),
     )
-}
-
-/// `GET /audit[?after=SEQ][&verify=1]`: the trail, oldest first, and on request the
-/// result of checking its hash chain.
-pub async fn audit(State(s): State<AppState>, v: Viewer, Params(q): Params) -> Response {
-    let after = if q.contains_key("latest") {
-        match s.app.audit_last_seq(&v.ctx).await {
-            Ok(last) => (last - 100).max(0),
-            Err(e) => return error_page(Some(&v), e),
-        }
-    } else {
-        q.get("after")
-            .and_then(|a| a.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
-    let events = match s.app.audit_events(&v.ctx, after, 100).await {
-        Ok(e) => e,
-        Err(e) => return error_page(Some(&v), e),
-    };
-    let verification = if q.contains_key("verify") {
-        match s.app.verify_audit(&v.ctx).await {
-            Ok(r) => Some(r),
-            Err(e) => return error_page(Some(&v), e),
-        }
-    } else {
-        None
-    };
-    let next = events.last().filter(|_| events.len() == 100).map(|e| e.seq);
-    let body = html! {
-        h1 { "Audit trail" }
-        @match &verification {
-            Some(Verification::Intact { events, head_seq, head_hash, key_id }) => div.notice id="verification" role="status" {
-                p { strong { "The chain is intact." } " " (events) " events and their seals checked under key " span.mono { (key_id) } "; the head is event " (head_seq) " with hash " span.mono { (head_hash) } "." }
-                p { "Keep this head outside the register: a later check must reach it or go past it." }
-            },
-            Some(Verification::Broken(b)) => div.error-summary id="verification" role="alert" {
-                h2 { "The chain is broken" }
-                p { "At event " (b.seq) ": " (b.reason) }
-            },
-            None => form method="get" action="/audit" {
-                input type="hidden" name="after" value=(after);
-                button type="submit" name="verify" value="1" { "Verify the chain" }
-            },
-        }
-        div.table-wrap { table.responsive id="events" {
-            thead { tr { th scope="col" { "#" } th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "What" } th scope="col" { "Record" } } }
-            tbody { @for e in &events { tr {
-                td data-label="#" { (e.seq) }
-                td data-label="When" { (when(&e.occurred_at)) }
-                td data-label="Who" { span.mono { (e.actor) } }
-                td data-label="What" { (e.action) }
-                td data-label="Record" {
-                    @if e.entity_type == "asset" { a href={ "/assets/" (e.entity_id) } { "asset " (e.entity_id) } }
-                    @else if e.entity_type == "party" { a href={ "/people/" (e.entity_id) } { "party " (e.entity_id) } }
-                    @else { (e.entity_type) " " (e.entity_id) }
-                }
-            } } }
-        } }
-        nav.pager aria-label="Pages" {
-            @if after > 0 { a href="/audit" { "From the start" } }
-            a href="/audit?latest=1" { "The latest events" }
-            @if let Some(n) = next { a href={ "/audit?after=" (n) } rel="next" { "Later events" } }
-        }
-    };
-    ok(page(Some(&v), "Audit trail", Nav::Audit, body))
 }

@@ -65,7 +65,7 @@ pub async fn export_csv(State(s): State<AppState>, v: Viewer, uri: Uri) -> Respo
                     }
                 }
             };
-            let maps: Vec<Map<String, Value>> = page
+            let mut maps: Vec<Map<String, Value>> = page
                 .items
                 .iter()
                 .filter_map(|a| match a.to_json() {
@@ -73,6 +73,8 @@ pub async fn export_csv(State(s): State<AppState>, v: Viewer, uri: Uri) -> Respo
                     _ => None,
                 })
                 .collect();
+            // Names beside the ids; a page whose names cannot be read keeps its ids.
+            let _ = custodian_io::export::name_page(&app, &ctx, &layout.locations, &mut maps).await;
             let bytes = layout.rows(maps.iter());
             q.after_key = page.items.last().and_then(|v| q.sort.key_of(&v.asset));
             q.cursor = page.next_cursor;
@@ -82,15 +84,5 @@ pub async fn export_csv(State(s): State<AppState>, v: Viewer, uri: Uri) -> Respo
             Some((Ok(bytes), (app, ctx, q, None, layout, None)))
         },
     );
-    let mut r = Body::from_stream(stream).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"assets.csv\""),
-    );
-    r
+    crate::ui::csv_download(Body::from_stream(stream), "assets.csv")
 }

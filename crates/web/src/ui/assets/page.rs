@@ -51,6 +51,7 @@ pub(super) async fn asset_page(
     }
     let shown_from = history.len().saturating_sub(200);
     let history = &history[shown_from..];
+    let history_names = s.app.names_in(&v.ctx, history).await?;
     let x = &a.asset;
     let mut names_needed = vec![x.owner_id];
     names_needed.extend(x.last_reviewed_by);
@@ -182,8 +183,9 @@ pub(super) async fn asset_page(
             @for e in history.iter().rev() {
                 li {
                     strong { (words(&e.action.replace('.', " "))) }
-                    " · " (when(&e.occurred_at)) " · " span.muted { (e.actor) }
-                    (diff(x.kind, &e.changes))
+                    " · " (when(&e.occurred_at)) " · "
+                    span.muted { (history_names.get(&e.actor).unwrap_or(&e.actor)) }
+                    (diff(x.kind, &e.changes, &history_names))
                 }
             }
         }
@@ -234,7 +236,7 @@ pub(super) fn relation_line(r: &custodian_app::assets::RelationView) -> Markup {
 }
 
 /// An event's changes as readable lines: `Field: before → after`.
-pub(super) fn diff(kind: AssetKind, changes: &str) -> Markup {
+pub(super) fn diff(kind: AssetKind, changes: &str, names: &HashMap<String, String>) -> Markup {
     let parsed: Value = serde_json::from_str(changes).unwrap_or(Value::Null);
     let Some(o) = parsed.as_object() else {
         return html! {};
@@ -246,15 +248,23 @@ pub(super) fn diff(kind: AssetKind, changes: &str) -> Markup {
                     li {
                         (label_of(kind, k)) ": "
                         @match (val.get("before"), val.get("after")) {
-                            (Some(b), Some(a)) => { del { (shown_value(b)) } " → " ins { (shown_value(a)) } }
-                            (None, Some(a)) => { ins { (shown_value(a)) } }
-                            (Some(b), None) => { del { (shown_value(b)) } }
-                            (None, None) => { (shown_value(val)) }
+                            (Some(b), Some(a)) => { del { (named(b, names)) } " → " ins { (named(a, names)) } }
+                            (None, Some(a)) => { ins { (named(a, names)) } }
+                            (Some(b), None) => { del { (named(b, names)) } }
+                            (None, None) => { (named(val, names)) }
                         }
                     }
                 }
             }
         }
+    }
+}
+
+/// A value of a change as people read it: an id by its name, when the register knows it.
+fn named(v: &Value, names: &HashMap<String, String>) -> String {
+    match v.as_str().and_then(|s| names.get(s)) {
+        Some(n) => n.clone(),
+        None => shown_value(v),
     }
 }
 
