@@ -27,15 +27,17 @@ pub struct EvidenceCut {
 pub const TRAIL_PAGE: u32 = 5000;
 
 impl App {
-    /// Opens an evidence pack for `as_at` (now when `None`; auditors, managers, admins):
-    /// the cut of the trail then. Its download is an event, after the cut, so no pack
-    /// holds its own.
+    /// Opens an evidence pack for `as_at` (now when `None`): the cut of the trail then. The
+    /// pack holds the whole audit trail to the cut, so it is for those who read the trail
+    /// and the reports: auditors and admins. Its download is an event, after the cut, so
+    /// no pack holds its own.
     pub async fn open_evidence(
         &self,
         ctx: &Ctx,
         as_at: Option<DateTime<Utc>>,
     ) -> Result<EvidenceCut> {
         self.allow(ctx, Action::ReadReports).await?;
+        self.allow(ctx, Action::ReadAudit).await?;
         let as_at = as_at.unwrap_or_else(custodian_domain::now);
         let (seq, hash) = self.head_at(as_at).await?;
         let ev = self.event(
@@ -59,7 +61,7 @@ impl App {
         cut: &EvidenceCut,
         after: i64,
     ) -> Result<Vec<Event>> {
-        self.allow(ctx, Action::ReadReports).await?;
+        self.allow(ctx, Action::ReadAudit).await?;
         if after >= cut.seq {
             return Ok(Vec::new());
         }

@@ -522,11 +522,16 @@ impl App {
         if let Some(kept) = self.store.policy_rendering(id, format).await? {
             return Ok(kept);
         }
-        // A draft, or a version approved before renderings were kept.
+        // A draft, or a version approved before renderings were kept: that one is rendered
+        // as it was approved, whatever became of it since, so its bytes stay the same.
         let approver = match p.approved_by {
             Some(a) => self.person_name(a).await?,
             None => None,
         };
+        let mut p = p;
+        if p.status == PolicyStatus::Superseded {
+            p.status = PolicyStatus::Approved;
+        }
         let doc = policy_doc(&p, approver.as_deref());
         let bytes = match format {
             DocumentFormat::Html => custodian_render::html(&doc).into_bytes(),

@@ -434,7 +434,9 @@ impl App {
                     .snapshots(None, from, today)
                     .await?
                     .into_iter()
-                    .filter(|s| s.audit_seq <= seq)
+                    .filter(|s| {
+                        s.audit_seq <= seq && as_at.is_some_and(|(t, _)| s.computed_at <= t)
+                    })
                     .collect();
                 let last_day = snaps.iter().map(|s| s.day).max();
                 let mut points: Vec<crate::compliance::TrendPoint> = Vec::new();
@@ -546,7 +548,7 @@ impl App {
         from: Option<ReportCursor>,
     ) -> Result<ReportPage> {
         use custodian_domain::compliance::crosswalk::controls_of;
-        use custodian_domain::compliance::{check, FindingStatus};
+        use custodian_domain::compliance::{check, FindingStatus, SubjectType};
         let page = match report.as_at {
             Some(at) => self.store.findings_at(at, rows_after(from), PAGE).await?,
             None => {
@@ -566,7 +568,20 @@ impl App {
             .into_iter()
             .filter(|f| f.status != FindingStatus::Resolved)
             .collect();
-        let names = self.subject_names(ctx, &findings).await?;
+        let mut names = self.subject_names(ctx, &findings).await?;
+        if report.as_at.is_some() {
+            // As it stood: an asset by its number, which never changes (its name may have).
+            for (id, n) in names.iter_mut() {
+                if findings
+                    .iter()
+                    .any(|f| f.subject_id == *id && f.subject_type == SubjectType::Asset)
+                {
+                    if let Some(number) = n.split(' ').next() {
+                        *n = number.to_string();
+                    }
+                }
+            }
+        }
         let rows = findings
             .iter()
             .map(|f| {
@@ -615,13 +630,21 @@ impl App {
             .filter(|a| a.issued_at <= at && a.returned_at.is_none_or(|r| r > at))
             .collect();
         let ids: Vec<String> = items.iter().map(|a| a.asset_id.to_string()).collect();
-        let assets: HashMap<Uuid, Asset> = self
+        let mut assets: HashMap<Uuid, Asset> = self
             .store
             .find_assets(MatchKey::Id, &ids)
             .await?
             .into_iter()
             .map(|a| (a.id, a))
             .collect();
+        if report.as_at.is_some() {
+            // As it stood: each asset's name and level then, from its events.
+            for a in assets.values_mut() {
+                if let Some(then) = self.asset_at_cut(a.id, report.audit_seq).await? {
+                    *a = then;
+                }
+            }
+        }
         let people: Vec<Uuid> = items
             .iter()
             .flat_map(|a| [a.person_id, a.approved_by])
@@ -686,12 +709,9 @@ impl App {
                 ))
             }
         };
-        let at = match as_at {
-            Some(t) => {
-                self.head_at(t).await?;
-                t
-            }
-            None => custodian_domain::now(),
+        let (at, audit_seq) = match as_at {
+            Some(t) => (t, self.head_at(t).await?.0),
+            None => (custodian_domain::now(), self.store.audit_head().await?.0),
         };
         let Some(version) = self.policy_in_force_at(document, at).await? else {
             return Err(AppError::invalid(
@@ -700,7 +720,6 @@ impl App {
             ));
         };
         let rendering = self.policy_document(ctx, version.id, doc_format).await?;
-        let (audit_seq, _) = self.store.audit_head().await?;
         let ev = NewEvent::new(
             &ctx.actor,
             "report.downloaded",

@@ -242,20 +242,34 @@ impl Layout {
         widths
     }
 
+    /// A cell's lines, no more than a page holds (the last then ends in "…").
+    fn cell_lines(&self, text: &str, width: f32, bold: bool) -> Vec<Vec<Run>> {
+        let span = Span {
+            text: text.to_string(),
+            strong: bold,
+        };
+        let mut lines = self.wrap(&[span], width - 2.0 * PAD, CELL);
+        let most = (((self.top() - BOTTOM - 4.0 * PAD) / (CELL * 1.25)) as usize).saturating_sub(3);
+        if lines.len() > most.max(1) {
+            lines.truncate(most.max(1));
+            if let Some(last) = lines.last_mut() {
+                last.push((bold, "…".to_string()));
+            }
+        }
+        lines
+    }
+
     fn row(&mut self, cells: &[String], widths: &[f32], bold: bool) -> f32 {
-        let wrapped: Vec<Vec<Vec<Run>>> = widths
+        let n = widths
             .iter()
             .enumerate()
             .map(|(i, w)| {
                 let text = cells.get(i).map(String::as_str).unwrap_or("");
-                let span = Span {
-                    text: text.to_string(),
-                    strong: bold,
-                };
-                self.wrap(&[span], w - 2.0 * PAD, CELL)
+                self.cell_lines(text, *w, bold).len()
             })
-            .collect();
-        let n = wrapped.iter().map(Vec::len).max().unwrap_or(1).max(1);
+            .max()
+            .unwrap_or(1)
+            .max(1);
         n as f32 * CELL * 1.25 + 2.0 * PAD
     }
 
@@ -273,11 +287,7 @@ impl Layout {
         let mut x = LEFT;
         for (i, w) in widths.iter().enumerate() {
             let text = cells.get(i).map(String::as_str).unwrap_or("");
-            let span = Span {
-                text: text.to_string(),
-                strong: bold,
-            };
-            let lines = self.wrap(&[span], w - 2.0 * PAD, CELL);
+            let lines = self.cell_lines(text, *w, bold);
             let mut y = top - PAD;
             for line in &lines {
                 y -= CELL * 1.25;
@@ -423,9 +433,18 @@ fn deflate(data: &[u8]) -> Vec<u8> {
 /// Writes a document as a PDF (A4, DejaVu Sans). The same document gives the same bytes:
 /// nothing in the file depends on when or where it was made.
 pub fn pdf(doc: &Doc) -> Vec<u8> {
-    let (Some(regular), Some(bold)) = (Font::regular(), Font::bold()) else {
-        // The fonts are compiled in; failing to read them is a build defect.
+    // The fonts are compiled in; failing to read them is a build defect.
+    let Some(l) = lay_out(doc) else {
         return Vec::new();
+    };
+    let (width, height) = (l.width, l.height);
+    write(doc, l, width, height)
+}
+
+/// The document laid out on its pages.
+fn lay_out(doc: &Doc) -> Option<Layout> {
+    let (Some(regular), Some(bold)) = (Font::regular(), Font::bold()) else {
+        return None;
     };
     let (width, height) = if doc.landscape {
         (LONG, SHORT)
@@ -444,6 +463,11 @@ pub fn pdf(doc: &Doc) -> Vec<u8> {
         l.block(b);
     }
     l.furnish(doc);
+    Some(l)
+}
+
+/// The pages written as a PDF.
+fn write(doc: &Doc, l: Layout, width: f32, height: f32) -> Vec<u8> {
     let Layout {
         mut fonts, pages, ..
     } = l;
@@ -607,6 +631,28 @@ mod tests {
                     rows,
                 },
             ],
+        }
+    }
+
+    #[test]
+    fn a_cell_longer_than_a_page_is_cut_to_fit_it() {
+        let long = "word ".repeat(20_000);
+        let d = Doc {
+            blocks: vec![Block::Table {
+                head: vec!["A".into()],
+                rows: vec![vec![long]],
+            }],
+            ..doc()
+        };
+        let l = lay_out(&d).expect("laid out");
+        for op in l.pages.iter().flatten() {
+            // The body's text is black; the footer's, below the margin, is grey.
+            if let Op::Text { y, gray, .. } = op {
+                assert!(
+                    *gray > 0.0 || *y >= BOTTOM,
+                    "text at {y} runs into the footer"
+                );
+            }
         }
     }
 

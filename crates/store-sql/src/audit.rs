@@ -58,6 +58,9 @@ impl AuditStore for SqlStore {
         if let Some(a) = q.after {
             conds.push(format!("seq > {}", sql.arg(a)));
         }
+        // The ranges below are of bytes: PostgreSQL compares in byte order only when told
+        // (its indexes are built so, see `*_012.sql`).
+        let bytes = if self.pg() { " COLLATE \"C\"" } else { "" };
         if let Some(actor) = &q.actor {
             // A user's tokens act as `user:ID/token:…`: between `user:ID/` and `user:ID0`.
             let (is, lo, hi) = (
@@ -65,14 +68,16 @@ impl AuditStore for SqlStore {
                 sql.arg(format!("{actor}/")),
                 sql.arg(format!("{actor}0")),
             );
-            conds.push(format!("(actor = {is} OR (actor > {lo} AND actor < {hi}))"));
+            conds.push(format!(
+                "(actor{bytes} = {is} OR (actor{bytes} > {lo} AND actor{bytes} < {hi}))"
+            ));
         }
         if let Some(action) = &q.action {
             match action.strip_suffix('.') {
                 // Every action under the prefix: from `asset.` up to `asset/`.
                 Some(stem) => {
                     let (lo, hi) = (sql.arg(action.clone()), sql.arg(format!("{stem}/")));
-                    conds.push(format!("action >= {lo} AND action < {hi}"));
+                    conds.push(format!("action{bytes} >= {lo} AND action{bytes} < {hi}"));
                 }
                 None => conds.push(format!("action = {}", sql.arg(action.clone()))),
             }

@@ -271,12 +271,19 @@ impl ComplianceStore for SqlStore {
         limit: u32,
     ) -> Result<Page<Finding>> {
         let limit = clamp(limit);
+        // Each finding's last change by then; one row a finding, whatever shares a time.
+        let last = |col: &str| {
+            format!("(SELECT x.{col} FROM compliance_finding_events x WHERE x.finding_id = f.id AND x.at <= $2 ORDER BY x.at DESC LIMIT 1)")
+        };
         let sql = Sql::new(format!(
-            "SELECT f.seq, f.id, f.check_id, f.subject_type, f.subject_id, e.status, f.first_failed_at, \
-             f.resolved_at, e.message, f.owner_id, f.exception_id, e.at AS changed_at \
-             FROM compliance_findings f JOIN compliance_finding_events e ON e.finding_id = f.id \
-             WHERE f.seq > $1 AND f.first_failed_at <= $2 AND e.at = (SELECT MAX(x.at) FROM compliance_finding_events x WHERE x.finding_id = f.id AND x.at <= $2) \
-             ORDER BY f.seq LIMIT {}",
+            "SELECT seq, id, check_id, subject_type, subject_id, status, first_failed_at, resolved_at, message, owner_id, exception_id, changed_at FROM \
+             (SELECT f.seq, f.id, f.check_id, f.subject_type, f.subject_id, {} AS status, f.first_failed_at, \
+              f.resolved_at, {} AS message, f.owner_id, f.exception_id, {} AS changed_at \
+              FROM compliance_findings f WHERE f.seq > $1 AND f.first_failed_at <= $2) AS t \
+             WHERE status IS NOT NULL ORDER BY seq LIMIT {}",
+            last("status"),
+            last("message"),
+            last("at"),
             limit + 1
         ))
         .bind(cursor.map_or(0, |c| c.0))

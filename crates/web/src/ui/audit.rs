@@ -355,15 +355,35 @@ pub async fn export(State(s): State<AppState>, v: Viewer, Params(q): Params) -> 
         if let Some(h) = head {
             return Some((Ok::<_, std::io::Error>(h), (app, ctx, hq, page, None)));
         }
+        // A failure ends the download with an error, so a cut-short file is not taken for
+        // the whole.
+        let failed = |e: AppError, app, ctx, hq| {
+            Some((
+                Err(std::io::Error::other(e.to_string())),
+                (app, ctx, hq, None, None),
+            ))
+        };
         let events = match page {
             Some(p) => p,
             None => match hq.before {
-                Some(_) => app.audit_history(&ctx, &hq).await.ok()?,
+                Some(_) => match app.audit_history(&ctx, &hq).await {
+                    Ok(e) => e,
+                    Err(e) => {
+                        let stop = HistoryQuery { before: None, ..hq };
+                        return failed(e, app, ctx, stop);
+                    }
+                },
                 None => return None,
             },
         };
         let last = events.last()?.seq;
-        let names = app.names_in(&ctx, &events).await.unwrap_or_default();
+        let names = match app.names_in(&ctx, &events).await {
+            Ok(n) => n,
+            Err(e) => {
+                let stop = HistoryQuery { before: None, ..hq };
+                return failed(e, app, ctx, stop);
+            }
+        };
         let mut out = Vec::new();
         for e in &events {
             let record = names

@@ -969,7 +969,6 @@ pub fn field(
     }
 }
 
-/// A word from the wire made readable (`in_use` → `in use`).
 /// A CSV file to download, streamed, saved as `filename`.
 pub(crate) fn csv_download(body: axum::body::Body, filename: &'static str) -> Response {
     let mut r = body.into_response();
@@ -984,6 +983,7 @@ pub(crate) fn csv_download(body: axum::body::Body, filename: &'static str) -> Re
     r
 }
 
+/// A word from the wire made readable (`in_use` → `in use`).
 pub fn words(s: &str) -> String {
     s.replace('_', " ")
 }
