@@ -99,10 +99,14 @@ impl aide::OperationOutput for ReportDownload {
         _: &mut Operation,
     ) -> Vec<(Option<u16>, aide::openapi::Response)> {
         file_response(
-            "The report: CSV with a heading row, a JSON document of its columns and rows (and the compliance report's sections), an XLSX workbook, or an HTML or PDF document",
+            "The report: CSV with a heading row, a JSON document of its columns and rows (and the compliance report's sections), an XLSX workbook, an HTML or PDF document, or the evidence pack's zip",
             [
                 ("text/csv", schemars::json_schema!({"type": "string"})),
                 ("text/html", schemars::json_schema!({"type": "string"})),
+                (
+                    "application/zip",
+                    schemars::json_schema!({"type": "string", "format": "binary", "description": "The evidence pack (kind evidence)"}),
+                ),
                 (
                     "application/pdf",
                     schemars::json_schema!({"type": "string", "format": "binary"}),

@@ -755,7 +755,19 @@ impl IntoResponse for File {
             HeaderValue::from_static(self.media_type),
         );
         let how = if self.inline { "inline" } else { "attachment" };
-        if let Ok(v) = HeaderValue::from_str(&format!("{how}; filename=\"{}\"", self.name)) {
+        // A name from a record (a policy's number) is kept to letters, digits, `.` and `-`.
+        let name: String = self
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        if let Ok(v) = HeaderValue::from_str(&format!("{how}; filename=\"{name}\"")) {
             h.insert(header::CONTENT_DISPOSITION, v);
         }
         if let Ok(v) = HeaderValue::from_str(&format!("\"{digest}\"")) {
