@@ -787,12 +787,16 @@ impl OperationOutput for File {
         _: &mut GenContext,
         _: &mut Operation,
     ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        // The documents served as files: a policy's HTML and PDF.
         file_response(
             "The file's bytes; `X-Content-SHA256` (and the `ETag`) carry their SHA-256",
-            [(
-                "application/octet-stream",
-                schemars::json_schema!({"type": "string", "format": "binary"}),
-            )],
+            [
+                ("text/html", schemars::json_schema!({"type": "string"})),
+                (
+                    "application/pdf",
+                    schemars::json_schema!({"type": "string", "format": "binary"}),
+                ),
+            ],
         )
     }
 }
