@@ -308,6 +308,16 @@ async fn the_audit_trail_reads_as_a_history_with_names_and_filters(backend: &str
         "{csv}"
     );
 
+    // Managers read the reports but not the trail, so the pack is not offered to them.
+    account(&s.app, "mia@test.example", "manager", None).await;
+    let manager = session(&s, "mia@test.example").await;
+    let (status, page) = get_text(&s, "/reports", &manager).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("/api/v1/reports/register?format="), "{page}");
+    assert!(!page.contains("/api/v1/reports/evidence"), "{page}");
+    let (status, _) = get_text(&s, "/audit", &manager).await;
+    assert_eq!(status, 403);
+
     // Members do not read the trail.
     account(&s.app, "mo@test.example", "member", None).await;
     let member = session(&s, "mo@test.example").await;

@@ -40,6 +40,8 @@ async fn draw_page(
 ) -> Markup {
     let stamp = as_at.map(|t| custodian_domain::value::format_timestamp(&t));
     let chosen = as_at.map(|t| t.format("%Y-%m-%dT%H:%M").to_string());
+    // The evidence pack holds the audit trail: offered to those who read it.
+    let reads_trail = s.app.authorize(&v.ctx, Action::ReadAudit).await.is_ok();
     let link = |k: ReportKind, f: ReportFormat| {
         let mut href = format!("/api/v1/reports/{}?format={}", k.as_str(), f.as_str());
         if let Some(t) = &stamp {
@@ -78,7 +80,7 @@ async fn draw_page(
         table id="reports" {
             thead { tr { th { "Report" } th { "Download" } } }
             tbody {
-                @for k in ReportKind::ALL {
+                @for k in ReportKind::ALL.iter().filter(|k| reads_trail || **k != ReportKind::Evidence) {
                     tr {
                         td { (k.title()) }
                         td {
