@@ -49,3 +49,81 @@ async fn sqlite_refuses_tampering() {
 async fn postgres_refuses_tampering() {
     refuses_tampering("postgres").await;
 }
+
+/// An approved policy version's renderings are never changed or removed: what was
+/// approved stays the bytes every later download gives.
+async fn refuses_changing_a_kept_rendering(backend: &str) {
+    use custodian_domain::policy::{DocumentFormat, PolicyRendering, PolicyVersion};
+    use custodian_store::{PolicyWrite, Write};
+    let (store, _sql, db) = crate::open(backend).await;
+    let now = custodian_domain::now();
+    let mut input = serde_json::Map::new();
+    for (k, v) in [
+        ("document", json!("asset_management")),
+        ("number", json!("1.0")),
+        ("body", json!("# Purpose")),
+        ("effective_date", json!("2026-01-01")),
+    ] {
+        input.insert(k.into(), v);
+    }
+    let p = PolicyVersion::from_input(&input, now).expect("a draft");
+    let kept = PolicyRendering::new(p.id, DocumentFormat::Pdf, b"%PDF-1.7 kept".to_vec(), now);
+    store
+        .commit(ChangeSet {
+            writes: vec![
+                Write::Policy(PolicyWrite::InsertPolicy(Box::new(p.clone()))),
+                Write::Policy(PolicyWrite::InsertRendering(Box::new(kept.clone()))),
+            ],
+            events: vec![NewEvent::new(
+                &Actor::System,
+                "policy.approved",
+                "policy",
+                p.id,
+                json!({}),
+                None,
+                now,
+            )],
+        })
+        .await
+        .expect("kept");
+    for stmt in [
+        "UPDATE policy_renderings SET sha256 = 'forged'",
+        "DELETE FROM policy_renderings",
+    ] {
+        let err = db.execute(stmt).await.expect_err("must be refused");
+        assert!(err.contains("never"), "{stmt}: {err}");
+    }
+    let again = store
+        .policy_rendering(p.id, DocumentFormat::Pdf)
+        .await
+        .expect("read");
+    assert_eq!(again, Some(kept));
+    // A second rendering of the same format is refused too.
+    let twice = store
+        .commit(ChangeSet {
+            writes: vec![Write::Policy(PolicyWrite::InsertRendering(Box::new(
+                PolicyRendering::new(p.id, DocumentFormat::Pdf, b"other".to_vec(), now),
+            )))],
+            events: vec![NewEvent::new(
+                &Actor::System,
+                "policy.approved",
+                "policy",
+                p.id,
+                json!({}),
+                None,
+                now,
+            )],
+        })
+        .await;
+    assert!(twice.is_err(), "{twice:?}");
+}
+
+#[tokio::test]
+async fn sqlite_refuses_changing_a_kept_rendering() {
+    refuses_changing_a_kept_rendering("sqlite").await;
+}
+
+#[tokio::test]
+async fn postgres_refuses_changing_a_kept_rendering() {
+    refuses_changing_a_kept_rendering("postgres").await;
+}
