@@ -29,7 +29,7 @@ pub fn routes() -> ApiRouter<AppState> {
     use aide::axum::routing::get_with;
     ApiRouter::new()
         .api_route("/reports", get_with(kinds, |o| o.summary("The reports, with their columns (auditors, managers, admins)")))
-        .api_route("/reports/{key}", get_with(report, |o| o.summary("A report, streamed as CSV or JSON, now or as the register stood at as_at; each download is an event (auditors, managers, admins)")))
+        .api_route("/reports/{key}", get_with(report, |o| o.summary("A report, streamed as CSV or JSON or written whole as XLSX, HTML or PDF, now or as the register stood at as_at; `evidence` is the evidence pack, a zip (auditors and admins); each download is an event (auditors, managers, admins)")))
 }
 
 /// A report Custodian writes.
