@@ -34,6 +34,20 @@ pub struct HistoryQuery {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// A page of the audit trail read as a history.
+#[derive(Clone, Debug)]
+pub struct HistoryPage {
+    /// The events that match, newest first.
+    pub events: Vec<Event>,
+    /// The events the page read, oldest and newest (by number).
+    pub examined: (i64, i64),
+    /// Where the next page starts: below this event.
+    pub next: Option<i64>,
+}
+
+/// The most events a filtered page of the history reads.
+pub const EXAMINED_AT_MOST: u32 = 20_000;
+
 /// The most users looked up by id for one page's names.
 const USERS_NAMED: usize = 100;
 
@@ -57,37 +71,76 @@ fn actor_user(actor: &str) -> Option<Uuid> {
     rest.split('/').next()?.parse().ok()
 }
 
+/// The events a page reads: those after the returned number and before `before`; no more
+/// than `budget` of them unless the page follows a record along its index. `floor`: the
+/// last event before the range asked for.
+fn window(floor: i64, before: i64, along_record: bool, budget: i64) -> i64 {
+    if along_record {
+        floor
+    } else {
+        floor.max(before - 1 - budget)
+    }
+}
+
+/// Where the page after this one starts: below its last event when it is full, else below
+/// the window it read while the range goes on.
+fn next_page(full: bool, last: Option<i64>, after: i64, floor: i64) -> Option<i64> {
+    match last {
+        Some(seq) if full => Some(seq),
+        _ if after > floor => Some(after + 1),
+        _ => None,
+    }
+}
+
 impl App {
-    /// A page of the audit trail, newest first (auditors and admins: readers of the trail).
-    pub async fn audit_history(&self, ctx: &Ctx, q: &HistoryQuery) -> Result<Vec<Event>> {
+    /// A page of the audit trail, newest first (auditors and admins: readers of the trail),
+    /// and where the next page starts (`before`), if the trail goes on.
+    ///
+    /// The trail is not indexed by actor or action (each index would cost every write), so
+    /// a page filtered by them reads at most [`EXAMINED_AT_MOST`] events, newest first, and
+    /// says where to go on: a rare filter takes more pages, each bounded. A record's
+    /// history (type and id) is read along its own index.
+    pub async fn audit_history(&self, ctx: &Ctx, q: &HistoryQuery) -> Result<HistoryPage> {
         self.allow(ctx, Action::ReadAudit).await?;
-        // Times never go back along the chain, so a time range is a range of events.
-        let after = match q.from {
-            Some(t) => Some(
+        // Times never go back along the chain, so a time range is a range of events; and
+        // events are numbered without gaps, so a window of them is a range of numbers.
+        let floor = match q.from {
+            Some(t) => {
                 self.store
                     .audit_head_at(t - TimeDelta::microseconds(1))
                     .await?
-                    .0,
-            ),
-            None => None,
+                    .0
+            }
+            None => 0,
         };
-        let mut before = q.before;
-        if let Some(t) = q.to {
-            let last = self.store.audit_head_at(t).await?.0 + 1;
-            before = Some(before.map_or(last, |b| b.min(last)));
+        let mut before = self.store.audit_head().await?.0 + 1;
+        if let Some(b) = q.before {
+            before = before.min(b);
         }
-        Ok(self
+        if let Some(t) = q.to {
+            before = before.min(self.store.audit_head_at(t).await?.0 + 1);
+        }
+        let along_record = q.entity_type.is_some() && q.entity_id.is_some();
+        let after = window(floor, before, along_record, i64::from(EXAMINED_AT_MOST));
+        let events = self
             .store
             .search_events(&EventQuery {
                 limit: q.limit,
-                before,
-                after,
+                before: Some(before),
+                after: Some(after),
                 actor: q.actor.clone(),
                 action: q.action.clone(),
                 entity_type: q.entity_type.clone(),
                 entity_id: q.entity_id.clone(),
             })
-            .await?)
+            .await?;
+        let full = events.len() >= q.limit.clamp(1, 500) as usize;
+        let next = next_page(full, events.last().map(|e| e.seq), after, floor);
+        Ok(HistoryPage {
+            events,
+            examined: (after + 1, before - 1),
+            next,
+        })
     }
 
     /// Names for what events mention: their actors (by the text of the actor), and every id
@@ -180,6 +233,30 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_filtered_page_reads_a_bounded_window_and_says_where_to_go_on() {
+        // Events 1..=100; ten read a page.
+        assert_eq!(window(0, 101, false, 10), 90, "events 91 to 100");
+        assert_eq!(next_page(false, None, 90, 0), Some(91), "then below 91");
+        assert_eq!(window(0, 91, false, 10), 80);
+        assert_eq!(
+            window(0, 11, false, 10),
+            0,
+            "the last window reaches the start"
+        );
+        assert_eq!(
+            next_page(false, Some(3), 0, 0),
+            None,
+            "and the trail ends there"
+        );
+        // A full page goes on below its last event; a range's floor bounds the window.
+        assert_eq!(next_page(true, Some(95), 90, 0), Some(95));
+        assert_eq!(window(50, 101, false, 100), 50);
+        assert_eq!(next_page(false, None, 50, 50), None);
+        // A record's events are read along its index, the whole range at once.
+        assert_eq!(window(0, 1_000_001, true, 10), 0);
+    }
 
     #[test]
     fn actors_and_ids_are_read_from_their_texts() {

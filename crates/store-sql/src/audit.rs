@@ -58,8 +58,7 @@ impl AuditStore for SqlStore {
         if let Some(a) = q.after {
             conds.push(format!("seq > {}", sql.arg(a)));
         }
-        // The ranges below are of bytes: PostgreSQL compares in byte order only when told
-        // (its indexes are built so, see `*_012.sql`).
+        // The ranges below are of bytes: PostgreSQL compares in byte order only when told.
         let bytes = if self.pg() { " COLLATE \"C\"" } else { "" };
         if let Some(actor) = &q.actor {
             // A user's tokens act as `user:ID/token:…`: between `user:ID/` and `user:ID0`.

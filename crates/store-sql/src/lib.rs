@@ -119,12 +119,6 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("schema/sqlite_011.sql"),
         postgres: include_str!("schema/postgres_011.sql"),
     },
-    Migration {
-        version: 12,
-        name: "the audit trail read by actor and action",
-        sqlite: include_str!("schema/sqlite_012.sql"),
-        postgres: include_str!("schema/postgres_012.sql"),
-    },
 ];
 
 /// The SQLite writer's page cache, in KiB.

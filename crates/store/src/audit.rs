@@ -49,7 +49,8 @@ pub trait AuditStore: Send + Sync {
         cursor: Option<Cursor>,
     ) -> Result<Page<Event>>;
 
-    /// Events matching `q`, newest first.
+    /// Events matching `q`, newest first. Only a record's events (type and id) are read
+    /// along an index; bound the others by `before` and `after`.
     async fn search_events(&self, q: &EventQuery) -> Result<Vec<Event>>;
 
     /// Events after `seq`, in order (for verification and export).

@@ -205,11 +205,12 @@ pub async fn audit(State(s): State<AppState>, v: Viewer, Params(q): Params) -> R
         Ok(x) => x,
         Err(e) => return error_page(Some(&v), e),
     };
-    let events = match s.app.audit_history(&v.ctx, &hq).await {
-        Ok(e) => e,
+    let history = match s.app.audit_history(&v.ctx, &hq).await {
+        Ok(h) => h,
         Err(e) => return error_page(Some(&v), e),
     };
-    let names = s.app.names_in(&v.ctx, &events).await.unwrap_or_default();
+    let events = &history.events;
+    let names = s.app.names_in(&v.ctx, events).await.unwrap_or_default();
     let verification = if q.contains_key("verify") {
         match s.app.verify_audit(&v.ctx).await {
             Ok(r) => Some(r),
@@ -224,10 +225,7 @@ pub async fn audit(State(s): State<AppState>, v: Viewer, Params(q): Params) -> R
         .await
         .map(|p| p.items)
         .unwrap_or_default();
-    let older = events
-        .last()
-        .filter(|_| events.len() == PAGE as usize)
-        .map(|e| e.seq);
+    let older = history.next;
     let chosen = |k: &str| kept.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let body = html! {
         h1 { "Audit trail" }
@@ -270,11 +268,17 @@ pub async fn audit(State(s): State<AppState>, v: Viewer, Params(q): Params) -> R
             a id="audit-export" href={ "/audit/export?" (link(&kept, None)) } { "Export these events (CSV)" }
         }
         @if events.is_empty() {
-            p.muted id="events" { "No event matches." }
+            p.muted id="events" {
+                @if older.is_some() {
+                    "No event matches among events " (history.examined.0) " to " (history.examined.1) ": older events may."
+                } @else {
+                    "No event matches."
+                }
+            }
         } @else {
             div.table-wrap { table.responsive id="events" {
                 thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "What" } th scope="col" { "Record" } th scope="col" { "Changes" } } }
-                tbody { @for e in &events { tr {
+                tbody { @for e in events { tr {
                     td data-label="When" { (when(&e.occurred_at)) br; span.muted { "#" (e.seq) } }
                     td data-label="Who" { (names.get(&e.actor).cloned().unwrap_or_else(|| e.actor.clone())) }
                     td data-label="What" { span.mono { (e.action) } }
@@ -337,7 +341,7 @@ pub async fn export(State(s): State<AppState>, v: Viewer, Params(q): Params) -> 
     hq.limit = 500;
     // The first page is read before answering, so a refusal is a page, not a broken file.
     let first = match s.app.audit_history(&v.ctx, &hq).await {
-        Ok(e) => e,
+        Ok(h) => h,
         Err(e) => return error_page(Some(&v), e),
     };
     let head = custodian_io::report::guarded_line(&[
@@ -363,11 +367,11 @@ pub async fn export(State(s): State<AppState>, v: Viewer, Params(q): Params) -> 
                 (app, ctx, hq, None, None),
             ))
         };
-        let events = match page {
+        let page = match page {
             Some(p) => p,
             None => match hq.before {
                 Some(_) => match app.audit_history(&ctx, &hq).await {
-                    Ok(e) => e,
+                    Ok(h) => h,
                     Err(e) => {
                         let stop = HistoryQuery { before: None, ..hq };
                         return failed(e, app, ctx, stop);
@@ -376,7 +380,7 @@ pub async fn export(State(s): State<AppState>, v: Viewer, Params(q): Params) -> 
                 None => return None,
             },
         };
-        let last = events.last()?.seq;
+        let events = page.events;
         let names = match app.names_in(&ctx, &events).await {
             Ok(n) => n,
             Err(e) => {
@@ -404,8 +408,12 @@ pub async fn export(State(s): State<AppState>, v: Viewer, Params(q): Params) -> 
                 &e.hash,
             ]));
         }
-        let more = events.len() == hq.limit as usize;
-        hq.before = more.then_some(last);
+        // A page that matched nothing goes on to the next window; the file ends with the
+        // trail.
+        hq.before = page.next;
+        if out.is_empty() && hq.before.is_none() {
+            return None;
+        }
         Some((Ok(out), (app, ctx, hq, None, None)))
     });
     super::csv_download(Body::from_stream(stream), "audit-trail.csv")
