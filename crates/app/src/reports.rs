@@ -65,6 +65,8 @@ pub struct Report {
     locations: HashMap<Uuid, String>,
     /// Level keys and their levels.
     levels: HashMap<String, Classification>,
+    /// As at a time: parties' names as they stood then, from their events.
+    names_then: Option<HashMap<Uuid, String>>,
 }
 
 /// What the rows of one page need besides their records.
@@ -280,6 +282,10 @@ impl App {
             ReportKind::Disposals => filters.status = Some(Status::Disposed),
             _ => {}
         }
+        let names_then = match as_at {
+            Some(_) => Some(self.party_names_at(audit_seq).await?),
+            None => None,
+        };
         let sections = match kind {
             ReportKind::Compliance => {
                 self.compliance_sections(ctx, as_at.map(|t| (t, audit_seq)))
@@ -298,6 +304,7 @@ impl App {
             sections,
             locations,
             levels,
+            names_then,
         })
     }
 
@@ -375,7 +382,7 @@ impl App {
                 .filter_map(|p| p.parse::<Uuid>().ok()),
         );
         let facts = PageFacts {
-            names: self.party_names(ctx, &parties).await?,
+            names: self.report_names(ctx, report, &parties).await?,
             disposals,
         };
         let rows = views
@@ -383,6 +390,54 @@ impl App {
             .filter_map(|v| row(report, v, &facts))
             .collect();
         Ok(ReportPage { rows, next })
+    }
+}
+
+impl App {
+    /// Parties' names as they stood at the cut: each party's last name by then, from its
+    /// events (a party renamed since reads by its name then).
+    async fn party_names_at(&self, cut: i64) -> Result<HashMap<Uuid, String>> {
+        const EVENTS: u32 = 5000;
+        let mut out = HashMap::new();
+        let mut after: Option<(String, i64)> = None;
+        loop {
+            let events = self
+                .store
+                .entity_events("party", after.clone(), Some(cut), EVENTS)
+                .await?;
+            let Some(last) = events.last() else { break };
+            after = Some((last.entity_id.clone(), last.seq));
+            for e in &events {
+                let named = serde_json::from_str::<Value>(&e.changes)
+                    .ok()
+                    .and_then(|v| v.get("name")?.get("after")?.as_str().map(String::from));
+                if let (Ok(id), Some(n)) = (e.entity_id.parse::<Uuid>(), named) {
+                    out.insert(id, n);
+                }
+            }
+            if events.len() < EVENTS as usize {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The names of parties a report's page shows: as they stood, for a report as at a time.
+    async fn report_names(
+        &self,
+        ctx: &Ctx,
+        report: &Report,
+        ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, String>> {
+        let mut names = self.party_names(ctx, ids).await?;
+        if let Some(then) = &report.names_then {
+            for id in ids {
+                if let Some(n) = then.get(id) {
+                    names.insert(*id, n.clone());
+                }
+            }
+        }
+        Ok(names)
     }
 }
 
@@ -569,6 +624,13 @@ impl App {
             .filter(|f| f.status != FindingStatus::Resolved)
             .collect();
         let mut names = self.subject_names(ctx, &findings).await?;
+        if let Some(then) = &report.names_then {
+            for (id, n) in names.iter_mut() {
+                if let Some(t) = then.get(id) {
+                    *n = t.clone();
+                }
+            }
+        }
         if report.as_at.is_some() {
             // As it stood: an asset by its number, which never changes (its name may have).
             for (id, n) in names.iter_mut() {
@@ -650,7 +712,7 @@ impl App {
             .flat_map(|a| [a.person_id, a.approved_by])
             .flatten()
             .collect();
-        let names = self.party_names(ctx, &people).await?;
+        let names = self.report_names(ctx, report, &people).await?;
         let today = at.date_naive();
         let rows = items
             .iter()
@@ -789,7 +851,7 @@ impl App {
             .flat_map(|x| [x.requester_id, x.approver_id])
             .flatten()
             .collect();
-        let names = self.party_names(ctx, &people).await?;
+        let names = self.report_names(ctx, report, &people).await?;
         let name = |p: Option<Uuid>| named(&names, p);
         let at = report.as_at.unwrap_or(report.generated_at);
         let rows = page
@@ -901,7 +963,14 @@ impl App {
                     .max_by_key(|a| a.acknowledged_at);
                 let last = mine.iter().max_by_key(|a| a.acknowledged_at);
                 vec![
-                    Cell::Text(p.name.clone()),
+                    Cell::Text(
+                        report
+                            .names_then
+                            .as_ref()
+                            .and_then(|n| n.get(&p.id))
+                            .unwrap_or(&p.name)
+                            .clone(),
+                    ),
                     Cell::text(p.email.clone()),
                     Cell::text(p.status.map(|s| s.as_str().replace('_', " "))),
                     Cell::text(in_force.map(|v| v.number.clone())),
@@ -947,7 +1016,7 @@ impl App {
             })
             .flatten()
             .collect();
-        let names = self.party_names(ctx, &people).await?;
+        let names = self.report_names(ctx, report, &people).await?;
         let name = |p: Option<Uuid>| named(&names, p);
         let mut rows = Vec::new();
         for c in page.items.iter().filter(|c| c.created_at <= at) {

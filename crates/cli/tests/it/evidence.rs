@@ -110,6 +110,14 @@ async fn the_evidence_pack_holds_the_register_as_it_stood_and_proves_it(backend:
         .await;
     assert_eq!(renamed.status, 200, "{}", renamed.body);
     s.asset(&owner, json!({"name": "Later"})).await;
+    let renamed = s
+        .patch(
+            &format!("/api/v1/parties/{owner}"),
+            json!({"name": "Ola Renamed"}),
+            None,
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
     let again = pack(&s, &aud, &as_at).await;
     assert_eq!(first, again, "the same as_at gives the same bytes");
     let files = unzip(&first);
@@ -217,6 +225,12 @@ async fn the_evidence_pack_holds_the_register_as_it_stood_and_proves_it(backend:
     got.sort();
     assert_eq!(got, want);
     assert!(got.iter().any(|(_, n)| n == "Laptop A"));
+    // People by their names then.
+    let register = String::from_utf8_lossy(&files["reports/register.csv"]).to_string();
+    assert!(
+        register.contains("Ola Owner") && !register.contains("Ola Renamed"),
+        "{register}"
+    );
     assert!(!got
         .iter()
         .any(|(_, n)| n == "Later" || n.contains("renamed")));
