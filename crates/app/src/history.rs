@@ -182,15 +182,9 @@ impl App {
                 names.insert(a.id, format!("{} {}", a.asset_number, a.name));
             }
         }
-        let mut cursor = None;
-        loop {
-            let page = self.store.list_locations(500, cursor).await?;
-            for l in page.items.into_iter().filter(|l| ids.contains(&l.id)) {
-                names.insert(l.id, l.name);
-            }
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
+        for (id, name) in self.location_names(ctx).await? {
+            if ids.contains(&id) {
+                names.insert(id, name);
             }
         }
         for e in events.iter().filter(|e| e.entity_type == "policy") {

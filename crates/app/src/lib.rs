@@ -507,3 +507,21 @@ pub fn object(v: Value) -> Result<Map<String, Value>> {
         )),
     }
 }
+
+/// Every page of a keyset-paged list.
+pub(crate) async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>>
+where
+    F: FnMut(Option<custodian_store::Cursor>) -> Fut,
+    Fut: std::future::Future<Output = custodian_store::Result<custodian_store::Page<T>>>,
+{
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let p = page(cursor).await?;
+        out.extend(p.items);
+        match p.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}

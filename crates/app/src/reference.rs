@@ -112,6 +112,21 @@ impl App {
             .ok_or_else(|| AppError::not_found("location", id))
     }
 
+    /// Every location's name, by id (readers of reference data).
+    pub async fn location_names(
+        &self,
+        ctx: &Ctx,
+    ) -> Result<std::collections::HashMap<Uuid, String>> {
+        self.allow(ctx, Action::ReadReference).await?;
+        let store = self.store.clone();
+        let all = crate::all_pages(|cursor| {
+            let store = store.clone();
+            async move { store.list_locations(500, cursor).await }
+        })
+        .await?;
+        Ok(all.into_iter().map(|l| (l.id, l.name)).collect())
+    }
+
     /// A page of places.
     pub async fn list_locations(
         &self,

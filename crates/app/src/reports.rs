@@ -234,16 +234,7 @@ impl App {
             Some(at) => self.head_at(at).await?.0,
             None => self.store.audit_head().await?.0,
         };
-        let mut locations = HashMap::new();
-        let mut cursor = None;
-        loop {
-            let page = self.store.list_locations(500, cursor).await?;
-            locations.extend(page.items.into_iter().map(|l| (l.id, l.name)));
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
+        let locations = self.location_names(ctx).await?;
         let levels = self
             .scheme()
             .await?

@@ -154,7 +154,7 @@ impl App {
     /// Every party.
     pub(crate) async fn all_parties(&self) -> Result<Vec<Party>> {
         let store = self.store.clone();
-        crate::compliance::all_pages(|cursor| {
+        crate::all_pages(|cursor| {
             let store = store.clone();
             async move {
                 store

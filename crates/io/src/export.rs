@@ -104,21 +104,17 @@ pub async fn name_page(
     Ok(())
 }
 
-/// Every location's name, by id.
+/// Every location's name, by its id's text (as the API's records hold it).
 pub async fn location_names(
     app: &App,
     ctx: &Ctx,
 ) -> Result<std::collections::HashMap<String, String>, ExportError> {
-    let mut out = std::collections::HashMap::new();
-    let mut cursor = None;
-    loop {
-        let page = app.list_locations(ctx, 500, cursor).await?;
-        out.extend(page.items.into_iter().map(|l| (l.id.to_string(), l.name)));
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => return Ok(out),
-        }
-    }
+    Ok(app
+        .location_names(ctx)
+        .await?
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), name))
+        .collect())
 }
 
 /// Where a CSV column's cells come from.

@@ -2,6 +2,7 @@
 //! per step. A full evaluation streams the whole register page by page; following the
 //! audit trail re-evaluates only what its new events touched.
 
+use crate::all_pages;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -22,8 +23,8 @@ use custodian_domain::offboarding::Offboarding;
 use custodian_domain::party::{orphan_reason, Party, PartyKind};
 use custodian_domain::policy::{accepted_versions, PolicyDocument, PolicyStatus};
 use custodian_store::{
-    AssignmentQuery, Cursor, EvaluationBatch, ExceptionQuery, Finding, FindingEvent,
-    OffboardingQuery, Page, SubjectOutcome,
+    AssignmentQuery, EvaluationBatch, ExceptionQuery, Finding, FindingEvent, OffboardingQuery,
+    SubjectOutcome,
 };
 
 use crate::{App, Result};
@@ -45,24 +46,6 @@ pub(crate) struct Judged {
     pub id: Uuid,
     pub owner: Option<Uuid>,
     pub verdicts: Vec<(usize, Verdict)>,
-}
-
-/// Every page of a keyset-paged list.
-pub(crate) async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>>
-where
-    F: FnMut(Option<Cursor>) -> Fut,
-    Fut: std::future::Future<Output = custodian_store::Result<Page<T>>>,
-{
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let p = page(cursor).await?;
-        out.extend(p.items);
-        match p.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => return Ok(out),
-        }
-    }
 }
 
 /// The tally bucket of check `i` in an outcome.

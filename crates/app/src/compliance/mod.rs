@@ -11,8 +11,6 @@
 mod evaluate;
 mod held;
 
-pub(crate) use evaluate::all_pages;
-
 use std::collections::HashSet;
 use std::time::Duration;
 

@@ -68,21 +68,23 @@ async fn refuses_changing_a_kept_rendering(backend: &str) {
     }
     let p = PolicyVersion::from_input(&input, now).expect("a draft");
     let kept = PolicyRendering::new(p.id, DocumentFormat::Pdf, b"%PDF-1.7 kept".to_vec(), now);
+    // A change is recorded by an event: the approval's.
+    let approved = NewEvent::new(
+        &Actor::System,
+        "policy.approved",
+        "policy",
+        p.id,
+        json!({}),
+        None,
+        now,
+    );
     store
         .commit(ChangeSet {
             writes: vec![
                 Write::Policy(PolicyWrite::InsertPolicy(Box::new(p.clone()))),
                 Write::Policy(PolicyWrite::InsertRendering(Box::new(kept.clone()))),
             ],
-            events: vec![NewEvent::new(
-                &Actor::System,
-                "policy.approved",
-                "policy",
-                p.id,
-                json!({}),
-                None,
-                now,
-            )],
+            events: vec![approved.clone()],
         })
         .await
         .expect("kept");
@@ -104,15 +106,7 @@ async fn refuses_changing_a_kept_rendering(backend: &str) {
             writes: vec![Write::Policy(PolicyWrite::InsertRendering(Box::new(
                 PolicyRendering::new(p.id, DocumentFormat::Pdf, b"other".to_vec(), now),
             )))],
-            events: vec![NewEvent::new(
-                &Actor::System,
-                "policy.approved",
-                "policy",
-                p.id,
-                json!({}),
-                None,
-                now,
-            )],
+            events: vec![approved.clone()],
         })
         .await;
     assert!(twice.is_err(), "{twice:?}");

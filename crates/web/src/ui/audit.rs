@@ -177,26 +177,16 @@ fn record_link(e: &Event) -> Option<String> {
     }
 }
 
+/// The page's query with the filters kept and, maybe, one more pair (`?…`, or nothing).
 fn link(params: &[(String, String)], extra: Option<(&str, String)>) -> String {
-    let mut pairs: Vec<String> = params
+    let mut pairs: Vec<(&str, &str)> = params
         .iter()
-        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    if let Some((k, v)) = extra {
-        pairs.push(format!("{k}={}", urlencode(&v)));
+    if let Some((k, v)) = &extra {
+        pairs.push((k, v.as_str()));
     }
-    pairs.join("&")
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            b => format!("%{b:02X}"),
-        })
-        .collect()
+    super::query_string(&pairs)
 }
 
 /// `GET /audit`: the trail as a history, newest first; `verify=1` checks its chain.
@@ -265,7 +255,7 @@ pub async fn audit(State(s): State<AppState>, v: Viewer, Params(q): Params) -> R
             " " a href="/audit" { "Clear" }
         }
         p {
-            a id="audit-export" href={ "/audit/export?" (link(&kept, None)) } { "Export these events (CSV)" }
+            a id="audit-export" href={ "/audit/export" (link(&kept, None)) } { "Export these events (CSV)" }
         }
         @if events.is_empty() {
             p.muted id="events" {
@@ -293,8 +283,8 @@ pub async fn audit(State(s): State<AppState>, v: Viewer, Params(q): Params) -> R
             } }
         }
         nav.pager aria-label="Pages" {
-            @if hq.before.is_some() { a href={ "/audit?" (link(&kept, None)) } { "The newest events" } }
-            @if let Some(n) = older { a href={ "/audit?" (link(&kept, Some(("before", n.to_string())))) } rel="next" { "Older events" } }
+            @if hq.before.is_some() { a href={ "/audit" (link(&kept, None)) } { "The newest events" } }
+            @if let Some(n) = older { a href={ "/audit" (link(&kept, Some(("before", n.to_string())))) } rel="next" { "Older events" } }
         }
     };
     ok(page(Some(&v), "Audit trail", Nav::Audit, body))
